@@ -1,0 +1,1 @@
+"""headwatch: a posture monitor."""

@@ -1,0 +1,108 @@
+"""Plain data passed between the stages of the pipeline.
+
+This module imports nothing from headwatch, so every other module may import it.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+
+NUM_LANDMARKS = 33
+
+
+class Landmark(enum.IntEnum):
+    """The BlazePose landmark indices that headwatch uses ("left" is the person's left)."""
+
+    NOSE = 0
+    LEFT_EYE = 2
+    RIGHT_EYE = 5
+    LEFT_EAR = 7
+    RIGHT_EAR = 8
+    LEFT_SHOULDER = 11
+    RIGHT_SHOULDER = 12
+    LEFT_HIP = 23
+    RIGHT_HIP = 24
+
+
+class View(enum.StrEnum):
+    """Which way the person faces in the image: toward the camera, or toward an image side."""
+
+    FRONT = "front"
+    LEFT = "left"
+    RIGHT = "right"
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One image from a source; ``t_s`` is the source's own time (video position or monotonic)."""
+
+    t_s: float
+    index: int
+    image: npt.NDArray[np.uint8]  # H x W x 3, BGR as OpenCV reads it
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Pose:
+    """The landmarks of one person.
+
+    ``image_xy`` are pixels (x right, y down) in the full frame; ``world_xyz`` are metres,
+    hip-centred, with axes oriented like the camera (x right, y down, z away from the camera).
+    """
+
+    image_xy: FloatArray  # (33, 2)
+    visibility: FloatArray  # (33,)
+    world_xyz: FloatArray  # (33, 3)
+    width: int
+    height: int
+    confidence: float  # mean presence of the upper-body landmarks, 0..1
+
+    def __post_init__(self) -> None:
+        expected = {"image_xy": (NUM_LANDMARKS, 2), "visibility": (NUM_LANDMARKS,),
+                    "world_xyz": (NUM_LANDMARKS, 3)}
+        for name, shape in expected.items():
+            actual = getattr(self, name).shape
+            if actual != shape:
+                raise ValueError(f"Pose.{name} must have shape {shape}, got {actual}")
+
+    def bbox(self, min_visibility: float = 0.3) -> tuple[float, float, float, float]:
+        """(x0, y0, x1, y1) around the landmarks that are visible enough (all if none are)."""
+        mask = self.visibility >= min_visibility
+        points = self.image_xy[mask] if mask.any() else self.image_xy
+        x0, y0 = points.min(axis=0)
+        x1, y1 = points.max(axis=0)
+        return float(x0), float(y0), float(x1), float(y1)
+
+
+@dataclass(frozen=True, slots=True)
+class PostureSample:
+    """Every posture metric of one frame, in degrees or ratios; None when not measurable."""
+
+    view: View | None = None
+    view_confidence: float | None = None
+    neck_inclination_deg: float | None = None
+    neck_angle_3d_deg: float | None = None
+    head_forward_deg: float | None = None
+    ear_height_ratio: float | None = None
+    face_width_ratio: float | None = None
+    head_pitch_deg: float | None = None
+    shoulder_tilt_deg: float | None = None
+    head_roll_deg: float | None = None
+    trunk_lean_deg: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["view"] = self.view.value if self.view is not None else None
+        return out
+
+
+# The metric columns, in output order (view and its confidence are reported separately).
+METRIC_NAMES: tuple[str, ...] = tuple(
+    f.name for f in fields(PostureSample) if f.name not in ("view", "view_confidence")
+)
