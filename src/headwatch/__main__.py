@@ -1,0 +1,3 @@
+from headwatch.cli import main
+
+main()

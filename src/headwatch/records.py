@@ -1,0 +1,59 @@
+"""Per-frame record files: CSV or JSON Lines, written as records arrive (nothing held back)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from headwatch.errors import HeadwatchError
+
+RECORD_SUFFIXES = (".csv", ".jsonl")
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 4) if math.isfinite(value) else None
+    return value
+
+
+class RecordWriter:
+    """``with RecordWriter(path, columns) as out: out.write(row)``; the format follows the suffix."""
+
+    def __init__(self, path: Path, columns: list[str]) -> None:
+        suffix = path.suffix.lower()
+        if suffix not in RECORD_SUFFIXES:
+            raise HeadwatchError(f"{path}: the record file must end in .csv or .jsonl")
+        self.path = path
+        self.columns = columns
+        self._jsonl = suffix == ".jsonl"
+        self._file: IO[str] | None = None
+        self._csv: Any = None
+
+    def __enter__(self) -> RecordWriter:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = self.path.open("w", encoding="utf-8", newline="")
+        except OSError as exc:
+            raise HeadwatchError(f"{self.path}: cannot write the record file: {exc.strerror}") from None
+        if not self._jsonl:
+            self._csv = csv.DictWriter(self._file, fieldnames=self.columns)
+            self._csv.writeheader()
+        return self
+
+    def write(self, row: dict[str, Any]) -> None:
+        assert self._file is not None, "use RecordWriter as a context manager"
+        clean = {key: _clean(row.get(key)) for key in self.columns}
+        if self._jsonl:
+            self._file.write(json.dumps(clean) + "\n")
+        else:
+            self._csv.writerow({k: "" if v is None else v for k, v in clean.items()})
+        self._file.flush()  # a crash or Ctrl-C keeps every record written so far
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._file is not None:
+            self._file.close()

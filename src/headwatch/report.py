@@ -1,0 +1,63 @@
+"""Per-file summaries of measured records, as a text table or a JSON document. Pure."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from headwatch.pipeline import FrameRecord
+from headwatch.types import METRIC_NAMES
+
+
+@dataclass(frozen=True, slots=True)
+class FileSummary:
+    path: str
+    kind: str  # "video" | "image"
+    duration_s: float
+    frames: int
+    frames_with_person: int
+    view: str | None
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)  # name -> median, p90
+
+    @property
+    def person_share(self) -> float:
+        return self.frames_with_person / self.frames if self.frames else 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        return {"path": self.path, "kind": self.kind, "duration_s": round(self.duration_s, 3),
+                "frames": self.frames, "frames_with_person": self.frames_with_person, "view": self.view,
+                "metrics": self.metrics}
+
+
+def summarize(path: str, kind: str, duration_s: float, records: Sequence[FrameRecord]) -> FileSummary:
+    with_person = [r for r in records if r.person]
+    views = Counter(r.sample.view.value for r in with_person if r.sample.view is not None)
+    metrics: dict[str, dict[str, float]] = {}
+    for name in METRIC_NAMES:
+        values = [v for r in with_person if (v := getattr(r.sample, name)) is not None]
+        if values:
+            metrics[name] = {"median": round(float(np.median(values)), 2),
+                             "p90": round(float(np.percentile(values, 90)), 2)}
+    return FileSummary(path=path, kind=kind, duration_s=duration_s, frames=len(records),
+                       frames_with_person=len(with_person),
+                       view=views.most_common(1)[0][0] if views else None, metrics=metrics)
+
+
+def format_table(summaries: Sequence[FileSummary]) -> str:
+    """One block per file: its totals, then median and p90 of every metric it measured."""
+    blocks = []
+    for s in summaries:
+        head = (f"{s.path}  ({s.kind}, {s.duration_s:.1f} s, {s.frames} frames analysed, "
+                f"person in {s.person_share:.0%}, view {s.view or '-'})")
+        if not s.metrics:
+            blocks.append(head + "\n  no metrics: nobody was found")
+            continue
+        width = max(len(name) for name in s.metrics)
+        lines = [head, f"  {'metric':<{width}}  {'median':>8}  {'p90':>8}"]
+        lines += [f"  {name:<{width}}  {m['median']:>8.2f}  {m['p90']:>8.2f}" for name, m in s.metrics.items()]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
