@@ -118,9 +118,10 @@ def _analyze_one(item: InputFile, fps: float, model: str, image_detector: PoseDe
             capture.release()
         if not records:
             raise HeadwatchError(f"{item.path}: cannot read the video: no frame could be decoded")
-        duration = records[-1].t_s + 1.0 / info.fps
+        read_s = records[-1].t_s + 1.0 / info.fps
+        duration = info.duration_s or read_s
         if info.frame_count and records[-1].frame + max(2.0, info.fps) < info.frame_count - 1:
-            problems.append(f"{item.path}: the video stops at {duration:.1f} s of {info.duration_s:.1f} s; "
+            problems.append(f"{item.path}: the video stops at {read_s:.1f} s of {info.duration_s:.1f} s; "
                             "the file looks truncated (analysed what could be read)")
     if not any(r.person for r in records):
         problems.append(f"{item.path}: no person found; headwatch needs the head and shoulders in view")

@@ -96,8 +96,8 @@ def crop_around(pose_box: tuple[float, float, float, float], width: int, height:
     side = max(x1 - x0, y1 - y0) * CROP_MARGIN
     side = min(max(side, 64.0), float(min(width, height)))
     cx, cy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
-    left = int(round(min(max(cx - side / 2.0, 0.0), width - side)))
-    top = int(round(min(max(cy - side / 2.0, 0.0), height - side)))
+    left = round(min(max(cx - side / 2.0, 0.0), width - side))
+    top = round(min(max(cy - side / 2.0, 0.0), height - side))
     return left, top, left + int(side), top + int(side)
 
 
@@ -107,7 +107,7 @@ def tiles(width: int, height: int) -> list[Box]:
 
     def starts(length: int) -> list[int]:
         count = max(1, int(np.ceil((length - side) / (side * 0.5))) + 1)
-        return sorted({int(round(i * (length - side) / max(count - 1, 1))) for i in range(count)})
+        return sorted({round(i * (length - side) / max(count - 1, 1)) for i in range(count)})
 
     return [(x, y, x + side, y + side) for y in starts(height) for x in starts(width)]
 
@@ -180,7 +180,7 @@ class PoseEstimator:
         if self.mode == "image":
             return self._main.detect(image)
         # MediaPipe refuses a timestamp that does not increase; sources may repeat one.
-        timestamp_ms = max(int(round(t_s * 1000.0)), self._last_timestamp_ms + 1)
+        timestamp_ms = max(round(t_s * 1000.0), self._last_timestamp_ms + 1)
         self._last_timestamp_ms = timestamp_ms
         return self._main.detect_for_video(image, timestamp_ms)
 

@@ -78,7 +78,7 @@ def read_image(path: Path) -> Frame:
     if image is None:
         reason = "the file is empty" if data.size == 0 else "it is damaged or not an image"
         raise SourceError(f"{path}: cannot read the image: {reason}")
-    return Frame(t_s=0.0, index=0, image=image)
+    return Frame(t_s=0.0, index=0, image=np.asarray(image, dtype=np.uint8))
 
 
 def open_video(path: Path) -> tuple[cv2.VideoCapture, VideoInfo]:
@@ -108,7 +108,7 @@ def sample_video(capture: cv2.VideoCapture, info: VideoInfo, sample_fps: float) 
         if t_s + 1e-9 >= next_t:
             ok, image = capture.retrieve()
             if ok and image is not None:
-                yield Frame(t_s=t_s, index=index, image=image)
+                yield Frame(t_s=t_s, index=index, image=np.asarray(image, dtype=np.uint8))
             # Advance from the schedule, not from t_s, so the rate holds whatever the native fps.
             while next_t <= t_s + 1e-9:
                 next_t += step_s

@@ -1,0 +1,65 @@
+"""Shared fixtures: real photos that ship with the dependencies, one real pose model per session,
+and a helper that writes real video files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import cv2
+import matplotlib
+import numpy as np
+import pytest
+
+from headwatch.pose import PoseEstimator
+
+BGRImage = np.ndarray
+
+
+@pytest.fixture(scope="session")
+def grace_hopper() -> BGRImage:
+    image = cv2.imread(str(Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"))
+    assert image is not None
+    return image
+
+
+@pytest.fixture(scope="session")
+def astronaut() -> BGRImage:
+    from skimage import data
+
+    return np.ascontiguousarray(data.astronaut()[:, :, ::-1])
+
+
+@pytest.fixture(scope="session")
+def image_estimator() -> Iterator[PoseEstimator]:
+    with PoseEstimator("full", mode="image") as estimator:
+        yield estimator
+
+
+def pad_and_rotate(image: BGRImage, degrees: float, pad_share: float = 0.5) -> BGRImage:
+    """Pad (so the shoulders stay in frame), then rotate counter-clockwise as displayed."""
+    pad = int(max(image.shape[:2]) * pad_share)
+    padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    height, width = padded.shape[:2]
+    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1.0)
+    return cv2.warpAffine(padded, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE)
+
+
+WriteVideo = Callable[..., Path]
+
+
+@pytest.fixture
+def write_video(tmp_path: Path) -> WriteVideo:
+    """write_video(name, frames, fps) -> path of a real mp4 written with cv2.VideoWriter."""
+
+    def write(name: str, frames: list[BGRImage], fps: float) -> Path:
+        path = tmp_path / name
+        height, width = frames[0].shape[:2]
+        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+        assert writer.isOpened()
+        for frame in frames:
+            writer.write(frame)
+        writer.release()
+        return path
+
+    return write

@@ -1,0 +1,137 @@
+"""`headwatch analyze` end to end: real videos written here, the real model, real output files."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from conftest import WriteVideo, pad_and_rotate
+from headwatch.cli import app
+from headwatch.types import METRIC_NAMES
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, ["analyze", *args])
+    assert "Traceback" not in result.stdout + result.stderr
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def swaying_clip(write_video: WriteVideo, grace_hopper: np.ndarray) -> Path:
+    """3 s at 15 fps: Grace Hopper rotating from -6 to +6 degrees."""
+    frames = [cv2.resize(pad_and_rotate(grace_hopper, -6 + 12 * i / 44, 0.25), (320, 360)) for i in range(45)]
+    return write_video("sway.mp4", frames, 15.0)
+
+
+def test_records_follow_the_sampling_and_both_formats_parse(swaying_clip: Path, tmp_path: Path) -> None:
+    csv_path, jsonl_path = tmp_path / "frames.csv", tmp_path / "frames.jsonl"
+    code, out, _ = run(str(swaying_clip), "--fps", "5", "--out", str(csv_path))
+    assert code == 0, out
+    assert run(str(swaying_clip), "--fps", "5", "--out", str(jsonl_path))[0] == 0
+    rows = list(csv.DictReader(csv_path.open()))
+    lines = [json.loads(line) for line in jsonl_path.read_text().splitlines()]
+    # 3 s sampled at 5 fps from a 15 fps clip: every third frame, 15 records.
+    assert len(rows) == len(lines) == 15
+    assert [int(r["frame"]) for r in rows] == list(range(0, 45, 3))
+    times = [float(r["t_s"]) for r in rows]
+    assert all(b > a for a, b in itertools.pairwise(times))
+    assert times[1] == pytest.approx(0.2)
+    assert set(lines[0]) >= {"path", "t_s", "frame", "person", "view", "confidence", *METRIC_NAMES}
+    assert all(line["person"] is True and line["view"] == "front" for line in lines)
+    # She sways from -6 to +6 degrees counter-clockwise, so her shoulder tilt falls over the clip.
+    tilts = [line["shoulder_tilt_deg"] for line in lines]
+    assert tilts[0] - tilts[-1] > 6.0
+    assert [r["shoulder_tilt_deg"] for r in rows] == [str(t) for t in tilts]
+
+
+def test_summary_table_and_json_document(swaying_clip: Path, grace_hopper: np.ndarray, tmp_path: Path) -> None:
+    photo = tmp_path / "photos" / "grace.png"
+    photo.parent.mkdir()
+    cv2.imwrite(str(photo), grace_hopper)
+    code, out, _ = run(str(swaying_clip), str(photo.parent))
+    assert code == 0
+    assert "sway.mp4  (video, 3.0 s, 15 frames analysed, person in 100%, view front)" in out
+    assert "grace.png  (image" in out and "shoulder_tilt_deg" in out
+
+    code, out, _ = run(str(swaying_clip), str(photo), "--json")
+    document = json.loads(out)
+    video, image = document["files"]
+    assert (video["kind"], video["frames"], video["frames_with_person"], video["view"]) == ("video", 15, 15, "front")
+    assert (image["kind"], image["frames"], image["frames_with_person"]) == ("image", 1, 1)
+    tilt = video["metrics"]["shoulder_tilt_deg"]
+    assert set(tilt) == {"median", "p90"} and tilt["p90"] > tilt["median"]
+    assert image["metrics"]["head_forward_deg"]["median"] == image["metrics"]["head_forward_deg"]["p90"]
+
+
+def test_bad_inputs_get_one_line_each_and_the_rest_is_analysed(
+        tmp_path: Path, swaying_clip: Path, grace_hopper: np.ndarray) -> None:
+    text_as_video = tmp_path / "notes.mp4"
+    text_as_video.write_text("this is not a video\n")
+    empty = tmp_path / "empty.mp4"
+    empty.touch()
+    truncated = tmp_path / "truncated.mp4"
+    truncated.write_bytes(swaying_clip.read_bytes()[: swaying_clip.stat().st_size // 2])
+    nobody = tmp_path / "nobody.png"
+    cv2.imwrite(str(nobody), np.full((240, 320, 3), 200, np.uint8))
+    good_photo = tmp_path / "grace.jpg"
+    cv2.imwrite(str(good_photo), grace_hopper)
+    missing = tmp_path / "missing.mov"
+
+    code, out, err = run(str(missing), str(text_as_video), str(empty), str(truncated), str(nobody),
+                         str(good_photo), str(swaying_clip), "--json")
+    assert code == 1
+    errors = err.strip().splitlines()
+    assert len(errors) == 5, err
+    assert errors[0] == f"headwatch: error: {missing}: no such file or folder"
+    assert f"{text_as_video}: cannot read the video" in errors[1]
+    assert f"{empty}: cannot read the video: the file is empty" in errors[2]
+    assert f"{truncated}:" in errors[3]
+    assert f"{nobody}: no person found" in errors[4]
+    analysed = {Path(f["path"]).name: f for f in json.loads(out)["files"]}
+    assert analysed["grace.jpg"]["frames_with_person"] == 1
+    assert analysed["sway.mp4"]["frames_with_person"] == 15
+    assert analysed["nobody.png"]["frames_with_person"] == 0
+
+
+def test_unsupported_suffix_and_empty_folder(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello")
+    empty_dir = tmp_path / "empty"
+    empty_dir.mkdir()
+    code, _, err = run(str(notes), str(empty_dir))
+    assert code == 1
+    assert "notes.txt: not a supported video or image" in err
+    assert "no videos or images in this folder" in err
+
+
+def test_usage_errors_exit_2(swaying_clip: Path) -> None:
+    assert run(str(swaying_clip), "--out", "frames.txt")[0] == 2
+    assert run(str(swaying_clip), "--fps", "0")[0] == 2
+    assert runner.invoke(app, ["analyze"]).exit_code == 2
+
+
+def test_a_missing_model_is_one_line(swaying_clip: Path, tmp_path: Path) -> None:
+    code, _, err = run(str(swaying_clip), "--model", str(tmp_path / "nope.task"))
+    assert code == 1
+    assert err.strip() == f"headwatch: error: model file not found: {tmp_path / 'nope.task'} " \
+                          "(use --model lite|full or a .task file)"
+
+
+def test_the_bundled_sample_analyses(tmp_path: Path) -> None:
+    sample = Path(__file__).resolve().parents[1] / "samples" / "grace_hopper_sway.mp4"
+    copy = tmp_path / "sample.mp4"
+    shutil.copy(sample, copy)
+    code, out, _ = run(str(copy), "--json", "--model", "lite")
+    assert code == 0
+    (summary,) = json.loads(out)["files"]
+    assert summary["frames"] == 40 and summary["frames_with_person"] == 40
