@@ -1,0 +1,239 @@
+"""The alert engine: verdicts over time in, alert events out. Pure; time is the samples' own.
+
+Three independent watches share the sample stream:
+
+- posture: bad posture alerts only when, over the last ``bad_for_s`` seconds of presence, at
+  least ``bad_share`` of the judged samples were bad, and the bad stretch is at least that old.
+  It clears after ``good_for_s`` of continuous good posture; while it stays bad it repeats
+  every ``repeat_after_s``.
+- break: ``break_after_min`` of continuous presence asks for a break; an absence of
+  ``break_min_s`` counts as one.
+- stillness: ``still_for_min`` with the upper body within ``still_tolerance`` of where it was.
+
+Absence ("away") pauses the posture timers: they run on "present time", which advances only
+between samples with somebody in view (a gap between samples counts up to ``max_gap_s``, so a
+stalled camera does not fast-forward them). An absence of ``away_reset_s`` resets them.
+Unknown samples advance present time but are neither good nor bad.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections import Counter, deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from headwatch.judge import Reason, State, Verdict
+
+
+@dataclass(frozen=True, slots=True)
+class AlertSettings:
+    bad_for_s: float = 30.0
+    bad_share: float = 0.8
+    good_for_s: float = 5.0
+    repeat_after_s: float = 300.0
+    away_reset_s: float = 60.0
+    max_gap_s: float = 2.0
+    break_after_min: float = 50.0
+    break_min_s: float = 180.0
+    still_for_min: float = 30.0
+    still_tolerance: float = 0.05  # share of the frame's height
+
+
+class EventKind(enum.StrEnum):
+    BAD_POSTURE = "bad_posture"  # a bad stretch reached the alert (or repeats while it lasts)
+    POSTURE_RECOVERED = "posture_recovered"  # the alerted stretch ended
+    BREAK = "break"  # time for a break from sitting
+    STILL = "still"  # one position held for long
+
+
+@dataclass(frozen=True, slots=True)
+class AlertEvent:
+    kind: EventKind
+    t_s: float  # when the event was raised
+    start_s: float  # when the condition began (the bad stretch, the presence, the stillness)
+    reasons: tuple[Reason, ...] = ()
+    values: Mapping[str, float] = field(default_factory=dict)  # median of the triggering metrics
+    repeat: int = 0  # 0 for the first alert of a stretch, then 1, 2, ...
+
+    def as_dict(self) -> dict[str, object]:
+        return {"kind": self.kind.value, "t_s": round(self.t_s, 3), "start_s": round(self.start_s, 3),
+                "reasons": [r.value for r in self.reasons],
+                "values": {k: round(v, 2) for k, v in self.values.items()}, "repeat": self.repeat}
+
+
+@dataclass(slots=True)
+class _Judged:
+    present_s: float
+    t_s: float
+    bad: bool
+    verdict: Verdict
+
+
+def _median(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2.0
+
+
+class AlertEngine:
+    """Feed ``update(t_s, verdict, position)`` in time order; it returns the events raised."""
+
+    def __init__(self, settings: AlertSettings | None = None) -> None:
+        self.settings = settings or AlertSettings()
+        self._last_t: float | None = None
+        self._last_present = False
+        self._present_s = 0.0  # present time: advances only while somebody is in view
+        self._window: deque[_Judged] = deque()
+        self._stretch_start: _Judged | None = None
+        self._good_since: _Judged | None = None
+        self._alerted_at: float | None = None  # present time of the last posture alert
+        self._alert_count = 0
+        self._away_since: float | None = None
+        self._presence_start: float | None = None
+        self._last_break_reminder: float | None = None
+        self._still_anchor: tuple[float, tuple[float, ...]] | None = None
+        self._last_still_reminder: float | None = None
+
+    # -- what the monitor shows and what the sampling policy reads -------------------------------
+
+    @property
+    def in_bad_posture(self) -> bool:
+        """An alert has fired and posture has not recovered since."""
+        return self._alerted_at is not None
+
+    @property
+    def bad_pending(self) -> bool:
+        """A bad stretch is building or alerted: the monitor should watch closely."""
+        return self._stretch_start is not None or self._alerted_at is not None
+
+    def seconds_in_state(self, t_s: float) -> float:
+        """How long the current posture state (bad stretch, or good) has lasted, in present time."""
+        if self._stretch_start is not None:
+            return self._present_s - self._stretch_start.present_s
+        return self._present_s - self._good_since.present_s if self._good_since else 0.0
+
+    # -- the engine -------------------------------------------------------------------------------
+
+    def update(self, t_s: float, verdict: Verdict, position: Sequence[float] | None = None) -> list[AlertEvent]:
+        present = verdict.state is not State.AWAY
+        events: list[AlertEvent] = []
+        gap = 0.0 if self._last_t is None else max(0.0, t_s - self._last_t)
+        if present and self._last_present:
+            self._present_s += min(gap, self.settings.max_gap_s)
+        self._last_t = t_s
+        self._last_present = present
+
+        events += self._watch_presence(t_s, present)
+        if present:
+            events += self._watch_posture(t_s, verdict)
+            events += self._watch_stillness(t_s, position)
+        return events
+
+    def _watch_presence(self, t_s: float, present: bool) -> list[AlertEvent]:
+        s = self.settings
+        if not present:
+            if self._away_since is None:
+                self._away_since = t_s
+            return []
+        events: list[AlertEvent] = []
+        if self._away_since is not None:
+            left_at, absence = self._away_since, t_s - self._away_since
+            self._away_since = None
+            if absence >= s.away_reset_s:
+                events += self._reset_posture(t_s, left_at)
+                self._still_anchor = None
+            if absence >= s.break_min_s:
+                self._presence_start = None  # that absence was a break
+        if self._presence_start is None:
+            self._presence_start = t_s
+            self._last_break_reminder = None
+        since = self._last_break_reminder if self._last_break_reminder is not None else self._presence_start
+        due = s.break_after_min * 60.0 if self._last_break_reminder is None else s.repeat_after_s
+        if t_s - since >= due:
+            self._last_break_reminder = t_s
+            events.append(AlertEvent(EventKind.BREAK, t_s, self._presence_start))
+        return events
+
+    def _reset_posture(self, t_s: float, left_at: float) -> list[AlertEvent]:
+        """A long absence ends any bad stretch: the person got up."""
+        events = []
+        if self._alerted_at is not None:
+            events.append(AlertEvent(EventKind.POSTURE_RECOVERED, t_s, left_at))
+        self._window.clear()
+        self._stretch_start = self._good_since = None
+        self._alerted_at = None
+        self._alert_count = 0
+        return events
+
+    def _watch_posture(self, t_s: float, verdict: Verdict) -> list[AlertEvent]:
+        s = self.settings
+        if verdict.state not in (State.OK, State.BAD):
+            return []  # unknown: present, but neither good nor bad
+        now = _Judged(self._present_s, t_s, verdict.state is State.BAD, verdict)
+        self._window.append(now)
+        while self._window and self._window[0].present_s < now.present_s - s.bad_for_s:
+            self._window.popleft()
+
+        if now.bad:
+            self._good_since = None
+            if self._stretch_start is None:
+                self._stretch_start = now
+        elif self._good_since is None:
+            self._good_since = now
+
+        good_long_enough = (self._good_since is not None
+                            and now.present_s - self._good_since.present_s >= s.good_for_s)
+        if good_long_enough:
+            recovered = self._good_since
+            assert recovered is not None
+            events = []
+            if self._alerted_at is not None:
+                events.append(AlertEvent(EventKind.POSTURE_RECOVERED, t_s, recovered.t_s))
+            self._stretch_start = None
+            self._alerted_at = None
+            self._alert_count = 0
+            return events
+
+        if self._stretch_start is None or not now.bad:
+            return []  # never alert on a good sample: the person is sitting well right now
+        bad_share = sum(j.bad for j in self._window) / len(self._window)
+        old_enough = now.present_s - self._stretch_start.present_s >= s.bad_for_s
+        if self._alerted_at is None:
+            if old_enough and bad_share >= s.bad_share:
+                self._alerted_at = now.present_s
+                return [self._posture_event(t_s)]
+        elif now.present_s - self._alerted_at >= s.repeat_after_s and bad_share >= s.bad_share:
+            self._alerted_at = now.present_s
+            self._alert_count += 1
+            return [self._posture_event(t_s)]
+        return []
+
+    def _posture_event(self, t_s: float) -> AlertEvent:
+        bad = [j.verdict for j in self._window if j.bad]
+        counts = Counter(r for v in bad for r in v.reasons)
+        reasons = tuple(r for r, n in counts.most_common() if n >= 0.5 * len(bad)) or tuple(
+            r for r, _ in counts.most_common(1))
+        names = {name for v in bad for name in v.values}
+        values = {name: _median([v.values[name] for v in bad if name in v.values]) for name in sorted(names)}
+        assert self._stretch_start is not None
+        return AlertEvent(EventKind.BAD_POSTURE, t_s, self._stretch_start.t_s, reasons, values,
+                          repeat=self._alert_count)
+
+    def _watch_stillness(self, t_s: float, position: Sequence[float] | None) -> list[AlertEvent]:
+        if position is None:
+            return []
+        s = self.settings
+        point = tuple(position)
+        if self._still_anchor is None or math.dist(point, self._still_anchor[1]) > s.still_tolerance:
+            self._still_anchor = (t_s, point)
+            self._last_still_reminder = None
+            return []
+        start = self._still_anchor[0]
+        since = self._last_still_reminder if self._last_still_reminder is not None else start
+        due = s.still_for_min * 60.0 if self._last_still_reminder is None else s.repeat_after_s
+        if t_s - since >= due:
+            self._last_still_reminder = t_s
+            return [AlertEvent(EventKind.STILL, t_s, start)]
+        return []
