@@ -6,6 +6,7 @@ Heavy modules (mediapipe, cv2, numpy) are imported inside the commands that use 
 
 from __future__ import annotations
 
+import enum
 import json
 import sys
 from contextlib import ExitStack
@@ -18,7 +19,9 @@ from headwatch import __version__
 from headwatch.errors import HeadwatchError
 
 if TYPE_CHECKING:
-    from headwatch.pipeline import FrameRecord, PoseDetector
+    from headwatch.alerts import AlertSettings
+    from headwatch.judge import Limits
+    from headwatch.pipeline import Alert, FrameRecord, PoseDetector
     from headwatch.records import RecordWriter
     from headwatch.report import FileSummary
     from headwatch.sources import InputFile
@@ -35,6 +38,10 @@ EXIT_OK, EXIT_INPUT_FAILED, EXIT_USAGE = 0, 1, 2
 ModelOption = Annotated[
     str, typer.Option("--model", help="Pose model: 'lite', 'full' or the path of a .task file.")
 ]
+
+
+BadForOption = Annotated[float, typer.Option(
+    "--bad-for", min=1.0, help="Seconds a bad posture must persist before it alerts.")]
 
 
 def _error(message: str) -> None:
@@ -81,14 +88,17 @@ def _progress(length: int, label: str) -> Any:
 def _record_columns() -> list[str]:
     from headwatch.types import METRIC_NAMES
 
-    return ["path", "t_s", "frame", "person", "confidence", "view", "view_confidence", *METRIC_NAMES]
+    return ["path", "t_s", "frame", "person", "confidence", "verdict", "reasons", "view", "view_confidence",
+            *METRIC_NAMES]
 
 
 def _analyze_one(item: InputFile, fps: float, model: str, image_detector: PoseDetector,
-                 writer: RecordWriter | None) -> tuple[FileSummary, list[str]]:
+                 writer: RecordWriter | None, limits: Limits, alert_settings: AlertSettings,
+                 ) -> tuple[FileSummary, list[str]]:
     """Measure one file; returns its summary and the problems to report (already-measured
     records are written before any problem is raised, so nothing is lost)."""
-    from headwatch.pipeline import measure_frames
+    from headwatch.alerts import AlertEngine
+    from headwatch.pipeline import measure_frames, replay_alerts
     from headwatch.pose import PoseEstimator
     from headwatch.report import summarize
     from headwatch.sources import open_video, read_image, sample_video
@@ -103,15 +113,16 @@ def _analyze_one(item: InputFile, fps: float, model: str, image_detector: PoseDe
 
     if item.kind == "image":
         frame = read_image(item.path)
-        for record in measure_frames([frame], image_detector, str(item.path)):
+        for record in measure_frames([frame], image_detector, str(item.path), limits):
             keep(record)
         duration = 0.0
+        alerts: list[Alert] = []
     else:
         capture, info = open_video(item.path)
         try:
             expected = int(info.duration_s * min(fps, info.fps)) + 1 if info.frame_count else 0
             with PoseEstimator(model, mode="video") as detector, _progress(expected, item.path.name) as bar:
-                for record in measure_frames(sample_video(capture, info, fps), detector, str(item.path)):
+                for record in measure_frames(sample_video(capture, info, fps), detector, str(item.path), limits):
                     keep(record)
                     bar.update(1)
         finally:
@@ -123,9 +134,10 @@ def _analyze_one(item: InputFile, fps: float, model: str, image_detector: PoseDe
         if info.frame_count and records[-1].frame + max(2.0, info.fps) < info.frame_count - 1:
             problems.append(f"{item.path}: the video stops at {read_s:.1f} s of {info.duration_s:.1f} s; "
                             "the file looks truncated (analysed what could be read)")
+        alerts, _ = replay_alerts(records, AlertEngine(alert_settings), end_s=read_s)
     if not any(r.person for r in records):
         problems.append(f"{item.path}: no person found; headwatch needs the head and shoulders in view")
-    return summarize(str(item.path), item.kind, duration, records), problems
+    return summarize(str(item.path), item.kind, duration, records, alerts), problems
 
 
 @app.command()
@@ -137,12 +149,15 @@ def analyze(
     out: Annotated[Path | None, typer.Option(
         "--out", dir_okay=False, help="Write one record per analysed frame to FILE.csv or FILE.jsonl.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document instead of the table.")] = False,
+    bad_for: BadForOption = 30.0,
 ) -> None:
     """Measure posture in recorded videos and photos, and report per file.
 
     Exit codes: 0 all fine; 1 some input failed (the rest are still analysed and reported);
     2 usage error.
     """
+    from headwatch.alerts import AlertSettings
+    from headwatch.judge import DEFAULT_LIMITS
     from headwatch.pose import PoseEstimator
     from headwatch.records import RECORD_SUFFIXES, RecordWriter
     from headwatch.report import format_table
@@ -164,7 +179,8 @@ def analyze(
                 if image_detector is None:  # loads (and checks) the model once, only if needed
                     image_detector = stack.enter_context(PoseEstimator(model, mode="image"))
                 try:
-                    summary, file_problems = _analyze_one(item, fps, model, image_detector, writer)
+                    summary, file_problems = _analyze_one(item, fps, model, image_detector, writer,
+                                                          DEFAULT_LIMITS, AlertSettings(bad_for_s=bad_for))
                     summaries.append(summary)
                 except HeadwatchError as exc:
                     file_problems = [str(exc)]
@@ -182,6 +198,110 @@ def analyze(
     elif summaries:
         typer.echo(format_table(summaries))
     raise typer.Exit(EXIT_INPUT_FAILED if problems else EXIT_OK)
+
+
+class NotifyChoice(enum.StrEnum):
+    DESKTOP = "desktop"
+    TERMINAL = "terminal"
+    NONE = "none"
+
+
+NotifyOption = Annotated[NotifyChoice, typer.Option(
+    "--notify", help="How alerts reach you: the desktop's notifications (terminal bell if there are none), "
+         "the terminal only, or not at all.")]
+
+
+@app.command()
+def monitor(
+    source: Annotated[str, typer.Option(
+        "--source", help="A camera index (0 is the default camera), a video file, or a stream URL.")] = "0",
+    fps: Annotated[float, typer.Option(min=0.2, max=60.0, help="Frames per second to look at while posture "
+                                       "matters; lowered automatically while it is stable.")] = 5.0,
+    model: ModelOption = "full",
+    preview: Annotated[bool, typer.Option("--preview", help="Show a window with the skeleton and the angles.")] = False,
+    notify: NotifyOption = NotifyChoice.DESKTOP,
+    on_alert: Annotated[str | None, typer.Option(
+        "--on-alert", help="A command to run on each event; it gets HEADWATCH_EVENT, HEADWATCH_REASONS, "
+                           "HEADWATCH_MESSAGE, HEADWATCH_EVENT_JSON and more in its environment.")] = None,
+    events: Annotated[Path | None, typer.Option(
+        "--events", dir_okay=False, help="Append every event to this JSON Lines file as it happens.")] = None,
+    realtime: Annotated[bool | None, typer.Option(
+        "--realtime/--no-realtime", help="Pace a video file like a camera (the default), or run it as fast as "
+                                         "possible.")] = None,
+    duration: Annotated[float | None, typer.Option(min=0.0, help="Stop after this many seconds.")] = None,
+    bad_for: BadForOption = 30.0,
+) -> None:
+    """Watch your posture live and alert when bad posture persists.
+
+    Frames are never stored or sent anywhere; only the events you ask for are written.
+    Stop with Ctrl-C: it prints the session summary.
+    """
+    import signal
+
+    from headwatch.alerts import AlertEngine, AlertEvent, AlertSettings
+    from headwatch.judge import DEFAULT_LIMITS
+    from headwatch.monitor import FrameReader, Monitor, SamplingPolicy
+    from headwatch.notify import CommandHook, make_notifier
+    from headwatch.pose import PoseEstimator
+    from headwatch.records import EventLog
+    from headwatch.sources import LiveReader, VideoFileReader, is_live
+    from headwatch.status import StatusLine, format_summary
+
+    hook = CommandHook(on_alert) if on_alert else None
+    status_line = StatusLine()
+    with ExitStack() as stack:
+        try:
+            reader: FrameReader
+            if is_live(source):
+                import time
+
+                live = LiveReader(source, time.monotonic)
+                stack.callback(live.close)
+                reader = live
+            else:
+                file_reader = VideoFileReader(Path(source))
+                stack.callback(file_reader.close)
+                reader = file_reader
+            detector = stack.enter_context(PoseEstimator(model, mode="video"))
+            log = EventLog(events) if events is not None else None
+            if log is not None:
+                stack.callback(log.close)
+        except HeadwatchError as exc:
+            _fail(str(exc), EXIT_INPUT_FAILED)
+        notifier = make_notifier(notify.value)
+
+        def on_event(event: AlertEvent) -> None:
+            if log is not None:
+                log.write(event.as_dict())
+            notifier.notify(event)
+            if hook is not None:
+                hook.notify(event)
+
+        on_frame = None
+        if preview:
+            from headwatch.overlay import PreviewWindow, draw
+
+            window = PreviewWindow()
+            stack.callback(window.close)
+
+            def on_frame(frame: Any, pose: Any, sample: Any, verdict: Any) -> None:
+                window.show(draw(frame.image, pose, sample, verdict))
+                if window.closed:
+                    loop.stop()
+
+        loop = Monitor(reader, detector, DEFAULT_LIMITS, AlertEngine(AlertSettings(bad_for_s=bad_for)),
+                       policy=SamplingPolicy(fps=fps), realtime=is_live(source) or realtime is not False,
+                       duration_s=duration, on_status=status_line, on_event=on_event, on_frame=on_frame)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: loop.stop())
+        try:
+            summary = loop.run()
+        except KeyboardInterrupt:  # a second Ctrl-C while a frame was being processed
+            summary = loop.summary
+        status_line.finish()
+        if hook is not None:
+            hook.wait()
+    typer.echo(format_summary(summary))
 
 
 def main() -> None:

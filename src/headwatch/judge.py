@@ -130,3 +130,13 @@ def judge(sample: PostureSample | None, limits: Limits) -> Verdict:
     if reasons:
         return Verdict(State.BAD, tuple(reasons), values)
     return Verdict(State.OK)
+
+
+# Defaults from real footage (see README "Thresholds"): profile views judge the head-forward
+# angle; the front view (a laptop webcam) judges the ears' height above the shoulder line, which
+# drops as the head comes forward and down toward the screen.
+DEFAULT_LIMITS = Limits(
+    profile={"head_forward_deg": Band(high=35.0)},
+    front={"head_forward_deg": Band(high=35.0), "shoulder_tilt_deg": Band(-8.0, 8.0),
+           "head_roll_deg": Band(-15.0, 15.0), "trunk_lean_deg": Band(-10.0, 10.0)},
+)

@@ -220,6 +220,13 @@ def head_forward_deg(neck_2d: float | None, neck_3d: float | None, view: View | 
     return neck_3d if neck_3d is not None else neck_2d
 
 
+def upper_body_position(pose: Pose) -> tuple[float, ...]:
+    """Nose and shoulder mid-point in frame heights: what "holding still" is measured on."""
+    xy = pose.image_xy / float(pose.height)
+    shoulders = _mid(xy, Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER)
+    return (float(xy[Landmark.NOSE, 0]), float(xy[Landmark.NOSE, 1]), float(shoulders[0]), float(shoulders[1]))
+
+
 def measure(pose: Pose) -> PostureSample:
     """Every metric of one pose."""
     estimated = estimate_view(pose)

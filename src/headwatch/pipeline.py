@@ -9,7 +9,9 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from headwatch.metrics import measure
+from headwatch.alerts import AlertEngine, AlertEvent, EventKind
+from headwatch.judge import Limits, Verdict, judge
+from headwatch.metrics import measure, upper_body_position
 from headwatch.types import Frame, Pose, PostureSample
 
 
@@ -27,19 +29,60 @@ class FrameRecord:
     person: bool
     confidence: float | None
     sample: PostureSample
+    verdict: Verdict
+    position: tuple[float, ...] | None = None  # for the stillness watch
 
     def as_row(self) -> dict[str, Any]:
         row: dict[str, Any] = {"path": self.path, "t_s": round(self.t_s, 3), "frame": self.frame,
-                               "person": self.person, "confidence": self.confidence}
+                               "person": self.person, "confidence": self.confidence,
+                               "verdict": self.verdict.state.value,
+                               "reasons": ";".join(r.value for r in self.verdict.reasons)}
         row.update(self.sample.as_dict())
         return row
 
 
-def measure_frames(frames: Iterable[Frame], detector: PoseDetector, path: str) -> Iterator[FrameRecord]:
-    """One record per frame: the pose's metrics, or an empty sample when nobody was found."""
+def measure_frames(frames: Iterable[Frame], detector: PoseDetector, path: str, limits: Limits) -> Iterator[FrameRecord]:
+    """One judged record per frame: the pose's metrics, or an empty sample when nobody was found."""
     for frame in frames:
         pose = detector.detect(frame.image, frame.t_s)
         if pose is None:
-            yield FrameRecord(path, frame.t_s, frame.index, False, None, PostureSample())
+            yield FrameRecord(path, frame.t_s, frame.index, False, None, PostureSample(), judge(None, limits))
         else:
-            yield FrameRecord(path, frame.t_s, frame.index, True, round(pose.confidence, 4), measure(pose))
+            sample = measure(pose)
+            yield FrameRecord(path, frame.t_s, frame.index, True, round(pose.confidence, 4), sample,
+                              judge(sample, limits), upper_body_position(pose))
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One bad-posture alert in a recording: when it fired, when posture recovered, and why."""
+
+    start_s: float
+    end_s: float
+    reasons: tuple[str, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"start_s": round(self.start_s, 2), "end_s": round(self.end_s, 2), "reasons": list(self.reasons)}
+
+
+def replay_alerts(records: Iterable[FrameRecord], engine: AlertEngine,
+                  end_s: float) -> tuple[list[Alert], list[AlertEvent]]:
+    """Run the alert engine over a recording's records, as the live monitor would have.
+
+    Returns the alerts (an alert lasts from its first firing to the recovery, or to the end of
+    the recording) and every raised event.
+    """
+    events: list[AlertEvent] = []
+    for record in records:
+        events += engine.update(record.t_s, record.verdict, record.position)
+    alerts: list[Alert] = []
+    open_alert: AlertEvent | None = None
+    for event in events:
+        if event.kind is EventKind.BAD_POSTURE and event.repeat == 0:
+            open_alert = event
+        elif event.kind is EventKind.POSTURE_RECOVERED and open_alert is not None:
+            alerts.append(Alert(open_alert.t_s, event.start_s, tuple(r.value for r in open_alert.reasons)))
+            open_alert = None
+    if open_alert is not None:
+        alerts.append(Alert(open_alert.t_s, end_s, tuple(r.value for r in open_alert.reasons)))
+    return alerts, events

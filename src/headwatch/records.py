@@ -57,3 +57,22 @@ class RecordWriter:
                  tb: TracebackType | None) -> None:
         if self._file is not None:
             self._file.close()
+
+
+class EventLog:
+    """Appends each alert event as one JSON line, flushed at once (``--events FILE.jsonl``)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._file: IO[str] = path.open("a", encoding="utf-8")
+        except OSError as exc:
+            raise HeadwatchError(f"{path}: cannot write the event log: {exc.strerror}") from None
+
+    def write(self, event: dict[str, Any]) -> None:
+        self._file.write(json.dumps(event) + "\n")
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()

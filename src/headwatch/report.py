@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from headwatch.pipeline import FrameRecord
+from headwatch.judge import State
+from headwatch.pipeline import Alert, FrameRecord
 from headwatch.types import METRIC_NAMES
 
 
@@ -22,6 +23,8 @@ class FileSummary:
     frames_with_person: int
     view: str | None
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)  # name -> median, p90
+    bad_share: float | None = None  # of the judged (ok or bad) frames, the share judged bad
+    alerts: list[Alert] = field(default_factory=list)
 
     @property
     def person_share(self) -> float:
@@ -30,11 +33,15 @@ class FileSummary:
     def as_json(self) -> dict[str, Any]:
         return {"path": self.path, "kind": self.kind, "duration_s": round(self.duration_s, 3),
                 "frames": self.frames, "frames_with_person": self.frames_with_person, "view": self.view,
-                "metrics": self.metrics}
+                "metrics": self.metrics,
+                "bad_share": None if self.bad_share is None else round(self.bad_share, 4),
+                "alerts": [a.as_json() for a in self.alerts]}
 
 
-def summarize(path: str, kind: str, duration_s: float, records: Sequence[FrameRecord]) -> FileSummary:
+def summarize(path: str, kind: str, duration_s: float, records: Sequence[FrameRecord],
+              alerts: Sequence[Alert] = ()) -> FileSummary:
     with_person = [r for r in records if r.person]
+    judged = [r.verdict.state for r in records if r.verdict.state in (State.OK, State.BAD)]
     views = Counter(r.sample.view.value for r in with_person if r.sample.view is not None)
     metrics: dict[str, dict[str, float]] = {}
     for name in METRIC_NAMES:
@@ -44,7 +51,9 @@ def summarize(path: str, kind: str, duration_s: float, records: Sequence[FrameRe
                              "p90": round(float(np.percentile(values, 90)), 2)}
     return FileSummary(path=path, kind=kind, duration_s=duration_s, frames=len(records),
                        frames_with_person=len(with_person),
-                       view=views.most_common(1)[0][0] if views else None, metrics=metrics)
+                       view=views.most_common(1)[0][0] if views else None, metrics=metrics,
+                       bad_share=judged.count(State.BAD) / len(judged) if judged else None,
+                       alerts=list(alerts))
 
 
 def format_table(summaries: Sequence[FileSummary]) -> str:
@@ -56,8 +65,14 @@ def format_table(summaries: Sequence[FileSummary]) -> str:
         if not s.metrics:
             blocks.append(head + "\n  no metrics: nobody was found")
             continue
+        lines = [head]
+        if s.bad_share is not None:
+            lines.append(f"  bad posture in {s.bad_share:.0%} of the judged frames")
+        if s.kind == "video":
+            lines.append(f"  alerts: {len(s.alerts)}" + "".join(
+                f"\n    {a.start_s:7.1f} s - {a.end_s:7.1f} s  {', '.join(a.reasons)}" for a in s.alerts))
         width = max(len(name) for name in s.metrics)
-        lines = [head, f"  {'metric':<{width}}  {'median':>8}  {'p90':>8}"]
+        lines.append(f"  {'metric':<{width}}  {'median':>8}  {'p90':>8}")
         lines += [f"  {name:<{width}}  {m['median']:>8.2f}  {m['p90']:>8.2f}" for name, m in s.metrics.items()]
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)

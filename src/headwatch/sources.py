@@ -7,7 +7,7 @@ Every source is a generator of Frame(t_s, index, image). A video's t_s is its ow
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -113,3 +113,96 @@ def sample_video(capture: cv2.VideoCapture, info: VideoInfo, sample_fps: float) 
             while next_t <= t_s + 1e-9:
                 next_t += step_s
         index += 1
+
+
+# -- live sources for the monitor ---------------------------------------------------------------
+
+
+class SourceLost(SourceError):
+    """A camera or stream stopped delivering frames mid-session (it may come back)."""
+
+
+def describe_source(spec: str) -> str:
+    return f"camera {spec}" if spec.isdigit() else spec
+
+
+def is_live(spec: str) -> bool:
+    """A camera index or a stream URL (as opposed to a video file)."""
+    return spec.isdigit() or "://" in spec
+
+
+class VideoFileReader:
+    """Frames of a video file on request: the first frame at or after a given time."""
+
+    def __init__(self, path: Path) -> None:
+        if not path.exists():
+            raise SourceError(f"{path}: no such file (give --source a camera index, a video file or a stream URL)")
+        self._capture, self.info = open_video(path)
+        self._index = 0
+
+    def next_frame(self, not_before_s: float) -> Frame | None:
+        """None at the end of the file."""
+        while self._capture.grab():
+            index, self._index = self._index, self._index + 1
+            t_s = index / self.info.fps
+            if t_s + 1e-9 >= not_before_s:
+                ok, image = self._capture.retrieve()
+                if ok and image is not None:
+                    return Frame(t_s=t_s, index=index, image=np.asarray(image, dtype=np.uint8))
+        return None
+
+    def close(self) -> None:
+        self._capture.release()
+
+
+def open_capture(spec: str) -> cv2.VideoCapture:
+    """cv2.VideoCapture for a camera index or stream URL; the one edge tests replace."""
+    return cv2.VideoCapture(int(spec)) if spec.isdigit() else cv2.VideoCapture(spec)
+
+
+class LiveReader:
+    """A camera or stream: frames timed by the monotonic clock, read when asked for.
+
+    Reading on request (not in a background thread) keeps the CPU idle between samples; the
+    one stale frame a driver may buffer is dropped before reading.
+    """
+
+    def __init__(self, spec: str, clock: Callable[[], float]) -> None:
+        self.spec = spec
+        self._clock = clock
+        self._start = clock()
+        self._index = 0
+        self._capture = self._open()
+
+    def _open(self) -> cv2.VideoCapture:
+        capture = open_capture(self.spec)
+        if not capture.isOpened():
+            capture.release()
+            what = describe_source(self.spec)
+            if self.spec.isdigit():
+                raise SourceError(f"{what} is not available: no camera there, or another program is using it "
+                                  "(close that program, or choose another with --source N)")
+            raise SourceError(f"{what}: cannot open the stream (check the URL and that it is reachable)")
+        capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)
+        return capture
+
+    def next_frame(self, not_before_s: float) -> Frame:
+        """The current frame; raises SourceLost when the device stops answering."""
+        self._capture.grab()  # drop a frame the driver may have buffered while we slept
+        ok, image = self._capture.read()
+        if not ok or image is None:
+            raise SourceLost(f"{describe_source(self.spec)} stopped delivering frames")
+        t_s = max(self._clock() - self._start, not_before_s)
+        self._index += 1
+        return Frame(t_s=t_s, index=self._index, image=np.asarray(image, dtype=np.uint8))
+
+    def reopen(self) -> None:
+        """Try once to open the device again; raises SourceError if it is still gone."""
+        self._capture.release()
+        self._capture = self._open()
+
+    def now_s(self) -> float:
+        return self._clock() - self._start
+
+    def close(self) -> None:
+        self._capture.release()

@@ -1,0 +1,179 @@
+"""The live loop: read a frame when one is due, measure, judge, run the alert engine, report.
+
+It depends on protocols only (a frame reader, a pose detector, sinks), so the same loop runs
+on a camera, a stream or a video file, and tests drive it with a file.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from headwatch.alerts import AlertEngine, AlertEvent, EventKind
+from headwatch.errors import SourceError
+from headwatch.judge import Limits, State, Verdict, judge
+from headwatch.metrics import measure, upper_body_position
+from headwatch.pipeline import PoseDetector
+from headwatch.sources import SourceLost
+from headwatch.types import Frame, Pose, PostureSample
+
+# A gap between samples longer than this (a lost camera, a stalled stream) is not attributed
+# to the state before it.
+_MAX_COUNTED_GAP_S = 5.0
+
+
+class FrameReader(Protocol):
+    def next_frame(self, not_before_s: float) -> Frame | None: ...
+
+
+@runtime_checkable
+class Reconnectable(Protocol):
+    def reopen(self) -> None: ...
+
+    def now_s(self) -> float: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SamplingPolicy:
+    """How often to look. Full rate while a bad stretch builds (its timing matters); a calm
+    rate once posture has been good for ``calm_after_s`` (or nobody is there), which is most of
+    a working day and where the CPU is saved."""
+
+    fps: float = 5.0
+    calm_fps: float = 1.0
+    calm_after_s: float = 20.0
+
+    def interval_s(self, engine: AlertEngine, last_state: State | None, t_s: float) -> float:
+        if engine.bad_pending or last_state in (None, State.BAD, State.UNKNOWN):
+            return 1.0 / self.fps
+        if last_state is State.AWAY or engine.seconds_in_state(t_s) >= self.calm_after_s:
+            return 1.0 / min(self.calm_fps, self.fps)
+        return 1.0 / self.fps
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """What the status line shows after each sample."""
+
+    t_s: float
+    verdict: Verdict
+    sample: PostureSample | None
+    in_bad_posture: bool
+    seconds_in_state: float
+    fps: float
+    note: str = ""  # e.g. "camera lost, retrying in 4 s"
+
+
+@dataclass(slots=True)
+class SessionSummary:
+    seconds: dict[str, float] = field(default_factory=lambda: {s.value: 0.0 for s in State})
+    samples: int = 0
+    events: list[AlertEvent] = field(default_factory=list)
+
+    @property
+    def monitored_s(self) -> float:
+        return sum(self.seconds.values())
+
+    @property
+    def good_share(self) -> float | None:
+        judged = self.seconds["ok"] + self.seconds["bad"]
+        return self.seconds["ok"] / judged if judged > 0 else None
+
+    def count(self, kind: EventKind) -> int:
+        return sum(1 for e in self.events if e.kind is kind)
+
+
+class Monitor:
+    def __init__(self, reader: FrameReader, detector: PoseDetector, limits: Limits, engine: AlertEngine, *,
+                 policy: SamplingPolicy | None = None, realtime: bool = False, duration_s: float | None = None,
+                 on_status: Callable[[Status], None] = lambda _: None,
+                 on_event: Callable[[AlertEvent], None] = lambda _: None,
+                 on_frame: Callable[[Frame, Pose | None, PostureSample | None, Verdict], None] | None = None,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+                 max_backoff_s: float = 30.0) -> None:
+        self.reader = reader
+        self.detector = detector
+        self.limits = limits
+        self.engine = engine
+        self.policy = policy or SamplingPolicy()
+        self.realtime = realtime
+        self.duration_s = duration_s
+        self.on_status = on_status
+        self.on_event = on_event
+        self.on_frame = on_frame
+        self.clock = clock
+        self.sleep = sleep
+        self.max_backoff_s = max_backoff_s
+        self.summary = SessionSummary()
+        self._stop = False
+        self._state_since: tuple[State, float] | None = None
+
+    def stop(self) -> None:
+        """Ask the loop to finish after the current sample (safe from a signal handler)."""
+        self._stop = True
+
+    def run(self) -> SessionSummary:
+        wall_start = self.clock()
+        due_s = 0.0
+        last: tuple[float, State] | None = None
+        while not self._stop:
+            if self.duration_s is not None and due_s >= self.duration_s:
+                break
+            if self.realtime:  # pace a file like a camera; a live source paces itself the same way
+                self.sleep(max(0.0, wall_start + due_s - self.clock()))
+            try:
+                frame = self.reader.next_frame(due_s)
+            except SourceLost as lost:
+                frame = self._recover(lost, last)
+                if frame is None:
+                    break
+            if frame is None:
+                break  # end of the file
+            if self.duration_s is not None and frame.t_s >= self.duration_s:
+                break
+            state = self._process(frame, last)
+            last = (frame.t_s, state)
+            due_s = frame.t_s + self.policy.interval_s(self.engine, state, frame.t_s)
+        return self.summary
+
+    def _process(self, frame: Frame, last: tuple[float, State] | None) -> State:
+        pose = self.detector.detect(frame.image, frame.t_s)
+        sample = measure(pose) if pose is not None else None
+        verdict = judge(sample, self.limits)
+        events = self.engine.update(frame.t_s, verdict, upper_body_position(pose) if pose is not None else None)
+        if last is not None:  # the previous state held until now (a long gap, e.g. a lost camera, is not counted)
+            self.summary.seconds[last[1].value] += min(frame.t_s - last[0], _MAX_COUNTED_GAP_S)
+        self.summary.samples += 1
+        for event in events:
+            self.summary.events.append(event)
+            self.on_event(event)
+        if self.on_frame is not None:
+            self.on_frame(frame, pose, sample, verdict)
+        if self._state_since is None or self._state_since[0] is not verdict.state:
+            self._state_since = (verdict.state, frame.t_s)
+        fps = 1.0 / self.policy.interval_s(self.engine, verdict.state, frame.t_s)
+        self.on_status(Status(frame.t_s, verdict, sample, self.engine.in_bad_posture,
+                              frame.t_s - self._state_since[1], fps))
+        return verdict.state
+
+    def _recover(self, lost: SourceLost, last: tuple[float, State] | None) -> Frame | None:
+        """Retry a lost camera or stream with backoff until it answers, the time is up, or stop."""
+        if not isinstance(self.reader, Reconnectable):
+            return None
+        reader: Reconnectable = self.reader
+        backoff = 1.0
+        while not self._stop:
+            now = reader.now_s()
+            if self.duration_s is not None and now >= self.duration_s:
+                return None
+            self.on_status(Status(now, Verdict(State.UNKNOWN), None, self.engine.in_bad_posture, 0.0, 0.0,
+                                  note=f"{lost}; retrying in {backoff:.0f} s"))
+            self.sleep(backoff)
+            try:
+                reader.reopen()
+                return self.reader.next_frame(reader.now_s())
+            except SourceError:
+                backoff = min(backoff * 2.0, self.max_backoff_s)
+        return None

@@ -1,0 +1,166 @@
+"""Telling the user: the desktop's own notifications, a terminal bell, or a command of theirs.
+
+Desktop notifications use what each system ships: notify-send (libnotify) on Linux, osascript
+on macOS, a PowerShell toast on Windows. Where none is available, or one fails, headwatch
+falls back to the terminal, so an alert is never silently lost.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from typing import Literal, Protocol, TextIO
+
+from headwatch.alerts import AlertEvent, EventKind
+
+NotifyMode = Literal["desktop", "terminal", "none"]
+
+TITLE = "headwatch"
+
+
+def message_for(event: AlertEvent) -> str:
+    """A short human sentence for an event."""
+    if event.kind is EventKind.BAD_POSTURE:
+        minutes = max(0.0, event.t_s - event.start_s) / 60.0
+        what = ", ".join(r.value.replace("_", " ") for r in event.reasons) or "posture"
+        held = f"{minutes:.0f} min" if minutes >= 1 else f"{event.t_s - event.start_s:.0f} s"
+        return f"Bad posture ({what}) for {held}: sit back and lift your head."
+    if event.kind is EventKind.POSTURE_RECOVERED:
+        return "Posture is good again."
+    if event.kind is EventKind.BREAK:
+        return f"You have been sitting for {(event.t_s - event.start_s) / 60.0:.0f} min: time for a short break."
+    return f"You have held one position for {(event.t_s - event.start_s) / 60.0:.0f} min: move a little."
+
+
+class Notifier(Protocol):
+    def notify(self, event: AlertEvent) -> None: ...
+
+
+class NoNotifier:
+    def notify(self, event: AlertEvent) -> None:
+        return None
+
+
+class TerminalNotifier:
+    """A bell and a line on the terminal."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+
+    def notify(self, event: AlertEvent) -> None:
+        self.stream.write(f"\a\n[headwatch] {message_for(event)}\n")
+        self.stream.flush()
+
+
+Runner = Callable[[Sequence[str], dict[str, str]], int]
+
+
+def _run_quietly(argv: Sequence[str], env: dict[str, str]) -> int:
+    try:
+        return subprocess.run(list(argv), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env={**os.environ, **env}, timeout=10, check=False).returncode
+    except (OSError, subprocess.SubprocessError):
+        return -1
+
+
+def desktop_command(platform: str, title: str, message: str, which: Callable[[str], str | None]) -> list[str] | None:
+    """The argv that shows a desktop notification on this platform, or None if there is none."""
+    if platform.startswith("linux") or platform.startswith("freebsd"):
+        return ["notify-send", "--app-name=headwatch", title, message] if which("notify-send") else None
+    if platform == "darwin":
+        script = f"display notification {json.dumps(message)} with title {json.dumps(title)}"
+        return ["osascript", "-e", script] if which("osascript") else None
+    if platform.startswith("win"):
+        shell = which("powershell") or which("pwsh")
+        if shell is None:
+            return None
+        # A toast through the Windows Runtime API PowerShell exposes; text passed as data, not code.
+        script = (
+            "$t=[Windows.UI.Notifications.ToastNotificationManager,Windows.UI.Notifications,ContentType=WindowsRuntime];"
+            "$x=[Windows.UI.Notifications.ToastTemplateType]::ToastText02;"
+            "$c=[Windows.UI.Notifications.ToastNotificationManager]::GetTemplateContent($x);"
+            "$n=$c.GetElementsByTagName('text');"
+            "$n.Item(0).AppendChild($c.CreateTextNode($env:HEADWATCH_TITLE))|Out-Null;"
+            "$n.Item(1).AppendChild($c.CreateTextNode($env:HEADWATCH_MESSAGE))|Out-Null;"
+            "$t::CreateToastNotifier('headwatch').Show([Windows.UI.Notifications.ToastNotification]::new($c))"
+        )
+        return [shell, "-NoProfile", "-NonInteractive", "-Command", script]
+    return None
+
+
+class DesktopNotifier:
+    """The system's notification; the terminal when it is missing or fails."""
+
+    def __init__(self, platform: str = sys.platform, which: Callable[[str], str | None] = shutil.which,
+                 runner: Runner = _run_quietly, fallback: Notifier | None = None) -> None:
+        self.platform = platform
+        self.which = which
+        self.runner = runner
+        self.fallback = fallback or TerminalNotifier()
+
+    @property
+    def available(self) -> bool:
+        return desktop_command(self.platform, TITLE, "", self.which) is not None
+
+    def notify(self, event: AlertEvent) -> None:
+        message = message_for(event)
+        argv = desktop_command(self.platform, TITLE, message, self.which)
+        if argv is None:
+            self.fallback.notify(event)
+            return
+        # The Windows toast reads its text from these; the others get it in argv.
+        if self.runner(argv, {"HEADWATCH_TITLE": TITLE, "HEADWATCH_MESSAGE": message}) != 0:
+            self.fallback.notify(event)
+
+
+def make_notifier(mode: NotifyMode) -> Notifier:
+    if mode == "none":
+        return NoNotifier()
+    if mode == "terminal":
+        return TerminalNotifier()
+    return DesktopNotifier()
+
+
+def event_environment(event: AlertEvent) -> dict[str, str]:
+    """The variables an --on-alert command receives."""
+    return {
+        "HEADWATCH_EVENT": event.kind.value,
+        "HEADWATCH_T_S": f"{event.t_s:.3f}",
+        "HEADWATCH_START_S": f"{event.start_s:.3f}",
+        "HEADWATCH_REASONS": ",".join(r.value for r in event.reasons),
+        "HEADWATCH_MESSAGE": message_for(event),
+        "HEADWATCH_EVENT_JSON": json.dumps(event.as_dict()),
+    }
+
+
+class CommandHook:
+    """Runs the user's --on-alert command for each event, without waiting for it.
+
+    The command goes to the system shell as the user wrote it (it is their own command line);
+    the event reaches it only through environment variables, never spliced into the text.
+    """
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+        self._running: list[subprocess.Popen[bytes]] = []
+
+    def notify(self, event: AlertEvent) -> None:
+        self._running = [p for p in self._running if p.poll() is None]
+        try:
+            env = {**os.environ, **event_environment(event)}
+            self._running.append(subprocess.Popen(self.command, shell=True, env=env))
+        except OSError as exc:
+            sys.stderr.write(f"headwatch: warning: --on-alert command could not start: {exc.strerror}\n")
+
+    def wait(self, timeout_s: float = 10.0) -> None:
+        """Let commands still running finish (bounded), so a short session still runs them."""
+        for process in self._running:
+            try:
+                process.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self._running = []

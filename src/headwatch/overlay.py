@@ -1,0 +1,65 @@
+"""The --preview window: the skeleton, the angles and the state drawn on the frame.
+
+The only module besides sources.py that uses cv2: drawing and the window. Nothing here is ever
+written to disk.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from headwatch.judge import State, Verdict
+from headwatch.types import Landmark, Pose, PostureSample
+
+# BGR colours by state: green, red, grey, amber.
+STATE_COLOURS = {State.OK: (80, 200, 80), State.BAD: (60, 60, 230), State.AWAY: (150, 150, 150),
+                 State.UNKNOWN: (0, 190, 255)}
+_BONES = [(Landmark.LEFT_EAR, Landmark.LEFT_SHOULDER), (Landmark.RIGHT_EAR, Landmark.RIGHT_SHOULDER),
+          (Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER), (Landmark.LEFT_SHOULDER, Landmark.LEFT_HIP),
+          (Landmark.RIGHT_SHOULDER, Landmark.RIGHT_HIP), (Landmark.LEFT_HIP, Landmark.RIGHT_HIP),
+          (Landmark.LEFT_EAR, Landmark.NOSE), (Landmark.RIGHT_EAR, Landmark.NOSE)]
+WINDOW = "headwatch"
+
+
+def draw(image: npt.NDArray[np.uint8], pose: Pose | None, sample: PostureSample | None,
+         verdict: Verdict) -> npt.NDArray[np.uint8]:
+    """A copy of the frame with the skeleton and a caption, coloured by state."""
+    canvas = image.copy()
+    colour = STATE_COLOURS[verdict.state]
+    if pose is not None:
+        points = pose.image_xy.round().astype(int)
+        for a, b in _BONES:
+            if min(pose.visibility[a], pose.visibility[b]) >= 0.5:
+                cv2.line(canvas, (int(points[a, 0]), int(points[a, 1])), (int(points[b, 0]), int(points[b, 1])),
+                         colour, 2, cv2.LINE_AA)
+        for mark in Landmark:
+            if pose.visibility[mark] >= 0.5:
+                cv2.circle(canvas, (int(points[mark, 0]), int(points[mark, 1])), 4, colour, -1, cv2.LINE_AA)
+    caption = verdict.state.value.upper()
+    if verdict.reasons:
+        caption += ": " + ", ".join(r.value for r in verdict.reasons)
+    if sample is not None:
+        parts = [(name, getattr(sample, key)) for name, key in
+                 (("head", "head_forward_deg"), ("tilt", "shoulder_tilt_deg"), ("roll", "head_roll_deg"))]
+        caption += "  " + "  ".join(f"{n} {v:+.0f}" for n, v in parts if v is not None)
+    cv2.rectangle(canvas, (0, 0), (canvas.shape[1], 28), colour, -1)
+    cv2.putText(canvas, caption, (8, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (255, 255, 255), 1, cv2.LINE_AA)
+    return canvas
+
+
+class PreviewWindow:
+    """Shows each drawn frame; closing it or pressing q asks the monitor to stop."""
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    def show(self, image: npt.NDArray[np.uint8]) -> None:
+        cv2.imshow(WINDOW, image)
+        key = cv2.waitKey(1) & 0xFF
+        if key in (ord("q"), 27) or cv2.getWindowProperty(WINDOW, cv2.WND_PROP_VISIBLE) < 1:
+            self.closed = True
+
+    def close(self) -> None:
+        cv2.destroyAllWindows()
