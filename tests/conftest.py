@@ -63,3 +63,13 @@ def write_video(tmp_path: Path) -> WriteVideo:
         return path
 
     return write
+
+
+@pytest.fixture
+def tilting_clip(write_video: WriteVideo, grace_hopper: BGRImage) -> Path:
+    """16 s at 10 fps: level for 2 s, leaning 15 degrees (her left shoulder down) for 7 s, level
+    again for 7 s. With the default shoulder-tilt band, the middle is bad posture."""
+    level = cv2.resize(pad_and_rotate(grace_hopper, 0.0, 0.25), (256, 288))
+    leaning = cv2.resize(pad_and_rotate(grace_hopper, -15.0, 0.25), (256, 288))
+    frames = [level] * 20 + [leaning] * 70 + [level] * 70
+    return write_video("tilting.mp4", frames, 10.0)

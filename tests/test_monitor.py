@@ -1,0 +1,233 @@
+"""`headwatch monitor`: end to end on a video file source, the camera edge, privacy, signals."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from headwatch import sources
+from headwatch.alerts import AlertEngine, AlertSettings
+from headwatch.cli import app
+from headwatch.judge import DEFAULT_LIMITS, State
+from headwatch.monitor import Monitor, SamplingPolicy, Status
+from headwatch.pose import PoseEstimator
+from headwatch.sources import LiveReader
+
+runner = CliRunner()
+
+
+def monitor(*args: str) -> Any:
+    result = runner.invoke(app, ["monitor", *args])
+    assert "Traceback" not in result.stdout + result.stderr
+    return result
+
+
+def read_events(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_monitor_on_a_file_writes_events_and_runs_the_hook(tilting_clip: Path, tmp_path: Path) -> None:
+    events_path = tmp_path / "events.jsonl"
+    hook_out = tmp_path / "hook.txt"
+    hook = (f'"{sys.executable}" -c "import os; open(r\'{hook_out}\', \'a\').write('
+            f'os.environ[\'HEADWATCH_EVENT\'] + \' \' + os.environ[\'HEADWATCH_REASONS\'] + chr(10))"')
+    result = monitor("--source", str(tilting_clip), "--no-realtime", "--notify", "none", "--bad-for", "3",
+                     "--events", str(events_path), "--on-alert", hook)
+    assert result.exit_code == 0, result.stderr
+    events = read_events(events_path)
+    assert [e["kind"] for e in events] == ["bad_posture", "posture_recovered"]
+    alert, recovered = events
+    assert alert["reasons"][0] == "shoulder_tilt"  # the whole image leans, so the head may roll too
+    assert alert["values"]["shoulder_tilt_deg"] > 8.0
+    # Leaning from 2 s: the alert fires after 3 s of it; recovery is dated when she sat level (9 s).
+    assert 2.0 <= alert["start_s"] <= 2.5 and 5.0 <= alert["t_s"] <= 6.0
+    assert 9.0 <= recovered["start_s"] <= 9.5 and recovered["t_s"] == pytest.approx(recovered["start_s"] + 5, abs=0.3)
+    hook_lines = hook_out.read_text().splitlines()
+    assert hook_lines == [f"bad_posture {','.join(alert['reasons'])}", "posture_recovered "]
+    assert "posture alerts   1" in result.stdout
+    assert "good posture" in result.stdout
+
+
+def test_the_events_file_is_appended_not_replaced(tilting_clip: Path, tmp_path: Path) -> None:
+    events_path = tmp_path / "events.jsonl"
+    events_path.write_text('{"kind": "earlier"}\n')
+    monitor("--source", str(tilting_clip), "--no-realtime", "--notify", "none", "--bad-for", "3",
+            "--events", str(events_path))
+    assert [e["kind"] for e in read_events(events_path)] == ["earlier", "bad_posture", "posture_recovered"]
+
+
+def test_duration_stops_early(tilting_clip: Path, tmp_path: Path) -> None:
+    events_path = tmp_path / "events.jsonl"
+    result = monitor("--source", str(tilting_clip), "--no-realtime", "--notify", "none", "--bad-for", "3",
+                     "--duration", "4", "--events", str(events_path))
+    assert result.exit_code == 0
+    assert not events_path.exists() or read_events(events_path) == []  # the alert would come at ~5 s
+    assert "monitored        3s" in result.stdout or "monitored        4s" in result.stdout
+
+
+def test_nothing_is_written_or_sent(tilting_clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Privacy: no frame reaches the disk and no connection is opened while monitoring."""
+    def forbidden(*_: Any, **__: Any) -> Any:
+        raise AssertionError("monitor tried to write an image or open a connection")
+
+    monkeypatch.setattr(socket.socket, "connect", forbidden)
+    monkeypatch.setattr(socket, "create_connection", forbidden)
+    monkeypatch.setattr(cv2, "imwrite", forbidden)
+    monkeypatch.setattr(cv2, "VideoWriter", forbidden)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    events_path = tmp_path / "events.jsonl"
+    before = {p for p in tmp_path.rglob("*")}
+    result = monitor("--source", str(tilting_clip), "--no-realtime", "--notify", "none", "--bad-for", "3",
+                     "--events", str(events_path))
+    assert result.exit_code == 0
+    assert {p for p in tmp_path.rglob("*")} - before == {events_path}
+    assert "jpg" not in events_path.read_text() and len(events_path.read_text()) < 2000
+
+
+def test_a_missing_video_source_is_one_line(tmp_path: Path) -> None:
+    result = monitor("--source", str(tmp_path / "none.mp4"), "--notify", "none")
+    assert result.exit_code == 1
+    assert result.stderr.strip().startswith("headwatch: error: ")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+class FakeCapture:
+    """A stand-in for cv2.VideoCapture: opened or not, and frames until it 'unplugs'."""
+
+    def __init__(self, image: np.ndarray | None, opened: bool = True, frames: int = 10**9) -> None:
+        self.image, self.opened, self.frames = image, opened, frames
+
+    def isOpened(self) -> bool:  # noqa: N802 (OpenCV's name)
+        return self.opened
+
+    def set(self, *_: Any) -> bool:
+        return True
+
+    def grab(self) -> bool:
+        return self.frames > 0
+
+    def read(self) -> tuple[bool, np.ndarray | None]:
+        if self.frames <= 0 or self.image is None:
+            return False, None
+        self.frames -= 1
+        return True, self.image
+
+    def release(self) -> None:
+        self.opened = False
+
+
+@pytest.mark.parametrize("opened", [False])
+def test_a_busy_or_absent_camera_is_one_line(monkeypatch: pytest.MonkeyPatch, opened: bool) -> None:
+    monkeypatch.setattr(sources, "open_capture", lambda spec: FakeCapture(None, opened=opened))
+    result = monitor("--source", "0", "--notify", "none")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == ("headwatch: error: camera 0 is not available: no camera there, or another "
+                                     "program is using it (close that program, or choose another with --source N)")
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += max(seconds, 0.0)
+
+
+def test_a_camera_lost_mid_session_is_retried_and_nothing_is_lost(
+        monkeypatch: pytest.MonkeyPatch, grace_hopper: np.ndarray) -> None:
+    clock = FakeClock()
+    # The camera gives 20 frames, vanishes for two reopen attempts, then comes back for good.
+    captures = iter([FakeCapture(grace_hopper, frames=20), FakeCapture(None, opened=False),
+                     FakeCapture(None, opened=False), FakeCapture(grace_hopper)])
+    monkeypatch.setattr(sources, "open_capture", lambda spec: next(captures))
+    reader = LiveReader("0", clock)
+    statuses: list[Status] = []
+    with PoseEstimator("lite", mode="video") as detector:
+        loop = Monitor(reader, detector, DEFAULT_LIMITS, AlertEngine(), policy=SamplingPolicy(fps=5.0),
+                       realtime=True, duration_s=20.0, on_status=statuses.append, clock=clock, sleep=clock.sleep)
+        summary = loop.run()
+    notes = [s.note for s in statuses if s.note]
+    assert notes == ["camera 0 stopped delivering frames; retrying in 1 s",
+                     "camera 0 stopped delivering frames; retrying in 2 s",
+                     "camera 0 stopped delivering frames; retrying in 4 s"]
+    judged = [s for s in statuses if not s.note]
+    assert judged[0].verdict.state is State.OK
+    # Frames before the loss and after the return were all counted.
+    assert summary.samples == len(judged) > 20
+    assert judged[-1].t_s > judged[19].t_s + 7.0  # 1 + 2 + 4 s of retries in between
+
+
+def test_realtime_pacing_sleeps_to_the_frame_times(tilting_clip: Path) -> None:
+    clock = FakeClock()
+    reader = sources.VideoFileReader(tilting_clip)
+    with PoseEstimator("lite", mode="video") as detector:
+        loop = Monitor(reader, detector, DEFAULT_LIMITS, AlertEngine(), policy=SamplingPolicy(fps=2.0),
+                       realtime=True, duration_s=5.0, clock=clock, sleep=clock.sleep)
+        summary = loop.run()
+    reader.close()
+    # Paced like a camera: the fake wall clock advanced to the last sample's time (4.5 s).
+    assert clock.now == pytest.approx(4.5)
+    assert summary.samples == 10
+
+
+@pytest.mark.parametrize(("pending", "state", "stable_s", "expected_fps"), [
+    (True, State.OK, 100.0, 5.0),  # a bad stretch is building: full rate
+    (False, State.BAD, 0.0, 5.0),
+    (False, State.OK, 5.0, 5.0),  # good, but not for long yet
+    (False, State.OK, 25.0, 1.0),  # good and stable: calm rate
+    (False, State.AWAY, 0.0, 1.0),
+])
+def test_sampling_policy(pending: bool, state: State, stable_s: float, expected_fps: float) -> None:
+    class Engine:
+        bad_pending = pending
+
+        def seconds_in_state(self, t_s: float) -> float:
+            return stable_s
+
+    interval = SamplingPolicy(fps=5.0, calm_fps=1.0, calm_after_s=20.0).interval_s(Engine(), state, 0.0)  # type: ignore[arg-type]
+    assert 1.0 / interval == pytest.approx(expected_fps)
+
+
+def test_sigterm_stops_cleanly_with_a_summary(tilting_clip: Path, tmp_path: Path) -> None:
+    events_path = tmp_path / "events.jsonl"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "headwatch", "monitor", "--source", str(tilting_clip), "--realtime",
+         "--notify", "none", "--bad-for", "3", "--events", str(events_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert process.stdout is not None
+    # Wait until it is judging frames (the status line prints on the first one), then stop it.
+    first = process.stdout.readline()
+    assert "OK" in first or "BAD" in first
+    time.sleep(5.0)  # long enough for the alert at ~5 s of clip time
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert "session summary" in out
+    assert "Traceback" not in err
+    assert read_events(events_path)[0]["kind"] == "bad_posture"  # what was recorded is kept
+
+
+def test_alert_settings_are_passed_through(tilting_clip: Path, tmp_path: Path) -> None:
+    # With a bad_for longer than the lean, nothing alerts.
+    events_path = tmp_path / "events.jsonl"
+    monitor("--source", str(tilting_clip), "--no-realtime", "--notify", "none", "--bad-for", "10",
+            "--events", str(events_path))
+    assert not events_path.exists() or read_events(events_path) == []
+    assert AlertSettings().bad_for_s == 30.0
