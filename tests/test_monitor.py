@@ -111,7 +111,7 @@ class FakeCapture:
     def __init__(self, image: np.ndarray | None, opened: bool = True, frames: int = 10**9) -> None:
         self.image, self.opened, self.frames = image, opened, frames
 
-    def isOpened(self) -> bool:  # noqa: N802 (OpenCV's name)
+    def isOpened(self) -> bool:
         return self.opened
 
     def set(self, *_: Any) -> bool:
