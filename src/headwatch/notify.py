@@ -70,10 +70,12 @@ def _run_quietly(argv: Sequence[str], env: dict[str, str]) -> int:
 def desktop_command(platform: str, title: str, message: str, which: Callable[[str], str | None]) -> list[str] | None:
     """The argv that shows a desktop notification on this platform, or None if there is none."""
     if platform.startswith("linux") or platform.startswith("freebsd"):
-        return ["notify-send", "--app-name=headwatch", title, message] if which("notify-send") else None
+        notify_send = which("notify-send")
+        return [notify_send, "--app-name=headwatch", title, message] if notify_send else None
     if platform == "darwin":
+        osascript = which("osascript")
         script = f"display notification {json.dumps(message)} with title {json.dumps(title)}"
-        return ["osascript", "-e", script] if which("osascript") else None
+        return [osascript, "-e", script] if osascript else None
     if platform.startswith("win"):
         shell = which("powershell") or which("pwsh")
         if shell is None:

@@ -1,0 +1,106 @@
+"""Notifications: the real command for each platform up to the process edge, and the fallbacks."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from collections.abc import Sequence
+
+import pytest
+
+from headwatch.alerts import AlertEvent, EventKind
+from headwatch.judge import Reason
+from headwatch.notify import (
+    CommandHook,
+    DesktopNotifier,
+    TerminalNotifier,
+    desktop_command,
+    event_environment,
+    message_for,
+)
+
+EVENT = AlertEvent(EventKind.BAD_POSTURE, t_s=95.0, start_s=20.0, reasons=(Reason.HEAD_FORWARD,),
+                   values={"head_forward_deg": 41.0})
+
+
+def which_only(*names: str):  # type: ignore[no-untyped-def]
+    return lambda name: f"/usr/bin/{name}" if name in names else None
+
+
+def test_messages_say_what_and_how_long() -> None:
+    assert message_for(EVENT) == "Bad posture (head forward) for 1 min: sit back and lift your head."
+    assert "time for a short break" in message_for(AlertEvent(EventKind.BREAK, 3000.0, 0.0))
+    assert message_for(AlertEvent(EventKind.STILL, 1800.0, 0.0)).startswith("You have held one position for 30 min")
+
+
+@pytest.mark.parametrize(("platform", "tool", "first"), [
+    ("linux", "notify-send", "/usr/bin/notify-send"),
+    ("darwin", "osascript", "/usr/bin/osascript"),
+    ("win32", "powershell", "/usr/bin/powershell"),
+])
+def test_each_platform_uses_its_own_notifier(platform: str, tool: str, first: str) -> None:
+    argv = desktop_command(platform, "headwatch", 'say "xyzzy"', which_only(tool))
+    assert argv is not None and argv[0] == first
+    if platform == "darwin":  # the message is quoted as an AppleScript string, not spliced in raw
+        assert argv[2] == 'display notification "say \\"xyzzy\\"" with title "headwatch"'
+    if platform == "win32":  # the text travels in the environment, never inside the script
+        assert "xyzzy" not in argv[-1]
+    assert desktop_command(platform, "headwatch", "x", which_only()) is None
+
+
+def test_desktop_notifier_runs_the_command_with_the_message() -> None:
+    calls: list[tuple[Sequence[str], dict[str, str]]] = []
+
+    def runner(argv: Sequence[str], env: dict[str, str]) -> int:
+        calls.append((argv, env))
+        return 0
+
+    fallback = io.StringIO()
+    DesktopNotifier("linux", which_only("notify-send"), runner, TerminalNotifier(fallback)).notify(EVENT)
+    (argv, env), = calls
+    assert list(argv) == ["/usr/bin/notify-send", "--app-name=headwatch", "headwatch", message_for(EVENT)]
+    assert env["HEADWATCH_MESSAGE"] == message_for(EVENT)
+    assert fallback.getvalue() == ""
+
+
+@pytest.mark.parametrize("exit_code", [None, 1])
+def test_desktop_notifier_falls_back_to_the_terminal(exit_code: int | None) -> None:
+    fallback = io.StringIO()
+    which = which_only("notify-send") if exit_code is not None else which_only()
+    notifier = DesktopNotifier("linux", which, lambda argv, env: exit_code or 0, TerminalNotifier(fallback))
+    notifier.notify(EVENT)
+    assert fallback.getvalue() == f"\a\n[headwatch] {message_for(EVENT)}\n"
+
+
+def test_desktop_notifier_really_runs_a_process(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # The default runner on a real (stand-in) notify-send: a script that records its arguments.
+    script = tmp_path / "notify-send"
+    out = tmp_path / "args.txt"
+    script.write_text(f"#!/bin/sh\necho \"$@\" > {out}\n")
+    script.chmod(0o755)
+    if sys.platform.startswith("win"):
+        pytest.skip("a shell script stands in for notify-send")
+    notifier = DesktopNotifier("linux", lambda name: str(script) if name == "notify-send" else None,
+                               fallback=TerminalNotifier(io.StringIO()))
+    notifier.runner(desktop_command("linux", "headwatch", "hello", notifier.which) or [str(script)], {})
+    assert out.read_text().strip() == "--app-name=headwatch headwatch hello"
+
+
+def test_event_environment_and_command_hook(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    env = event_environment(EVENT)
+    assert env["HEADWATCH_EVENT"] == "bad_posture"
+    assert env["HEADWATCH_REASONS"] == "head_forward"
+    assert env["HEADWATCH_START_S"] == "20.000"
+    out = tmp_path / "out.txt"
+    hook = CommandHook(f'"{sys.executable}" -c "import os; open(r\'{out}\', \'w\').write(os.environ[\'HEADWATCH_EVENT_JSON\'])"')
+    hook.notify(EVENT)
+    hook.wait()
+    assert '"kind": "bad_posture"' in out.read_text()
+
+
+def test_a_broken_hook_does_not_stop_monitoring() -> None:
+    hook = CommandHook("exit 3")
+    hook.notify(EVENT)
+    hook.wait()  # returns; the exit code of the user's command is theirs
+    assert subprocess.run("exit 0", shell=True, check=False).returncode == 0

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+from headwatch.alerts import AlertEvent, EventKind
+from headwatch.judge import Reason, State, Verdict
+from headwatch.monitor import SessionSummary, Status
+from headwatch.overlay import STATE_COLOURS, draw
+from headwatch.status import StatusLine, format_status, format_summary
+from headwatch.types import PostureSample, View
+
+SAMPLE = PostureSample(view=View.FRONT, head_forward_deg=33.4, head_pitch_deg=-4.2, shoulder_tilt_deg=2.6,
+                       head_roll_deg=-1.2)
+
+
+def test_status_line_text() -> None:
+    bad = Status(125.0, Verdict(State.BAD, (Reason.HEAD_FORWARD,)), SAMPLE, True, 42.0, 5.0)
+    assert format_status(bad) == " 2m05s  ALERT head_forward  for 42s  head 33°  pitch -4°  tilt +3°  roll -1°  5 fps"
+    assert format_status(Status(3.0, Verdict(State.AWAY), None, False, 0.0, 1.0)) == "    3s  AWAY  nobody in view  1 fps"
+    lost = Status(3700.0, Verdict(State.UNKNOWN), None, False, 0.0, 0.0, note="camera 0 lost")
+    assert format_status(lost) == " 1h01m  camera 0 lost"
+
+
+def test_status_line_off_a_terminal_prints_changes_only() -> None:
+    out = io.StringIO()
+    line = StatusLine(out)
+    ok = Status(1.0, Verdict(State.OK), SAMPLE, False, 1.0, 5.0)
+    line(ok)
+    line(Status(2.0, Verdict(State.OK), SAMPLE, False, 2.0, 5.0))
+    line(Status(3.0, Verdict(State.AWAY), None, False, 0.0, 1.0))
+    assert len(out.getvalue().splitlines()) == 2
+
+
+def test_summary_text() -> None:
+    summary = SessionSummary()
+    summary.seconds.update({"ok": 300.0, "bad": 100.0, "away": 60.0})
+    summary.samples = 900
+    summary.events = [AlertEvent(EventKind.BAD_POSTURE, 1.0, 0.0), AlertEvent(EventKind.BREAK, 2.0, 0.0)]
+    text = format_summary(summary)
+    assert "monitored        7m40s (900 samples)" in text
+    assert "good posture     75% of the time" in text
+    assert "posture alerts   1" in text and "break reminders  1" in text
+
+
+def test_overlay_colours_the_caption_by_state() -> None:
+    image = np.zeros((120, 160, 3), np.uint8)
+    drawn = draw(image, None, SAMPLE, Verdict(State.BAD, (Reason.HEAD_FORWARD,)))
+    assert tuple(int(c) for c in drawn[2, 2]) == STATE_COLOURS[State.BAD]
+    assert image.max() == 0  # the frame itself is untouched
