@@ -93,7 +93,8 @@ def test_event_environment_and_command_hook(tmp_path) -> None:  # type: ignore[n
     assert env["HEADWATCH_REASONS"] == "head_forward"
     assert env["HEADWATCH_START_S"] == "20.000"
     out = tmp_path / "out.txt"
-    hook = CommandHook(f'"{sys.executable}" -c "import os; open(r\'{out}\', \'w\').write(os.environ[\'HEADWATCH_EVENT_JSON\'])"')
+    script = f"import os; open(r'{out}', 'w').write(os.environ['HEADWATCH_EVENT_JSON'])"
+    hook = CommandHook(f'"{sys.executable}" -c "{script}"')
     hook.notify(EVENT)
     hook.wait()
     assert '"kind": "bad_posture"' in out.read_text()

@@ -18,7 +18,8 @@ SAMPLE = PostureSample(view=View.FRONT, head_forward_deg=33.4, head_pitch_deg=-4
 def test_status_line_text() -> None:
     bad = Status(125.0, Verdict(State.BAD, (Reason.HEAD_FORWARD,)), SAMPLE, True, 42.0, 5.0)
     assert format_status(bad) == " 2m05s  ALERT head_forward  for 42s  head 33°  pitch -4°  tilt +3°  roll -1°  5 fps"
-    assert format_status(Status(3.0, Verdict(State.AWAY), None, False, 0.0, 1.0)) == "    3s  AWAY  nobody in view  1 fps"
+    away = Status(3.0, Verdict(State.AWAY), None, False, 0.0, 1.0)
+    assert format_status(away) == "    3s  AWAY  nobody in view  1 fps"
     lost = Status(3700.0, Verdict(State.UNKNOWN), None, False, 0.0, 0.0, note="camera 0 lost")
     assert format_status(lost) == " 1h01m  camera 0 lost"
 
