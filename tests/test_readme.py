@@ -1,0 +1,30 @@
+"""The README's two commands are the ones the project really runs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def readme_commands() -> list[str]:
+    return re.findall(r"```sh\n(python3 -m venv[^\n]*)\n```", (ROOT / "README.md").read_text(encoding="utf-8"))
+
+
+def test_readme_starts_with_the_install_and_the_test_command() -> None:
+    install, test = readme_commands()[:2]
+    assert "pip install -e ." in install and "headwatch analyze samples/" in install and "headwatch monitor" in install
+    assert 'pip install -e ".[dev]"' in test and "pytest" in test
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    test_command = readme_commands()[1]
+    ci_lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert test_command in ci_lines
+
+
+def test_the_quick_start_sample_exists() -> None:
+    install = readme_commands()[0]
+    sample = re.search(r"headwatch analyze (\S+)", install)
+    assert sample is not None and (ROOT / sample.group(1)).is_file()
