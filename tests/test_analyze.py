@@ -135,3 +135,22 @@ def test_the_bundled_sample_analyses(tmp_path: Path) -> None:
     assert code == 0
     (summary,) = json.loads(out)["files"]
     assert summary["frames"] == 40 and summary["frames_with_person"] == 40
+
+
+def test_analyze_replays_the_alert_engine(tilting_clip: Path, tmp_path: Path) -> None:
+    records = tmp_path / "frames.jsonl"
+    code, out, _ = run(str(tilting_clip), "--bad-for", "3", "--json", "--fps", "5", "--out", str(records))
+    assert code == 0
+    (summary,) = json.loads(out)["files"]
+    (alert,) = summary["alerts"]
+    # Leaning from 2 s to 9 s: alert after 3 s of it, ending when she sat level again.
+    assert 5.0 <= alert["start_s"] <= 5.6 and 9.0 <= alert["end_s"] <= 9.4
+    assert alert["reasons"][0] == "shoulder_tilt"
+    rows = [json.loads(line) for line in records.read_text().splitlines()]
+    verdicts = [r["verdict"] for r in rows]
+    assert set(verdicts) == {"ok", "bad"}
+    assert summary["bad_share"] == pytest.approx(verdicts.count("bad") / len(verdicts))
+    assert 0.35 < summary["bad_share"] < 0.5  # 7 of 16 s
+    assert all(r["verdict"] == "bad" for r in rows if 2.2 <= r["t_s"] < 9.0)
+    code, out, _ = run(str(tilting_clip), "--bad-for", "3")
+    assert "alerts: 1" in out and "shoulder_tilt" in out
