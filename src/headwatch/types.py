@@ -91,6 +91,7 @@ class PostureSample:
     head_forward_deg: float | None = None
     ear_height_ratio: float | None = None
     face_width_ratio: float | None = None
+    ear_height_face_ratio: float | None = None
     head_pitch_deg: float | None = None
     shoulder_tilt_deg: float | None = None
     head_roll_deg: float | None = None
