@@ -198,6 +198,14 @@ def test_head_forward_prefers_the_mean_in_profile_and_3d_from_the_front() -> Non
     assert metrics.head_forward_deg(20.0, 30.0, None) is None
 
 
+def test_slouch_adds_a_forward_trunk_lean_only() -> None:
+    assert metrics.slouch_deg(15.0, 8.0, View.LEFT) == pytest.approx(23.0)
+    assert metrics.slouch_deg(15.0, -6.0, View.RIGHT) == pytest.approx(15.0)  # reclining adds nothing
+    assert metrics.slouch_deg(15.0, None, View.RIGHT) == pytest.approx(15.0)  # hips out of view
+    assert metrics.slouch_deg(15.0, 8.0, View.FRONT) is None
+    assert metrics.slouch_deg(None, 8.0, View.LEFT) is None
+
+
 def test_measure_fills_only_what_the_view_allows() -> None:
     front = metrics.measure(make_pose(FRONT_IMAGE, FRONT_WORLD))
     assert front.view is View.FRONT

@@ -34,6 +34,7 @@ class Reason(enum.StrEnum):
 # keyboard is not bad posture on its own.
 REASON_OF_METRIC: Mapping[str, Reason] = {
     "head_forward_deg": Reason.HEAD_FORWARD,
+    "slouch_deg": Reason.HEAD_FORWARD,
     "ear_height_ratio": Reason.HEAD_FORWARD,
     "face_width_ratio": Reason.HEAD_FORWARD,
     "ear_height_face_ratio": Reason.HEAD_FORWARD,
@@ -86,7 +87,7 @@ class Limits:
                 margin = margins.get(name)
                 if margin is None:
                     continue
-                if name == "head_forward_deg":
+                if name in ("head_forward_deg", "slouch_deg"):
                     out[name] = Band(high=centre + margin)
                 elif name in ("ear_height_ratio", "ear_height_face_ratio"):
                     out[name] = Band(low=centre - margin)
@@ -134,11 +135,11 @@ def judge(sample: PostureSample | None, limits: Limits) -> Verdict:
 
 
 # Defaults from real footage (see README "Thresholds"). Profile views judge the head-forward
-# angle and the forward lean of the trunk; the front view (a laptop webcam) judges the ears'
-# height above the shoulder line in face widths, which falls as the head comes forward and down
-# toward the screen, plus sideways tilts and leans.
+# angle plus the trunk's forward lean (slouch_deg), and a strong trunk lean on its own; the
+# front view (a laptop webcam) judges the ears' height above the shoulder line in face widths,
+# which falls as the head comes forward and down toward the screen, plus sideways tilts.
 DEFAULT_LIMITS = Limits(
-    profile={"head_forward_deg": Band(high=18.0), "trunk_lean_deg": Band(high=15.0)},
+    profile={"slouch_deg": Band(high=21.0), "trunk_lean_deg": Band(high=20.0)},
     front={"ear_height_face_ratio": Band(low=1.32), "shoulder_tilt_deg": Band(-8.0, 8.0),
            "head_roll_deg": Band(-15.0, 15.0), "trunk_lean_deg": Band(-10.0, 10.0)},
     required_front="ear_height_face_ratio",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 
 def auc(good: Sequence[float], bad: Sequence[float]) -> float | None:
@@ -24,3 +25,39 @@ def auc(good: Sequence[float], bad: Sequence[float]) -> float | None:
         i = j
     n_bad, n_good = len(bad), len(good)
     return (rank_sum_bad - n_bad * (n_bad + 1) / 2.0) / (n_bad * n_good)
+
+
+@dataclass(frozen=True, slots=True)
+class Confusion:
+    """Counts of a bad/good judgement against bad/good labels ("positive" = bad)."""
+
+    true_bad: int = 0
+    false_bad: int = 0  # judged bad, labelled good
+    true_good: int = 0
+    false_good: int = 0  # judged good (or not judged), labelled bad
+
+    @staticmethod
+    def of(pairs: Sequence[tuple[bool, bool]]) -> Confusion:
+        """From (labelled_bad, judged_bad) pairs."""
+        return Confusion(
+            true_bad=sum(1 for label, judged in pairs if label and judged),
+            false_bad=sum(1 for label, judged in pairs if not label and judged),
+            true_good=sum(1 for label, judged in pairs if not label and not judged),
+            false_good=sum(1 for label, judged in pairs if label and not judged),
+        )
+
+    @property
+    def sensitivity(self) -> float | None:
+        bad = self.true_bad + self.false_good
+        return self.true_bad / bad if bad else None
+
+    @property
+    def specificity(self) -> float | None:
+        good = self.true_good + self.false_bad
+        return self.true_good / good if good else None
+
+    @property
+    def balanced_accuracy(self) -> float | None:
+        if self.sensitivity is None or self.specificity is None:
+            return None
+        return (self.sensitivity + self.specificity) / 2.0

@@ -96,6 +96,7 @@ class PostureSample:
     shoulder_tilt_deg: float | None = None
     head_roll_deg: float | None = None
     trunk_lean_deg: float | None = None
+    slouch_deg: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
