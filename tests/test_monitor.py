@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from conftest import WriteVideo
 from headwatch import sources
 from headwatch.alerts import AlertEngine, AlertSettings
 from headwatch.cli import app
@@ -187,22 +188,40 @@ def test_realtime_pacing_sleeps_to_the_frame_times(tilting_clip: Path) -> None:
     assert summary.samples == 10
 
 
-@pytest.mark.parametrize(("pending", "state", "stable_s", "expected_fps"), [
-    (True, State.OK, 100.0, 5.0),  # a bad stretch is building: full rate
-    (False, State.BAD, 0.0, 5.0),
-    (False, State.OK, 5.0, 5.0),  # good, but not for long yet
-    (False, State.OK, 25.0, 1.0),  # good and stable: calm rate
-    (False, State.AWAY, 0.0, 1.0),
+@pytest.mark.parametrize(("alerted", "bad_share", "present_s", "state", "expected_fps"), [
+    (True, 0.0, 100.0, State.OK, 5.0),  # an alert is on: full rate
+    (False, 0.4, 100.0, State.OK, 5.0),  # a bad stretch may be building
+    (False, 0.1, 100.0, State.BAD, 1.0),  # a stray bad frame in mostly good posture: stay calm
+    (False, 0.0, 10.0, State.OK, 5.0),  # the session is young
+    (False, 0.0, 100.0, State.OK, 1.0),  # good and stable: calm rate
+    (False, 0.0, 100.0, State.UNKNOWN, 5.0),  # cannot judge: look closely
+    (True, 0.9, 100.0, State.AWAY, 1.0),  # nobody there
 ])
-def test_sampling_policy(pending: bool, state: State, stable_s: float, expected_fps: float) -> None:
+def test_sampling_policy(alerted: bool, bad_share: float, present_s: float, state: State,
+                         expected_fps: float) -> None:
     class Engine:
-        bad_pending = pending
+        in_bad_posture = alerted
+        recent_bad_share = bad_share
 
-        def seconds_in_state(self, t_s: float) -> float:
-            return stable_s
-
-    interval = SamplingPolicy(fps=5.0, calm_fps=1.0, calm_after_s=20.0).interval_s(Engine(), state, 0.0)  # type: ignore[arg-type]
+    engine = Engine()
+    engine.present_s = present_s  # type: ignore[attr-defined]
+    interval = SamplingPolicy(fps=5.0, calm_fps=1.0, calm_after_s=20.0).interval_s(engine, state)  # type: ignore[arg-type]
     assert 1.0 / interval == pytest.approx(expected_fps)
+
+
+def test_adaptive_sampling_on_a_steady_clip(write_video: WriteVideo, grace_hopper: np.ndarray) -> None:
+    # 40 s of her sitting still and well at 10 fps: after the first 20 s, one frame a second.
+    frame = cv2.resize(grace_hopper, (256, 300))
+    clip = write_video("steady.mp4", [frame] * 400, 10.0)
+    reader = sources.VideoFileReader(clip)
+    times: list[float] = []
+    with PoseEstimator("lite", mode="video") as detector:
+        Monitor(reader, detector, DEFAULT_LIMITS, AlertEngine(), on_status=lambda s: times.append(s.t_s)).run()
+    reader.close()
+    gaps = np.diff(times)
+    assert gaps[: 95].max() == pytest.approx(0.2)  # 5 fps while the session is young
+    assert np.median(gaps[110:]) == pytest.approx(1.0)  # then the calm rate
+    assert len(times) < 130  # against 200 at a fixed 5 fps
 
 
 def test_sigterm_stops_cleanly_with_a_summary(tilting_clip: Path, tmp_path: Path) -> None:

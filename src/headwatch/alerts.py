@@ -108,6 +108,16 @@ class AlertEngine:
         """A bad stretch is building or alerted: the monitor should watch closely."""
         return self._stretch_start is not None or self._alerted_at is not None
 
+    @property
+    def recent_bad_share(self) -> float:
+        """Share of bad among the judged samples of the last ``bad_for_s`` of presence (0 if none)."""
+        return sum(j.bad for j in self._window) / len(self._window) if self._window else 0.0
+
+    @property
+    def present_s(self) -> float:
+        """Seconds of presence so far (the clock the posture timers run on)."""
+        return self._present_s
+
     def seconds_in_state(self, t_s: float) -> float:
         """How long the current posture state (bad stretch, or good) has lasted, in present time."""
         if self._stretch_start is not None:

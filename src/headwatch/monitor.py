@@ -37,20 +37,28 @@ class Reconnectable(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class SamplingPolicy:
-    """How often to look. Full rate while a bad stretch builds (its timing matters); a calm
-    rate once posture has been good for ``calm_after_s`` (or nobody is there), which is most of
-    a working day and where the CPU is saved."""
+    """How often to look.
+
+    The full rate while posture matters: an alert is on, or a bad stretch may be building (at
+    least ``busy_share`` of the recent judged samples were bad), or the session is young. The
+    calm rate otherwise: posture has been mostly good for ``calm_after_s``, or nobody is there.
+    That is most of a working day, and where the CPU is saved; single stray bad frames do not
+    wake it up, as they cannot make an alert either.
+    """
 
     fps: float = 5.0
     calm_fps: float = 1.0
     calm_after_s: float = 20.0
+    busy_share: float = 0.3
 
-    def interval_s(self, engine: AlertEngine, last_state: State | None, t_s: float) -> float:
-        if engine.bad_pending or last_state in (None, State.BAD, State.UNKNOWN):
+    def interval_s(self, engine: AlertEngine, last_state: State | None) -> float:
+        calm = 1.0 / min(self.calm_fps, self.fps)
+        if last_state is State.AWAY:
+            return calm
+        if (engine.in_bad_posture or engine.recent_bad_share >= self.busy_share
+                or engine.present_s < self.calm_after_s or last_state in (None, State.UNKNOWN)):
             return 1.0 / self.fps
-        if last_state is State.AWAY or engine.seconds_in_state(t_s) >= self.calm_after_s:
-            return 1.0 / min(self.calm_fps, self.fps)
-        return 1.0 / self.fps
+        return calm
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +143,7 @@ class Monitor:
                 break
             state = self._process(frame, last)
             last = (frame.t_s, state)
-            due_s = frame.t_s + self.policy.interval_s(self.engine, state, frame.t_s)
+            due_s = frame.t_s + self.policy.interval_s(self.engine, state)
         return self.summary
 
     def _process(self, frame: Frame, last: tuple[float, State] | None) -> State:
@@ -153,7 +161,7 @@ class Monitor:
             self.on_frame(frame, pose, sample, verdict)
         if self._state_since is None or self._state_since[0] is not verdict.state:
             self._state_since = (verdict.state, frame.t_s)
-        fps = 1.0 / self.policy.interval_s(self.engine, verdict.state, frame.t_s)
+        fps = 1.0 / self.policy.interval_s(self.engine, verdict.state)
         self.on_status(Status(frame.t_s, verdict, sample, self.engine.in_bad_posture,
                               frame.t_s - self._state_since[1], fps))
         return verdict.state
