@@ -3,10 +3,11 @@
     python bench/monitor_cpu.py [VIDEO] [--seconds 60]
 
 Without VIDEO it writes (to a temporary folder) a 60 s clip of a person sitting still and well:
-Grace Hopper's portrait with a little sway. Runs the monitor loop on VIDEO at real-time pace with the default settings, and again with the
-adaptive sampling switched off (always the full rate) as the baseline measured in the same run;
-prints CPU seconds per wall second for each, and their ratio. A posture that is stable and good
-is where the adaptive policy saves; a clip full of bad posture keeps the full rate.
+Grace Hopper's portrait with a little sway. Runs the monitor loop on VIDEO at real-time pace
+with the default settings, and again with the adaptive sampling switched off (always the full
+rate) as the baseline measured in the same run; prints CPU seconds per wall second for each,
+and their ratio. A posture that is stable and good is where the adaptive policy saves; a clip
+full of bad posture keeps the full rate.
 """
 
 from __future__ import annotations
