@@ -17,7 +17,8 @@ from pathlib import Path
 import cv2
 
 from headwatch.alerts import AlertEngine, AlertSettings
-from headwatch.judge import DEFAULT_LIMITS, State, judge
+from headwatch.assemble import DEFAULT_LIMITS
+from headwatch.judge import State, judge
 from headwatch.metrics import measure
 from headwatch.pipeline import measure_frames, replay_alerts
 from headwatch.pose import PoseEstimator

@@ -22,7 +22,7 @@ import cv2
 import matplotlib
 
 from headwatch.alerts import AlertEngine
-from headwatch.judge import DEFAULT_LIMITS
+from headwatch.assemble import DEFAULT_LIMITS
 from headwatch.monitor import Monitor, SamplingPolicy
 from headwatch.pose import PoseEstimator
 from headwatch.sources import VideoFileReader

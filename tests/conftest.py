@@ -3,6 +3,7 @@ and a helper that writes real video files."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -73,3 +74,15 @@ def tilting_clip(write_video: WriteVideo, grace_hopper: BGRImage) -> Path:
     leaning = cv2.resize(pad_and_rotate(grace_hopper, -15.0, 0.25), (256, 288))
     frames = [level] * 20 + [leaning] * 70 + [level] * 70
     return write_video("tilting.mp4", frames, 10.0)
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test reads or writes the real user's config or profiles."""
+    home = tmp_path_factory.mktemp("home")
+    for variable in [v for v in os.environ if v.startswith("HEADWATCH_") and v != "HEADWATCH_MODELS_DIR"]:
+        monkeypatch.delenv(variable)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("HEADWATCH_OUTPUT_PROFILES_DIR", str(home / "profiles"))
+    return home

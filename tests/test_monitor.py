@@ -20,8 +20,9 @@ from typer.testing import CliRunner
 from conftest import WriteVideo
 from headwatch import sources
 from headwatch.alerts import AlertEngine, AlertSettings
+from headwatch.assemble import DEFAULT_LIMITS
 from headwatch.cli import app
-from headwatch.judge import DEFAULT_LIMITS, State
+from headwatch.judge import State
 from headwatch.monitor import Monitor, SamplingPolicy, Status
 from headwatch.pose import PoseEstimator
 from headwatch.sources import LiveReader

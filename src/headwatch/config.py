@@ -33,11 +33,13 @@ def _opt(default: Any, help: str, low: float | None = None, high: float | None =
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    """Absolute limits, used when no calibrated profile is selected."""
+    """Absolute limits, used when no calibrated profile is selected (see README "Thresholds")."""
 
-    head_forward_deg: float = _opt(35.0, "profile view: head-forward angle above this is bad", 0, 90)
-    front_head_forward_deg: float = _opt(35.0, "front view: head-forward (3D) angle above this is bad", 0, 90)
-    ear_height_ratio: float = _opt(0.0, "front view: ear height / shoulder width below this is bad (0 = off)", 0, 2)
+    slouch_deg: float = _opt(21.0, "profile view: head-forward angle plus forward trunk lean above this is bad",
+                             0, 90)
+    trunk_forward_deg: float = _opt(20.0, "profile view: forward trunk lean above this is bad", 0, 90)
+    ear_height_face_ratio: float = _opt(1.32, "front view: ears' height above the shoulders in face widths "
+                                        "below this is bad", 0, 5)
     shoulder_tilt_deg: float = _opt(8.0, "front view: shoulder tilt beyond +- this is bad", 0, 45)
     head_roll_deg: float = _opt(15.0, "front view: head roll beyond +- this is bad", 0, 45)
     trunk_lean_deg: float = _opt(10.0, "front view: sideways trunk lean beyond +- this is bad", 0, 45)
@@ -47,14 +49,16 @@ class Thresholds:
 class Calibration:
     """Margins around a calibrated baseline, used when a profile is selected."""
 
-    head_forward_margin_deg: float = _opt(10.0, "head forward more than this beyond your upright baseline is bad",
-                                          0, 60)
-    ear_height_margin: float = _opt(0.15, "front view: ear height dropping by more than this share of the "
-                                    "baseline is bad", 0, 1)
+    head_forward_margin_deg: float = _opt(10.0, "profile view: head forward (with the trunk's forward lean) more "
+                                          "than this beyond your upright baseline is bad", 0, 60)
+    ear_height_margin: float = _opt(0.06, "front view: ear height (in face widths) dropping by more than this "
+                                    "share of your baseline is bad", 0, 1)
     shoulder_tilt_margin_deg: float = _opt(6.0, "shoulder tilt more than this from your baseline is bad", 0, 45)
     head_roll_margin_deg: float = _opt(12.0, "head roll more than this from your baseline is bad", 0, 45)
-    trunk_lean_margin_deg: float = _opt(8.0, "trunk lean more than this from your baseline is bad", 0, 45)
+    trunk_lean_margin_deg: float = _opt(10.0, "trunk lean more than this from your baseline is bad", 0, 45)
     seconds: float = _opt(10.0, "how long `headwatch calibrate` records", 3, 120)
+    profile: str = _opt("default", "the profile monitor and analyze use when it exists (empty = absolute "
+                        "thresholds)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,8 +245,8 @@ def read_config_file(path: Path) -> dict[str, dict[str, Any]]:
             dotted = f"{section}.{name}"
             key = KEYS.get(dotted)
             if key is None:
-                names = [k.name for k in KEYS.values() if k.section == section]
-                hint = _suggest(name, names) or _suggest(dotted, list(KEYS))
+                names = [k.dotted for k in KEYS.values() if k.section == section]
+                hint = _suggest(dotted, names) or _suggest(dotted, list(KEYS))
                 raise ConfigError(f"{path}: unknown key {dotted}{hint}")
             values.setdefault(section, {})[name] = check_value(key, value, str(path))
     return values
@@ -322,13 +326,14 @@ def default_file_text() -> str:
     """A config file holding every default, each commented with what it does."""
     lines = ["# headwatch settings. Precedence, lowest to highest: built-in defaults, this file,",
              "# HEADWATCH_<SECTION>_<KEY> environment variables, command-line flags.",
-             "# Uncommented values here are the built-in defaults; change what you need.", ""]
+             "# Every setting is listed with its built-in default, commented out: uncomment and change",
+             "# what you need (or use `headwatch config set SECTION.KEY VALUE`).", ""]
     for section, cls in _section_classes().items():
         lines.append(f"[{section}]")
         lines.append(f"# {(cls.__doc__ or '').strip()}")
         for key in (k for k in KEYS.values() if k.section == section):
             lines.append(f"# {key.help} ({key.expected()})")
-            lines.append(f"{key.name} = {_toml_literal(key.default)}")
+            lines.append(f"# {key.name} = {_toml_literal(key.default)}")
         lines.append("")
     return "\n".join(lines)
 
@@ -351,7 +356,7 @@ def set_value_in_text(text: str, key: Key, value: Any) -> str:
         tail = [""] if lines and lines[-1].strip() else []
         return "\n".join([*lines, *tail, f"[{key.section}]", literal]) + "\n"
     for i in range(section_at + 1, section_end):
-        name = lines[i].split("=", 1)[0].strip()
+        name = lines[i].split("=", 1)[0].strip().lstrip("#").strip()  # also a commented-out default
         if "=" in lines[i] and name == key.name:
             comment = ""
             if "#" in lines[i].split("=", 1)[1] and not isinstance(value, str):

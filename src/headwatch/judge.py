@@ -1,9 +1,9 @@
 """One sample's verdict: ok, bad (with reasons), away or unknown. Pure.
 
 The judge compares metrics with Limits: an allowed band per metric and per view family (profile
-or front). Absolute defaults and a calibrated per-user baseline are both just Limits, so a
-baseline ("head forward more than X degrees beyond my upright posture") plugs in unchanged:
-see ``Limits.around_baseline``.
+or front). Absolute thresholds (assemble.absolute_limits) and a calibrated per-user baseline
+(calibration.limits_around: "head forward more than X degrees beyond my upright posture") are
+both just Limits, so the judge does not know which it has.
 """
 
 from __future__ import annotations
@@ -73,31 +73,6 @@ class Limits:
             return self.front, self.required_front
         return self.profile, self.required_profile
 
-    @staticmethod
-    def around_baseline(baseline_profile: Mapping[str, float], baseline_front: Mapping[str, float],
-                        margins: Mapping[str, float], required: str = "head_forward_deg") -> Limits:
-        """Bands centred on a user's calibrated values: baseline +- margin per metric.
-
-        Head forward only counts forward (an upright-er head is never bad); ratios that drop
-        with a forward head (ear height) only count downward.
-        """
-        def bands(baseline: Mapping[str, float]) -> dict[str, Band]:
-            out = {}
-            for name, centre in baseline.items():
-                margin = margins.get(name)
-                if margin is None:
-                    continue
-                if name in ("head_forward_deg", "slouch_deg"):
-                    out[name] = Band(high=centre + margin)
-                elif name in ("ear_height_ratio", "ear_height_face_ratio"):
-                    out[name] = Band(low=centre - margin)
-                else:
-                    out[name] = Band(centre - margin, centre + margin)
-            return out
-
-        return Limits(profile=bands(baseline_profile), front=bands(baseline_front),
-                      required_profile=required, required_front=required)
-
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
@@ -132,15 +107,3 @@ def judge(sample: PostureSample | None, limits: Limits) -> Verdict:
     if reasons:
         return Verdict(State.BAD, tuple(reasons), values)
     return Verdict(State.OK)
-
-
-# Defaults from real footage (see README "Thresholds"). Profile views judge the head-forward
-# angle plus the trunk's forward lean (slouch_deg), and a strong trunk lean on its own; the
-# front view (a laptop webcam) judges the ears' height above the shoulder line in face widths,
-# which falls as the head comes forward and down toward the screen, plus sideways tilts.
-DEFAULT_LIMITS = Limits(
-    profile={"slouch_deg": Band(high=21.0), "trunk_lean_deg": Band(high=20.0)},
-    front={"ear_height_face_ratio": Band(low=1.32), "shoulder_tilt_deg": Band(-8.0, 8.0),
-           "head_roll_deg": Band(-15.0, 15.0), "trunk_lean_deg": Band(-10.0, 10.0)},
-    required_front="ear_height_face_ratio",
-)

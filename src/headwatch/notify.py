@@ -13,11 +13,9 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from typing import Literal, Protocol, TextIO
+from typing import Protocol, TextIO
 
 from headwatch.alerts import AlertEvent, EventKind
-
-NotifyMode = Literal["desktop", "terminal", "none"]
 
 TITLE = "headwatch"
 
@@ -119,7 +117,8 @@ class DesktopNotifier:
             self.fallback.notify(event)
 
 
-def make_notifier(mode: NotifyMode) -> Notifier:
+def make_notifier(mode: str) -> Notifier:
+    """'none', 'terminal' or 'desktop' (the config validates the value)."""
     if mode == "none":
         return NoNotifier()
     if mode == "terminal":

@@ -1,0 +1,44 @@
+"""Runtime objects from Settings: limits, alert timings, the sampling policy. Pure."""
+
+from __future__ import annotations
+
+from headwatch.alerts import AlertSettings
+from headwatch.calibration import Profile, limits_around
+from headwatch.config import Settings, Thresholds
+from headwatch.judge import Band, Limits
+from headwatch.monitor import SamplingPolicy
+
+
+def absolute_limits(thresholds: Thresholds) -> Limits:
+    """Profile views: slouch and forward trunk lean; front view: ear height in face widths, tilts."""
+    t = thresholds
+    return Limits(
+        profile={"slouch_deg": Band(high=t.slouch_deg), "trunk_lean_deg": Band(high=t.trunk_forward_deg)},
+        front={"ear_height_face_ratio": Band(low=t.ear_height_face_ratio),
+               "shoulder_tilt_deg": Band(-t.shoulder_tilt_deg, t.shoulder_tilt_deg),
+               "head_roll_deg": Band(-t.head_roll_deg, t.head_roll_deg),
+               "trunk_lean_deg": Band(-t.trunk_lean_deg, t.trunk_lean_deg)},
+        required_profile="head_forward_deg",
+        required_front="ear_height_face_ratio",
+    )
+
+
+DEFAULT_LIMITS = absolute_limits(Thresholds())
+
+
+def limits_for(settings: Settings, profile: Profile | None) -> Limits:
+    absolute = absolute_limits(settings.thresholds)
+    return absolute if profile is None else limits_around(profile, settings.calibration, absolute)
+
+
+def alert_settings(settings: Settings) -> AlertSettings:
+    a, r = settings.alerts, settings.reminders
+    return AlertSettings(bad_for_s=a.bad_for_s, bad_share=a.bad_share, good_for_s=a.good_for_s,
+                         repeat_after_s=a.repeat_after_s, away_reset_s=a.away_reset_s,
+                         break_after_min=r.break_after_min, break_min_s=r.break_min_s,
+                         still_for_min=r.still_for_min, still_tolerance=r.still_tolerance)
+
+
+def sampling_policy(settings: Settings) -> SamplingPolicy:
+    c = settings.capture
+    return SamplingPolicy(fps=c.fps, calm_fps=c.calm_fps, calm_after_s=c.calm_after_s)

@@ -1,0 +1,48 @@
+"""The headwatch command line: the one place that wires sources, pose, metrics and sinks.
+
+Heavy modules (mediapipe, cv2, numpy) are imported inside the commands that use them, so
+`headwatch --help` answers at once.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from headwatch import __version__
+from headwatch.cli.analyze import analyze
+from headwatch.cli.calibrate import calibrate
+from headwatch.cli.config_cmd import config_app
+from headwatch.cli.monitor import monitor
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="headwatch: watches your posture through a webcam or in recorded videos, privately.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"headwatch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """headwatch: watches your posture through a webcam or in recorded videos, privately."""
+
+
+app.command()(monitor)
+app.command()(analyze)
+app.command()(calibrate)
+app.add_typer(config_app, name="config")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,171 @@
+"""`headwatch analyze`: recorded videos and photos to per-frame records and per-file reports."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from headwatch.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    BadForOption,
+    ConfigOption,
+    ModelOption,
+    ProfileOption,
+    error,
+    fail,
+    load_settings,
+    select_profile,
+)
+from headwatch.errors import HeadwatchError
+
+if TYPE_CHECKING:
+    from headwatch.alerts import AlertSettings
+    from headwatch.judge import Limits
+    from headwatch.pipeline import Alert, FrameRecord, PoseDetector
+    from headwatch.records import RecordWriter
+    from headwatch.report import FileSummary
+    from headwatch.sources import InputFile
+
+
+class _NoProgress:
+    def __enter__(self) -> _NoProgress:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+    def update(self, _: int) -> None:
+        return None
+
+
+def _progress(length: int, label: str) -> Any:
+    """A progress bar on an interactive terminal only (logs and pipes stay clean)."""
+    if length < 2 or not sys.stderr.isatty():
+        return _NoProgress()
+    return typer.progressbar(length=length, label=label, file=sys.stderr)
+
+
+def record_columns() -> list[str]:
+    from headwatch.types import METRIC_NAMES
+
+    return ["path", "t_s", "frame", "person", "confidence", "verdict", "reasons", "view", "view_confidence",
+            *METRIC_NAMES]
+
+
+def analyze_file(item: InputFile, fps: float, model: str, image_detector: PoseDetector, writer: RecordWriter | None,
+                 limits: Limits, alert_settings: AlertSettings) -> tuple[FileSummary, list[str]]:
+    """Measure one file; returns its summary and the problems to report. Records are written as
+    they are measured, before any problem is raised, so nothing measured is lost."""
+    from headwatch.alerts import AlertEngine
+    from headwatch.pipeline import measure_frames, replay_alerts
+    from headwatch.pose import PoseEstimator
+    from headwatch.report import summarize
+    from headwatch.sources import open_video, read_image, sample_video
+
+    records: list[FrameRecord] = []
+    problems: list[str] = []
+    alerts: list[Alert] = []
+
+    def keep(record: FrameRecord) -> None:
+        records.append(record)
+        if writer is not None:
+            writer.write(record.as_row())
+
+    if item.kind == "image":
+        for record in measure_frames([read_image(item.path)], image_detector, str(item.path), limits):
+            keep(record)
+        duration = 0.0
+    else:
+        capture, info = open_video(item.path)
+        try:
+            expected = int(info.duration_s * min(fps, info.fps)) + 1 if info.frame_count else 0
+            with PoseEstimator(model, mode="video") as detector, _progress(expected, item.path.name) as bar:
+                for record in measure_frames(sample_video(capture, info, fps), detector, str(item.path), limits):
+                    keep(record)
+                    bar.update(1)
+        finally:
+            capture.release()
+        if not records:
+            raise HeadwatchError(f"{item.path}: cannot read the video: no frame could be decoded")
+        read_s = records[-1].t_s + 1.0 / info.fps
+        duration = info.duration_s or read_s
+        if info.frame_count and records[-1].frame + max(2.0, info.fps) < info.frame_count - 1:
+            problems.append(f"{item.path}: the video stops at {read_s:.1f} s of {info.duration_s:.1f} s; "
+                            "the file looks truncated (analysed what could be read)")
+        alerts, _ = replay_alerts(records, AlertEngine(alert_settings), end_s=read_s)
+    if not any(r.person for r in records):
+        problems.append(f"{item.path}: no person found; headwatch needs the head and shoulders in view")
+    return summarize(str(item.path), item.kind, duration, records, alerts), problems
+
+
+def analyze(
+    paths: Annotated[list[Path], typer.Argument(help="Videos, photos, or folders of them (searched recursively).",
+                                                show_default=False)],
+    fps: Annotated[float | None, typer.Option(
+        min=0.1, max=120.0, help="Frames per second sampled from videos. [default: 5]")] = None,
+    model: ModelOption = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", dir_okay=False, help="Write one record per analysed frame to FILE.csv or FILE.jsonl.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document instead of the table.")] = False,
+    bad_for: BadForOption = None,
+    config: ConfigOption = None,
+    profile: ProfileOption = None,
+) -> None:
+    """Measure posture in recorded videos and photos, and report per file.
+
+    Exit codes: 0 all fine; 1 some input failed (the rest are still analysed and reported);
+    2 usage error.
+    """
+    from headwatch.assemble import alert_settings, limits_for
+    from headwatch.pose import PoseEstimator
+    from headwatch.records import RECORD_SUFFIXES, RecordWriter
+    from headwatch.report import format_table
+    from headwatch.sources import expand_inputs
+
+    if out is not None and out.suffix.lower() not in RECORD_SUFFIXES:
+        fail(f"--out {out}: the record file must end in .csv or .jsonl", EXIT_USAGE)
+    settings = load_settings(config, {"capture.analyze_fps": fps, "capture.model": model,
+                                      "alerts.bad_for_s": bad_for})
+    chosen, _ = select_profile(settings, profile)
+    limits = limits_for(settings, chosen)
+    summaries: list[FileSummary] = []
+    problems: list[str] = []
+    try:
+        with ExitStack() as stack:
+            writer = stack.enter_context(RecordWriter(out, record_columns())) if out is not None else None
+            image_detector: PoseEstimator | None = None
+            for item in expand_inputs(paths):
+                if isinstance(item, HeadwatchError):
+                    problems.append(str(item))
+                    error(str(item))
+                    continue
+                if image_detector is None:  # loads (and checks) the model once, only if needed
+                    image_detector = stack.enter_context(PoseEstimator(settings.capture.model, mode="image"))
+                try:
+                    summary, file_problems = analyze_file(item, settings.capture.analyze_fps, settings.capture.model,
+                                                          image_detector, writer, limits, alert_settings(settings))
+                    summaries.append(summary)
+                except HeadwatchError as exc:
+                    file_problems = [str(exc)]
+                for problem in file_problems:
+                    problems.append(problem)
+                    error(problem)
+    except KeyboardInterrupt:
+        error("interrupted; the report below covers what was analysed so far")
+        problems.append("interrupted")
+    except HeadwatchError as exc:  # the model or the record file: nothing can be analysed
+        fail(str(exc), EXIT_FAILED)
+    if as_json:
+        document: dict[str, Any] = {"files": [s.as_json() for s in summaries], "errors": problems,
+                                    "profile": chosen.name if chosen else None}
+        typer.echo(json.dumps(document, indent=2))
+    elif summaries:
+        typer.echo(format_table(summaries))
+    raise typer.Exit(EXIT_FAILED if problems else EXIT_OK)

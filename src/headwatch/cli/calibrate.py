@@ -1,0 +1,101 @@
+"""`headwatch calibrate`: learn the user's upright baseline from a camera or a video."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from contextlib import ExitStack
+from typing import Annotated
+
+import typer
+
+from headwatch.cli.common import EXIT_USAGE, ConfigOption, ModelOption, fail, load_settings
+from headwatch.errors import HeadwatchError
+
+
+def calibrate(
+    source: Annotated[str | None, typer.Option(
+        "--source", help="A camera index, a video file or a stream URL. [default: 0]")] = None,
+    seconds: Annotated[float | None, typer.Option(
+        min=3.0, max=120.0, help="How long to record from a camera. [default: 10]")] = None,
+    profile: Annotated[str, typer.Option(
+        "--profile", help="Name of the profile (one per desk or camera).")] = "default",
+    start: Annotated[float | None, typer.Option(
+        "--from", min=0.0, help="Video files: learn from this time (s).")] = None,
+    stop: Annotated[float | None, typer.Option(
+        "--to", min=0.0, help="Video files: learn up to this time (s).")] = None,
+    show: Annotated[bool, typer.Option("--show", help="Print the profile instead of calibrating.")] = False,
+    reset: Annotated[bool, typer.Option("--reset", help="Delete the profile.")] = False,
+    model: ModelOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Sit upright and look at the screen: headwatch records your baseline posture.
+
+    With a profile, monitor and analyze judge posture relative to it (for example head forward
+    more than 10 degrees beyond your baseline) instead of by absolute thresholds.
+    """
+    from headwatch.profiles import delete_profile, load_profile, profile_path, profiles_dir
+
+    settings = load_settings(config, {"capture.source": source, "capture.model": model,
+                                      "calibration.seconds": seconds})
+    folder = profiles_dir(settings.output.profiles_dir)
+    try:
+        path = profile_path(folder, profile)
+        if show:
+            typer.echo(json.dumps(load_profile(folder, profile).to_json(), indent=2))
+            return
+        if reset:
+            typer.echo(f"deleted {path}" if delete_profile(folder, profile) else f"no profile {profile!r} to delete")
+            return
+    except HeadwatchError as exc:
+        fail(str(exc), EXIT_USAGE)
+    if start is not None and stop is not None and stop <= start:
+        fail(f"--to ({stop:g}) must be after --from ({start:g})", EXIT_USAGE)
+
+    from headwatch.calibration import CalibrationError, CalibrationSample
+    from headwatch.calibration import calibrate as learn
+    from headwatch.cli.monitor import open_reader
+    from headwatch.metrics import measure, upper_body_position
+    from headwatch.pose import PoseEstimator
+    from headwatch.profiles import save_profile
+    from headwatch.sources import is_live
+
+    spec = settings.capture.source
+    live = is_live(spec)
+    begin = 0.0 if live else (start or 0.0)
+    end = begin + settings.calibration.seconds if live or stop is None else stop
+    samples: list[CalibrationSample] = []
+    with ExitStack() as stack:
+        try:
+            reader = open_reader(spec, stack)
+            detector = stack.enter_context(PoseEstimator(settings.capture.model, mode="video"))
+            if live:
+                typer.echo(f"Sit upright and look at the screen: recording {end - begin:.0f} s ...", err=True)
+            due = begin
+            step = 1.0 / settings.capture.fps
+            while due < end:
+                if live:
+                    import time
+
+                    time.sleep(max(0.0, due - reader.now_s()))  # type: ignore[attr-defined]
+                frame = reader.next_frame(due)
+                if frame is None or frame.t_s >= end:
+                    break
+                pose = detector.detect(frame.image, frame.t_s)
+                samples.append(CalibrationSample(
+                    frame.t_s, measure(pose) if pose is not None else None,
+                    upper_body_position(pose) if pose is not None else None))
+                due = frame.t_s + step
+            created = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+            where = spec if live else f"{spec} from {begin:g} s to {end:g} s"
+            learned = learn(samples, profile, source=where, created=created)
+            saved = save_profile(folder, learned)
+        except CalibrationError as exc:
+            fail(f"calibration refused: {exc}")
+        except HeadwatchError as exc:
+            fail(str(exc))
+    key = next(iter(learned.baseline))
+    typer.echo(f"saved profile {profile!r} ({learned.family} view, {learned.frames} frames) to {saved}")
+    for name, base in learned.baseline.items():
+        marker = "  <- judged" if name == key else ""
+        typer.echo(f"  {name:<22} {base.median:8.2f}  (spread {base.spread:.2f}){marker}")

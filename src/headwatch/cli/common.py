@@ -1,0 +1,63 @@
+"""What every command shares: one-line errors, exit codes, settings and profile loading."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+from headwatch.errors import HeadwatchError
+
+if TYPE_CHECKING:
+    from headwatch.calibration import Profile
+    from headwatch.config import Settings
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+ConfigOption = Annotated[Path | None, typer.Option(
+    "--config", dir_okay=False, help="Config file to use (default: $HEADWATCH_CONFIG, then the user config folder).")]
+ProfileOption = Annotated[str | None, typer.Option(
+    "--profile", help="Calibrated profile to judge against (default: [calibration] profile, if it exists).")]
+ModelOption = Annotated[str | None, typer.Option(
+    "--model", help="Pose model: 'lite', 'full' or the path of a .task file. [default: full]")]
+BadForOption = Annotated[float | None, typer.Option(
+    "--bad-for", min=1.0, help="Seconds a bad posture must persist before it alerts. [default: 30]")]
+
+
+def error(message: str) -> None:
+    typer.echo(f"headwatch: error: {message}", err=True)
+
+
+def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
+    error(message)
+    raise typer.Exit(code)
+
+
+def load_settings(config: Path | None, overrides: Mapping[str, Any] | None = None) -> Settings:
+    """Settings from every layer; an invalid one is a one-line error with exit code 2."""
+    from headwatch.config import ConfigError
+    from headwatch.config import load_settings as load
+
+    try:
+        return load(config, overrides=overrides).settings
+    except ConfigError as exc:
+        fail(str(exc), EXIT_USAGE)
+
+
+def select_profile(settings: Settings, name: str | None) -> tuple[Profile | None, str | None]:
+    """(profile, hint): an explicitly named profile must exist; the configured one may not."""
+    from headwatch.profiles import load_profile, profile_path, profiles_dir
+
+    folder = profiles_dir(settings.output.profiles_dir)
+    wanted = name if name is not None else settings.calibration.profile
+    if not wanted:
+        return None, None
+    try:
+        if name is None and not profile_path(folder, wanted).is_file():
+            return None, ("hint: no calibrated profile yet, so absolute thresholds apply; run `headwatch calibrate` "
+                          "while sitting upright for thresholds fitted to you")
+        return load_profile(folder, wanted), None
+    except HeadwatchError as exc:
+        fail(str(exc), EXIT_USAGE if name is not None else EXIT_FAILED)

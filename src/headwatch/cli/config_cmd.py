@@ -1,0 +1,119 @@
+"""`headwatch config ...`: write, show, change and check the settings file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from headwatch.cli.common import EXIT_FAILED, EXIT_USAGE, ConfigOption, fail
+
+config_app = typer.Typer(help="Show and change settings (TOML). Precedence, lowest to highest: built-in defaults, "
+                              "the config file, HEADWATCH_<SECTION>_<KEY> variables, command-line flags.",
+                         no_args_is_help=True)
+
+
+def _loaded(config: Path | None):  # type: ignore[no-untyped-def]
+    from headwatch.config import ConfigError, load_settings
+
+    try:
+        return load_settings(config)
+    except ConfigError as exc:
+        fail(str(exc), EXIT_USAGE)
+
+
+@config_app.command("path")
+def config_path(config: ConfigOption = None) -> None:
+    """Print the config file in effect, and why that one."""
+    from headwatch.config import config_path_in_effect
+
+    path, reason = config_path_in_effect(config, os.environ)
+    state = "exists" if path.is_file() else "does not exist yet: `headwatch config init` writes it"
+    typer.echo(f"{path}  ({reason}; {state})")
+
+
+@config_app.command("init")
+def config_init(
+    config: ConfigOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented config file holding every default."""
+    from headwatch.config import config_path_in_effect, default_file_text
+
+    path, _ = config_path_in_effect(config, os.environ)
+    if path.exists() and not force:
+        fail(f"{path} exists already; use --force to overwrite it (your changes in it would be lost)")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(default_file_text(), encoding="utf-8")
+    except OSError as exc:
+        fail(f"{path}: cannot write the config file: {exc.strerror}")
+    typer.echo(f"wrote {path}")
+
+
+@config_app.command("show")
+def config_show(config: ConfigOption = None) -> None:
+    """Print every effective setting and where its value came from."""
+    from headwatch.config import KEYS, value_of
+
+    loaded = _loaded(config)
+    typer.echo(f"# config file: {loaded.path} ({'in use' if loaded.file_exists else 'not present'})")
+    width = max(len(k) for k in KEYS)
+    for dotted in KEYS:
+        value = value_of(loaded.settings, dotted)
+        typer.echo(f"{dotted:<{width}}  {value!r:<12}  ({loaded.origins[dotted]})")
+
+
+@config_app.command("set")
+def config_set(
+    key: Annotated[str, typer.Argument(help="section.key, e.g. alerts.bad_for_s")],
+    value: Annotated[str, typer.Argument(help="the new value")],
+    config: ConfigOption = None,
+) -> None:
+    """Change one setting in the config file, keeping the rest of the file and its comments."""
+    from headwatch.config import (
+        KEYS,
+        ConfigError,
+        config_path_in_effect,
+        parse_text_value,
+        read_config_file,
+        set_value_in_text,
+    )
+    from headwatch.config import _suggest as suggest
+
+    path, _ = config_path_in_effect(config, os.environ)
+    spec = KEYS.get(key)
+    if spec is None:
+        fail(f"unknown key {key}{suggest(key, list(KEYS))}", EXIT_USAGE)
+    try:
+        parsed = parse_text_value(spec, value, "config set")
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+        if text:
+            read_config_file(path)  # do not build on a broken file
+    except ConfigError as exc:
+        fail(str(exc), EXIT_USAGE)
+    except OSError as exc:
+        fail(f"{path}: cannot read the config file: {exc.strerror}")
+    new_text = set_value_in_text(text, spec, parsed)
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(new_text, encoding="utf-8")
+        read_config_file(temporary)  # the result must load before it replaces the file
+        temporary.replace(path)
+    except ConfigError as exc:
+        temporary.unlink(missing_ok=True)
+        fail(str(exc), EXIT_USAGE)
+    except OSError as exc:
+        fail(f"{path}: cannot write the config file: {exc.strerror}", EXIT_FAILED)
+    typer.echo(f"{key} = {parsed!r} in {path}")
+
+
+@config_app.command("check")
+def config_check(config: ConfigOption = None) -> None:
+    """Validate the config file in effect (and the HEADWATCH_ variables)."""
+    loaded = _loaded(config)
+    where = str(loaded.path) if loaded.file_exists else f"no config file at {loaded.path}; defaults"
+    typer.echo(f"ok: {where}")

@@ -1,0 +1,139 @@
+"""`headwatch monitor`: the live loop on a camera, stream or video file."""
+
+from __future__ import annotations
+
+import enum
+import signal
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from headwatch.cli.common import (
+    BadForOption,
+    ConfigOption,
+    ModelOption,
+    ProfileOption,
+    fail,
+    load_settings,
+    select_profile,
+)
+from headwatch.errors import HeadwatchError
+
+if TYPE_CHECKING:
+    from headwatch.monitor import FrameReader
+
+
+class NotifyChoice(enum.StrEnum):
+    DESKTOP = "desktop"
+    TERMINAL = "terminal"
+    NONE = "none"
+
+
+def open_reader(source: str, stack: ExitStack) -> FrameReader:
+    """A camera or stream (timed by the monotonic clock) or a video file (timed by position)."""
+    from headwatch.sources import LiveReader, VideoFileReader, is_live
+
+    if is_live(source):
+        live = LiveReader(source, time.monotonic)
+        stack.callback(live.close)
+        return live
+    file_reader = VideoFileReader(Path(source))
+    stack.callback(file_reader.close)
+    return file_reader
+
+
+def monitor(
+    source: Annotated[str | None, typer.Option(
+        "--source", help="A camera index (0 is the default camera), a video file, or a stream URL. "
+                         "[default: 0]")] = None,
+    fps: Annotated[float | None, typer.Option(
+        min=0.2, max=60.0, help="Frames per second while posture matters; lowered automatically while it is "
+                                "stable. [default: 5]")] = None,
+    model: ModelOption = None,
+    preview: Annotated[bool, typer.Option("--preview", help="Show a window with the skeleton and the angles.")] = False,
+    notify: Annotated[NotifyChoice | None, typer.Option(
+        "--notify", help="How alerts reach you: the desktop's notifications (terminal bell if there are none), the "
+                         "terminal only, or not at all. [default: desktop]")] = None,
+    on_alert: Annotated[str | None, typer.Option(
+        "--on-alert", help="A command to run on each event; it gets HEADWATCH_EVENT, HEADWATCH_REASONS, "
+                           "HEADWATCH_MESSAGE, HEADWATCH_EVENT_JSON and more in its environment.")] = None,
+    events: Annotated[Path | None, typer.Option(
+        "--events", dir_okay=False, help="Append every event to this JSON Lines file as it happens.")] = None,
+    realtime: Annotated[bool | None, typer.Option(
+        "--realtime/--no-realtime", help="Pace a video file like a camera (the default), or run it as fast as "
+                                         "possible.")] = None,
+    duration: Annotated[float | None, typer.Option(min=0.0, help="Stop after this many seconds.")] = None,
+    bad_for: BadForOption = None,
+    config: ConfigOption = None,
+    profile: ProfileOption = None,
+) -> None:
+    """Watch your posture live and alert when bad posture persists.
+
+    Frames are never stored or sent anywhere; only the events you ask for are written.
+    Stop with Ctrl-C: it prints the session summary.
+    """
+    from headwatch.alerts import AlertEngine, AlertEvent
+    from headwatch.assemble import alert_settings, limits_for, sampling_policy
+    from headwatch.monitor import Monitor
+    from headwatch.notify import CommandHook, make_notifier
+    from headwatch.pose import PoseEstimator
+    from headwatch.records import EventLog
+    from headwatch.sources import is_live
+    from headwatch.status import StatusLine, format_summary
+
+    settings = load_settings(config, {
+        "capture.source": source, "capture.fps": fps, "capture.model": model, "alerts.bad_for_s": bad_for,
+        "notify.mode": notify.value if notify is not None else None, "notify.on_alert": on_alert,
+        "output.events": str(events) if events is not None else None})
+    chosen, hint = select_profile(settings, profile)
+    source_spec = settings.capture.source
+    hook = CommandHook(settings.notify.on_alert) if settings.notify.on_alert else None
+    status_line = StatusLine()
+    with ExitStack() as stack:
+        try:
+            reader = open_reader(source_spec, stack)
+            detector = stack.enter_context(PoseEstimator(settings.capture.model, mode="video"))
+            log = EventLog(Path(settings.output.events)) if settings.output.events else None
+            if log is not None:
+                stack.callback(log.close)
+        except HeadwatchError as exc:
+            fail(str(exc))
+        if hint:  # only once the source works, so a failed start stays one line
+            typer.echo(hint, err=True)
+        notifier = make_notifier(settings.notify.mode)
+
+        def on_event(event: AlertEvent) -> None:
+            if log is not None:
+                log.write(event.as_dict())
+            notifier.notify(event)
+            if hook is not None:
+                hook.notify(event)
+
+        on_frame = None
+        if preview:
+            from headwatch.overlay import PreviewWindow, draw
+
+            window = PreviewWindow()
+            stack.callback(window.close)
+
+            def on_frame(frame: Any, pose: Any, sample: Any, verdict: Any) -> None:
+                window.show(draw(frame.image, pose, sample, verdict))
+                if window.closed:
+                    loop.stop()
+
+        loop = Monitor(reader, detector, limits_for(settings, chosen), AlertEngine(alert_settings(settings)),
+                       policy=sampling_policy(settings), realtime=is_live(source_spec) or realtime is not False,
+                       duration_s=duration, on_status=status_line, on_event=on_event, on_frame=on_frame)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: loop.stop())
+        try:
+            summary = loop.run()
+        except KeyboardInterrupt:  # a second Ctrl-C while a frame was being processed
+            summary = loop.summary
+        status_line.finish()
+        if hook is not None:
+            hook.wait()
+    typer.echo(format_summary(summary))

@@ -1,0 +1,209 @@
+"""Settings: each step of the precedence, every config command, every validation error, fuzzing."""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from headwatch.cli import app
+from headwatch.config import KEYS, ConfigError, Settings, default_file_text, load_settings, read_config_file
+
+runner = CliRunner()
+
+
+def cli(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    result = runner.invoke(app, list(args), env=env)
+    assert "Traceback" not in result.stdout + result.stderr
+    return result
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    path = tmp_path / "headwatch.toml"
+    path.write_text("# my settings\n[alerts]\nbad_for_s = 20.0  # twenty\n\n[capture]\nfps = 4.0\n")
+    return path
+
+
+def test_precedence_default_file_env_flag(config_file: Path) -> None:
+    assert load_settings(config_file, env={}).settings.alerts.good_for_s == Settings().alerts.good_for_s
+    loaded = load_settings(config_file, env={})
+    assert loaded.settings.alerts.bad_for_s == 20.0
+    assert loaded.origins["alerts.bad_for_s"] == str(config_file)
+    assert loaded.origins["alerts.good_for_s"] == "default"
+    env = {"HEADWATCH_ALERTS_BAD_FOR_S": "40"}
+    loaded = load_settings(config_file, env=env)
+    assert loaded.settings.alerts.bad_for_s == 40.0
+    assert loaded.origins["alerts.bad_for_s"] == "environment HEADWATCH_ALERTS_BAD_FOR_S"
+    loaded = load_settings(config_file, env=env, overrides={"alerts.bad_for_s": 60.0, "capture.fps": None})
+    assert loaded.settings.alerts.bad_for_s == 60.0
+    assert loaded.origins["alerts.bad_for_s"] == "command line"
+    assert loaded.settings.capture.fps == 4.0  # an unset flag does not override
+
+
+def test_config_file_location(tmp_path: Path, config_file: Path, isolated_settings: Path) -> None:
+    assert load_settings(None, env={}).path == isolated_settings / "config" / "headwatch" / "config.toml"
+    assert load_settings(None, env={"HEADWATCH_CONFIG": str(config_file)}).path == config_file
+    other = tmp_path / "other.toml"
+    other.write_text("")
+    assert load_settings(other, env={"HEADWATCH_CONFIG": str(config_file)}).path == other
+
+
+def test_precedence_through_the_command_line(config_file: Path, tmp_path: Path) -> None:
+    result = cli("config", "show", "--config", str(config_file), env={"HEADWATCH_CAPTURE_FPS": "3"})
+    assert result.exit_code == 0
+    lines = {line.split()[0]: line for line in result.stdout.splitlines() if not line.startswith("#")}
+    assert "20.0" in lines["alerts.bad_for_s"] and str(config_file) in lines["alerts.bad_for_s"]
+    assert "3.0" in lines["capture.fps"] and "environment HEADWATCH_CAPTURE_FPS" in lines["capture.fps"]
+    assert "(default)" in lines["alerts.good_for_s"]
+    assert set(lines) == set(KEYS)
+
+
+def test_init_writes_every_default_and_never_overwrites(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "config.toml"
+    assert cli("config", "init", "--config", str(path)).exit_code == 0
+    text = path.read_text()
+    assert all(f"# {key.name} = " in text for key in KEYS.values())
+    assert read_config_file(path) == {}  # every default is commented out: nothing overrides yet
+    path.write_text(text + "\n# mine\n")
+    result = cli("config", "init", "--config", str(path))
+    assert result.exit_code == 1 and "--force" in result.stderr
+    assert path.read_text().endswith("# mine\n")
+    assert cli("config", "init", "--config", str(path), "--force").exit_code == 0
+    assert path.read_text() == default_file_text()
+
+
+def test_set_changes_one_key_and_keeps_the_rest(config_file: Path) -> None:
+    result = cli("config", "set", "alerts.bad_for_s", "45", "--config", str(config_file))
+    assert result.exit_code == 0, result.stderr
+    assert config_file.read_text() == "# my settings\n[alerts]\nbad_for_s = 45.0  # twenty\n\n[capture]\nfps = 4.0\n"
+    assert cli("config", "set", "notify.mode", "terminal", "--config", str(config_file)).exit_code == 0
+    assert config_file.read_text().endswith('[notify]\nmode = "terminal"\n')
+    assert cli("config", "set", "alerts.good_for_s", "9", "--config", str(config_file)).exit_code == 0
+    assert "bad_for_s = 45.0  # twenty\ngood_for_s = 9.0\n" in config_file.read_text()
+    assert load_settings(config_file, env={}).settings.alerts.good_for_s == 9.0
+
+
+def test_set_uncomments_a_default_written_by_init(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    cli("config", "init", "--config", str(path))
+    assert cli("config", "set", "capture.model", "lite", "--config", str(path)).exit_code == 0
+    assert '\nmodel = "lite"\n' in path.read_text()
+    assert path.read_text().count("model = ") == 1
+    assert len(path.read_text().splitlines()) == len(default_file_text().splitlines())
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("alerts.bad_fr", "3", "unknown key alerts.bad_fr (did you mean alerts.bad_for_s?)"),
+    ("alerts.bad_share", "3", "alerts.bad_share: expected a number from 0.5 to 1, found 3"),
+    ("capture.fps", "fast", "capture.fps: expected a number from 0.2 to 60, found 'fast'"),
+    ("notify.mode", "loud", "notify.mode: expected one of desktop, terminal, none, found 'loud'"),
+])
+def test_set_refuses_bad_keys_and_values(config_file: Path, key: str, value: str, message: str) -> None:
+    before = config_file.read_text()
+    result = cli("config", "set", key, value, "--config", str(config_file))
+    assert result.exit_code == 2
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert config_file.read_text() == before
+
+
+def test_path_and_check(config_file: Path, tmp_path: Path) -> None:
+    result = cli("config", "path", "--config", str(config_file))
+    assert result.stdout.startswith(f"{config_file}  (--config; exists)")
+    assert cli("config", "check", "--config", str(config_file)).stdout.strip() == f"ok: {config_file}"
+    missing = tmp_path / "missing.toml"
+    result = cli("config", "check", "--config", str(missing))
+    assert result.exit_code == 2 and "config file not found" in result.stderr
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[alerts\nbad_for_s = 3\n", "invalid TOML: Expected ']' at the end of a table declaration (at line 1, column 8)"),
+    ("[alerts]\nbad_for_s = 'x'\n", "alerts.bad_for_s: expected a number from 1 to 3600, found a string 'x'"),
+    ("[alerts]\nbad_for_s = true\n", "alerts.bad_for_s: expected a number from 1 to 3600, found a boolean True"),
+    ("[alerts]\nbad_for_s = 0.5\n", "alerts.bad_for_s: expected a number from 1 to 3600, found 0.5"),
+    ("[alerts]\nbad_for = 3\n", "unknown key alerts.bad_for (did you mean alerts.bad_for_s?)"),
+    ("[alert]\nbad_for_s = 3\n", "unknown section [alert] (did you mean alerts?)"),
+    ("alerts = 3\n", "alerts: expected a [alerts] table, found a whole number 3"),
+    ("[capture]\nsource = 0\n", "capture.source: expected a string, found a whole number 0"),
+])
+def test_every_validation_error_is_one_line_with_exit_2(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    for command in (["config", "check"], ["config", "show"], ["analyze", "whatever.mp4"], ["monitor"]):
+        result = cli(*command, "--config", str(path))
+        assert result.exit_code == 2, command
+        assert result.stderr.strip() == f"headwatch: error: {path}: {message}", command
+
+
+def test_environment_errors(tmp_path: Path) -> None:
+    result = cli("config", "check", env={"HEADWATCH_ALERTS_BAD_FOR_S": "soon"})
+    assert result.exit_code == 2
+    assert result.stderr.strip() == ("headwatch: error: environment HEADWATCH_ALERTS_BAD_FOR_S: alerts.bad_for_s: "
+                                     "expected a number from 1 to 3600, found 'soon'")
+    result = cli("config", "check", env={"HEADWATCH_ALERTS_BAD_FOR": "5"})
+    assert result.exit_code == 2 and "did you mean HEADWATCH_ALERTS_BAD_FOR_S?" in result.stderr
+
+
+def test_flags_go_through_validation_too(config_file: Path) -> None:
+    with pytest.raises(ConfigError, match=r"command line: capture\.fps"):
+        load_settings(config_file, env={}, overrides={"capture.fps": 1000.0})
+
+
+VALID = default_file_text().replace("# bad_for_s = 30.0", "bad_for_s = 12.0").replace("# mode = ", "mode = ")
+
+
+def _loads_or_config_error(path: Path) -> None:
+    try:
+        read_config_file(path)
+        load_settings(path, env={})
+    except ConfigError as exc:
+        assert str(exc).startswith(str(path))
+        assert "\n" not in str(exc).strip() or "invalid TOML" in str(exc)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=400))
+def test_fuzz_random_bytes(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "fuzz.toml"
+    path.write_bytes(data)
+    _loads_or_config_error(path)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_fuzz_mutated_valid_files(tmp_path: Path, data: st.DataObject) -> None:
+    text = VALID
+    for _ in range(data.draw(st.integers(1, 4))):
+        position = data.draw(st.integers(0, len(text)))
+        action = data.draw(st.sampled_from(["insert", "delete", "replace"]))
+        piece = data.draw(st.text(alphabet=string.printable + "ü€[]=\"'#", max_size=6))
+        if action == "insert":
+            text = text[:position] + piece + text[position:]
+        elif action == "delete":
+            text = text[:position] + text[position + len(piece):]
+        else:
+            text = text[:position] + piece + text[position + len(piece):]
+    path = tmp_path / "mutated.toml"
+    path.write_text(text, encoding="utf-8")
+    _loads_or_config_error(path)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(sorted(KEYS)), st.one_of(st.integers(), st.floats(allow_nan=True), st.booleans(),
+                                                st.text(max_size=10), st.lists(st.integers(), max_size=3)))
+def test_fuzz_values_of_the_wrong_kind(tmp_path: Path, dotted: str, value: object) -> None:
+    import json
+
+    section, name = dotted.split(".")
+    literal = json.dumps(value) if not isinstance(value, float) or value == value else "nan"
+    if isinstance(value, bool):
+        literal = "true" if value else "false"
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        literal = "inf" if value > 0 else "-inf"
+    path = tmp_path / "values.toml"
+    path.write_text(f"[{section}]\n{name} = {literal}\n", encoding="utf-8")
+    _loads_or_config_error(path)
