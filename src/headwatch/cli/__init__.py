@@ -14,6 +14,7 @@ from headwatch import __version__
 from headwatch.cli.analyze import analyze
 from headwatch.cli.calibrate import calibrate
 from headwatch.cli.config_cmd import config_app
+from headwatch.cli.eval_cmd import eval_command
 from headwatch.cli.monitor import monitor
 
 app = typer.Typer(
@@ -41,6 +42,7 @@ def _root(
 app.command()(monitor)
 app.command()(analyze)
 app.command()(calibrate)
+app.command("eval")(eval_command)
 app.add_typer(config_app, name="config")
 
 

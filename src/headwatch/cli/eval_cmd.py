@@ -1,0 +1,87 @@
+"""`headwatch eval`: score the judgement against labelled photos and videos."""
+
+from __future__ import annotations
+
+import json
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from headwatch.cli.common import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    ConfigOption,
+    ModelOption,
+    ProfileOption,
+    fail,
+    load_settings,
+    select_profile,
+)
+from headwatch.errors import HeadwatchError
+
+
+def eval_command(
+    dataset: Annotated[Path, typer.Argument(help="Folder of labelled images (good/ poor/ ...) and/or videos with a "
+                                                 "spans CSV beside each.", show_default=False)],
+    label: Annotated[list[str] | None, typer.Option(
+        "--label", help="Map a folder or span label: NAME=good or NAME=bad (repeatable), e.g. "
+                        "isSlouching=bad.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document instead of the text.")] = False,
+    fps: Annotated[float | None, typer.Option(
+        min=0.1, max=120.0, help="Frames per second sampled from videos. [default: 5]")] = None,
+    model: ModelOption = None,
+    config: ConfigOption = None,
+    profile: ProfileOption = None,
+) -> None:
+    """Score headwatch on labelled footage: detection, AUC per head-forward metric, the judgement's
+    confusion matrix, sensitivity, specificity and balanced accuracy, and for videos the alert
+    onset delay and the false alerts per hour."""
+    from headwatch.alerts import AlertEngine
+    from headwatch.assemble import alert_settings, limits_for
+    from headwatch.datasets import DatasetError, find_dataset, parse_label_options
+    from headwatch.evaluate import ScoredFrame, evaluate, format_report, score_alerts
+    from headwatch.pipeline import measure_frames, replay_alerts
+    from headwatch.pose import PoseEstimator
+    from headwatch.sources import open_video, read_image, sample_video
+
+    try:
+        labels = parse_label_options(label or [])
+    except ValueError as exc:
+        fail(str(exc), EXIT_USAGE)
+    settings = load_settings(config, {"capture.analyze_fps": fps, "capture.model": model})
+    chosen, _ = select_profile(settings, profile)
+    limits = limits_for(settings, chosen)
+    frames: list[ScoredFrame] = []
+    alert_scores = []
+    try:
+        data = find_dataset(dataset, labels)
+        with ExitStack() as stack:
+            if data.images:
+                detector = stack.enter_context(PoseEstimator(settings.capture.model, mode="image"))
+                for image in data.images:
+                    (record,) = measure_frames([read_image(image.path)], detector, str(image.path), limits)
+                    frames.append(ScoredFrame(image.bad, record.person, record.verdict.state, record.sample))
+            for video in data.videos:
+                capture, info = open_video(video.path)
+                try:
+                    with PoseEstimator(settings.capture.model, mode="video") as video_detector:
+                        records = list(measure_frames(sample_video(capture, info, settings.capture.analyze_fps),
+                                                      video_detector, str(video.path), limits))
+                finally:
+                    capture.release()
+                for record in records:
+                    bad = video.label_at(record.t_s)
+                    if bad is not None:
+                        frames.append(ScoredFrame(bad, record.person, record.verdict.state, record.sample))
+                end_s = records[-1].t_s if records else 0.0
+                alerts, _ = replay_alerts(records, AlertEngine(alert_settings(settings)), end_s=end_s)
+                alert_scores.append(score_alerts(video.spans, alerts))
+        if not frames:
+            raise DatasetError(f"{dataset}: no frame fell inside a labelled span or folder")
+    except HeadwatchError as exc:  # DatasetError among them
+        fail(str(exc), EXIT_FAILED)
+    report = evaluate(frames, alert_scores, {"images": len(data.images), "videos": len(data.videos)})
+    typer.echo(json.dumps(report.as_json(), indent=2) if as_json else format_report(report))
+
