@@ -46,6 +46,9 @@ def eval_command(
     from headwatch.pose import PoseEstimator
     from headwatch.sources import open_video, read_image, sample_video
 
+    if (dataset / "truth.json").is_file():
+        _eval_renders(dataset, model, config, as_json)
+        return
     try:
         labels = parse_label_options(label or [])
     except ValueError as exc:
@@ -85,3 +88,30 @@ def eval_command(
     report = evaluate(frames, alert_scores, {"images": len(data.images), "videos": len(data.videos)})
     typer.echo(json.dumps(report.as_json(), indent=2) if as_json else format_report(report))
 
+
+
+def _eval_renders(root: Path, model: str | None, config: Path | None, as_json: bool) -> None:
+    """The rendered-people layout: error in degrees against exactly known angles."""
+    from headwatch.metrics import measure
+    from headwatch.pose import PoseEstimator
+    from headwatch.renders import format_render_report, read_renders, render_errors
+    from headwatch.sources import read_image
+
+    settings = load_settings(config, {"capture.model": model})
+    try:
+        renders = read_renders(root)
+        with PoseEstimator(settings.capture.model, mode="image") as detector:
+            measured = {}
+            for render in renders:
+                pose = detector.detect(read_image(root / render.file).image)
+                measured[render.file] = measure(pose) if pose is not None else None
+    except HeadwatchError as exc:
+        fail(str(exc), EXIT_FAILED)
+    found = sum(1 for sample in measured.values() if sample is not None)
+    errors = render_errors(renders, measured)
+    if as_json:
+        document = {"renders": len(renders), "detection_rate": round(found / len(renders), 4),
+                    "errors": [e.as_json() for e in errors]}
+        typer.echo(json.dumps(document, indent=2))
+    else:
+        typer.echo(format_render_report(found, len(renders), errors))

@@ -1,0 +1,221 @@
+"""Render people with exactly known posture angles, for accuracy tests (the `synth` extra).
+
+    pip install -e ".[synth]"      # torch and anny (a MakeHuman body model, Apache-2.0)
+    python tools/synth_render.py OUT_DIR [--scenes 6] [--seed 1]
+    python tools/synth_render.py --demo samples/demo_slouch.mp4
+
+Each scene is one random body (shape, camera distance, height and yaw jitter, background)
+posed neutral and then with a known neck flexion / head-forward push and a known shoulder
+raise, seen by a side camera and by a front "laptop webcam" (about 70 cm away, a little above
+the eyes, pitched down). The ground truth comes from the body mesh's own keypoints (anny's
+COCO regressor: mesh-based ears and shoulders, the acromion as MediaPipe sees it), projected
+by the same camera, and goes to OUT_DIR/truth.json beside the PNG renders. A numpy painter's
+algorithm with Lambert shading and a skin colour draws the untextured body.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+os.environ.setdefault("ANNY_CACHE_DIR", str(Path.home() / ".cache" / "anny"))
+
+SIZE = (480, 360)  # width, height of the renders
+SKIN = np.array([120, 150, 205], dtype=np.float64)  # BGR
+
+
+def _rot(axis: str, degrees: float) -> np.ndarray:
+    a = math.radians(degrees)
+    c, s = math.cos(a), math.sin(a)
+    m = np.eye(4)
+    i, j = {"x": (1, 2), "y": (0, 2), "z": (0, 1)}[axis]
+    m[i, i], m[i, j], m[j, i], m[j, j] = c, -s, s, c
+    if axis == "y":
+        m[0, 2], m[2, 0] = s, -s
+    return m
+
+
+@dataclass(frozen=True)
+class Posture:
+    neck_deg: float = 0.0  # neck01 flexion
+    push_deg: float = 0.0  # head forward with the gaze level: neck01 +push, head -push
+    raise_left_deg: float = 0.0  # clavicle.L raise: the left shoulder up
+
+
+class Body:
+    def __init__(self, phenotype: dict[str, float]) -> None:
+        import anny
+        import torch
+
+        self.torch = torch
+        self.model = anny.Anny().to(dtype=torch.float32)
+        self.keypoints = anny.KeypointsRegressor.coco(self.model)
+        self.labels = list(self.keypoints.labels)
+        self.phenotype = phenotype
+        self.faces = np.asarray(self.model.faces)
+
+    def pose(self, posture: Posture) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        torch, bones = self.torch, list(self.model.bone_labels)
+        pose = torch.eye(4)[None, None].repeat(1, self.model.bone_count, 1, 1)
+
+        def set_bone(name: str, matrix: np.ndarray) -> None:
+            index = bones.index(name)
+            pose[0, index] = torch.tensor(matrix, dtype=torch.float32) @ pose[0, index]
+
+        for side, sign in (("L", 1.0), ("R", -1.0)):  # arms down from the A-pose
+            set_bone(f"upperarm01.{side}", _rot("y", sign * 50.0))
+        set_bone("neck01", _rot("x", posture.neck_deg + posture.push_deg))
+        set_bone("head", _rot("x", -posture.push_deg))
+        set_bone("clavicle.L", _rot("y", -posture.raise_left_deg))
+        with torch.no_grad():
+            out = self.model(pose_parameters=pose, phenotype_kwargs=self.phenotype)
+            points = self.keypoints(out)[0].numpy().astype(np.float64)
+        vertices = out["vertices"][0].numpy().astype(np.float64)
+        return vertices, {label: points[i] for i, label in enumerate(self.labels)}
+
+
+@dataclass(frozen=True)
+class Camera:
+    """A pinhole camera at ``position`` looking at ``target`` (world: x = the person's left,
+    y = backward, z = up)."""
+
+    position: np.ndarray
+    target: np.ndarray
+    focal: float = 420.0
+
+    def axes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        forward = self.target - self.position
+        forward = forward / np.linalg.norm(forward)
+        right = np.cross(forward, np.array([0.0, 0.0, 1.0]))
+        right = right / np.linalg.norm(right)
+        down = np.cross(forward, right)
+        return right, down, forward
+
+    def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        right, down, forward = self.axes()
+        rel = points - self.position
+        depth = rel @ forward
+        xy = np.stack([rel @ right, rel @ down], axis=-1) * (self.focal / depth[..., None])
+        return xy + np.array([SIZE[0] / 2.0, SIZE[1] / 2.0]), depth
+
+
+def render(vertices: np.ndarray, faces: np.ndarray, camera: Camera, background: tuple[int, int, int]) -> np.ndarray:
+    xy, depth = camera.project(vertices)
+    tri = vertices[faces]
+    normals = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    normals /= np.linalg.norm(normals, axis=1, keepdims=True) + 1e-12
+    light = camera.position - tri.mean(axis=1)
+    light /= np.linalg.norm(light, axis=1, keepdims=True)
+    shade = np.clip(np.abs((normals * light).sum(axis=1)), 0.0, 1.0) * 0.75 + 0.25
+    order = np.argsort(-depth[faces].mean(axis=1))  # far to near
+    image = np.empty((SIZE[1], SIZE[0], 3), np.uint8)
+    image[:] = background
+    polygons = np.round(xy[faces] * 16).astype(np.int32)  # 4 bits of sub-pixel precision
+    for index in order:
+        colour = tuple(int(c) for c in np.clip(SKIN * shade[index], 0, 255))
+        cv2.fillConvexPoly(image, polygons[index], colour, lineType=cv2.LINE_AA, shift=4)
+    return image
+
+
+def truth_of(points: dict[str, np.ndarray], camera: Camera) -> dict[str, float]:
+    """Exact angles: the 3D neck angle in the sagittal plane, and the shoulder tilt and head roll
+    as the camera sees them (computed the way headwatch's metrics define them)."""
+    ear = (points["left_ear"] + points["right_ear"]) / 2.0
+    shoulder = (points["left_shoulder"] + points["right_shoulder"]) / 2.0
+    neck = ear - shoulder
+    out = {"neck_deg": math.degrees(math.atan2(-neck[1], neck[2]))}  # forward is -y
+    (left_sh, right_sh, left_ear, right_ear), _ = camera.project(np.stack(
+        [points["left_shoulder"], points["right_shoulder"], points["left_ear"], points["right_ear"]]))
+    for name, left, right in (("shoulder_tilt_deg", left_sh, right_sh), ("head_roll_deg", left_ear, right_ear)):
+        dx, dy = left - right
+        out[name] = math.degrees(math.atan2(dy, abs(dx)))
+    return out
+
+
+def cameras(rng: np.random.Generator, head_height: float) -> dict[str, Camera]:
+    yaw = rng.uniform(-8.0, 8.0)
+    side_distance = rng.uniform(1.6, 2.0)
+    a = math.radians(yaw)
+    side = Camera(position=np.array([-side_distance * math.cos(a), side_distance * math.sin(a), head_height - 0.3]),
+                  target=np.array([0.0, 0.0, head_height - 0.35]))
+    front_distance = rng.uniform(0.65, 0.8)
+    eye = head_height - 0.05
+    front = Camera(position=np.array([rng.uniform(-0.05, 0.05), -front_distance, eye + rng.uniform(0.03, 0.10)]),
+                   target=np.array([0.0, 0.0, eye - 0.14]), focal=300.0)
+    return {"side": side, "front": front}
+
+
+def generate(out_dir: Path, scenes: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    records = []
+    for scene in range(scenes):
+        phenotype = {"gender": float(rng.uniform(0, 1)), "age": float(rng.uniform(0.45, 0.8)),
+                     "muscle": float(rng.uniform(0.3, 0.7)), "weight": float(rng.uniform(0.3, 0.7)),
+                     "height": float(rng.uniform(0.3, 0.7)), "proportions": float(rng.uniform(0.3, 0.7))}
+        body = Body(phenotype)
+        variants = {"neutral": Posture(),
+                    # A desk slouch: the neck flexes 4-14 degrees and the head may be pushed forward.
+                    "forward": Posture(neck_deg=float(rng.uniform(4, 14)), push_deg=float(rng.uniform(0, 8)),
+                                       raise_left_deg=float(rng.uniform(-5, 5))),
+                    "raise": Posture(neck_deg=float(rng.uniform(0, 6)),
+                                     raise_left_deg=float(rng.choice([-1, 1]) * rng.uniform(12, 25)))}
+        background = tuple(int(c) for c in rng.integers(40, 220, 3))
+        _, neutral_points = body.pose(variants["neutral"])
+        head_height = float(neutral_points["nose"][2])
+        for view, camera in cameras(rng, head_height).items():
+            neutral_name = f"s{scene:02d}_{view}_neutral.png"
+            for variant, posture in variants.items():
+                vertices, points = body.pose(posture)
+                name = f"s{scene:02d}_{view}_{variant}.png"
+                cv2.imwrite(str(out_dir / name), render(vertices, body.faces, camera, background))
+                records.append({"file": name, "scene": scene, "view": view, "variant": variant,
+                                "neutral": neutral_name, "posture": posture.__dict__,
+                                "truth": {k: round(v, 3) for k, v in truth_of(points, camera).items()}})
+        print(f"scene {scene}: {len(records)} renders")
+    (out_dir / "truth.json").write_text(json.dumps({"renders": records}, indent=1) + "\n")
+
+
+def demo(path: Path, seconds: float = 48.0, fps: float = 5.0) -> None:
+    """A front-webcam clip: upright for 8 s, slouching (the neck flexing 20 degrees, the head
+    pushed forward) from 8 s to 42 s, upright again: with the default 30 s persistence, one
+    real alert and its recovery."""
+    body = Body({"gender": 0.3, "age": 0.6, "muscle": 0.5, "weight": 0.5, "height": 0.5, "proportions": 0.5})
+    _, points = body.pose(Posture())
+    camera = cameras(np.random.default_rng(7), float(points["nose"][2]))["front"]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, SIZE)
+    for index in range(int(seconds * fps)):
+        t = index / fps
+        amount = float(np.clip(min(t - 8.0, 42.0 - t) / 2.0, 0.0, 1.0))  # 2 s ramps in and out
+        sway = 1.5 * math.sin(t * 0.7)
+        posture = Posture(neck_deg=18.0 * amount + sway, push_deg=8.0 * amount, raise_left_deg=sway)
+        vertices, _ = body.pose(posture)
+        writer.write(render(vertices, body.faces, camera, (170, 160, 150)))
+    writer.release()
+    print(f"wrote {path}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("out", type=Path, nargs="?")
+    parser.add_argument("--scenes", type=int, default=6)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--demo", type=Path, help="write the demo clip here instead")
+    args = parser.parse_args()
+    if args.demo is not None:
+        demo(args.demo)
+    elif args.out is not None:
+        generate(args.out, args.scenes, args.seed)
+    else:
+        parser.error("give OUT_DIR or --demo FILE")
+
+
+if __name__ == "__main__":
+    main()
