@@ -4,8 +4,8 @@
     python tools/synth_render.py OUT_DIR [--scenes 6] [--seed 1]
     python tools/synth_render.py --demo samples/demo_slouch.mp4
 
-Each scene is one random body (shape, camera distance, height and yaw jitter, background)
-posed neutral and then with a known neck flexion / head-forward push and a known shoulder
+Each scene is one random body (shape, standing or sitting, camera distance, height and yaw
+jitter, background) posed neutral and then with a known neck flexion / head-forward push and a known shoulder
 raise, seen by a side camera and by a front "laptop webcam" (about 70 cm away, a little above
 the eyes, pitched down). The ground truth comes from the body mesh's own keypoints (anny's
 COCO regressor: mesh-based ears and shoulders, the acromion as MediaPipe sees it), projected
@@ -47,6 +47,8 @@ class Posture:
     neck_deg: float = 0.0  # neck01 flexion
     push_deg: float = 0.0  # head forward with the gaze level: neck01 +push, head -push
     raise_left_deg: float = 0.0  # clavicle.L raise: the left shoulder up
+    spine_deg: float = 0.0  # spine02 flexion: a rounded back
+    sitting: bool = False  # thighs forward, shins down
 
 
 class Body:
@@ -71,6 +73,11 @@ class Body:
 
         for side, sign in (("L", 1.0), ("R", -1.0)):  # arms down from the A-pose
             set_bone(f"upperarm01.{side}", _rot("y", sign * 50.0))
+        if posture.sitting:
+            for side in ("L", "R"):
+                set_bone(f"upperleg01.{side}", _rot("x", -90.0))
+                set_bone(f"lowerleg01.{side}", _rot("x", 90.0))
+        set_bone("spine02", _rot("x", posture.spine_deg))
         set_bone("neck01", _rot("x", posture.neck_deg + posture.push_deg))
         set_bone("head", _rot("x", -posture.push_deg))
         set_bone("clavicle.L", _rot("y", -posture.raise_left_deg))
@@ -161,12 +168,15 @@ def generate(out_dir: Path, scenes: int, seed: int) -> None:
                      "muscle": float(rng.uniform(0.3, 0.7)), "weight": float(rng.uniform(0.3, 0.7)),
                      "height": float(rng.uniform(0.3, 0.7)), "proportions": float(rng.uniform(0.3, 0.7))}
         body = Body(phenotype)
-        variants = {"neutral": Posture(),
-                    # A desk slouch: the neck flexes 4-14 degrees and the head may be pushed forward.
+        sitting = scene % 2 == 1
+        variants = {"neutral": Posture(sitting=sitting),
+                    # A desk slouch: the neck flexes 4-14 degrees, the head may be pushed forward
+                    # and the back may round a little.
                     "forward": Posture(neck_deg=float(rng.uniform(4, 14)), push_deg=float(rng.uniform(0, 8)),
-                                       raise_left_deg=float(rng.uniform(-5, 5))),
+                                       raise_left_deg=float(rng.uniform(-5, 5)), spine_deg=float(rng.uniform(0, 6)),
+                                       sitting=sitting),
                     "raise": Posture(neck_deg=float(rng.uniform(0, 6)),
-                                     raise_left_deg=float(rng.choice([-1, 1]) * rng.uniform(12, 25)))}
+                                     raise_left_deg=float(rng.choice([-1, 1]) * rng.uniform(12, 25)), sitting=sitting)}
         background = tuple(int(c) for c in rng.integers(40, 220, 3))
         _, neutral_points = body.pose(variants["neutral"])
         head_height = float(neutral_points["nose"][2])
@@ -183,19 +193,20 @@ def generate(out_dir: Path, scenes: int, seed: int) -> None:
     (out_dir / "truth.json").write_text(json.dumps({"renders": records}, indent=1) + "\n")
 
 
-def demo(path: Path, seconds: float = 48.0, fps: float = 5.0) -> None:
-    """A front-webcam clip: upright for 8 s, slouching (the neck flexing 20 degrees, the head
-    pushed forward) from 8 s to 42 s, upright again: with the default 30 s persistence, one
-    real alert and its recovery."""
+def demo(path: Path, seconds: float = 60.0, fps: float = 5.0) -> None:
+    """A front-webcam clip: upright for 8 s, slouching (the neck flexing 18 degrees, the head
+    pushed forward) from 8 s to 52 s, upright again: with the default 30 s persistence, one
+    real alert mid-slouch and its recovery."""
     body = Body({"gender": 0.3, "age": 0.6, "muscle": 0.5, "weight": 0.5, "height": 0.5, "proportions": 0.5})
     _, points = body.pose(Posture())
     camera = cameras(np.random.default_rng(7), float(points["nose"][2]))["front"]
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, SIZE)
     for index in range(int(seconds * fps)):
         t = index / fps
-        amount = float(np.clip(min(t - 8.0, 42.0 - t) / 2.0, 0.0, 1.0))  # 2 s ramps in and out
+        amount = float(np.clip(min(t - 8.0, 52.0 - t) / 2.0, 0.0, 1.0))  # 2 s ramps in and out
         sway = 1.5 * math.sin(t * 0.7)
-        posture = Posture(neck_deg=18.0 * amount + sway, push_deg=8.0 * amount, raise_left_deg=sway)
+        posture = Posture(neck_deg=18.0 * amount + sway, push_deg=8.0 * amount, raise_left_deg=sway,
+                          spine_deg=4.0 * amount, sitting=True)
         vertices, _ = body.pose(posture)
         writer.write(render(vertices, body.faces, camera, (170, 160, 150)))
     writer.release()
