@@ -154,3 +154,14 @@ def test_analyze_replays_the_alert_engine(tilting_clip: Path, tmp_path: Path) ->
     assert all(r["verdict"] == "bad" for r in rows if 2.2 <= r["t_s"] < 9.0)
     code, out, _ = run(str(tilting_clip), "--bad-for", "3")
     assert "alerts: 1" in out and "shoulder_tilt" in out
+
+
+def test_the_demo_clip_raises_one_real_alert_with_the_defaults(tmp_path: Path) -> None:
+    demo = Path(__file__).resolve().parents[1] / "samples" / "demo_slouch.mp4"
+    code, out, _ = run(str(demo), "--json")
+    assert code == 0
+    (summary,) = json.loads(out)["files"]
+    (alert,) = summary["alerts"]
+    # Slouching from about 9 s to 52 s: 30 s of it makes the alert, which ends when she sits up.
+    assert 37.0 <= alert["start_s"] <= 42.0 and 49.0 <= alert["end_s"] <= 54.0
+    assert alert["reasons"] == ["head_forward"]
