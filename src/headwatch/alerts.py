@@ -118,12 +118,6 @@ class AlertEngine:
         """Seconds of presence so far (the clock the posture timers run on)."""
         return self._present_s
 
-    def seconds_in_state(self, t_s: float) -> float:
-        """How long the current posture state (bad stretch, or good) has lasted, in present time."""
-        if self._stretch_start is not None:
-            return self._present_s - self._stretch_start.present_s
-        return self._present_s - self._good_since.present_s if self._good_since else 0.0
-
     # -- the engine -------------------------------------------------------------------------------
 
     def update(self, t_s: float, verdict: Verdict, position: Sequence[float] | None = None) -> list[AlertEvent]:

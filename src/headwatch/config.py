@@ -166,7 +166,7 @@ def all_keys() -> list[Key]:
 KEYS: dict[str, Key] = {k.dotted: k for k in all_keys()}
 
 
-def _suggest(word: str, options: list[str]) -> str:
+def suggest(word: str, options: list[str]) -> str:
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     return f" (did you mean {close[0]}?)" if close else ""
 
@@ -238,7 +238,7 @@ def read_config_file(path: Path) -> dict[str, dict[str, Any]]:
     values: dict[str, dict[str, Any]] = {}
     for section, table in data.items():
         if section not in sections:
-            raise ConfigError(f"{path}: unknown section [{section}]{_suggest(section, list(sections))}")
+            raise ConfigError(f"{path}: unknown section [{section}]{suggest(section, list(sections))}")
         if not isinstance(table, dict):
             raise ConfigError(f"{path}: {section}: expected a [{section}] table, found {_describe(table)}")
         for name, value in table.items():
@@ -246,7 +246,7 @@ def read_config_file(path: Path) -> dict[str, dict[str, Any]]:
             key = KEYS.get(dotted)
             if key is None:
                 names = [k.dotted for k in KEYS.values() if k.section == section]
-                hint = _suggest(dotted, names) or _suggest(dotted, list(KEYS))
+                hint = suggest(dotted, names) or suggest(dotted, list(KEYS))
                 raise ConfigError(f"{path}: unknown key {dotted}{hint}")
             values.setdefault(section, {})[name] = check_value(key, value, str(path))
     return values
@@ -283,7 +283,7 @@ def load_settings(explicit: Path | None = None, env: Mapping[str, str] | None = 
         key = known_env.get(variable)
         if key is None:
             if variable.count("_") >= 2 and variable.split("_")[1].lower() in _section_classes():
-                raise ConfigError(f"environment: unknown variable {variable}{_suggest(variable, list(known_env))}")
+                raise ConfigError(f"environment: unknown variable {variable}{suggest(variable, list(known_env))}")
             continue  # HEADWATCH_MODELS_DIR and other non-setting variables
         layered[key.dotted] = parse_text_value(key, text, f"environment {variable}")
         origins[key.dotted] = f"environment {variable}"

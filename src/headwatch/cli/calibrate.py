@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import time
 from contextlib import ExitStack
 from typing import Annotated
 
@@ -73,11 +74,10 @@ def calibrate(
                 typer.echo(f"Sit upright and look at the screen: recording {end - begin:.0f} s ...", err=True)
             due = begin
             step = 1.0 / settings.capture.fps
+            start_wall = time.monotonic()
             while due < end:
-                if live:
-                    import time
-
-                    time.sleep(max(0.0, due - reader.now_s()))  # type: ignore[attr-defined]
+                if live:  # pace a camera; a file is read by position
+                    time.sleep(max(0.0, start_wall + due - time.monotonic()))
                 frame = reader.next_frame(due)
                 if frame is None or frame.t_s >= end:
                     break

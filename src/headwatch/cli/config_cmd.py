@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from headwatch.cli.common import EXIT_FAILED, EXIT_USAGE, ConfigOption, fail
+
+if TYPE_CHECKING:
+    from headwatch.config import LoadedSettings
 
 config_app = typer.Typer(help="Show and change settings (TOML). Precedence, lowest to highest: built-in defaults, "
                               "the config file, HEADWATCH_<SECTION>_<KEY> variables, command-line flags.",
                          no_args_is_help=True)
 
 
-def _loaded(config: Path | None):  # type: ignore[no-untyped-def]
+def _loaded(config: Path | None) -> LoadedSettings:
     from headwatch.config import ConfigError, load_settings
 
     try:
@@ -80,8 +83,8 @@ def config_set(
         parse_text_value,
         read_config_file,
         set_value_in_text,
+        suggest,
     )
-    from headwatch.config import _suggest as suggest
 
     path, _ = config_path_in_effect(config, os.environ)
     spec = KEYS.get(key)
