@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from headwatch.errors import HeadwatchError
+from headwatch.types import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 
 DEFAULT_LABELS: Mapping[str, bool] = {"good": False, "poor": True, "bad": True}  # name -> is bad
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp"})
-VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".gif"})
 
 
 class DatasetError(HeadwatchError):

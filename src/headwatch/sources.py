@@ -16,10 +16,8 @@ import cv2
 import numpy as np
 
 from headwatch.errors import SourceError
-from headwatch.types import Frame
+from headwatch.types import IMAGE_SUFFIXES, VIDEO_SUFFIXES, Frame
 
-VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".gif"})
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp"})
 InputKind = Literal["video", "image"]
 
 # Some containers (and GIFs from some tools) report no frame rate: assume a common one.

@@ -16,6 +16,10 @@ FloatArray = npt.NDArray[np.float64]
 
 NUM_LANDMARKS = 33
 
+# The files headwatch reads, by suffix (lower case).
+VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".gif"})
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp"})
+
 
 class Landmark(enum.IntEnum):
     """The BlazePose landmark indices that headwatch uses ("left" is the person's left)."""
