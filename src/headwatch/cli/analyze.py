@@ -109,7 +109,7 @@ def analyze(
     paths: Annotated[list[Path], typer.Argument(help="Videos, photos, or folders of them (searched recursively).",
                                                 show_default=False)],
     fps: Annotated[float | None, typer.Option(
-        min=0.1, max=120.0, help="Frames per second sampled from videos. [default: 5]")] = None,
+        min=0.1, max=120.0, help="Frames per second sampled from videos. (default: 5)")] = None,
     model: ModelOption = None,
     out: Annotated[Path | None, typer.Option(
         "--out", dir_okay=False, help="Write one record per analysed frame to FILE.csv or FILE.jsonl.")] = None,

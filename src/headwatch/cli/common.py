@@ -19,11 +19,11 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 ConfigOption = Annotated[Path | None, typer.Option(
     "--config", dir_okay=False, help="Config file to use (default: $HEADWATCH_CONFIG, then the user config folder).")]
 ProfileOption = Annotated[str | None, typer.Option(
-    "--profile", help="Calibrated profile to judge against (default: [calibration] profile, if it exists).")]
+    "--profile", help="Calibrated profile to judge against (default: the calibration.profile setting, if that profile exists).")]
 ModelOption = Annotated[str | None, typer.Option(
-    "--model", help="Pose model: 'lite', 'full' or the path of a .task file. [default: full]")]
+    "--model", help="Pose model: 'lite', 'full' or the path of a .task file. (default: full)")]
 BadForOption = Annotated[float | None, typer.Option(
-    "--bad-for", min=1.0, help="Seconds a bad posture must persist before it alerts. [default: 30]")]
+    "--bad-for", min=1.0, help="Seconds a bad posture must persist before it alerts. (default: 30)")]
 
 
 def error(message: str) -> None:

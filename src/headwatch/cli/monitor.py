@@ -48,15 +48,15 @@ def open_reader(source: str, stack: ExitStack) -> FrameReader:
 def monitor(
     source: Annotated[str | None, typer.Option(
         "--source", help="A camera index (0 is the default camera), a video file, or a stream URL. "
-                         "[default: 0]")] = None,
+                         "(default: 0)")] = None,
     fps: Annotated[float | None, typer.Option(
         min=0.2, max=60.0, help="Frames per second while posture matters; lowered automatically while it is "
-                                "stable. [default: 5]")] = None,
+                                "stable. (default: 5)")] = None,
     model: ModelOption = None,
     preview: Annotated[bool, typer.Option("--preview", help="Show a window with the skeleton and the angles.")] = False,
     notify: Annotated[NotifyChoice | None, typer.Option(
         "--notify", help="How alerts reach you: the desktop's notifications (terminal bell if there are none), the "
-                         "terminal only, or not at all. [default: desktop]")] = None,
+                         "terminal only, or not at all. (default: desktop)")] = None,
     on_alert: Annotated[str | None, typer.Option(
         "--on-alert", help="A command to run on each event; it gets HEADWATCH_EVENT, HEADWATCH_REASONS, "
                            "HEADWATCH_MESSAGE, HEADWATCH_EVENT_JSON and more in its environment.")] = None,
