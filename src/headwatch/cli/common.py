@@ -19,7 +19,8 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 ConfigOption = Annotated[Path | None, typer.Option(
     "--config", dir_okay=False, help="Config file to use (default: $HEADWATCH_CONFIG, then the user config folder).")]
 ProfileOption = Annotated[str | None, typer.Option(
-    "--profile", help="Calibrated profile to judge against (default: the calibration.profile setting, if that profile exists).")]
+    "--profile", help="Calibrated profile to judge against (default: the calibration.profile setting, "
+                      "if that profile exists).")]
 ModelOption = Annotated[str | None, typer.Option(
     "--model", help="Pose model: 'lite', 'full' or the path of a .task file. (default: full)")]
 BadForOption = Annotated[float | None, typer.Option(
