@@ -165,3 +165,18 @@ def test_the_demo_clip_raises_one_real_alert_with_the_defaults(tmp_path: Path) -
     # Slouching from about 9 s to 52 s: 30 s of it makes the alert, which ends when she sits up.
     assert 37.0 <= alert["start_s"] <= 42.0 and 49.0 <= alert["end_s"] <= 54.0
     assert alert["reasons"] == ["head_forward"]
+
+
+def test_photos_are_one_line_each_in_the_table(tmp_path: Path, grace_hopper: np.ndarray) -> None:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in ("a.png", "b.png"):
+        cv2.imwrite(str(folder / name), grace_hopper)
+    cv2.imwrite(str(folder / "c.png"), np.full((200, 200, 3), 90, np.uint8))
+    code, out, _ = run(str(folder))
+    assert code == 1  # c.png has nobody in it
+    lines = out.strip().splitlines()
+    assert len(lines) == 3
+    assert lines[0].startswith(f"{folder / 'a.png'}  (image, view front): ok; ")
+    assert "ear_height_face_ratio" in lines[0]
+    assert lines[2] == f"{folder / 'c.png'}  (image): nobody found"

@@ -57,22 +57,43 @@ def summarize(path: str, kind: str, duration_s: float, records: Sequence[FrameRe
 
 
 def format_table(summaries: Sequence[FileSummary]) -> str:
-    """One block per file: its totals, then median and p90 of every metric it measured."""
-    blocks = []
+    """Per video: its totals, alerts, then the median and p90 of every metric it measured.
+    Per photo: one line with its verdict and values; consecutive photos form one block, so a
+    folder of photos stays readable."""
+    blocks: list[list[str]] = []
+    previous_was_photo = False
     for s in summaries:
-        head = (f"{s.path}  ({s.kind}, {s.duration_s:.1f} s, {s.frames} frames analysed, "
-                f"person in {s.person_share:.0%}, view {s.view or '-'})")
-        if not s.metrics:
-            blocks.append(head + "\n  no metrics: nobody was found")
+        if s.kind == "image":
+            if previous_was_photo:
+                blocks[-1].append(_photo_line(s))
+            else:
+                blocks.append([_photo_line(s)])
+            previous_was_photo = True
             continue
-        lines = [head]
-        if s.bad_share is not None:
-            lines.append(f"  bad posture in {s.bad_share:.0%} of the judged frames")
-        if s.kind == "video":
-            lines.append(f"  alerts: {len(s.alerts)}" + "".join(
-                f"\n    {a.start_s:7.1f} s - {a.end_s:7.1f} s  {', '.join(a.reasons)}" for a in s.alerts))
-        width = max(len(name) for name in s.metrics)
-        lines.append(f"  {'metric':<{width}}  {'median':>8}  {'p90':>8}")
-        lines += [f"  {name:<{width}}  {m['median']:>8.2f}  {m['p90']:>8.2f}" for name, m in s.metrics.items()]
-        blocks.append("\n".join(lines))
-    return "\n\n".join(blocks)
+        previous_was_photo = False
+        blocks.append(_video_lines(s))
+    return "\n\n".join("\n".join(lines) for lines in blocks)
+
+
+def _video_lines(s: FileSummary) -> list[str]:
+    head = (f"{s.path}  ({s.kind}, {s.duration_s:.1f} s, {s.frames} frames analysed, "
+            f"person in {s.person_share:.0%}, view {s.view or '-'})")
+    if not s.metrics:
+        return [head, "  no metrics: nobody was found"]
+    lines = [head]
+    if s.bad_share is not None:
+        lines.append(f"  bad posture in {s.bad_share:.0%} of the judged frames")
+    lines.append(f"  alerts: {len(s.alerts)}")
+    lines += [f"    {a.start_s:7.1f} s - {a.end_s:7.1f} s  {', '.join(a.reasons)}" for a in s.alerts]
+    width = max(len(name) for name in s.metrics)
+    lines.append(f"  {'metric':<{width}}  {'median':>8}  {'p90':>8}")
+    lines += [f"  {name:<{width}}  {m['median']:>8.2f}  {m['p90']:>8.2f}" for name, m in s.metrics.items()]
+    return lines
+
+
+def _photo_line(s: FileSummary) -> str:
+    if not s.metrics:
+        return f"{s.path}  (image): nobody found"
+    verdict = "-" if s.bad_share is None else ("bad" if s.bad_share > 0 else "ok")
+    values = ", ".join(f"{name} {m['median']:.2f}" for name, m in s.metrics.items())
+    return f"{s.path}  (image, view {s.view or '-'}): {verdict}; {values}"
