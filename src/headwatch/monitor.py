@@ -14,8 +14,7 @@ from typing import Protocol, runtime_checkable
 from headwatch.alerts import AlertEngine, AlertEvent, EventKind
 from headwatch.errors import SourceError
 from headwatch.judge import Limits, State, Verdict, judge
-from headwatch.metrics import measure, upper_body_position
-from headwatch.pipeline import PoseDetector
+from headwatch.pipeline import PoseDetector, observe
 from headwatch.sources import SourceLost
 from headwatch.types import Frame, Pose, PostureSample
 
@@ -141,16 +140,17 @@ class Monitor:
                 break  # end of the file
             if self.duration_s is not None and frame.t_s >= self.duration_s:
                 break
-            state = self._process(frame, last)
+            state, interval_s = self._process(frame, last)
             last = (frame.t_s, state)
-            due_s = frame.t_s + self.policy.interval_s(self.engine, state)
+            due_s = frame.t_s + interval_s
         return self.summary
 
-    def _process(self, frame: Frame, last: tuple[float, State] | None) -> State:
-        pose = self.detector.detect(frame.image, frame.t_s)
-        sample = measure(pose) if pose is not None else None
+    def _process(self, frame: Frame, last: tuple[float, State] | None) -> tuple[State, float]:
+        """Measure, judge and report one frame; returns its state and the wait until the next."""
+        seen = observe(frame, self.detector)
+        pose, sample = seen.pose, seen.sample
         verdict = judge(sample, self.limits)
-        events = self.engine.update(frame.t_s, verdict, upper_body_position(pose) if pose is not None else None)
+        events = self.engine.update(frame.t_s, verdict, seen.position)
         if last is not None:  # the previous state held until now (a long gap, e.g. a lost camera, is not counted)
             self.summary.seconds[last[1].value] += min(frame.t_s - last[0], _MAX_COUNTED_GAP_S)
         self.summary.samples += 1
@@ -161,10 +161,10 @@ class Monitor:
             self.on_frame(frame, pose, sample, verdict)
         if self._state_since is None or self._state_since[0] is not verdict.state:
             self._state_since = (verdict.state, frame.t_s)
-        fps = 1.0 / self.policy.interval_s(self.engine, verdict.state)
+        interval_s = self.policy.interval_s(self.engine, verdict.state)
         self.on_status(Status(frame.t_s, verdict, sample, self.engine.in_bad_posture,
-                              frame.t_s - self._state_since[1], fps))
-        return verdict.state
+                              frame.t_s - self._state_since[1], 1.0 / interval_s))
+        return verdict.state, interval_s
 
     def _recover(self, lost: SourceLost, last: tuple[float, State] | None) -> Frame | None:
         """Retry a lost camera or stream with backoff until it answers, the time is up, or stop."""

@@ -41,16 +41,30 @@ class FrameRecord:
         return row
 
 
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One frame seen: the pose, its metrics and where the upper body is (all None: nobody)."""
+
+    pose: Pose | None
+    sample: PostureSample | None
+    position: tuple[float, ...] | None
+
+
+def observe(frame: Frame, detector: PoseDetector) -> Observation:
+    """The one place a frame becomes metrics, for analyze, monitor and calibrate alike."""
+    pose = detector.detect(frame.image, frame.t_s)
+    if pose is None:
+        return Observation(None, None, None)
+    return Observation(pose, measure(pose), upper_body_position(pose))
+
+
 def measure_frames(frames: Iterable[Frame], detector: PoseDetector, path: str, limits: Limits) -> Iterator[FrameRecord]:
     """One judged record per frame: the pose's metrics, or an empty sample when nobody was found."""
     for frame in frames:
-        pose = detector.detect(frame.image, frame.t_s)
-        if pose is None:
-            yield FrameRecord(path, frame.t_s, frame.index, False, None, PostureSample(), judge(None, limits))
-        else:
-            sample = measure(pose)
-            yield FrameRecord(path, frame.t_s, frame.index, True, round(pose.confidence, 4), sample,
-                              judge(sample, limits), upper_body_position(pose))
+        seen = observe(frame, detector)
+        confidence = round(seen.pose.confidence, 4) if seen.pose is not None else None
+        yield FrameRecord(path, frame.t_s, frame.index, seen.pose is not None, confidence,
+                          seen.sample or PostureSample(), judge(seen.sample, limits), seen.position)
 
 
 @dataclass(frozen=True, slots=True)

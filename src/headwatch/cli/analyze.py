@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -59,47 +61,69 @@ def record_columns() -> list[str]:
             *METRIC_NAMES]
 
 
+@dataclass(frozen=True, slots=True)
+class VideoRecords:
+    records: list[FrameRecord]
+    duration_s: float  # as the container says, else as far as it could be read
+    read_s: float  # how far it could be read
+    problems: list[str]
+
+
+def measure_video(path: Path, fps: float, model: str, limits: Limits,
+                  on_record: Callable[[FrameRecord], None] | None = None) -> VideoRecords:
+    """Every sampled frame of a video, judged; ``on_record`` sees each as it is measured.
+
+    Raises HeadwatchError when not a single frame decodes; a file that stops early is a problem
+    in the result (what could be read is kept)."""
+    from headwatch.pipeline import measure_frames
+    from headwatch.pose import PoseEstimator
+    from headwatch.sources import open_video, sample_video
+
+    records: list[FrameRecord] = []
+    capture, info = open_video(path)
+    try:
+        expected = int(info.duration_s * min(fps, info.fps)) + 1 if info.frame_count else 0
+        with PoseEstimator(model, mode="video") as detector, _progress(expected, path.name) as bar:
+            for record in measure_frames(sample_video(capture, info, fps), detector, str(path), limits):
+                records.append(record)
+                if on_record is not None:
+                    on_record(record)
+                bar.update(1)
+    finally:
+        capture.release()
+    if not records:
+        raise HeadwatchError(f"{path}: cannot read the video: no frame could be decoded")
+    read_s = records[-1].t_s + 1.0 / info.fps
+    problems = []
+    if info.frame_count and records[-1].frame + max(2.0, info.fps) < info.frame_count - 1:
+        problems.append(f"{path}: the video stops at {read_s:.1f} s of {info.duration_s:.1f} s; "
+                        "the file looks truncated (analysed what could be read)")
+    return VideoRecords(records, info.duration_s or read_s, read_s, problems)
+
+
 def analyze_file(item: InputFile, fps: float, model: str, image_detector: PoseDetector, writer: RecordWriter | None,
                  limits: Limits, alert_settings: AlertSettings) -> tuple[FileSummary, list[str]]:
     """Measure one file; returns its summary and the problems to report. Records are written as
     they are measured, before any problem is raised, so nothing measured is lost."""
     from headwatch.alerts import AlertEngine
     from headwatch.pipeline import measure_frames, replay_alerts
-    from headwatch.pose import PoseEstimator
     from headwatch.report import summarize
-    from headwatch.sources import open_video, read_image, sample_video
+    from headwatch.sources import read_image
 
-    records: list[FrameRecord] = []
-    problems: list[str] = []
-    alerts: list[Alert] = []
-
-    def keep(record: FrameRecord) -> None:
-        records.append(record)
+    def write(record: FrameRecord) -> None:
         if writer is not None:
             writer.write(record.as_row())
 
+    alerts: list[Alert] = []
     if item.kind == "image":
-        for record in measure_frames([read_image(item.path)], image_detector, str(item.path), limits):
-            keep(record)
-        duration = 0.0
+        records = list(measure_frames([read_image(item.path)], image_detector, str(item.path), limits))
+        for record in records:
+            write(record)
+        duration, problems = 0.0, []
     else:
-        capture, info = open_video(item.path)
-        try:
-            expected = int(info.duration_s * min(fps, info.fps)) + 1 if info.frame_count else 0
-            with PoseEstimator(model, mode="video") as detector, _progress(expected, item.path.name) as bar:
-                for record in measure_frames(sample_video(capture, info, fps), detector, str(item.path), limits):
-                    keep(record)
-                    bar.update(1)
-        finally:
-            capture.release()
-        if not records:
-            raise HeadwatchError(f"{item.path}: cannot read the video: no frame could be decoded")
-        read_s = records[-1].t_s + 1.0 / info.fps
-        duration = info.duration_s or read_s
-        if info.frame_count and records[-1].frame + max(2.0, info.fps) < info.frame_count - 1:
-            problems.append(f"{item.path}: the video stops at {read_s:.1f} s of {info.duration_s:.1f} s; "
-                            "the file looks truncated (analysed what could be read)")
-        alerts, _ = replay_alerts(records, AlertEngine(alert_settings), end_s=read_s)
+        video = measure_video(item.path, fps, model, limits, on_record=write)
+        records, duration, problems = video.records, video.duration_s, video.problems
+        alerts, _ = replay_alerts(records, AlertEngine(alert_settings), end_s=video.read_s)
     if not any(r.person for r in records):
         problems.append(f"{item.path}: no person found; headwatch needs the head and shoulders in view")
     return summarize(str(item.path), item.kind, duration, records, alerts), problems

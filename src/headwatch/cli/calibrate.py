@@ -56,7 +56,7 @@ def calibrate(
     from headwatch.calibration import CalibrationError, CalibrationSample
     from headwatch.calibration import calibrate as learn
     from headwatch.cli.monitor import open_reader
-    from headwatch.metrics import measure, upper_body_position
+    from headwatch.pipeline import observe
     from headwatch.pose import PoseEstimator
     from headwatch.profiles import save_profile
     from headwatch.sources import is_live
@@ -81,10 +81,8 @@ def calibrate(
                 frame = reader.next_frame(due)
                 if frame is None or frame.t_s >= end:
                     break
-                pose = detector.detect(frame.image, frame.t_s)
-                samples.append(CalibrationSample(
-                    frame.t_s, measure(pose) if pose is not None else None,
-                    upper_body_position(pose) if pose is not None else None))
+                seen = observe(frame, detector)
+                samples.append(CalibrationSample(frame.t_s, seen.sample, seen.position))
                 due = frame.t_s + step
             created = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
             where = spec if live else f"{spec} from {begin:g} s to {end:g} s"

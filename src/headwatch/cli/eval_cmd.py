@@ -40,11 +40,12 @@ def eval_command(
     onset delay and the false alerts per hour."""
     from headwatch.alerts import AlertEngine
     from headwatch.assemble import alert_settings, limits_for
+    from headwatch.cli.analyze import measure_video
     from headwatch.datasets import DatasetError, find_dataset, parse_label_options
     from headwatch.evaluate import ScoredFrame, evaluate, format_report, score_alerts
     from headwatch.pipeline import measure_frames, replay_alerts
     from headwatch.pose import PoseEstimator
-    from headwatch.sources import open_video, read_image, sample_video
+    from headwatch.sources import read_image
 
     if (dataset / "truth.json").is_file():
         _eval_renders(dataset, model, config, as_json)
@@ -67,19 +68,13 @@ def eval_command(
                     (record,) = measure_frames([read_image(image.path)], detector, str(image.path), limits)
                     frames.append(ScoredFrame(image.bad, record.person, record.verdict.state, record.sample))
             for video in data.videos:
-                capture, info = open_video(video.path)
-                try:
-                    with PoseEstimator(settings.capture.model, mode="video") as video_detector:
-                        records = list(measure_frames(sample_video(capture, info, settings.capture.analyze_fps),
-                                                      video_detector, str(video.path), limits))
-                finally:
-                    capture.release()
-                for record in records:
+                measured = measure_video(video.path, settings.capture.analyze_fps, settings.capture.model, limits)
+                for record in measured.records:
                     bad = video.label_at(record.t_s)
                     if bad is not None:
                         frames.append(ScoredFrame(bad, record.person, record.verdict.state, record.sample))
-                end_s = records[-1].t_s if records else 0.0
-                alerts, _ = replay_alerts(records, AlertEngine(alert_settings(settings)), end_s=end_s)
+                alerts, _ = replay_alerts(measured.records, AlertEngine(alert_settings(settings)),
+                                          end_s=measured.read_s)
                 alert_scores.append(score_alerts(video.spans, alerts))
         if not frames:
             raise DatasetError(f"{dataset}: no frame fell inside a labelled span or folder")
@@ -92,7 +87,7 @@ def eval_command(
 
 def _eval_renders(root: Path, model: str | None, config: Path | None, as_json: bool) -> None:
     """The rendered-people layout: error in degrees against exactly known angles."""
-    from headwatch.metrics import measure
+    from headwatch.pipeline import observe
     from headwatch.pose import PoseEstimator
     from headwatch.renders import format_render_report, read_renders, render_errors
     from headwatch.sources import read_image
@@ -103,8 +98,7 @@ def _eval_renders(root: Path, model: str | None, config: Path | None, as_json: b
         with PoseEstimator(settings.capture.model, mode="image") as detector:
             measured = {}
             for render in renders:
-                pose = detector.detect(read_image(root / render.file).image)
-                measured[render.file] = measure(pose) if pose is not None else None
+                measured[render.file] = observe(read_image(root / render.file), detector).sample
     except HeadwatchError as exc:
         fail(str(exc), EXIT_FAILED)
     found = sum(1 for sample in measured.values() if sample is not None)
