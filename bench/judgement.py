@@ -23,7 +23,7 @@ from headwatch.metrics import measure
 from headwatch.pipeline import measure_frames, replay_alerts
 from headwatch.pose import PoseEstimator
 from headwatch.scoring import Confusion
-from headwatch.sources import open_video, sample_video
+from headwatch.sources import VideoFileReader, sample_video
 
 SETS = {
     "side-standing-labeled": {"good": False, "poor": True},
@@ -55,10 +55,9 @@ def score_set(root: Path, labels: dict[str, bool], model: str) -> None:
 
 
 def video_alerts(path: Path, model: str) -> None:
-    capture, info = open_video(path)
-    with PoseEstimator(model, mode="video") as estimator:
-        records = list(measure_frames(sample_video(capture, info, 5.0), estimator, str(path), DEFAULT_LIMITS))
-    capture.release()
+    with VideoFileReader(path) as reader, PoseEstimator(model, mode="video") as estimator:
+        info = reader.info
+        records = list(measure_frames(sample_video(reader, 5.0), estimator, str(path), DEFAULT_LIMITS))
     alerts, _ = replay_alerts(records, AlertEngine(AlertSettings(bad_for_s=5.0)), end_s=info.duration_s)
     bad = sum(r.verdict.state is State.BAD for r in records)
     print(f"{path.name} ({model}, bad_for_s=5): bad in {bad / len(records):.0%} of {len(records)} frames; alerts:")

@@ -92,27 +92,6 @@ def open_video(path: Path) -> tuple[cv2.VideoCapture, VideoInfo]:
     return capture, VideoInfo(fps=fps, frame_count=int(count) if math.isfinite(count) and count > 0 else 0)
 
 
-def sample_video(capture: cv2.VideoCapture, info: VideoInfo, sample_fps: float) -> Iterator[Frame]:
-    """Frames at ``sample_fps`` (or every frame if the video is slower), timed by position.
-
-    Frames between samples are only grabbed, not converted, which is most of the decoding cost
-    saved. The caller owns ``capture`` and releases it.
-    """
-    step_s = 1.0 / sample_fps
-    next_t = 0.0
-    index = 0
-    while capture.grab():
-        t_s = index / info.fps
-        if t_s + 1e-9 >= next_t:
-            ok, image = capture.retrieve()
-            if ok and image is not None:
-                yield Frame(t_s=t_s, index=index, image=np.asarray(image, dtype=np.uint8))
-            # Advance from the schedule, not from t_s, so the rate holds whatever the native fps.
-            while next_t <= t_s + 1e-9:
-                next_t += step_s
-        index += 1
-
-
 # -- live sources for the monitor ---------------------------------------------------------------
 
 
@@ -130,13 +109,23 @@ def is_live(spec: str) -> bool:
 
 
 class VideoFileReader:
-    """Frames of a video file on request: the first frame at or after a given time."""
+    """Frames of a video file on request: the first frame at or after a given time.
+
+    Frames skipped on the way are only grabbed, not converted, which saves most of the decoding
+    cost. Use as a context manager, or call close().
+    """
 
     def __init__(self, path: Path) -> None:
         if not path.exists():
-            raise SourceError(f"{path}: no such file (give --source a camera index, a video file or a stream URL)")
+            raise SourceError(f"{path}: no such file")
         self._capture, self.info = open_video(path)
         self._index = 0
+
+    def __enter__(self) -> VideoFileReader:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
     def next_frame(self, not_before_s: float) -> Frame | None:
         """None at the end of the file."""
@@ -151,6 +140,17 @@ class VideoFileReader:
 
     def close(self) -> None:
         self._capture.release()
+
+
+def sample_video(reader: VideoFileReader, sample_fps: float) -> Iterator[Frame]:
+    """Frames at ``sample_fps`` (or every frame if the video is slower), timed by position."""
+    step_s = 1.0 / sample_fps
+    next_t = 0.0
+    while (frame := reader.next_frame(next_t)) is not None:
+        yield frame
+        # Advance from the schedule, not from t_s, so the rate holds whatever the native fps.
+        while next_t <= frame.t_s + 1e-9:
+            next_t += step_s
 
 
 def open_capture(spec: str) -> cv2.VideoCapture:

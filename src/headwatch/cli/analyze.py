@@ -77,20 +77,18 @@ def measure_video(path: Path, fps: float, model: str, limits: Limits,
     in the result (what could be read is kept)."""
     from headwatch.pipeline import measure_frames
     from headwatch.pose import PoseEstimator
-    from headwatch.sources import open_video, sample_video
+    from headwatch.sources import VideoFileReader, sample_video
 
     records: list[FrameRecord] = []
-    capture, info = open_video(path)
-    try:
+    with VideoFileReader(path) as reader:
+        info = reader.info
         expected = int(info.duration_s * min(fps, info.fps)) + 1 if info.frame_count else 0
         with PoseEstimator(model, mode="video") as detector, _progress(expected, path.name) as bar:
-            for record in measure_frames(sample_video(capture, info, fps), detector, str(path), limits):
+            for record in measure_frames(sample_video(reader, fps), detector, str(path), limits):
                 records.append(record)
                 if on_record is not None:
                     on_record(record)
                 bar.update(1)
-    finally:
-        capture.release()
     if not records:
         raise HeadwatchError(f"{path}: cannot read the video: no frame could be decoded")
     read_s = records[-1].t_s + 1.0 / info.fps
