@@ -76,7 +76,8 @@ def test_limits_around_a_front_baseline() -> None:
     limits = limits_around(profile, Calibration(ear_height_margin=0.1, shoulder_tilt_margin_deg=3.0), DEFAULT_LIMITS)
     assert limits.front["ear_height_face_ratio"].low == pytest.approx(1.35)
     assert (limits.front["shoulder_tilt_deg"].low, limits.front["shoulder_tilt_deg"].high) == (1.0, 7.0)
-    assert "head_roll_deg" not in limits.front  # not in the baseline: not judged relative to it
+    # Not in the baseline: the absolute band stays (a reference refines the absolute limits).
+    assert limits.front["head_roll_deg"] == DEFAULT_LIMITS.front["head_roll_deg"]
     assert limits.profile == DEFAULT_LIMITS.profile
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from headwatch.alerts import AlertSettings
 from headwatch.calibration import Profile, limits_around
 from headwatch.config import Settings, Thresholds
@@ -42,3 +44,17 @@ def alert_settings(settings: Settings) -> AlertSettings:
 def sampling_policy(settings: Settings) -> SamplingPolicy:
     c = settings.capture
     return SamplingPolicy(fps=c.fps, calm_fps=c.calm_fps, calm_after_s=c.calm_after_s)
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceChoice:
+    """What posture is judged against: a calibrated ``profile``, a reference learned from the
+    person (``auto``), or the ``absolute`` thresholds alone."""
+
+    mode: str  # "profile" | "auto" | "absolute"
+    profile: Profile | None = None
+
+    def describe(self) -> str:
+        if self.profile is not None:
+            return f"profile {self.profile.name}"
+        return "learned reference" if self.mode == "auto" else "absolute limits"

@@ -10,20 +10,17 @@ import statistics
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from headwatch.config import Calibration
 from headwatch.errors import HeadwatchError
-from headwatch.judge import Band, Limits
-from headwatch.types import PostureSample, View
-
-Family = Literal["profile", "front"]
+from headwatch.judge import Limits
+from headwatch.reference import FAMILIES, REFERENCE_METRICS, Family, Reference, family_of
+from headwatch.reference import limits_around as limits_around_reference
+from headwatch.types import PostureSample
 
 # What is learned per view family; the first metric is the one a verdict needs.
-BASELINE_METRICS: Mapping[Family, tuple[str, ...]] = {
-    "profile": ("slouch_deg", "head_forward_deg", "trunk_lean_deg"),
-    "front": ("ear_height_face_ratio", "head_forward_deg", "shoulder_tilt_deg", "head_roll_deg", "trunk_lean_deg"),
-}
+BASELINE_METRICS = REFERENCE_METRICS
 MIN_FOUND_SHARE = 0.8  # of the frames, with a person found
 MIN_VIEW_SHARE = 0.8  # of those, in the same view family
 MIN_FRAMES = 10  # usable frames at the least
@@ -34,12 +31,6 @@ MAX_SPREAD: Mapping[Family, float] = {"profile": 8.0, "front": 0.08}
 
 class CalibrationError(HeadwatchError):
     """The footage cannot give a trustworthy baseline; the message says what to do."""
-
-
-def family_of(view: View | None) -> Family | None:
-    if view is None:
-        return None
-    return "front" if view is View.FRONT else "profile"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +50,10 @@ class Profile:
     created: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
+    def reference(self) -> Reference:
+        return Reference(self.family, {k: b.median for k, b in self.baseline.items()}, self.frames,
+                         f"profile {self.name}")
+
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "family": self.family, "frames": self.frames, "source": self.source,
                 "created": self.created,
@@ -68,7 +63,7 @@ class Profile:
     @staticmethod
     def from_json(data: Mapping[str, Any]) -> Profile:
         family = data["family"]
-        if family not in BASELINE_METRICS:
+        if family not in FAMILIES:
             raise ValueError(f"unknown view family {family!r}")
         baseline = {k: Baseline(float(v["median"]), float(v["spread"]), int(v["frames"]))
                     for k, v in data["baseline"].items()}
@@ -130,20 +125,8 @@ def calibrate(samples: Sequence[CalibrationSample], name: str, source: str = "",
 
 
 def limits_around(profile: Profile, margins: Calibration, absolute: Limits) -> Limits:
-    """Limits relative to the baseline for the calibrated view family; the other keeps ``absolute``."""
-    base = {name: b.median for name, b in profile.baseline.items()}
-    bands: dict[str, Band] = {}
-    if profile.family == "profile":
-        bands["slouch_deg"] = Band(high=base["slouch_deg"] + margins.head_forward_margin_deg)
-        if "trunk_lean_deg" in base:
-            bands["trunk_lean_deg"] = Band(high=base["trunk_lean_deg"] + margins.trunk_lean_margin_deg)
-        return Limits(profile=bands, front=absolute.front, required_profile=absolute.required_profile,
-                      required_front=absolute.required_front)
-    bands["ear_height_face_ratio"] = Band(low=base["ear_height_face_ratio"] * (1.0 - margins.ear_height_margin))
-    for metric, margin in (("shoulder_tilt_deg", margins.shoulder_tilt_margin_deg),
-                           ("head_roll_deg", margins.head_roll_margin_deg),
-                           ("trunk_lean_deg", margins.trunk_lean_margin_deg)):
-        if metric in base:
-            bands[metric] = Band(base[metric] - margin, base[metric] + margin)
-    return Limits(profile=absolute.profile, front=bands, required_profile=absolute.required_profile,
-                  required_front=absolute.required_front)
+    """Limits relative to the baseline for the calibrated view family; the other keeps ``absolute``.
+
+    The person held still and level on purpose, so the tilts are relative to the baseline too.
+    """
+    return limits_around_reference(profile.reference(), margins, absolute, relative_tilts=True)

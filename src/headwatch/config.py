@@ -43,6 +43,8 @@ class Thresholds:
     shoulder_tilt_deg: float = _opt(8.0, "front view: shoulder tilt beyond +- this is bad", 0, 45)
     head_roll_deg: float = _opt(15.0, "front view: head roll beyond +- this is bad", 0, 45)
     trunk_lean_deg: float = _opt(10.0, "front view: sideways trunk lean beyond +- this is bad", 0, 45)
+    reclined_flexion_deg: float = _opt(25.0, "profile view, reclined with the hips in view: the head bent forward "
+                                       "off the trunk by more than this is bad (ISO 11226)", 0, 90)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +58,21 @@ class Calibration:
     shoulder_tilt_margin_deg: float = _opt(6.0, "shoulder tilt more than this from your baseline is bad", 0, 45)
     head_roll_margin_deg: float = _opt(12.0, "head roll more than this from your baseline is bad", 0, 45)
     trunk_lean_margin_deg: float = _opt(10.0, "trunk lean more than this from your baseline is bad", 0, 45)
+    sink_margin: float = _opt(0.3, "your head sinking (slumping down, leaning back) by more than this many neck "
+                              "lengths below your upright height is bad", 0.05, 5)
     seconds: float = _opt(10.0, "how long `headwatch calibrate` records", 3, 120)
     profile: str = _opt("default", "the profile monitor and analyze use when it exists (empty = absolute "
                         "thresholds)")
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """What posture is judged against when no calibrated profile is selected."""
+
+    mode: str = _opt("auto", "auto: learn your upright posture as you work (absolute limits until then); "
+                     "absolute: the absolute thresholds only", choices=("auto", "absolute"))
+    learn_min: float = _opt(2.0, "minutes of presence the learned reference needs before it is used", 0.1, 60)
+    refresh_min: float = _opt(10.0, "how often a learned reference is refreshed from recent good posture", 1, 1440)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +128,7 @@ class Output:
 class Settings:
     thresholds: Thresholds = field(default_factory=Thresholds)
     calibration: Calibration = field(default_factory=Calibration)
+    reference: Reference = field(default_factory=Reference)
     alerts: Alerts = field(default_factory=Alerts)
     reminders: Reminders = field(default_factory=Reminders)
     capture: Capture = field(default_factory=Capture)

@@ -28,6 +28,8 @@ class Reason(enum.StrEnum):
     SHOULDER_TILT = "shoulder_tilt"
     HEAD_ROLL = "head_roll"
     TRUNK_LEAN = "trunk_lean"
+    RECLINED_SLUMP = "reclined_slump"  # reclined, with the head bent forward off the trunk
+    SUNK = "sunk"  # the head sank well below where this person sits upright (slumped down, leaning back)
 
 
 # Which reason a metric speaks for. Head pitch is deliberately absent: looking down at the
@@ -41,6 +43,8 @@ REASON_OF_METRIC: Mapping[str, Reason] = {
     "shoulder_tilt_deg": Reason.SHOULDER_TILT,
     "head_roll_deg": Reason.HEAD_ROLL,
     "trunk_lean_deg": Reason.TRUNK_LEAN,
+    "reclined_flexion_deg": Reason.RECLINED_SLUMP,
+    "ear_level": Reason.SUNK,
 }
 
 

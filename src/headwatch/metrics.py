@@ -283,6 +283,54 @@ def slouch_deg(head_forward: float | None, trunk_lean: float | None, view: View 
     return head_forward + max(trunk_lean or 0.0, 0.0)
 
 
+# A trunk leaning back by more than this (degrees behind vertical) counts as reclining. Upright
+# typists who rest against the chair back lean back 8-13 degrees on the development photos.
+RECLINED_TRUNK_DEG = 12.0
+
+
+def neck_flexion_deg(head_forward: float | None, trunk_lean: float | None, view: View | None) -> float | None:
+    """Profile, hips seen: the head-forward angle relative to the trunk (ISO 11226's neck flexion)."""
+    if view is None or view is View.FRONT or head_forward is None or trunk_lean is None:
+        return None
+    return head_forward - trunk_lean
+
+
+def reclined_flexion_deg(neck_flexion: float | None, trunk_lean: float | None) -> float | None:
+    """The neck flexion of a reclined trunk only: what a slump against the chair back looks like.
+
+    Reclining tips the whole upper body back, so the head-forward angle reads *smaller* than when
+    upright even though the head is bent forward off the trunk; relative to the trunk it shows.
+    Upright or forward-leaning trunks are left to slouch_deg, so upright typists are not judged on
+    this (None).
+    """
+    if neck_flexion is None or trunk_lean is None or trunk_lean > -RECLINED_TRUNK_DEG:
+        return None
+    return neck_flexion
+
+
+def ear_level(pose: Pose) -> float | None:
+    """The ears' mid-point height in the frame, in frame heights from the top (grows as the head sinks).
+
+    Meaningful only against the same person's reference in the same camera set-up: a lean back
+    or a slump down in the chair lowers the head by half a neck length or more, where upright
+    typing keeps it within a few hundredths of a neck length.
+    """
+    if not _seen(pose, Landmark.LEFT_EAR, Landmark.RIGHT_EAR):
+        return None
+    return float(_mid(pose.image_xy, Landmark.LEFT_EAR, Landmark.RIGHT_EAR)[1]) / float(pose.height)
+
+
+def neck_length(pose: Pose) -> float | None:
+    """Ears' mid-point to shoulders' mid-point in frame heights: the body's scale in this set-up."""
+    marks = (Landmark.LEFT_EAR, Landmark.RIGHT_EAR, Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER)
+    if not _seen(pose, *marks):
+        return None
+    xy = pose.image_xy
+    length = float(np.linalg.norm(_mid(xy, Landmark.LEFT_EAR, Landmark.RIGHT_EAR)
+                                  - _mid(xy, Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER)))
+    return length / float(pose.height) if length > 1e-6 else None
+
+
 def measure(pose: Pose) -> PostureSample:
     """Every metric of one pose."""
     estimated = estimate_view(pose)
@@ -290,6 +338,7 @@ def measure(pose: Pose) -> PostureSample:
     neck_3d = neck_angle_3d_deg(pose)
     head_forward = head_forward_deg(neck_midline_deg(pose, view), neck_3d, view)
     trunk_lean = trunk_lean_deg(pose, view)
+    flexion = neck_flexion_deg(head_forward, trunk_lean, view)
     return PostureSample(
         view=view,
         view_confidence=confidence,
@@ -304,4 +353,8 @@ def measure(pose: Pose) -> PostureSample:
         head_roll_deg=head_roll_deg(pose, view),
         trunk_lean_deg=trunk_lean,
         slouch_deg=slouch_deg(head_forward, trunk_lean, view),
+        neck_flexion_deg=flexion,
+        reclined_flexion_deg=reclined_flexion_deg(flexion, trunk_lean),
+        ear_level=ear_level(pose),
+        neck_length=neck_length(pose),
     )

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from headwatch.alerts import AlertEngine, AlertEvent, EventKind
+from headwatch.config import Calibration
 from headwatch.judge import Limits, Verdict, judge
 from headwatch.metrics import measure, upper_body_position
+from headwatch.reference import MAX_GAP_S, Family, Reference, learn_references, limits_for_references
 from headwatch.types import Frame, Pose, PostureSample
 
 
@@ -65,6 +67,35 @@ def measure_frames(frames: Iterable[Frame], detector: PoseDetector, path: str, l
         confidence = round(seen.pose.confidence, 4) if seen.pose is not None else None
         yield FrameRecord(path, frame.t_s, frame.index, seen.pose is not None, confidence,
                           seen.sample or PostureSample(), judge(seen.sample, limits), seen.position)
+
+
+def learning_window(records: Sequence[FrameRecord], learn_s: float) -> list[PostureSample]:
+    """The samples of a recording's first ``learn_s`` seconds of presence (all of a shorter one):
+    what the live monitor would have learned its reference from."""
+    samples: list[PostureSample] = []
+    present_s, last_t = 0.0, None
+    for record in records:
+        if not record.person:
+            last_t = None
+            continue
+        if last_t is not None:
+            present_s += min(max(0.0, record.t_s - last_t), MAX_GAP_S)
+        last_t = record.t_s
+        samples.append(record.sample)
+        if present_s >= learn_s:
+            break
+    return samples
+
+
+def judge_against_own_reference(records: Sequence[FrameRecord], samples: Sequence[PostureSample],
+                                margins: Calibration, absolute: Limits,
+                                ) -> tuple[list[FrameRecord], dict[Family, Reference]]:
+    """The records judged again against the reference learned from ``samples`` (a recording's own,
+    or a person's photos); a view family without enough samples keeps the absolute limits."""
+    references = learn_references(samples)
+    limits = limits_for_references(references, margins, absolute)
+    judged = [replace(r, verdict=judge(r.sample if r.person else None, limits)) for r in records]
+    return judged, references
 
 
 @dataclass(frozen=True, slots=True)

@@ -169,6 +169,8 @@ class PoseEstimator:
     def detect(self, image_bgr: npt.NDArray[np.uint8], t_s: float = 0.0) -> Pose | None:
         """The person in the frame, or None. ``t_s`` matters only in video mode."""
         height, width = image_bgr.shape[:2]
+        if self.mode == "image":
+            self._last_box = None  # photos are independent: one must not steer the search in the next
         rgb = np.ascontiguousarray(image_bgr[:, :, ::-1])
         with _native_stderr_silenced():
             result = self._run_main(rgb, t_s)

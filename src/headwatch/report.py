@@ -25,6 +25,7 @@ class FileSummary:
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)  # name -> median, p90
     bad_share: float | None = None  # of the judged (ok or bad) frames, the share judged bad
     alerts: list[Alert] = field(default_factory=list)
+    reference: str = ""  # what the frames were judged against
 
     @property
     def person_share(self) -> float:
@@ -35,11 +36,11 @@ class FileSummary:
                 "frames": self.frames, "frames_with_person": self.frames_with_person, "view": self.view,
                 "metrics": self.metrics,
                 "bad_share": None if self.bad_share is None else round(self.bad_share, 4),
-                "alerts": [a.as_json() for a in self.alerts]}
+                "alerts": [a.as_json() for a in self.alerts], "reference": self.reference}
 
 
 def summarize(path: str, kind: str, duration_s: float, records: Sequence[FrameRecord],
-              alerts: Sequence[Alert] = ()) -> FileSummary:
+              alerts: Sequence[Alert] = (), reference: str = "") -> FileSummary:
     with_person = [r for r in records if r.person]
     judged = [r.verdict.state for r in records if r.verdict.state in (State.OK, State.BAD)]
     views = Counter(r.sample.view.value for r in with_person if r.sample.view is not None)
@@ -53,7 +54,7 @@ def summarize(path: str, kind: str, duration_s: float, records: Sequence[FrameRe
                        frames_with_person=len(with_person),
                        view=views.most_common(1)[0][0] if views else None, metrics=metrics,
                        bad_share=judged.count(State.BAD) / len(judged) if judged else None,
-                       alerts=list(alerts))
+                       alerts=list(alerts), reference=reference)
 
 
 def format_table(summaries: Sequence[FileSummary]) -> str:
@@ -83,6 +84,8 @@ def _video_lines(s: FileSummary) -> list[str]:
     lines = [head]
     if s.bad_share is not None:
         lines.append(f"  bad posture in {s.bad_share:.0%} of the judged frames")
+    if s.reference:
+        lines.append(f"  judged against: {s.reference}")
     lines.append(f"  alerts: {len(s.alerts)}")
     lines += [f"    {a.start_s:7.1f} s - {a.end_s:7.1f} s  {', '.join(a.reasons)}" for a in s.alerts]
     width = max(len(name) for name in s.metrics)

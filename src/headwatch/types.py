@@ -101,6 +101,10 @@ class PostureSample:
     head_roll_deg: float | None = None
     trunk_lean_deg: float | None = None
     slouch_deg: float | None = None
+    neck_flexion_deg: float | None = None
+    reclined_flexion_deg: float | None = None
+    ear_level: float | None = None
+    neck_length: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}

@@ -20,15 +20,17 @@ from headwatch.cli.common import (
     ConfigOption,
     ModelOption,
     ProfileOption,
+    ReferenceOption,
     error,
     fail,
     load_settings,
-    select_profile,
+    select_reference,
 )
 from headwatch.errors import HeadwatchError
 
 if TYPE_CHECKING:
-    from headwatch.alerts import AlertSettings
+    from headwatch.assemble import ReferenceChoice
+    from headwatch.config import Settings
     from headwatch.judge import Limits
     from headwatch.pipeline import Alert, FrameRecord, PoseDetector
     from headwatch.records import RecordWriter
@@ -99,12 +101,18 @@ def measure_video(path: Path, fps: float, model: str, limits: Limits,
     return VideoRecords(records, info.duration_s or read_s, read_s, problems)
 
 
-def analyze_file(item: InputFile, fps: float, model: str, image_detector: PoseDetector, writer: RecordWriter | None,
-                 limits: Limits, alert_settings: AlertSettings) -> tuple[FileSummary, list[str]]:
-    """Measure one file; returns its summary and the problems to report. Records are written as
-    they are measured, before any problem is raised, so nothing measured is lost."""
+def analyze_file(item: InputFile, settings: Settings, choice: ReferenceChoice, image_detector: PoseDetector,
+                 writer: RecordWriter | None) -> tuple[FileSummary, list[str]]:
+    """Measure one file; returns its summary and the problems to report.
+
+    With a fixed reference (a profile or the absolute limits) records are written as they are
+    measured, before any problem is raised, so nothing measured is lost. With ``auto`` a video is
+    judged against the reference learned from its own first minutes, the way the live monitor
+    learns it, so its records are written once the whole video is measured; a photo alone has no
+    reference of its own and is judged on the absolute limits."""
     from headwatch.alerts import AlertEngine
-    from headwatch.pipeline import measure_frames, replay_alerts
+    from headwatch.assemble import alert_settings, limits_for
+    from headwatch.pipeline import judge_against_own_reference, learning_window, measure_frames, replay_alerts
     from headwatch.report import summarize
     from headwatch.sources import read_image
 
@@ -112,19 +120,32 @@ def analyze_file(item: InputFile, fps: float, model: str, image_detector: PoseDe
         if writer is not None:
             writer.write(record.as_row())
 
+    limits = limits_for(settings, choice.profile)
+    learns = choice.mode == "auto" and item.kind == "video"
     alerts: list[Alert] = []
+    reference = choice.describe() if not learns else "absolute limits"
     if item.kind == "image":
         records = list(measure_frames([read_image(item.path)], image_detector, str(item.path), limits))
         for record in records:
             write(record)
         duration, problems = 0.0, []
+        if choice.mode == "auto":
+            reference = "absolute limits (a photo alone teaches no reference)"
     else:
-        video = measure_video(item.path, fps, model, limits, on_record=write)
+        video = measure_video(item.path, settings.capture.analyze_fps, settings.capture.model, limits,
+                              on_record=None if learns else write)
         records, duration, problems = video.records, video.duration_s, video.problems
-        alerts, _ = replay_alerts(records, AlertEngine(alert_settings), end_s=video.read_s)
+        if learns:
+            window = learning_window(records, settings.reference.learn_min * 60.0)
+            records, references = judge_against_own_reference(records, window, settings.calibration, limits)
+            if references:
+                reference = "learned reference: " + ", ".join(r.describe() for r in references.values())
+            for record in records:
+                write(record)
+        alerts, _ = replay_alerts(records, AlertEngine(alert_settings(settings)), end_s=video.read_s)
     if not any(r.person for r in records):
         problems.append(f"{item.path}: no person found; headwatch needs the head and shoulders in view")
-    return summarize(str(item.path), item.kind, duration, records, alerts), problems
+    return summarize(str(item.path), item.kind, duration, records, alerts, reference), problems
 
 
 def analyze(
@@ -139,13 +160,13 @@ def analyze(
     bad_for: BadForOption = None,
     config: ConfigOption = None,
     profile: ProfileOption = None,
+    reference: ReferenceOption = None,
 ) -> None:
     """Measure posture in recorded videos and photos, and report per file.
 
     Exit codes: 0 all fine; 1 some input failed (the rest are still analysed and reported);
     2 usage error.
     """
-    from headwatch.assemble import alert_settings, limits_for
     from headwatch.pose import PoseEstimator
     from headwatch.records import RECORD_SUFFIXES, RecordWriter
     from headwatch.report import format_table
@@ -155,8 +176,7 @@ def analyze(
         fail(f"--out {out}: the record file must end in .csv or .jsonl", EXIT_USAGE)
     settings = load_settings(config, {"capture.analyze_fps": fps, "capture.model": model,
                                       "alerts.bad_for_s": bad_for})
-    chosen, _ = select_profile(settings, profile)
-    limits = limits_for(settings, chosen)
+    choice, _ = select_reference(settings, reference, profile)
     summaries: list[FileSummary] = []
     problems: list[str] = []
     try:
@@ -171,8 +191,7 @@ def analyze(
                 if image_detector is None:  # loads (and checks) the model once, only if needed
                     image_detector = stack.enter_context(PoseEstimator(settings.capture.model, mode="image"))
                 try:
-                    summary, file_problems = analyze_file(item, settings.capture.analyze_fps, settings.capture.model,
-                                                          image_detector, writer, limits, alert_settings(settings))
+                    summary, file_problems = analyze_file(item, settings, choice, image_detector, writer)
                     summaries.append(summary)
                 except HeadwatchError as exc:
                     file_problems = [str(exc)]
@@ -186,7 +205,8 @@ def analyze(
         fail(str(exc), EXIT_FAILED)
     if as_json:
         document: dict[str, Any] = {"files": [s.as_json() for s in summaries], "errors": problems,
-                                    "profile": chosen.name if chosen else None}
+                                    "profile": choice.profile.name if choice.profile else None,
+                                    "reference": choice.mode}
         typer.echo(json.dumps(document, indent=2))
     elif summaries:
         typer.echo(format_table(summaries))

@@ -11,6 +11,7 @@ import typer
 from headwatch.errors import HeadwatchError
 
 if TYPE_CHECKING:
+    from headwatch.assemble import ReferenceChoice
     from headwatch.calibration import Profile
     from headwatch.config import Settings
 
@@ -23,6 +24,11 @@ ProfileOption = Annotated[str | None, typer.Option(
                       "if that profile exists).")]
 ModelOption = Annotated[str | None, typer.Option(
     "--model", help="Pose model: 'lite', 'full' or the path of a .task file. (default: full)")]
+ReferenceOption = Annotated[str | None, typer.Option(
+    "--reference", help="What posture is judged against: 'auto' (learned from the person in view: per video, or per "
+                        "--group-by group in eval), 'absolute' (the fixed thresholds), or the name of a calibrated "
+                        "profile. (default: the calibration.profile setting if that profile exists, else "
+                        "reference.mode: auto)")]
 BadForOption = Annotated[float | None, typer.Option(
     "--bad-for", min=1.0, help="Seconds a bad posture must persist before it alerts. (default: 30)")]
 
@@ -62,3 +68,30 @@ def select_profile(settings: Settings, name: str | None) -> tuple[Profile | None
         return load_profile(folder, wanted), None
     except HeadwatchError as exc:
         fail(str(exc), EXIT_USAGE if name is not None else EXIT_FAILED)
+
+
+def select_reference(settings: Settings, reference: str | None,
+                     profile: str | None) -> tuple[ReferenceChoice, str | None]:
+    """(choice, hint): an explicitly named profile wins, then the configured one if it exists, then
+    reference.mode. ``--reference NAME`` and ``--profile NAME`` both name a profile."""
+    from headwatch.assemble import ReferenceChoice
+
+    modes = ("auto", "absolute")
+    if reference is not None and profile is not None and reference != profile:
+        fail(f"--reference {reference} and --profile {profile}: give one of them", EXIT_USAGE)
+    named = profile if profile is not None else (reference if reference not in (None, *modes) else None)
+    if named is not None:
+        chosen, _ = select_profile(settings, named)
+        return ReferenceChoice("profile", chosen), None
+    if reference in modes:
+        return ReferenceChoice(reference), None
+    chosen, _ = select_profile(settings, None)
+    if chosen is not None:
+        return ReferenceChoice("profile", chosen), None
+    mode = settings.reference.mode
+    if mode == "auto":
+        return ReferenceChoice("auto"), (
+            f"hint: no calibrated profile, so headwatch learns your upright posture over the first "
+            f"{settings.reference.learn_min:g} min (absolute limits until then); `headwatch calibrate` fits "
+            "limits to you at once")
+    return ReferenceChoice("absolute"), None

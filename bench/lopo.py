@@ -1,0 +1,186 @@
+"""Leave-one-person-out: how headwatch judges a person whose footage chose none of its numbers.
+
+    python bench/lopo.py ../shared/data [--cache /tmp/headwatch-devdata.pkl]
+
+For every person of the development data (seven people, four set-ups; bench/devdata.py), the
+numbers that are fitted (the absolute key-metric threshold of the view family, the margin
+around a learned reference) are chosen on the other six, and the left-out person is scored.
+Printed per person and task: within-person AUC of the key metric, then balanced accuracy of
+
+- absolute  the shipped absolute thresholds (chosen on all seven: in-sample, for comparison);
+- abs-LOPO  an absolute threshold chosen on the other people of the same view family;
+- ref       the reference learned from the person's own frames with the shipped margins;
+- ref-LOPO  the same with the margin chosen on the others.
+
+Tasks: upright vs the set-up's bad label (front webcam: slouching; side desk: tech neck and,
+separately, leaning back; seated: slouched; standing: poor). For chin resting and head on the
+desk the share of frames judged bad is printed. Frames with nobody found, or not judged, count
+as "not bad", as in the monitor. The reference is learned from all the person's frames of the
+family, unlabelled, as `headwatch eval --reference auto --group-by` does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import devdata
+from headwatch.assemble import absolute_limits
+from headwatch.config import Calibration, Thresholds
+from headwatch.judge import Limits, State, judge
+from headwatch.metrics import measure
+from headwatch.reference import family_of, learn_references, limits_for_references
+from headwatch.scoring import Confusion, auc
+from headwatch.types import PostureSample
+
+# set-up -> task name -> (good labels, bad labels)
+TASKS: Mapping[str, Mapping[str, tuple[frozenset[str], frozenset[str]]]] = {
+    "front-webcam": {"slouching": (frozenset({"good", "notSlouching"}), frozenset({"bad", "isSlouching"}))},
+    "side-desk": {"tech neck": (frozenset({"good"}), frozenset({"tech_neck"})),
+                  "leaning back": (frozenset({"good"}), frozenset({"leaning_back"}))},
+    "side-seated": {"slouched": (frozenset({"good"}), frozenset({"slouched"}))},
+    "side-standing": {"poor": (frozenset({"good"}), frozenset({"poor"}))},
+}
+FLAGGED_ONLY = ("chin_resting", "head_on_desk")
+KEY = {"front-webcam": ("ear_height_face_ratio", -1), "side-desk": ("slouch_deg", 1),
+       "side-seated": ("slouch_deg", 1), "side-standing": ("slouch_deg", 1)}
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    person: str
+    setup: str
+    label: str
+    sample: PostureSample | None
+
+
+def frames_of(items: Sequence[devdata.Item]) -> list[Frame]:
+    return [Frame(i.person, i.setup, i.label, measure(i.pose) if i.pose is not None else None) for i in items]
+
+
+def balanced_accuracy(frames: Sequence[Frame], task: tuple[frozenset[str], frozenset[str]], limits: Limits) -> float:
+    good, bad = task
+    pairs = [(f.label in bad, judge(f.sample, limits).state is State.BAD) for f in frames
+             if f.label in good or f.label in bad]
+    value = Confusion.of(pairs).balanced_accuracy
+    return float("nan") if value is None else value
+
+
+def flagged_share(frames: Sequence[Frame], label: str, limits: Limits) -> float | None:
+    mine = [f for f in frames if f.label == label]
+    if not mine:
+        return None
+    return sum(judge(f.sample, limits).state is State.BAD for f in mine) / len(mine)
+
+
+def key_auc(frames: Sequence[Frame], task: tuple[frozenset[str], frozenset[str]], setup: str) -> float | None:
+    metric, sign = KEY[setup]
+    good, bad = task
+
+    def values(labels: frozenset[str]) -> list[float]:
+        return [sign * v for f in frames
+                if f.label in labels and f.sample and (v := getattr(f.sample, metric)) is not None]
+
+    return auc(values(good), values(bad))
+
+
+def own_reference_limits(frames: Sequence[Frame], margins: Calibration, absolute: Limits) -> Limits:
+    refs = learn_references([f.sample for f in frames if f.sample is not None])
+    return limits_for_references(refs, margins, absolute)
+
+
+def mean_score(people: Mapping[str, Sequence[Frame]], make_limits: Callable[[Sequence[Frame]], Limits]) -> float:
+    """Mean over people and their tasks of the balanced accuracy."""
+    scores = []
+    for frames in people.values():
+        limits = make_limits(frames)
+        for task in TASKS[frames[0].setup].values():
+            scores.append(balanced_accuracy(frames, task, limits))
+    scores = [s for s in scores if s == s]
+    return statistics.mean(scores) if scores else float("nan")
+
+
+def family(setup: str) -> str:
+    return "front" if setup == "front-webcam" else "profile"
+
+
+THRESHOLD_GRID = {"front": [1.20 + 0.01 * i for i in range(50)], "profile": [10.0 + 1.0 * i for i in range(30)]}
+MARGIN_GRID = {"front": [0.02 + 0.01 * i for i in range(12)], "profile": [4.0 + 1.0 * i for i in range(13)]}
+
+
+def with_threshold(fam: str, value: float) -> Thresholds:
+    if fam == "front":
+        return replace(Thresholds(), ear_height_face_ratio=value)
+    return replace(Thresholds(), slouch_deg=value)
+
+
+def with_margin(margins: Calibration, fam: str, value: float) -> Calibration:
+    if fam == "front":
+        return replace(margins, ear_height_margin=value)
+    return replace(margins, head_forward_margin_deg=value)
+
+
+def fit_threshold(people: Mapping[str, Sequence[Frame]], fam: str) -> float:
+    return max(THRESHOLD_GRID[fam], key=lambda t: mean_score(people, lambda _: absolute_limits(with_threshold(fam, t))))
+
+
+def fit_margin(people: Mapping[str, Sequence[Frame]], fam: str) -> float:
+    absolute = absolute_limits(Thresholds())
+    return max(MARGIN_GRID[fam], key=lambda m: mean_score(
+        people, lambda frames: own_reference_limits(frames, with_margin(Calibration(), fam, m), absolute)))
+
+
+def fmt(value: float | None) -> str:
+    return "  -  " if value is None or value != value else f"{value:.3f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("data", type=Path, help="the development data folder (../shared/data)")
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/headwatch-devdata.pkl"),
+                        help="landmark cache (made on the first run; delete it after changing pose.py)")
+    args = parser.parse_args()
+    frames = frames_of(devdata.load(args.data, args.cache))
+    by_person: dict[str, list[Frame]] = {}
+    for f in frames:
+        by_person.setdefault(f.person, []).append(f)
+    shipped_abs = absolute_limits(Thresholds())
+    margins = Calibration()
+    print(f"{len(frames)} frames, {len(by_person)} people; numbers fitted on the other people of the view family\n")
+    print(f"{'person':13s} {'set-up':14s} {'task':13s} {'AUC':>6s} {'absolute':>9s} {'abs-LOPO':>9s} "
+          f"{'ref':>6s} {'ref-LOPO':>9s}   fitted (threshold / margin)")
+    columns: dict[str, list[float]] = {"absolute": [], "abs-LOPO": [], "ref": [], "ref-LOPO": []}
+    for person, mine in sorted(by_person.items()):
+        setup, fam = mine[0].setup, family(mine[0].setup)
+        others = {p: fs for p, fs in by_person.items() if p != person and family(fs[0].setup) == fam}
+        threshold = fit_threshold(others, fam)
+        margin = fit_margin(others, fam)
+        limits = {"absolute": shipped_abs, "abs-LOPO": absolute_limits(with_threshold(fam, threshold)),
+                  "ref": own_reference_limits(mine, margins, shipped_abs),
+                  "ref-LOPO": own_reference_limits(mine, with_margin(margins, fam, margin), shipped_abs)}
+        for name, task in TASKS[setup].items():
+            scores = {k: balanced_accuracy(mine, task, lim) for k, lim in limits.items()}
+            for k, v in scores.items():
+                columns[k].append(v)
+            print(f"{person:13s} {setup:14s} {name:13s} {fmt(key_auc(mine, task, setup)):>6s} "
+                  + " ".join(f"{fmt(scores[k]):>9s}" if k != "ref" else f"{fmt(scores[k]):>6s}" for k in scores)
+                  + f"   {threshold:.2f} / {margin:.2f}")
+        for label in FLAGGED_ONLY:
+            shares = [flagged_share(mine, label, lim) for lim in limits.values()]
+            if shares[0] is not None:
+                print(f"{person:13s} {setup:14s} {label + ' *':13s} {'':>6s} "
+                      + " ".join(f"{fmt(s):>9s}" if i != 2 else f"{fmt(s):>6s}" for i, s in enumerate(shares)))
+    print("\n* share of the frames judged bad (no good frames to balance against)")
+    print("mean   " + "  ".join(f"{k} {statistics.mean(v):.3f} (min {min(v):.3f})" for k, v in columns.items()))
+    unjudged = sum(1 for f in frames if f.sample is None or family_of(f.sample.view) is None)
+    print(f"frames with nobody found or no view: {unjudged}")
+
+
+if __name__ == "__main__":
+    main()

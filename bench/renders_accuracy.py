@@ -1,0 +1,474 @@
+"""How close headwatch's angles come to the truth on rendered people (tools/synth_render.py).
+
+    python tools/synth_render.py /tmp/renders_dev --kind varied --scenes 220 --seed 101
+    python tools/synth_render.py /tmp/renders_test --kind varied --scenes 120 --seed 202
+    python bench/renders_accuracy.py /tmp/renders_test [--fit /tmp/renders_dev] [--by-pitch]
+
+Runs the real pipeline (the full model, photo mode) on every render listed in RENDER_DIR's
+truth.json and prints, per metric, camera and posture kind (standing, seated, slumped,
+reclined: the records of a classic set have no kind and count as "all" only): the raw MAE and
+the change-from-neutral MAE (the measured change from the scene's neutral render against the
+true change, what a calibrated baseline judges), the bias and the slope of measured against
+true (raw, and for changes), and the detection rate. The landmarks of every render are cached in
+RENDER_DIR/landmarks.json (or under /tmp/renders_cache for a folder outside /tmp), keyed by the
+PNG's hash, so a rerun only recomputes the metrics.
+
+With ``--fit FIT_DIR`` it fits each correction below on FIT_DIR and prints RENDER_DIR's figures
+before and after it (fit on one set, scored on the other: held-out figures). Every correction
+uses only what headwatch has at run time: the landmarks, and for the change the calibrated
+neutral measurement, never the truth or the camera.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import itertools
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from headwatch.metrics import measure, neck_midline_deg
+from headwatch.pose import PoseEstimator
+from headwatch.sources import read_image
+from headwatch.types import Pose, PostureSample, View
+
+CACHE_FILE = "landmarks.json"
+CACHE_ROOT = Path("/tmp/renders_cache")
+KINDS = ("standing", "seated", "slumped", "reclined")
+# (metric, truth key, views it is compared in)
+COMPARED: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("head_forward_deg", "neck_deg", ("side", "front")),
+    ("neck_angle_3d_deg", "neck_deg", ("side", "front")),
+    ("neck_midline_deg", "neck_deg", ("side",)),
+    ("trunk_lean_deg", "trunk_deg", ("side",)),
+    ("neck_flexion_deg", "neck_rel_trunk_deg", ("side",)),
+    ("shoulder_tilt_deg", "shoulder_tilt_deg", ("front",)),
+    ("head_roll_deg", "head_roll_deg", ("front",)),
+)
+PITCH_BINS = (-90.0, -10.0, 0.0, 10.0, 20.0, 90.0)
+
+
+@dataclass(frozen=True)
+class Record:
+    file: str
+    scene: int
+    view: str
+    variant: str
+    neutral: str
+    kind: str
+    truth: Mapping[str, float]
+
+
+@dataclass
+class Measured:
+    """One render's measurement: the sample and a few extra landmark features."""
+
+    sample: PostureSample | None
+    features: dict[str, float | None] = field(default_factory=dict)
+
+
+# -- landmarks, cached ---------------------------------------------------------------------------
+
+
+def read_records(root: Path) -> list[Record]:
+    data = json.loads((root / "truth.json").read_text(encoding="utf-8"))
+    return [Record(r["file"], int(r["scene"]), r["view"], r["variant"], r["neutral"], r.get("kind", "all"),
+                   {k: float(v) for k, v in r["truth"].items()}) for r in data["renders"]]
+
+
+def cache_path(root: Path) -> Path:
+    resolved = root.resolve()
+    if resolved.is_relative_to("/tmp") and not resolved.is_relative_to(CACHE_ROOT):
+        return resolved / CACHE_FILE
+    return CACHE_ROOT / (re.sub(r"[^A-Za-z0-9_.-]+", "_", str(resolved)).strip("_") + ".json")
+
+
+def _pose_json(pose: Pose | None) -> dict[str, Any] | None:
+    if pose is None:
+        return None
+    return {"image_xy": np.round(pose.image_xy, 3).tolist(), "visibility": np.round(pose.visibility, 4).tolist(),
+            "world_xyz": np.round(pose.world_xyz, 5).tolist(), "width": pose.width, "height": pose.height,
+            "confidence": round(pose.confidence, 4)}
+
+
+def _pose_of(data: Mapping[str, Any] | None) -> Pose | None:
+    if data is None:
+        return None
+    return Pose(image_xy=np.array(data["image_xy"], dtype=np.float64),
+                visibility=np.array(data["visibility"], dtype=np.float64),
+                world_xyz=np.array(data["world_xyz"], dtype=np.float64), width=int(data["width"]),
+                height=int(data["height"]), confidence=float(data["confidence"]))
+
+
+def detect_all(root: Path, records: Sequence[Record], model: str) -> dict[str, Pose | None]:
+    """The landmarks of every render, from the cache where the PNG is unchanged."""
+    path = cache_path(root)
+    cache: dict[str, Any] = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    poses: dict[str, Pose | None] = {}
+    missing = []
+    for record in records:
+        digest = f"{model}:{hashlib.sha1((root / record.file).read_bytes()).hexdigest()}"
+        entry = cache.get(record.file)
+        if entry is not None and entry.get("key") == digest:
+            poses[record.file] = _pose_of(entry["pose"])
+        else:
+            missing.append((record, digest))
+    if missing:
+        print(f"detecting {len(missing)} renders (cache: {path})", flush=True)
+        with PoseEstimator(model, mode="image") as estimator:
+            for index, (record, digest) in enumerate(missing, 1):
+                pose = estimator.detect(read_image(root / record.file).image)
+                poses[record.file] = pose
+                cache[record.file] = {"key": digest, "pose": _pose_json(pose)}
+                if index % 200 == 0 or index == len(missing):
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_text(json.dumps(cache), encoding="utf-8")
+                    print(f"  {index}/{len(missing)}", flush=True)
+    return poses
+
+
+# -- measurements --------------------------------------------------------------------------------
+
+
+def measure_all(poses: Mapping[str, Pose | None]) -> dict[str, Measured]:
+    out = {}
+    for name, pose in poses.items():
+        if pose is None:
+            out[name] = Measured(None)
+            continue
+        sample = measure(pose)
+        out[name] = Measured(sample, {"neck_midline_deg": neck_midline_deg(pose, sample.view)})
+    return out
+
+
+def value_of(measured: Measured | None, metric: str) -> float | None:
+    if measured is None or measured.sample is None:
+        return None
+    if metric in measured.features:
+        return measured.features[metric]
+    value = getattr(measured.sample, metric, None)
+    return None if value is None else float(value)
+
+
+# -- statistics ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One render's measured and true value, and the same as changes from its scene's neutral."""
+
+    record: Record
+    measured: float
+    true: float
+    neutral_measured: float | None
+    neutral_true: float | None
+
+    @property
+    def has_change(self) -> bool:
+        return self.neutral_measured is not None and self.record.file != self.record.neutral
+
+    @property
+    def measured_change(self) -> float:
+        assert self.neutral_measured is not None
+        return self.measured - self.neutral_measured
+
+    @property
+    def true_change(self) -> float:
+        assert self.neutral_true is not None
+        return self.true - self.neutral_true
+
+
+def pairs_of(records: Sequence[Record], measured: Mapping[str, Measured], metric: str, truth_key: str,
+             view: str) -> list[Pair]:
+    by_file = {r.file: r for r in records}
+    out = []
+    for record in records:
+        if record.view != view or truth_key not in record.truth:
+            continue
+        value = value_of(measured.get(record.file), metric)
+        if value is None:
+            continue
+        neutral = by_file.get(record.neutral)
+        base = value_of(measured.get(record.neutral), metric)
+        out.append(Pair(record, value, record.truth[truth_key], base if neutral is not None else None,
+                        neutral.truth[truth_key] if neutral is not None else None))
+    return out
+
+
+def _slope(x: Sequence[float], y: Sequence[float]) -> float | None:
+    """Least-squares slope of y on x."""
+    if len(x) < 3 or float(np.var(x)) < 1e-9:
+        return None
+    return float(np.polyfit(np.asarray(x), np.asarray(y), 1)[0])
+
+
+@dataclass(frozen=True)
+class Stats:
+    n: int
+    raw_mae: float | None
+    raw_bias: float | None
+    raw_slope: float | None
+    n_change: int
+    change_mae: float | None
+    change_bias: float | None
+    change_slope: float | None
+
+
+def stats_of(pairs: Sequence[Pair], raw: Callable[[Pair], float] | None = None,
+             change: Callable[[Pair], float] | None = None) -> Stats:
+    """Errors of ``raw(pair)`` against the truth and of ``change(pair)`` against the true change
+    (the plain measured values and changes by default)."""
+    raw = raw or (lambda p: p.measured)
+    change = change or (lambda p: p.measured_change)
+    measured = [raw(p) for p in pairs]
+    true = [p.true for p in pairs]
+    moved = [p for p in pairs if p.has_change]
+    changes = [change(p) for p in moved]
+    true_changes = [p.true_change for p in moved]
+    raw_err = np.subtract(measured, true)
+    change_err = np.subtract(changes, true_changes)
+    return Stats(len(pairs), float(np.abs(raw_err).mean()) if pairs else None,
+                 float(raw_err.mean()) if pairs else None, _slope(true, measured),
+                 len(moved), float(np.abs(change_err).mean()) if moved else None,
+                 float(change_err.mean()) if moved else None, _slope(true_changes, changes))
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+HEADER = f"{'metric':<20}{'view':<7}{'kind':<10}{'n':>5}{'raw MAE':>9}{'bias':>7}{'slope':>7}" \
+         f"{'n chg':>7}{'chg MAE':>9}{'bias':>7}{'slope':>7}"
+
+
+def stats_line(metric: str, view: str, kind: str, s: Stats) -> str:
+    return (f"{metric:<20}{view:<7}{kind:<10}{s.n:>5}{_fmt(s.raw_mae):>9}{_fmt(s.raw_bias):>7}{_fmt(s.raw_slope):>7}"
+            f"{s.n_change:>7}{_fmt(s.change_mae):>9}{_fmt(s.change_bias):>7}{_fmt(s.change_slope):>7}")
+
+
+def kinds_in(pairs: Iterable[Pair]) -> list[str]:
+    present = {p.record.kind for p in pairs}
+    return ["all"] + [k for k in KINDS if k in present]
+
+
+def report(records: Sequence[Record], measured: Mapping[str, Measured], by_pitch: bool) -> list[str]:
+    lines = []
+    found = sum(1 for r in records if measured.get(r.file) is not None and measured[r.file].sample is not None)
+    lines.append(f"renders {len(records)}, person found in {found} ({found / len(records):.1%})")
+    for view in ("side", "front"):
+        in_view = [r for r in records if r.view == view]
+        if not in_view:
+            continue
+        seen = [measured[r.file].sample for r in in_view if measured[r.file].sample is not None]
+        profile = sum(1 for s in seen if s is not None and s.view in (View.LEFT, View.RIGHT))
+        facing = sum(1 for s in seen if s is not None and s.view is View.FRONT)
+        lines.append(f"  {view:<6} {len(seen)}/{len(in_view)} found; estimated view: {profile} profile, "
+                     f"{facing} front, {len(seen) - profile - facing} none")
+    lines.append(HEADER)
+    for metric, truth_key, views in COMPARED:
+        for view in views:
+            pairs = pairs_of(records, measured, metric, truth_key, view)
+            if not pairs:
+                continue
+            for kind in kinds_in(pairs):
+                chosen = [p for p in pairs if kind == "all" or p.record.kind == kind]
+                lines.append(stats_line(metric, view, kind, stats_of(chosen)))
+    if by_pitch:
+        lines.append("")
+        lines.append("head_forward_deg by the camera's true pitch (+ looking down), for diagnosis only")
+        lines.append(HEADER.replace("kind      ", "pitch     "))
+        for view in ("side", "front"):
+            pairs = [p for p in pairs_of(records, measured, "head_forward_deg", "neck_deg", view)
+                     if "camera_pitch_deg" in p.record.truth]
+            for low, high in itertools.pairwise(PITCH_BINS):
+                chosen = [p for p in pairs if low <= p.record.truth["camera_pitch_deg"] < high]
+                if chosen:
+                    label = f"{low:+.0f}..{high:+.0f}".replace("-90", "").replace("+90", "")
+                    lines.append(stats_line("head_forward_deg", view, label, stats_of(chosen)))
+    return lines
+
+
+# -- corrections ---------------------------------------------------------------------------------
+
+
+def _lstsq(columns: Sequence[Sequence[float]], target: Sequence[float]) -> list[float]:
+    matrix = np.column_stack([np.asarray(c, dtype=np.float64) for c in columns])
+    return [float(v) for v in np.linalg.lstsq(matrix, np.asarray(target, dtype=np.float64), rcond=None)[0]]
+
+
+class Correction:
+    """A correction of head_forward_deg for one view, fitted on pairs and applied to pairs."""
+
+    name = ""
+
+    def fit(self, pairs: Sequence[Pair], measured: Mapping[str, Measured]) -> None:
+        raise NotImplementedError
+
+    def raw(self, pair: Pair) -> float:
+        return pair.measured
+
+    def change(self, pair: Pair) -> float:
+        return pair.measured_change
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+
+class Linear(Correction):
+    """true = a + b * measured; a change from neutral is then b * the measured change."""
+
+    name = "linear"
+
+    def fit(self, pairs: Sequence[Pair], measured: Mapping[str, Measured]) -> None:
+        self.a, self.b = _lstsq([[1.0] * len(pairs), [p.measured for p in pairs]], [p.true for p in pairs])
+
+    def raw(self, pair: Pair) -> float:
+        return self.a + self.b * pair.measured
+
+    def change(self, pair: Pair) -> float:
+        return self.b * pair.measured_change
+
+    def describe(self) -> str:
+        return f"true = {self.a:+.3f} + {self.b:.4f} * measured"
+
+
+class ChangeGain(Correction):
+    """A gain for changes only, fitted on the changes (raw left alone): true change = g * measured change."""
+
+    name = "change gain"
+
+    def fit(self, pairs: Sequence[Pair], measured: Mapping[str, Measured]) -> None:
+        moved = [p for p in pairs if p.has_change]
+        (self.g,) = _lstsq([[p.measured_change for p in moved]], [p.true_change for p in moved])
+
+    def change(self, pair: Pair) -> float:
+        return self.g * pair.measured_change
+
+    def describe(self) -> str:
+        return f"true change = {self.g:.4f} * measured change"
+
+
+class NeutralGain(Correction):
+    """The gain of a change depends on the calibrated neutral's measured value (which carries the
+    camera's pitch in a front view): true change = (g0 + g1 * neutral measured) * measured change;
+    raw as Linear."""
+
+    name = "neutral-dependent gain"
+
+    def fit(self, pairs: Sequence[Pair], measured: Mapping[str, Measured]) -> None:
+        self.linear = Linear()
+        self.linear.fit(pairs, measured)
+        moved = [p for p in pairs if p.has_change]
+        self.g0, self.g1 = _lstsq([[p.measured_change for p in moved],
+                                   [p.measured_change * (p.neutral_measured or 0.0) for p in moved]],
+                                  [p.true_change for p in moved])
+
+    def raw(self, pair: Pair) -> float:
+        return self.linear.raw(pair)
+
+    def change(self, pair: Pair) -> float:
+        return (self.g0 + self.g1 * (pair.neutral_measured or 0.0)) * pair.measured_change
+
+    def describe(self) -> str:
+        return (f"raw: {self.linear.describe()}; "
+                f"true change = ({self.g0:.4f} {self.g1:+.5f} * neutral measured) * measured change")
+
+
+class Blend(Correction):
+    """Profile: true = a + w2 * 2D mid-line angle + w3 * 3D angle (headwatch uses a = 0, w2 = w3 = 0.5)."""
+
+    name = "2D/3D blend"
+
+    def __init__(self) -> None:
+        self.measured: Mapping[str, Measured] = {}
+
+    def _parts(self, pair: Pair) -> tuple[float, float]:
+        m = self.measured[pair.record.file]
+        two, three = value_of(m, "neck_midline_deg"), value_of(m, "neck_angle_3d_deg")
+        return (pair.measured if two is None else two), (pair.measured if three is None else three)
+
+    def _neutral_parts(self, pair: Pair) -> tuple[float, float]:
+        m = self.measured[pair.record.neutral]
+        two, three = value_of(m, "neck_midline_deg"), value_of(m, "neck_angle_3d_deg")
+        base = pair.neutral_measured or 0.0
+        return (base if two is None else two), (base if three is None else three)
+
+    def fit(self, pairs: Sequence[Pair], measured: Mapping[str, Measured]) -> None:
+        self.measured = measured
+        parts = [self._parts(p) for p in pairs]
+        self.a, self.w2, self.w3 = _lstsq([[1.0] * len(pairs), [t for t, _ in parts], [h for _, h in parts]],
+                                          [p.true for p in pairs])
+
+    def use(self, measured: Mapping[str, Measured]) -> None:
+        self.measured = measured
+
+    def raw(self, pair: Pair) -> float:
+        two, three = self._parts(pair)
+        return self.a + self.w2 * two + self.w3 * three
+
+    def change(self, pair: Pair) -> float:
+        two, three = self._parts(pair)
+        base_two, base_three = self._neutral_parts(pair)
+        return self.w2 * (two - base_two) + self.w3 * (three - base_three)
+
+    def describe(self) -> str:
+        return f"true = {self.a:+.3f} + {self.w2:.4f} * neck_midline_deg + {self.w3:.4f} * neck_angle_3d_deg"
+
+
+def corrections_for(view: str) -> list[Correction]:
+    common: list[Correction] = [Linear(), ChangeGain(), NeutralGain()]
+    return [*common, Blend()] if view == "side" else common
+
+
+def fit_report(records: Sequence[Record], measured: Mapping[str, Measured], fit_records: Sequence[Record],
+               fit_measured: Mapping[str, Measured]) -> list[str]:
+    lines = ["", "head_forward_deg on the held-out set: as measured, then with each correction fitted on --fit",
+             HEADER]
+    for view in ("side", "front"):
+        fit_pairs = pairs_of(fit_records, fit_measured, "head_forward_deg", "neck_deg", view)
+        pairs = pairs_of(records, measured, "head_forward_deg", "neck_deg", view)
+        if not fit_pairs or not pairs:
+            continue
+        kinds = kinds_in(pairs)
+        for kind in kinds:
+            chosen = [p for p in pairs if kind == "all" or p.record.kind == kind]
+            lines.append(stats_line("as measured", view, kind, stats_of(chosen)))
+        for correction in corrections_for(view):
+            correction.fit(fit_pairs, fit_measured)
+            if isinstance(correction, Blend):
+                correction.use(measured)
+            for kind in kinds:
+                chosen = [p for p in pairs if kind == "all" or p.record.kind == kind]
+                lines.append(stats_line(correction.name[:19], view, kind,
+                                        stats_of(chosen, correction.raw, correction.change)))
+            lines.append(f"    {view} {correction.name}: {correction.describe()}")
+    return lines
+
+
+def load(root: Path, model: str) -> tuple[list[Record], dict[str, Measured]]:
+    records = read_records(root)
+    return records, measure_all(detect_all(root, records, model))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("renders", type=Path, help="a folder written by tools/synth_render.py (with truth.json)")
+    parser.add_argument("--fit", type=Path, help="fit the corrections on this folder, score them on RENDER_DIR")
+    parser.add_argument("--model", default="full")
+    parser.add_argument("--by-pitch", action="store_true", help="also break the error down by the true camera pitch")
+    args = parser.parse_args()
+    records, measured = load(args.renders, args.model)
+    print("\n".join(report(records, measured, args.by_pitch)))
+    if args.fit is not None:
+        fit_records, fit_measured = load(args.fit, args.model)
+        print("\n".join(fit_report(records, measured, fit_records, fit_measured)))
+
+
+if __name__ == "__main__":
+    main()
