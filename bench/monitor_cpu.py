@@ -25,13 +25,16 @@ from headwatch.alerts import AlertEngine
 from headwatch.assemble import DEFAULT_LIMITS
 from headwatch.monitor import Monitor, SamplingPolicy
 from headwatch.pose import PoseEstimator
+from headwatch.reference import FixedJudge
 from headwatch.sources import VideoFileReader
+
+ABSOLUTE = FixedJudge(DEFAULT_LIMITS, "absolute limits")
 
 
 def cpu_per_wall(video: Path, policy: SamplingPolicy, seconds: float, model: str) -> tuple[float, int]:
     reader = VideoFileReader(video)
     with PoseEstimator(model, mode="video") as detector:
-        loop = Monitor(reader, detector, DEFAULT_LIMITS, AlertEngine(), policy=policy, realtime=True,
+        loop = Monitor(reader, detector, ABSOLUTE, AlertEngine(), policy=policy, realtime=True,
                        duration_s=min(seconds, reader.info.duration_s))
         cpu0, wall0 = time.process_time(), time.monotonic()
         summary = loop.run()

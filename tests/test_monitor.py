@@ -25,7 +25,10 @@ from headwatch.cli import app
 from headwatch.judge import State
 from headwatch.monitor import Monitor, SamplingPolicy, Status
 from headwatch.pose import PoseEstimator
+from headwatch.reference import FixedJudge
 from headwatch.sources import LiveReader
+
+ABSOLUTE = FixedJudge(DEFAULT_LIMITS, "absolute limits")
 
 runner = CliRunner()
 
@@ -162,7 +165,7 @@ def test_a_camera_lost_mid_session_is_retried_and_nothing_is_lost(
     reader = LiveReader("0", clock)
     statuses: list[Status] = []
     with PoseEstimator("lite", mode="video") as detector:
-        loop = Monitor(reader, detector, DEFAULT_LIMITS, AlertEngine(), policy=SamplingPolicy(fps=5.0),
+        loop = Monitor(reader, detector, ABSOLUTE, AlertEngine(), policy=SamplingPolicy(fps=5.0),
                        realtime=True, duration_s=20.0, on_status=statuses.append, clock=clock, sleep=clock.sleep)
         summary = loop.run()
     notes = [s.note for s in statuses if s.note]
@@ -180,7 +183,7 @@ def test_realtime_pacing_sleeps_to_the_frame_times(tilting_clip: Path) -> None:
     clock = FakeClock()
     reader = sources.VideoFileReader(tilting_clip)
     with PoseEstimator("lite", mode="video") as detector:
-        loop = Monitor(reader, detector, DEFAULT_LIMITS, AlertEngine(), policy=SamplingPolicy(fps=2.0),
+        loop = Monitor(reader, detector, ABSOLUTE, AlertEngine(), policy=SamplingPolicy(fps=2.0),
                        realtime=True, duration_s=5.0, clock=clock, sleep=clock.sleep)
         summary = loop.run()
     reader.close()
@@ -217,7 +220,7 @@ def test_adaptive_sampling_on_a_steady_clip(write_video: WriteVideo, grace_hoppe
     reader = sources.VideoFileReader(clip)
     times: list[float] = []
     with PoseEstimator("lite", mode="video") as detector:
-        Monitor(reader, detector, DEFAULT_LIMITS, AlertEngine(), on_status=lambda s: times.append(s.t_s)).run()
+        Monitor(reader, detector, ABSOLUTE, AlertEngine(), on_status=lambda s: times.append(s.t_s)).run()
     reader.close()
     gaps = np.diff(times)
     assert gaps[: 95].max() == pytest.approx(0.2)  # 5 fps while the session is young

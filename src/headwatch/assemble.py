@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from headwatch.alerts import AlertSettings
 from headwatch.calibration import Profile, limits_around
 from headwatch.config import Settings, Thresholds
 from headwatch.judge import Band, Limits
-from headwatch.monitor import SamplingPolicy
+from headwatch.monitor import PostureJudge, SamplingPolicy
+from headwatch.reference import Family, FixedJudge, LearningJudge, Reference, ReferenceLearner
 
 
 def absolute_limits(thresholds: Thresholds) -> Limits:
     """Profile views: slouch and forward trunk lean; front view: ear height in face widths, tilts."""
     t = thresholds
     return Limits(
-        profile={"slouch_deg": Band(high=t.slouch_deg), "trunk_lean_deg": Band(high=t.trunk_forward_deg)},
+        profile={"slouch_deg": Band(high=t.slouch_deg), "trunk_lean_deg": Band(high=t.trunk_forward_deg),
+                 "reclined_flexion_deg": Band(high=t.reclined_flexion_deg)},
         front={"ear_height_face_ratio": Band(low=t.ear_height_face_ratio),
                "shoulder_tilt_deg": Band(-t.shoulder_tilt_deg, t.shoulder_tilt_deg),
                "head_roll_deg": Band(-t.head_roll_deg, t.head_roll_deg),
@@ -58,3 +61,13 @@ class ReferenceChoice:
         if self.profile is not None:
             return f"profile {self.profile.name}"
         return "learned reference" if self.mode == "auto" else "absolute limits"
+
+
+def posture_judge(settings: Settings, choice: ReferenceChoice, stored: Mapping[Family, Reference] | None = None,
+                  on_change: Callable[[Mapping[Family, Reference]], None] | None = None) -> PostureJudge:
+    """The monitor's judge: fixed limits, or limits that follow the reference it learns."""
+    limits = limits_for(settings, choice.profile)
+    if choice.mode != "auto":
+        return FixedJudge(limits, choice.describe())
+    learner = ReferenceLearner(settings.reference.learn_min * 60.0, settings.reference.refresh_min * 60.0, stored)
+    return LearningJudge(learner, settings.calibration, limits, on_change)

@@ -151,3 +151,34 @@ def format_report(report: EvalReport) -> str:
             f"({fmt(a.false_alerts_per_hour, '{:.1f}')} per hour)",
         ]
     return "\n".join(lines)
+
+
+def spread_of(groups: Mapping[str, EvalReport]) -> dict[str, float | int | None]:
+    """How the balanced accuracy varies between groups: what the next person can expect."""
+    values = sorted(v for r in groups.values() if (v := r.confusion.balanced_accuracy) is not None)
+    if not values:
+        return {"groups": len(groups), "min": None, "median": None, "max": None, "sd": None}
+    mean = sum(values) / len(values)
+    sd = (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5
+    middle = len(values) // 2
+    median = values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2.0
+    return {"groups": len(groups), "min": round(values[0], 4), "median": round(median, 4),
+            "max": round(values[-1], 4), "sd": round(sd, 4)}
+
+
+def format_groups(groups: Mapping[str, EvalReport]) -> str:
+    """One line per group, then the spread of the balanced accuracy."""
+    def fmt(value: float | None) -> str:
+        return "    -" if value is None else f"{value:.3f}"
+
+    width = max([len("group"), *(len(name) for name in groups)])
+    lines = [f"{'group':<{width}}  {'frames':>6}  {'found':>6}  {'sens':>5}  {'spec':>5}  {'BA':>5}"]
+    for name, r in groups.items():
+        c = r.confusion
+        lines.append(f"{name:<{width}}  {r.frames:>6}  {r.detection_rate:>6.1%}  {fmt(c.sensitivity):>5}  "
+                     f"{fmt(c.specificity):>5}  {fmt(c.balanced_accuracy):>5}")
+    spread = spread_of(groups)
+    if spread["median"] is not None:
+        lines.append(f"balanced accuracy over {spread['groups']} groups: min {spread['min']:.3f}, median "
+                     f"{spread['median']:.3f}, max {spread['max']:.3f}, sd {spread['sd']:.3f}")
+    return "\n".join(lines)

@@ -13,7 +13,7 @@ from typing import Protocol, runtime_checkable
 
 from headwatch.alerts import AlertEngine, AlertEvent, EventKind
 from headwatch.errors import SourceError
-from headwatch.judge import Limits, State, Verdict, judge
+from headwatch.judge import State, Verdict
 from headwatch.pipeline import PoseDetector, observe
 from headwatch.sources import SourceLost
 from headwatch.types import Frame, Pose, PostureSample
@@ -21,6 +21,14 @@ from headwatch.types import Frame, Pose, PostureSample
 # A gap between samples longer than this (a lost camera, a stalled stream) is not attributed
 # to the state before it.
 _MAX_COUNTED_GAP_S = 5.0
+
+
+class PostureJudge(Protocol):
+    """Gives a sample its verdict; it may learn as it goes (reference.LearningJudge)."""
+
+    def __call__(self, t_s: float, sample: PostureSample | None) -> Verdict: ...
+
+    def describe(self) -> str: ...
 
 
 class FrameReader(Protocol):
@@ -71,6 +79,7 @@ class Status:
     seconds_in_state: float
     fps: float
     note: str = ""  # e.g. "camera lost, retrying in 4 s"
+    reference: str = ""  # what posture is judged against, e.g. "learned reference: ..."
 
 
 @dataclass(slots=True)
@@ -78,6 +87,7 @@ class SessionSummary:
     seconds: dict[str, float] = field(default_factory=lambda: {s.value: 0.0 for s in State})
     samples: int = 0
     events: list[AlertEvent] = field(default_factory=list)
+    reference: str = ""  # what posture was judged against at the end
 
     @property
     def monitored_s(self) -> float:
@@ -93,7 +103,7 @@ class SessionSummary:
 
 
 class Monitor:
-    def __init__(self, reader: FrameReader, detector: PoseDetector, limits: Limits, engine: AlertEngine, *,
+    def __init__(self, reader: FrameReader, detector: PoseDetector, judge: PostureJudge, engine: AlertEngine, *,
                  policy: SamplingPolicy | None = None, realtime: bool = False, duration_s: float | None = None,
                  on_status: Callable[[Status], None] = lambda _: None,
                  on_event: Callable[[AlertEvent], None] = lambda _: None,
@@ -102,7 +112,7 @@ class Monitor:
                  max_backoff_s: float = 30.0) -> None:
         self.reader = reader
         self.detector = detector
-        self.limits = limits
+        self.judge = judge
         self.engine = engine
         self.policy = policy or SamplingPolicy()
         self.realtime = realtime
@@ -149,11 +159,12 @@ class Monitor:
         """Measure, judge and report one frame; returns its state and the wait until the next."""
         seen = observe(frame, self.detector)
         pose, sample = seen.pose, seen.sample
-        verdict = judge(sample, self.limits)
+        verdict = self.judge(frame.t_s, sample)
         events = self.engine.update(frame.t_s, verdict, seen.position)
         if last is not None:  # the previous state held until now (a long gap, e.g. a lost camera, is not counted)
             self.summary.seconds[last[1].value] += min(frame.t_s - last[0], _MAX_COUNTED_GAP_S)
         self.summary.samples += 1
+        self.summary.reference = self.judge.describe()
         for event in events:
             self.summary.events.append(event)
             self.on_event(event)
@@ -163,7 +174,8 @@ class Monitor:
             self._state_since = (verdict.state, frame.t_s)
         interval_s = self.policy.interval_s(self.engine, verdict.state)
         self.on_status(Status(frame.t_s, verdict, sample, self.engine.in_bad_posture,
-                              frame.t_s - self._state_since[1], 1.0 / interval_s))
+                              frame.t_s - self._state_since[1], 1.0 / interval_s,
+                              reference=self.summary.reference))
         return verdict.state, interval_s
 
     def _recover(self, lost: SourceLost, last: tuple[float, State] | None) -> Frame | None:

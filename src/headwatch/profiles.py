@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from headwatch.calibration import Profile
 from headwatch.errors import HeadwatchError
+from headwatch.reference import Family, Reference
 
 DEFAULT_PROFILE = "default"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -58,3 +61,37 @@ def delete_profile(folder: Path, name: str) -> bool:
         path.unlink()
         return True
     return False
+
+
+LEARNED_FILE = "learned-references.json"
+
+
+def load_learned(folder: Path, source: str) -> dict[Family, Reference]:
+    """The references learned in earlier sessions on this source (camera index, stream, file).
+
+    A damaged file is not an error: learning simply starts again (and the file is rewritten)."""
+    try:
+        data = json.loads((folder / LEARNED_FILE).read_text(encoding="utf-8"))
+        stored = data["setups"].get(source, {})
+        return {ref.family: ref for ref in (Reference.from_json(v) for v in stored.values())}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def save_learned(folder: Path, source: str, references: Mapping[Family, Reference]) -> None:
+    """Store this source's learned references (atomically; other sources' entries are kept)."""
+    path = folder / LEARNED_FILE
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data.get("setups"), dict):
+            raise ValueError("no setups")
+    except (OSError, ValueError):
+        data = {"schema": 1, "setups": {}}
+    data["setups"][source] = {family: ref.to_json() for family, ref in references.items()}
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".json.tmp")
+        temporary.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        temporary.replace(path)
+    except OSError as exc:
+        raise HeadwatchError(f"{path}: cannot store the learned reference: {exc.strerror}") from None

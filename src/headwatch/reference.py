@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import statistics
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from headwatch.config import Calibration
-from headwatch.judge import Band, Limits, Verdict, judge
+from headwatch.judge import Band, Limits, State, Verdict, judge
 from headwatch.types import PostureSample, View
 
 Family = Literal["profile", "front"]
@@ -243,16 +243,20 @@ class ReferenceLearner:
 class LearningJudge:
     """Judges with the absolute limits until the learner has a reference, then around it."""
 
-    def __init__(self, learner: ReferenceLearner, margins: Calibration, absolute: Limits) -> None:
+    def __init__(self, learner: ReferenceLearner, margins: Calibration, absolute: Limits,
+                 on_change: Callable[[Mapping[Family, Reference]], None] | None = None) -> None:
         self.learner = learner
         self.margins = margins
         self.absolute = absolute
+        self.on_change = on_change  # e.g. store the reference, so that the next session starts from it
         self.limits = absolute
 
     def __call__(self, t_s: float, sample: PostureSample | None) -> Verdict:
         verdict = judge(sample, self.limits)
-        if self.learner.add(t_s, sample, bad=verdict.state.value == "bad"):
+        if self.learner.add(t_s, sample, bad=verdict.state is State.BAD):
             self.limits = limits_for_references(self.learner.references, self.margins, self.absolute)
+            if self.on_change is not None:
+                self.on_change(self.learner.references)
         return verdict
 
     def describe(self) -> str:

@@ -44,8 +44,18 @@ def format_status(status: Status) -> str:
         _angle("tilt", s.shoulder_tilt_deg if s else None, signed=True),
         _angle("roll", s.head_roll_deg if s else None, signed=True),
     ])
+    reference = f"  [{short_reference(status.reference)}]" if status.reference else ""
     return (f"{clock}  {label}{reasons}  for {_duration(status.seconds_in_state)}  {angles}"
-            f"  {status.fps:.0f} fps")
+            f"  {status.fps:.0f} fps{reference}")
+
+
+def short_reference(description: str) -> str:
+    """``learned reference: ...`` -> ``learned``; ``absolute limits (learning ...: 40%)`` -> ``learning 40%``."""
+    if description.startswith("learned reference"):
+        return "learned"
+    if "learning" in description:
+        return "learning " + description.rsplit(" ", 1)[-1].rstrip(")")
+    return description.removesuffix(" limits")
 
 
 class StatusLine:
@@ -89,4 +99,6 @@ def format_summary(summary: SessionSummary) -> str:
         f"  break reminders  {summary.count(EventKind.BREAK)}",
         f"  move reminders   {summary.count(EventKind.STILL)}",
     ]
+    if summary.reference:
+        lines.append(f"  judged against   {summary.reference}")
     return "\n".join(lines)

@@ -12,14 +12,24 @@ import typer
 from headwatch.cli.common import (
     EXIT_FAILED,
     EXIT_USAGE,
+    BadForOption,
     ConfigOption,
     ModelOption,
     ProfileOption,
+    ReferenceOption,
     fail,
     load_settings,
-    select_profile,
+    select_reference,
 )
 from headwatch.errors import HeadwatchError
+
+
+def group_of(path: Path, root: Path, level: int | None) -> str:
+    """The ``level``-th folder under the dataset root that holds the file (the person or session)."""
+    if level is None:
+        return "all"
+    parts = path.relative_to(root).parts[:-1]
+    return parts[level - 1] if len(parts) >= level else "(top)"
 
 
 def eval_command(
@@ -28,12 +38,18 @@ def eval_command(
     label: Annotated[list[str] | None, typer.Option(
         "--label", help="Map a folder or span label: NAME=good or NAME=bad (repeatable), e.g. "
                         "isSlouching=bad.")] = None,
+    group_by: Annotated[int | None, typer.Option(
+        "--group-by", min=1, help="The folder level under DATASET that names the person or session (1 = the "
+                                  "first level): figures per group and their spread beside the pooled ones; with "
+                                  "--reference auto, each group's photos teach its reference.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document instead of the text.")] = False,
     fps: Annotated[float | None, typer.Option(
         min=0.1, max=120.0, help="Frames per second sampled from videos. (default: 5)")] = None,
+    bad_for: BadForOption = None,
     model: ModelOption = None,
     config: ConfigOption = None,
     profile: ProfileOption = None,
+    reference: ReferenceOption = None,
 ) -> None:
     """Score headwatch on labelled footage: detection, AUC per head-forward metric, the judgement's
     confusion matrix, sensitivity, specificity and balanced accuracy, and for videos the alert
@@ -42,8 +58,22 @@ def eval_command(
     from headwatch.assemble import alert_settings, limits_for
     from headwatch.cli.analyze import measure_video
     from headwatch.datasets import DatasetError, find_dataset, parse_label_options
-    from headwatch.evaluate import ScoredFrame, evaluate, format_report, score_alerts
-    from headwatch.pipeline import measure_frames, replay_alerts
+    from headwatch.evaluate import (
+        AlertScore,
+        ScoredFrame,
+        evaluate,
+        format_groups,
+        format_report,
+        score_alerts,
+        spread_of,
+    )
+    from headwatch.pipeline import (
+        FrameRecord,
+        judge_against_own_reference,
+        learning_window,
+        measure_frames,
+        replay_alerts,
+    )
     from headwatch.pose import PoseEstimator
     from headwatch.sources import read_image
 
@@ -54,35 +84,65 @@ def eval_command(
         labels = parse_label_options(label or [])
     except ValueError as exc:
         fail(str(exc), EXIT_USAGE)
-    settings = load_settings(config, {"capture.analyze_fps": fps, "capture.model": model})
-    chosen, _ = select_profile(settings, profile)
-    limits = limits_for(settings, chosen)
-    frames: list[ScoredFrame] = []
-    alert_scores = []
+    settings = load_settings(config, {"capture.analyze_fps": fps, "capture.model": model,
+                                      "alerts.bad_for_s": bad_for})
+    choice, _ = select_reference(settings, reference, profile)
+    limits = limits_for(settings, choice.profile)
+    learns = choice.mode == "auto"
+    frames: dict[str, list[ScoredFrame]] = {}
+    alert_scores: dict[str, list[AlertScore]] = {}
     try:
         data = find_dataset(dataset, labels)
         with ExitStack() as stack:
+            photos: dict[str, list[tuple[bool, FrameRecord]]] = {}
             if data.images:
                 detector = stack.enter_context(PoseEstimator(settings.capture.model, mode="image"))
                 for image in data.images:
                     (record,) = measure_frames([read_image(image.path)], detector, str(image.path), limits)
-                    frames.append(ScoredFrame(image.bad, record.person, record.verdict.state, record.sample))
+                    photos.setdefault(group_of(image.path, dataset, group_by), []).append((image.bad, record))
+            for group, labelled in photos.items():
+                records = [record for _, record in labelled]
+                if learns:  # the group's photos teach its reference, as a monitor's first minutes would
+                    records, _ = judge_against_own_reference(records, [r.sample for r in records if r.person],
+                                                             settings.calibration, limits)
+                frames.setdefault(group, []).extend(
+                    ScoredFrame(bad, r.person, r.verdict.state, r.sample) for (bad, _), r in zip(labelled, records,
+                                                                                                strict=True))
             for video in data.videos:
+                group = group_of(video.path, dataset, group_by)
                 measured = measure_video(video.path, settings.capture.analyze_fps, settings.capture.model, limits)
-                for record in measured.records:
+                records = measured.records
+                if learns:
+                    window = learning_window(records, settings.reference.learn_min * 60.0)
+                    records, _ = judge_against_own_reference(records, window, settings.calibration, limits)
+                for record in records:
                     bad = video.label_at(record.t_s)
                     if bad is not None:
-                        frames.append(ScoredFrame(bad, record.person, record.verdict.state, record.sample))
-                alerts, _ = replay_alerts(measured.records, AlertEngine(alert_settings(settings)),
-                                          end_s=measured.read_s)
-                alert_scores.append(score_alerts(video.spans, alerts))
+                        frames.setdefault(group, []).append(
+                            ScoredFrame(bad, record.person, record.verdict.state, record.sample))
+                alerts, _ = replay_alerts(records, AlertEngine(alert_settings(settings)), end_s=measured.read_s)
+                alert_scores.setdefault(group, []).append(score_alerts(video.spans, alerts))
         if not frames:
             raise DatasetError(f"{dataset}: no frame fell inside a labelled span or folder")
     except HeadwatchError as exc:  # DatasetError among them
         fail(str(exc), EXIT_FAILED)
-    report = evaluate(frames, alert_scores, {"images": len(data.images), "videos": len(data.videos)})
-    typer.echo(json.dumps(report.as_json(), indent=2) if as_json else format_report(report))
-
+    pooled = [f for group in frames.values() for f in group]
+    report = evaluate(pooled, [s for scores in alert_scores.values() for s in scores],
+                      {"images": len(data.images), "videos": len(data.videos)})
+    groups = {name: evaluate(group, alert_scores.get(name, [])) for name, group in sorted(frames.items())}
+    if as_json:
+        document = report.as_json()
+        document["reference"] = choice.describe()
+        if group_by is not None:
+            document["groups"] = {name: r.as_json() for name, r in groups.items()}
+            document["spread"] = spread_of(groups)
+        typer.echo(json.dumps(document, indent=2))
+        return
+    typer.echo(f"judged against      {choice.describe()}" + (" (per group)" if learns and group_by else ""))
+    typer.echo(format_report(report))
+    if group_by is not None:
+        typer.echo("")
+        typer.echo(format_groups(groups))
 
 
 def _eval_renders(root: Path, model: str | None, config: Path | None, as_json: bool) -> None:

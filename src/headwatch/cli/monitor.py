@@ -16,14 +16,18 @@ from headwatch.cli.common import (
     ConfigOption,
     ModelOption,
     ProfileOption,
+    ReferenceOption,
+    error,
     fail,
     load_settings,
-    select_profile,
+    select_reference,
 )
 from headwatch.errors import HeadwatchError
 
 if TYPE_CHECKING:
-    from headwatch.monitor import FrameReader
+    from headwatch.assemble import ReferenceChoice
+    from headwatch.config import Settings
+    from headwatch.monitor import FrameReader, PostureJudge
 
 
 class NotifyChoice(enum.StrEnum):
@@ -43,6 +47,29 @@ def open_reader(source: str, stack: ExitStack) -> FrameReader:
     file_reader = VideoFileReader(Path(source))
     stack.callback(file_reader.close)
     return file_reader
+
+
+def _judge(settings: Settings, choice: ReferenceChoice, source: str) -> PostureJudge:
+    """The posture judge; a learned reference is stored per source (camera, stream or file), so
+    the next session on it starts from it (once its first frames show the same set-up)."""
+    from headwatch.assemble import posture_judge
+    from headwatch.profiles import load_learned, profiles_dir, save_learned
+    from headwatch.sources import is_live
+
+    folder = profiles_dir(settings.output.profiles_dir)
+    key = source if is_live(source) else str(Path(source).resolve())
+    warned = False
+
+    def store(references: Any) -> None:
+        nonlocal warned
+        try:
+            save_learned(folder, key, references)
+        except HeadwatchError as exc:
+            if not warned:  # monitoring goes on; the reference is learned again next time
+                error(str(exc))
+                warned = True
+
+    return posture_judge(settings, choice, load_learned(folder, key), store)
 
 
 def monitor(
@@ -69,6 +96,7 @@ def monitor(
     bad_for: BadForOption = None,
     config: ConfigOption = None,
     profile: ProfileOption = None,
+    reference: ReferenceOption = None,
 ) -> None:
     """Watch your posture live and alert when bad posture persists.
 
@@ -76,7 +104,7 @@ def monitor(
     Stop with Ctrl-C: it prints the session summary.
     """
     from headwatch.alerts import AlertEngine, AlertEvent
-    from headwatch.assemble import alert_settings, limits_for, sampling_policy
+    from headwatch.assemble import alert_settings, sampling_policy
     from headwatch.monitor import Monitor
     from headwatch.notify import CommandHook, make_notifier
     from headwatch.pose import PoseEstimator
@@ -88,7 +116,7 @@ def monitor(
         "capture.source": source, "capture.fps": fps, "capture.model": model, "alerts.bad_for_s": bad_for,
         "notify.mode": notify.value if notify is not None else None, "notify.on_alert": on_alert,
         "output.events": str(events) if events is not None else None})
-    chosen, hint = select_profile(settings, profile)
+    choice, hint = select_reference(settings, reference, profile)
     source_spec = settings.capture.source
     hook = CommandHook(settings.notify.on_alert) if settings.notify.on_alert else None
     status_line = StatusLine()
@@ -124,7 +152,7 @@ def monitor(
                 if window.closed:
                     loop.stop()
 
-        loop = Monitor(reader, detector, limits_for(settings, chosen), AlertEngine(alert_settings(settings)),
+        loop = Monitor(reader, detector, _judge(settings, choice, source_spec), AlertEngine(alert_settings(settings)),
                        policy=sampling_policy(settings), realtime=is_live(source_spec) or realtime is not False,
                        duration_s=duration, on_status=status_line, on_event=on_event, on_frame=on_frame)
         for signum in (signal.SIGINT, signal.SIGTERM):
