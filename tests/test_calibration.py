@@ -155,7 +155,7 @@ def test_the_configured_default_profile_is_used_when_it_exists(leaning_clip: Pat
     config.write_text("[calibration]\nshoulder_tilt_margin_deg = 2.0\n")
     result = invoke("monitor", "--source", str(level_clip), "--no-realtime", "--notify", "none", "--config",
                     str(config))
-    assert "hint: no calibrated profile yet" in result.stderr
+    assert "hint: no calibrated profile, so headwatch learns your upright posture" in result.stderr
     assert invoke("calibrate", "--source", str(leaning_clip), "--config", str(config)).exit_code == 0  # "default"
     result = invoke("analyze", str(level_clip), "--json", "--config", str(config))
     assert json.loads(result.stdout)["profile"] == "default"

@@ -138,8 +138,8 @@ def eval_command(
             document["spread"] = spread_of(groups)
         typer.echo(json.dumps(document, indent=2))
         return
-    typer.echo(f"judged against      {choice.describe()}" + (" (per group)" if learns and group_by else ""))
     typer.echo(format_report(report))
+    typer.echo(f"judged against      {choice.describe()}" + (" (per group)" if learns and group_by else ""))
     if group_by is not None:
         typer.echo("")
         typer.echo(format_groups(groups))
