@@ -25,6 +25,7 @@ import argparse
 import hashlib
 import itertools
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ import numpy as np
 from headwatch.metrics import measure, neck_midline_deg
 from headwatch.pose import PoseEstimator
 from headwatch.sources import read_image
-from headwatch.types import Pose, PostureSample, View
+from headwatch.types import Landmark, Pose, PostureSample, View
 
 CACHE_FILE = "landmarks.json"
 CACHE_ROOT = Path("/tmp/renders_cache")
@@ -143,7 +144,10 @@ def measure_all(poses: Mapping[str, Pose | None]) -> dict[str, Measured]:
             out[name] = Measured(None)
             continue
         sample = measure(pose)
-        out[name] = Measured(sample, {"neck_midline_deg": neck_midline_deg(pose, sample.view)})
+        left, right = pose.image_xy[Landmark.LEFT_EAR], pose.image_xy[Landmark.RIGHT_EAR]
+        out[name] = Measured(sample, {"neck_midline_deg": neck_midline_deg(pose, sample.view),
+                                      "ear_mid_y": float(left[1] + right[1]) / 2.0,  # pixels
+                                      "ear_width": float(np.linalg.norm(left - right))})
     return out
 
 
@@ -303,11 +307,18 @@ def _lstsq(columns: Sequence[Sequence[float]], target: Sequence[float]) -> list[
 
 
 class Correction:
-    """A correction of head_forward_deg for one view, fitted on pairs and applied to pairs."""
+    """A correction of head_forward_deg in one view: fitted on one set's pairs, applied to another's.
+    ``use`` points it at the measurements of the set its pairs come from (for extra features)."""
 
     name = ""
 
-    def fit(self, pairs: Sequence[Pair], measured: Mapping[str, Measured]) -> None:
+    def __init__(self) -> None:
+        self.measured: Mapping[str, Measured] = {}
+
+    def use(self, measured: Mapping[str, Measured]) -> None:
+        self.measured = measured
+
+    def fit(self, pairs: Sequence[Pair]) -> None:
         raise NotImplementedError
 
     def raw(self, pair: Pair) -> float:
@@ -316,8 +327,14 @@ class Correction:
     def change(self, pair: Pair) -> float:
         return pair.measured_change
 
+    def usable(self, pair: Pair) -> bool:
+        return True
+
     def describe(self) -> str:
         raise NotImplementedError
+
+    def feature(self, file: str, name: str) -> float | None:
+        return value_of(self.measured.get(file), name)
 
 
 class Linear(Correction):
@@ -325,7 +342,7 @@ class Linear(Correction):
 
     name = "linear"
 
-    def fit(self, pairs: Sequence[Pair], measured: Mapping[str, Measured]) -> None:
+    def fit(self, pairs: Sequence[Pair]) -> None:
         self.a, self.b = _lstsq([[1.0] * len(pairs), [p.measured for p in pairs]], [p.true for p in pairs])
 
     def raw(self, pair: Pair) -> float:
@@ -335,101 +352,116 @@ class Linear(Correction):
         return self.b * pair.measured_change
 
     def describe(self) -> str:
-        return f"true = {self.a:+.3f} + {self.b:.4f} * measured"
+        return f"true = {self.a:+.3f} + {self.b:.4f} * measured; true change = {self.b:.4f} * measured change"
 
 
-class ChangeGain(Correction):
-    """A gain for changes only, fitted on the changes (raw left alone): true change = g * measured change."""
+class Offset(Correction):
+    """true = measured + c: the bias removed, changes left as they are."""
 
-    name = "change gain"
+    name = "offset"
 
-    def fit(self, pairs: Sequence[Pair], measured: Mapping[str, Measured]) -> None:
-        moved = [p for p in pairs if p.has_change]
-        (self.g,) = _lstsq([[p.measured_change for p in moved]], [p.true_change for p in moved])
+    def fit(self, pairs: Sequence[Pair]) -> None:
+        self.c = float(np.mean([p.true - p.measured for p in pairs]))
 
-    def change(self, pair: Pair) -> float:
-        return self.g * pair.measured_change
+    def raw(self, pair: Pair) -> float:
+        return pair.measured + self.c
 
     def describe(self) -> str:
-        return f"true change = {self.g:.4f} * measured change"
+        return f"true = measured {self.c:+.3f}"
 
 
-class NeutralGain(Correction):
-    """The gain of a change depends on the calibrated neutral's measured value (which carries the
-    camera's pitch in a front view): true change = (g0 + g1 * neutral measured) * measured change;
-    raw as Linear."""
+class Blend(Linear):
+    """Profile: true = a + w2 * neck_midline_deg + w3 * neck_angle_3d_deg (headwatch: a = 0, w2 = w3 = 0.5)."""
 
-    name = "neutral-dependent gain"
+    name = "2D/3D blend"
 
-    def fit(self, pairs: Sequence[Pair], measured: Mapping[str, Measured]) -> None:
+    def _parts(self, file: str) -> tuple[float, float] | None:
+        two, three = self.feature(file, "neck_midline_deg"), self.feature(file, "neck_angle_3d_deg")
+        return None if two is None or three is None else (two, three)
+
+    def usable(self, pair: Pair) -> bool:
+        return self._parts(pair.record.file) is not None and self._parts(pair.record.neutral) is not None
+
+    def fit(self, pairs: Sequence[Pair]) -> None:
+        parts = [self._parts(p.record.file) for p in pairs]
+        chosen = [(p, x) for p, x in zip(pairs, parts, strict=True) if x is not None]
+        self.a, self.w2, self.w3 = _lstsq([[1.0] * len(chosen), [x[0] for _, x in chosen], [x[1] for _, x in chosen]],
+                                          [p.true for p, _ in chosen])
+
+    def raw(self, pair: Pair) -> float:
+        parts = self._parts(pair.record.file)
+        return pair.measured if parts is None else self.a + self.w2 * parts[0] + self.w3 * parts[1]
+
+    def change(self, pair: Pair) -> float:
+        now, base = self._parts(pair.record.file), self._parts(pair.record.neutral)
+        if now is None or base is None:
+            return pair.measured_change
+        return self.w2 * (now[0] - base[0]) + self.w3 * (now[1] - base[1])
+
+    def describe(self) -> str:
+        return (f"true = {self.a:+.3f} + {self.w2:.4f} * neck_midline_deg + {self.w3:.4f} * neck_angle_3d_deg; "
+                f"true change = {self.w2:.4f} * d(neck_midline_deg) + {self.w3:.4f} * d(neck_angle_3d_deg)")
+
+
+def front_terms(now: Measured | None, base: Measured | None) -> tuple[float, float] | None:
+    """The two image cues of a front view's change from its calibrated neutral.
+
+    foreshortening: the ears' height above the shoulders per face width (ear_height_face_ratio)
+    shrinks like cos(neck angle + camera pitch) as the neck tips toward the camera; the neutral's
+    3D angle (which carries the pitch) gives the starting point:
+        acos(clip(r * cos(a0), -1, 1)) - a0, r = ratio now / ratio at neutral, a0 = clip(neutral 3D angle, 0, 80)
+    drop: how far the ears' mid-point moved down the image, in neutral face widths (ear to ear).
+    """
+    names = ("ear_height_face_ratio", "ear_mid_y", "ear_width", "neck_angle_3d_deg")
+    values = [[value_of(m, k) for k in names] for m in (now, base)]
+    if any(v is None for row in values for v in row):
+        return None
+    (ratio_now, y_now, _, _), (ratio_base, y_base, width, angle) = (
+        [float(v) for v in row if v is not None] for row in values)
+    if ratio_base <= 1e-6 or width <= 1e-6:
+        return None
+    a0 = math.radians(min(max(angle, 0.0), 80.0))
+    cosine = min(max(ratio_now / ratio_base * math.cos(a0), -1.0), 1.0)
+    return math.degrees(math.acos(cosine) - a0), (y_now - y_base) / width
+
+
+class FrontCues(Correction):
+    """Front view, changes only: true change = k1 * foreshortening + k2 * drop (see ``front_terms``),
+    instead of the 3D angle's change; raw values as Linear."""
+
+    name = "front image cues"
+
+    def usable(self, pair: Pair) -> bool:
+        return self._terms(pair) is not None
+
+    def _terms(self, pair: Pair) -> tuple[float, float] | None:
+        return front_terms(self.measured.get(pair.record.file), self.measured.get(pair.record.neutral))
+
+    def fit(self, pairs: Sequence[Pair]) -> None:
         self.linear = Linear()
-        self.linear.fit(pairs, measured)
-        moved = [p for p in pairs if p.has_change]
-        self.g0, self.g1 = _lstsq([[p.measured_change for p in moved],
-                                   [p.measured_change * (p.neutral_measured or 0.0) for p in moved]],
-                                  [p.true_change for p in moved])
+        self.linear.fit(pairs)
+        rows = [(p, t) for p in pairs if p.has_change and (t := self._terms(p)) is not None]
+        self.k1, self.k2 = _lstsq([[t[0] for _, t in rows], [t[1] for _, t in rows]], [p.true_change for p, _ in rows])
 
     def raw(self, pair: Pair) -> float:
         return self.linear.raw(pair)
 
     def change(self, pair: Pair) -> float:
-        return (self.g0 + self.g1 * (pair.neutral_measured or 0.0)) * pair.measured_change
+        terms = self._terms(pair)
+        return pair.measured_change if terms is None else self.k1 * terms[0] + self.k2 * terms[1]
 
     def describe(self) -> str:
-        return (f"raw: {self.linear.describe()}; "
-                f"true change = ({self.g0:.4f} {self.g1:+.5f} * neutral measured) * measured change")
-
-
-class Blend(Correction):
-    """Profile: true = a + w2 * 2D mid-line angle + w3 * 3D angle (headwatch uses a = 0, w2 = w3 = 0.5)."""
-
-    name = "2D/3D blend"
-
-    def __init__(self) -> None:
-        self.measured: Mapping[str, Measured] = {}
-
-    def _parts(self, pair: Pair) -> tuple[float, float]:
-        m = self.measured[pair.record.file]
-        two, three = value_of(m, "neck_midline_deg"), value_of(m, "neck_angle_3d_deg")
-        return (pair.measured if two is None else two), (pair.measured if three is None else three)
-
-    def _neutral_parts(self, pair: Pair) -> tuple[float, float]:
-        m = self.measured[pair.record.neutral]
-        two, three = value_of(m, "neck_midline_deg"), value_of(m, "neck_angle_3d_deg")
-        base = pair.neutral_measured or 0.0
-        return (base if two is None else two), (base if three is None else three)
-
-    def fit(self, pairs: Sequence[Pair], measured: Mapping[str, Measured]) -> None:
-        self.measured = measured
-        parts = [self._parts(p) for p in pairs]
-        self.a, self.w2, self.w3 = _lstsq([[1.0] * len(pairs), [t for t, _ in parts], [h for _, h in parts]],
-                                          [p.true for p in pairs])
-
-    def use(self, measured: Mapping[str, Measured]) -> None:
-        self.measured = measured
-
-    def raw(self, pair: Pair) -> float:
-        two, three = self._parts(pair)
-        return self.a + self.w2 * two + self.w3 * three
-
-    def change(self, pair: Pair) -> float:
-        two, three = self._parts(pair)
-        base_two, base_three = self._neutral_parts(pair)
-        return self.w2 * (two - base_two) + self.w3 * (three - base_three)
-
-    def describe(self) -> str:
-        return f"true = {self.a:+.3f} + {self.w2:.4f} * neck_midline_deg + {self.w3:.4f} * neck_angle_3d_deg"
+        return f"raw: as linear; true change = {self.k1:.4f} * foreshortening_deg + {self.k2:.3f} * drop_face_widths"
 
 
 def corrections_for(view: str) -> list[Correction]:
-    common: list[Correction] = [Linear(), ChangeGain(), NeutralGain()]
-    return [*common, Blend()] if view == "side" else common
+    return [Offset(), Linear(), Blend()] if view == "side" else [Offset(), Linear(), FrontCues()]
 
 
 def fit_report(records: Sequence[Record], measured: Mapping[str, Measured], fit_records: Sequence[Record],
                fit_measured: Mapping[str, Measured]) -> list[str]:
     lines = ["", "head_forward_deg on the held-out set: as measured, then with each correction fitted on --fit",
-             HEADER]
+             "(each block on the renders the correction can use; 'as measured' on all)", HEADER]
     for view in ("side", "front"):
         fit_pairs = pairs_of(fit_records, fit_measured, "head_forward_deg", "neck_deg", view)
         pairs = pairs_of(records, measured, "head_forward_deg", "neck_deg", view)
@@ -440,11 +472,11 @@ def fit_report(records: Sequence[Record], measured: Mapping[str, Measured], fit_
             chosen = [p for p in pairs if kind == "all" or p.record.kind == kind]
             lines.append(stats_line("as measured", view, kind, stats_of(chosen)))
         for correction in corrections_for(view):
-            correction.fit(fit_pairs, fit_measured)
-            if isinstance(correction, Blend):
-                correction.use(measured)
+            correction.use(fit_measured)
+            correction.fit([p for p in fit_pairs if correction.usable(p)])
+            correction.use(measured)
             for kind in kinds:
-                chosen = [p for p in pairs if kind == "all" or p.record.kind == kind]
+                chosen = [p for p in pairs if (kind == "all" or p.record.kind == kind) and correction.usable(p)]
                 lines.append(stats_line(correction.name[:19], view, kind,
                                         stats_of(chosen, correction.raw, correction.change)))
             lines.append(f"    {view} {correction.name}: {correction.describe()}")

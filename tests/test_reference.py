@@ -62,9 +62,9 @@ def test_limits_move_with_the_person_and_catch_a_sinking_head() -> None:
     assert limits.profile["ear_level"].high == pytest.approx(0.33)
     assert limits.profile["trunk_lean_deg"] == DEFAULT_LIMITS.profile["trunk_lean_deg"]  # absolute stays
     assert limits.front == DEFAULT_LIMITS.front
-    # This person's upright 33 degrees is ok for them, though the absolute limit (21) calls it bad.
-    assert judge(side(33.0), DEFAULT_LIMITS).state is State.BAD
-    assert judge(side(33.0), limits).state is State.OK
+    # This person's upright 38 degrees is ok for them, though the absolute limit (36) calls it bad.
+    assert judge(side(38.0), DEFAULT_LIMITS).state is State.BAD
+    assert judge(side(38.0), limits).state is State.OK
     # Leaning back: the head-forward angle reads lower than upright, but the head sank 0.8 neck lengths.
     leaning = judge(side(20.0, ear_level=0.38), limits)
     assert leaning.state is State.BAD and leaning.reasons == (Reason.SUNK,)
@@ -126,11 +126,11 @@ def test_the_learning_judge_switches_from_absolute_to_the_persons_limits() -> No
     stored: list[object] = []
     judge_ = LearningJudge(ReferenceLearner(learn_s=5.0, refresh_s=600.0), Calibration(), DEFAULT_LIMITS,
                            on_change=stored.append)
-    verdicts = [judge_(0.0, side(30.0))]
-    assert verdicts[0].state is State.BAD  # absolute: 30 > 21
+    verdicts = [judge_(0.0, side(38.0))]
+    assert verdicts[0].state is State.BAD  # absolute: 38 > 36
     assert "learning" in judge_.describe()
     verdicts += [judge_(float(t), side(30.0)) for t in range(1, MIN_FRAMES + 2)]
-    assert verdicts[-1].state is State.OK  # this person's upright 30, limit 40
+    assert judge_(20.0, side(38.0)).state is State.OK  # this person's upright 30, limit 40
     assert judge_.describe().startswith("learned reference") and len(stored) == 1
 
 

@@ -35,10 +35,10 @@ def _opt(default: Any, help: str, low: float | None = None, high: float | None =
 class Thresholds:
     """Absolute limits, used when no calibrated profile is selected (see README "Thresholds")."""
 
-    slouch_deg: float = _opt(21.0, "profile view: head-forward angle plus forward trunk lean above this is bad",
+    slouch_deg: float = _opt(36.0, "profile view: head-forward angle plus forward trunk lean above this is bad",
                              0, 90)
     trunk_forward_deg: float = _opt(20.0, "profile view: forward trunk lean above this is bad", 0, 90)
-    ear_height_face_ratio: float = _opt(1.32, "front view: ears' height above the shoulders in face widths "
+    ear_height_face_ratio: float = _opt(1.35, "front view: ears' height above the shoulders in face widths "
                                         "below this is bad", 0, 5)
     shoulder_tilt_deg: float = _opt(8.0, "front view: shoulder tilt beyond +- this is bad", 0, 45)
     head_roll_deg: float = _opt(15.0, "front view: head roll beyond +- this is bad", 0, 45)
