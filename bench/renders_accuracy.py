@@ -13,10 +13,13 @@ true (raw, and for changes), and the detection rate. The landmarks of every rend
 RENDER_DIR/landmarks.json (or under /tmp/renders_cache for a folder outside /tmp), keyed by the
 PNG's hash, so a rerun only recomputes the metrics.
 
-With ``--fit FIT_DIR`` it fits each correction below on FIT_DIR and prints RENDER_DIR's figures
-before and after it (fit on one set, scored on the other: held-out figures). Every correction
-uses only what headwatch has at run time: the landmarks, and for the change the calibrated
-neutral measurement, never the truth or the camera.
+With ``--fit FIT_DIR`` it fits each correction of head_forward_deg on FIT_DIR and prints
+RENDER_DIR's figures before and after it (fit on one set, scored on the other: held-out
+figures): an offset and a linear map per view; in profile, a refit of the 2D/3D blend; facing the
+camera, the change from image cues (foreshortening of the ears' height above the shoulders, and
+how far the ears dropped in the image, in face widths), optionally with the shoulders' drop.
+Every correction uses only what headwatch has at run time: the landmarks, and for the change the
+calibrated neutral measurement, never the truth or the camera.
 """
 
 from __future__ import annotations
@@ -144,10 +147,18 @@ def measure_all(poses: Mapping[str, Pose | None]) -> dict[str, Measured]:
             out[name] = Measured(None)
             continue
         sample = measure(pose)
-        left, right = pose.image_xy[Landmark.LEFT_EAR], pose.image_xy[Landmark.RIGHT_EAR]
+        xy = pose.image_xy
+        left, right = xy[Landmark.LEFT_EAR], xy[Landmark.RIGHT_EAR]
+        shoulders_y = (xy[Landmark.LEFT_SHOULDER, 1] + xy[Landmark.RIGHT_SHOULDER, 1]) / 2.0
+        lateral = pose.world_xyz[Landmark.LEFT_SHOULDER] - pose.world_xyz[Landmark.RIGHT_SHOULDER]
+        # The shoulder line's elevation in the world landmarks (camera axes, y down), + left higher.
+        elevation = math.degrees(math.asin(float(np.clip(-lateral[1] / (np.linalg.norm(lateral) + 1e-9), -1, 1))))
         out[name] = Measured(sample, {"neck_midline_deg": neck_midline_deg(pose, sample.view),
                                       "ear_mid_y": float(left[1] + right[1]) / 2.0,  # pixels
-                                      "ear_width": float(np.linalg.norm(left - right))})
+                                      "shoulder_mid_y": float(shoulders_y),
+                                      "ear_width": float(np.linalg.norm(left - right)),
+                                      "ear_width_frame": float(np.linalg.norm(left - right)) / pose.height,
+                                      "shoulder_elevation_deg": elevation})
     return out
 
 
@@ -403,7 +414,44 @@ class Blend(Linear):
                 f"true change = {self.w2:.4f} * d(neck_midline_deg) + {self.w3:.4f} * d(neck_angle_3d_deg)")
 
 
-def front_terms(now: Measured | None, base: Measured | None) -> tuple[float, float] | None:
+class BlendPlus(Correction):
+    """Profile changes only: the refitted blend plus two landmark terms that the residual follows:
+    true change = w2 * d(neck_midline_deg) + w3 * d(neck_angle_3d_deg)
+                  + w4 * d(shoulder line elevation, deg) + w5 * d(ear-to-ear distance / frame height);
+    raw values as Linear."""
+
+    name = "blend+ (changes)"
+    NAMES = ("neck_midline_deg", "neck_angle_3d_deg", "shoulder_elevation_deg", "ear_width_frame")
+
+    def _deltas(self, pair: Pair) -> list[float] | None:
+        now = [self.feature(pair.record.file, n) for n in self.NAMES]
+        base = [self.feature(pair.record.neutral, n) for n in self.NAMES]
+        if any(v is None for v in now + base):
+            return None
+        return [float(a) - float(b) for a, b in zip(now, base, strict=True)]  # type: ignore[arg-type]
+
+    def usable(self, pair: Pair) -> bool:
+        return self._deltas(pair) is not None
+
+    def fit(self, pairs: Sequence[Pair]) -> None:
+        self.linear = Linear()
+        self.linear.fit(pairs)
+        rows = [(p, d) for p in pairs if p.has_change and (d := self._deltas(p)) is not None]
+        self.w = _lstsq([[d[i] for _, d in rows] for i in range(len(self.NAMES))], [p.true_change for p, _ in rows])
+
+    def raw(self, pair: Pair) -> float:
+        return self.linear.raw(pair)
+
+    def change(self, pair: Pair) -> float:
+        deltas = self._deltas(pair)
+        return pair.measured_change if deltas is None else float(np.dot(self.w, deltas))
+
+    def describe(self) -> str:
+        terms = " + ".join(f"{w:.4f} * d({n})" for w, n in zip(self.w, self.NAMES, strict=True))
+        return f"raw: as linear; true change = {terms}"
+
+
+def front_terms(now: Measured | None, base: Measured | None) -> tuple[float, float, float] | None:
     """The two image cues of a front view's change from its calibrated neutral.
 
     foreshortening: the ears' height above the shoulders per face width (ear_height_face_ratio)
@@ -411,51 +459,60 @@ def front_terms(now: Measured | None, base: Measured | None) -> tuple[float, flo
     3D angle (which carries the pitch) gives the starting point:
         acos(clip(r * cos(a0), -1, 1)) - a0, r = ratio now / ratio at neutral, a0 = clip(neutral 3D angle, 0, 80)
     drop: how far the ears' mid-point moved down the image, in neutral face widths (ear to ear).
+    shoulder drop: the same for the shoulders' mid-point.
     """
-    names = ("ear_height_face_ratio", "ear_mid_y", "ear_width", "neck_angle_3d_deg")
+    names = ("ear_height_face_ratio", "ear_mid_y", "ear_width", "neck_angle_3d_deg", "shoulder_mid_y")
     values = [[value_of(m, k) for k in names] for m in (now, base)]
     if any(v is None for row in values for v in row):
         return None
-    (ratio_now, y_now, _, _), (ratio_base, y_base, width, angle) = (
+    (ratio_now, y_now, _, _, shoulder_now), (ratio_base, y_base, width, angle, shoulder_base) = (
         [float(v) for v in row if v is not None] for row in values)
     if ratio_base <= 1e-6 or width <= 1e-6:
         return None
     a0 = math.radians(min(max(angle, 0.0), 80.0))
     cosine = min(max(ratio_now / ratio_base * math.cos(a0), -1.0), 1.0)
-    return math.degrees(math.acos(cosine) - a0), (y_now - y_base) / width
+    return math.degrees(math.acos(cosine) - a0), (y_now - y_base) / width, (shoulder_now - shoulder_base) / width
 
 
 class FrontCues(Correction):
-    """Front view, changes only: true change = k1 * foreshortening + k2 * drop (see ``front_terms``),
-    instead of the 3D angle's change; raw values as Linear."""
+    """Front view, changes only: true change = k1 * foreshortening + k2 * drop (+ k3 * shoulder drop
+    with ``shoulders``), see ``front_terms``, instead of the 3D angle's change; raw values as Linear."""
 
-    name = "front image cues"
+    def __init__(self, shoulders: bool = False) -> None:
+        super().__init__()
+        self.shoulders = shoulders
+        self.name = "front cues+shoulders" if shoulders else "front image cues"
 
     def usable(self, pair: Pair) -> bool:
         return self._terms(pair) is not None
 
-    def _terms(self, pair: Pair) -> tuple[float, float] | None:
-        return front_terms(self.measured.get(pair.record.file), self.measured.get(pair.record.neutral))
+    def _terms(self, pair: Pair) -> tuple[float, ...] | None:
+        terms = front_terms(self.measured.get(pair.record.file), self.measured.get(pair.record.neutral))
+        return None if terms is None else terms if self.shoulders else terms[:2]
 
     def fit(self, pairs: Sequence[Pair]) -> None:
         self.linear = Linear()
         self.linear.fit(pairs)
         rows = [(p, t) for p in pairs if p.has_change and (t := self._terms(p)) is not None]
-        self.k1, self.k2 = _lstsq([[t[0] for _, t in rows], [t[1] for _, t in rows]], [p.true_change for p, _ in rows])
+        self.k = _lstsq([[t[i] for _, t in rows] for i in range(len(rows[0][1]))], [p.true_change for p, _ in rows])
 
     def raw(self, pair: Pair) -> float:
         return self.linear.raw(pair)
 
     def change(self, pair: Pair) -> float:
         terms = self._terms(pair)
-        return pair.measured_change if terms is None else self.k1 * terms[0] + self.k2 * terms[1]
+        return pair.measured_change if terms is None else float(np.dot(self.k, terms))
 
     def describe(self) -> str:
-        return f"raw: as linear; true change = {self.k1:.4f} * foreshortening_deg + {self.k2:.3f} * drop_face_widths"
+        names = ("foreshortening_deg", "drop_face_widths", "shoulder_drop_face_widths")
+        terms = " + ".join(f"{k:.4f} * {n}" for k, n in zip(self.k, names, strict=False))
+        return f"raw: as linear; true change = {terms}"
 
 
 def corrections_for(view: str) -> list[Correction]:
-    return [Offset(), Linear(), Blend()] if view == "side" else [Offset(), Linear(), FrontCues()]
+    if view == "side":
+        return [Offset(), Linear(), Blend(), BlendPlus()]
+    return [Offset(), Linear(), FrontCues(), FrontCues(shoulders=True)]
 
 
 def fit_report(records: Sequence[Record], measured: Mapping[str, Measured], fit_records: Sequence[Record],

@@ -311,7 +311,8 @@ def generate_varied(out_dir: Path, scenes: int, seed: int) -> None:
         posed = {variant: body.pose(posture) for variant, (_, posture) in variants.items()}
         floor = float(posed["neutral"][0][:, 2].min())
         skin = LIGHT_SKIN + (DARK_SKIN - LIGHT_SKIN) * float(rng.uniform(0, 1))
-        background = tuple(int(c) for c in rng.integers(30, 230, 3))
+        blue, green, red = (int(c) for c in rng.integers(30, 230, 3))
+        background = (blue, green, red)
         cams = varied_cameras(rng, [points for _, points in posed.values()], floor)
         for view, camera in cams.items():
             neutral_name = f"s{scene:03d}_{view}_neutral.png"
