@@ -190,8 +190,8 @@ def test_neck_midline_averages_both_sides() -> None:
     assert metrics.neck_midline_deg(make_pose(image), View.FRONT) is None
 
 
-def test_head_forward_prefers_the_mean_in_profile_and_3d_from_the_front() -> None:
-    assert metrics.head_forward_deg(20.0, 30.0, View.LEFT) == pytest.approx(25.0)
+def test_head_forward_blends_in_profile_and_is_3d_from_the_front() -> None:
+    assert metrics.head_forward_deg(20.0, 30.0, View.LEFT) == pytest.approx(-4.03 + 0.796 * 20 + 0.140 * 30)
     assert metrics.head_forward_deg(None, 30.0, View.RIGHT) == pytest.approx(30.0)
     assert metrics.head_forward_deg(20.0, None, View.RIGHT) == pytest.approx(20.0)
     assert metrics.head_forward_deg(None, 12.0, View.FRONT) == pytest.approx(12.0)
