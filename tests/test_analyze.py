@@ -22,7 +22,8 @@ runner = CliRunner()
 
 def run(*args: str) -> tuple[int, str, str]:
     result = runner.invoke(app, ["analyze", *args])
-    assert "Traceback" not in result.stdout + result.stderr
+    # CliRunner keeps an escaped exception in result.exception and prints no traceback.
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     return result.exit_code, result.stdout, result.stderr
 
 

@@ -22,7 +22,8 @@ runner = CliRunner()
 
 def invoke(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
     result = runner.invoke(app, list(args), env=env)
-    assert "Traceback" not in result.stdout + result.stderr
+    # CliRunner keeps an escaped exception in result.exception and prints no traceback.
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     return result
 
 

@@ -296,16 +296,22 @@ def _camera_record(camera: Camera) -> dict[str, float | list[float]]:
             "focal": round(camera.focal, 1), "pitch_deg": round(camera.pitch_deg(), 2)}
 
 
+def random_phenotype(rng: np.random.Generator, age: tuple[float, float],
+                     spread: tuple[float, float]) -> dict[str, float]:
+    """A random body; the draws keep their order, so a seed renders the same bodies as before."""
+    phenotype = {"gender": float(rng.uniform(0, 1)), "age": float(rng.uniform(*age))}
+    for name in ("muscle", "weight", "height", "proportions"):
+        phenotype[name] = float(rng.uniform(*spread))
+    return phenotype
+
+
 def generate_varied(out_dir: Path, scenes: int, seed: int) -> None:
     """The wider set (``--kind varied``): see the module's docstring."""
     rng = np.random.default_rng(seed)
     out_dir.mkdir(parents=True, exist_ok=True)
     records = []
     for scene in range(scenes):
-        phenotype = {"gender": float(rng.uniform(0, 1)), "age": float(rng.uniform(0.4, 0.9)),
-                     "muscle": float(rng.uniform(0.2, 0.8)), "weight": float(rng.uniform(0.2, 0.8)),
-                     "height": float(rng.uniform(0.2, 0.8)), "proportions": float(rng.uniform(0.2, 0.8))}
-        body = Body(phenotype)
+        body = Body(random_phenotype(rng, age=(0.4, 0.9), spread=(0.2, 0.8)))
         sitting = bool(rng.uniform() < 0.65)
         variants = varied_postures(rng, sitting)
         posed = {variant: body.pose(posture) for variant, (_, posture) in variants.items()}
@@ -334,10 +340,7 @@ def generate(out_dir: Path, scenes: int, seed: int) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     records = []
     for scene in range(scenes):
-        phenotype = {"gender": float(rng.uniform(0, 1)), "age": float(rng.uniform(0.45, 0.8)),
-                     "muscle": float(rng.uniform(0.3, 0.7)), "weight": float(rng.uniform(0.3, 0.7)),
-                     "height": float(rng.uniform(0.3, 0.7)), "proportions": float(rng.uniform(0.3, 0.7))}
-        body = Body(phenotype)
+        body = Body(random_phenotype(rng, age=(0.45, 0.8), spread=(0.3, 0.7)))
         sitting = scene % 2 == 1
         variants = {"neutral": Posture(sitting=sitting),
                     # A desk slouch: the neck flexes 4-14 degrees, the head may be pushed forward
