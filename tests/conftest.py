@@ -77,6 +77,14 @@ def tilting_clip(write_video: WriteVideo, grace_hopper: BGRImage) -> Path:
 
 
 @pytest.fixture(autouse=True)
+def network_guard_left_to_subprocesses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The seccomp network guard cannot be lifted once installed: commands run in this process
+    (CliRunner) must not install it, or every later test would run without the network. The real
+    guard is tested on real headwatch processes (test_privacy.py)."""
+    monkeypatch.setattr("headwatch.netguard.deny_network", lambda: False)
+
+
+@pytest.fixture(autouse=True)
 def isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No test reads or writes the real user's config or profiles."""
     home = tmp_path_factory.mktemp("home")

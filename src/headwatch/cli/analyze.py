@@ -25,6 +25,7 @@ from headwatch.cli.common import (
     fail,
     load_settings,
     select_reference,
+    stay_offline,
 )
 from headwatch.errors import HeadwatchError
 
@@ -177,6 +178,7 @@ def analyze(
     settings = load_settings(config, {"capture.analyze_fps": fps, "capture.model": model,
                                       "alerts.bad_for_s": bad_for})
     choice, _ = select_reference(settings, reference, profile)
+    stay_offline()  # local files only: MediaPipe's telemetry must not get out
     summaries: list[FileSummary] = []
     problems: list[str] = []
     try:

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from headwatch.cli.common import EXIT_USAGE, ConfigOption, ModelOption, fail, load_settings
+from headwatch.cli.common import EXIT_USAGE, ConfigOption, ModelOption, fail, load_settings, stay_offline
 from headwatch.errors import HeadwatchError
 
 
@@ -39,6 +39,7 @@ def calibrate(
 
     settings = load_settings(config, {"capture.source": source, "capture.model": model,
                                       "calibration.seconds": seconds})
+    stay_offline(settings.capture.source)
     folder = profiles_dir(settings.output.profiles_dir)
     try:
         path = profile_path(folder, profile)

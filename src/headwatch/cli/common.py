@@ -95,3 +95,13 @@ def select_reference(settings: Settings, reference: str | None,
             f"{settings.reference.learn_min:g} min (absolute limits until then); `headwatch calibrate` fits "
             "limits to you at once")
     return ReferenceChoice("absolute"), None
+
+
+def stay_offline(*sources: str, hook: str = "") -> bool:
+    """Shut the process off from the internet (netguard) unless a source is a stream URL or an
+    --on-alert hook may need the network; True when the guard is in place."""
+    if any("://" in source for source in sources) or hook:
+        return False
+    from headwatch.netguard import deny_network
+
+    return deny_network()

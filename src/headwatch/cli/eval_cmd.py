@@ -20,6 +20,7 @@ from headwatch.cli.common import (
     fail,
     load_settings,
     select_reference,
+    stay_offline,
 )
 from headwatch.errors import HeadwatchError
 
@@ -77,6 +78,7 @@ def eval_command(
     from headwatch.pose import PoseEstimator
     from headwatch.sources import read_image
 
+    stay_offline()  # local files only: MediaPipe's telemetry must not get out
     if (dataset / "truth.json").is_file():
         _eval_renders(dataset, model, config, as_json)
         return

@@ -21,6 +21,7 @@ from headwatch.cli.common import (
     fail,
     load_settings,
     select_reference,
+    stay_offline,
 )
 from headwatch.errors import HeadwatchError
 
@@ -118,6 +119,7 @@ def monitor(
         "output.events": str(events) if events is not None else None})
     choice, hint = select_reference(settings, reference, profile)
     source_spec = settings.capture.source
+    stay_offline(source_spec, hook=settings.notify.on_alert)
     hook = CommandHook(settings.notify.on_alert) if settings.notify.on_alert else None
     status_line = StatusLine()
     with ExitStack() as stack:
