@@ -79,7 +79,7 @@ def test_the_monitor_stores_its_reference_for_the_next_session(write_video: Writ
     args = ["monitor", "--source", str(clip), "--no-realtime", "--notify", "none"]
     first = invoke(*args, env={"HEADWATCH_REFERENCE_LEARN_MIN": "0.1"})  # learns in 6 s
     assert first.exit_code == 0, first.stderr
-    assert "judged against   learned reference: learned (front" in first.stdout
+    assert "judged against   learned reference (front: ear_height_face_ratio " in first.stdout
     stored = json.loads((isolated_settings / "profiles" / "learned-references.json").read_text())
     assert list(stored["setups"]) == [str(clip.resolve())]
     assert stored["setups"][str(clip.resolve())]["front"]["values"]["ear_height_face_ratio"] > 1.0

@@ -83,8 +83,14 @@ class Reference:
         return Reference(family, values, int(data["frames"]), str(data.get("origin", "learned")))
 
     def describe(self) -> str:
+        """e.g. ``profile: slouch_deg 21.63``."""
         key, _ = KEY_METRIC[self.family]
-        return f"{self.origin} ({self.family}: {key} {self.values[key]:.2f})"
+        return f"{self.family}: {key} {self.values[key]:.2f}"
+
+
+def describe_learned(references: Mapping[Family, Reference]) -> str:
+    """e.g. ``learned reference (profile: slouch_deg 21.63)``."""
+    return "learned reference (" + ", ".join(r.describe() for r in references.values()) + ")"
 
 
 def _clamp(value: float, low: float, high: float) -> float:
@@ -262,7 +268,7 @@ class LearningJudge:
     def describe(self) -> str:
         refs = self.learner.references
         if refs:
-            return "learned reference: " + ", ".join(r.describe() for r in refs.values())
+            return describe_learned(refs)
         progress = max(self.learner.progress(f) for f in FAMILIES)
         return f"absolute limits (learning your upright posture: {progress:.0%})"
 

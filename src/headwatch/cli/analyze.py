@@ -114,6 +114,7 @@ def analyze_file(item: InputFile, settings: Settings, choice: ReferenceChoice, i
     from headwatch.alerts import AlertEngine
     from headwatch.assemble import alert_settings, limits_for
     from headwatch.pipeline import judge_against_own_reference, learning_window, measure_frames, replay_alerts
+    from headwatch.reference import describe_learned
     from headwatch.report import summarize
     from headwatch.sources import read_image
 
@@ -140,7 +141,7 @@ def analyze_file(item: InputFile, settings: Settings, choice: ReferenceChoice, i
             window = learning_window(records, settings.reference.learn_min * 60.0)
             records, references = judge_against_own_reference(records, window, settings.calibration, limits)
             if references:
-                reference = "learned reference: " + ", ".join(r.describe() for r in references.values())
+                reference = describe_learned(references)
             for record in records:
                 write(record)
         alerts, _ = replay_alerts(records, AlertEngine(alert_settings(settings)), end_s=video.read_s)
