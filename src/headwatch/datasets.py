@@ -72,7 +72,7 @@ def parse_label_options(options: list[str]) -> dict[str, bool]:
 def read_spans(path: Path, labels: Mapping[str, bool]) -> tuple[Span, ...]:
     """The labelled spans of a video's CSV (a header row ``start_s,end_s,label`` is optional)."""
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
+        with path.open(newline="", encoding="utf-8-sig") as handle:  # -sig: spreadsheets write a BOM
             rows = [row for row in csv.reader(handle) if row and any(cell.strip() for cell in row)]
     except (OSError, UnicodeDecodeError) as exc:
         raise DatasetError(f"{path}: cannot read the spans CSV: {exc}") from None

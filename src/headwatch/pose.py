@@ -41,6 +41,8 @@ MAX_PEOPLE = 2
 # the 50 small people the full frame missed on the side-standing development set.
 CROP_MIN_CONFIDENCE = 0.3
 _UPPER_BODY = list(range(0, 13))
+# Nobody can be found in an image smaller than this (and the tiles of one would be empty).
+MIN_SIDE_PX = 32
 
 
 @contextlib.contextmanager
@@ -169,6 +171,8 @@ class PoseEstimator:
     def detect(self, image_bgr: npt.NDArray[np.uint8], t_s: float = 0.0) -> Pose | None:
         """The person in the frame, or None. ``t_s`` matters only in video mode."""
         height, width = image_bgr.shape[:2]
+        if min(height, width) < MIN_SIDE_PX:
+            return None
         if self.mode == "image":
             self._last_box = None  # photos are independent: one must not steer the search in the next
         rgb = np.ascontiguousarray(image_bgr[:, :, ::-1])

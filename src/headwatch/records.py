@@ -59,6 +59,14 @@ class RecordWriter:
             self._file.close()
 
 
+def _ends_mid_line(path: Path) -> bool:
+    with path.open("rb") as handle:
+        if handle.seek(0, 2) == 0:
+            return False
+        handle.seek(-1, 2)
+        return handle.read(1) != b"\n"
+
+
 class EventLog:
     """Appends each alert event as one JSON line, flushed at once (``--events FILE.jsonl``)."""
 
@@ -67,6 +75,8 @@ class EventLog:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._file: IO[str] = path.open("a", encoding="utf-8")
+            if _ends_mid_line(path):  # a crash cut the last event short: start on a line of our own
+                self._file.write("\n")
         except OSError as exc:
             raise HeadwatchError(f"{path}: cannot write the event log: {exc.strerror}") from None
 

@@ -62,6 +62,8 @@ def expand_inputs(paths: Iterable[Path]) -> Iterator[InputFile | SourceError]:
             yield from (InputFile(p, kind) for p in found if (kind := input_kind(p)) is not None)
         elif not path.exists():
             yield SourceError(f"{path}: no such file or folder")
+        elif not path.is_file():
+            yield SourceError(f"{path}: not a regular file (a pipe or a device?): give a video or photo file")
         elif (kind := input_kind(path)) is None:
             supported = " ".join(sorted(VIDEO_SUFFIXES | IMAGE_SUFFIXES))
             yield SourceError(f"{path}: not a supported video or image (supported: {supported})")
@@ -80,6 +82,8 @@ def read_image(path: Path) -> Frame:
 
 
 def open_video(path: Path) -> tuple[cv2.VideoCapture, VideoInfo]:
+    if path.exists() and not path.is_file():  # a FIFO or a device would block the decoder forever
+        raise SourceError(f"{path}: not a regular file (a pipe or a device?): give a video file")
     if path.is_file() and path.stat().st_size == 0:
         raise SourceError(f"{path}: cannot read the video: the file is empty")
     capture = cv2.VideoCapture(str(path))

@@ -1,0 +1,99 @@
+"""Odd inputs as real files: a 1x1 image, a FIFO, a spans CSV with a byte-order mark, an events
+file whose last line a crash cut short. Each is one line and the right exit code, the other
+inputs still done."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from conftest import WriteVideo
+from headwatch.cli import app
+
+runner = CliRunner()
+posix_only = pytest.mark.skipif(sys.platform == "win32" or not hasattr(os, "mkfifo"), reason="no FIFOs here")
+
+
+def invoke(*args: str):  # type: ignore[no-untyped-def]
+    result = runner.invoke(app, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    return result
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    path = tmp_path / "tiny.png"
+    assert cv2.imwrite(str(path), np.zeros((1, 1, 3), np.uint8))
+    return path
+
+
+@pytest.fixture
+def portrait(tmp_path: Path, grace_hopper: np.ndarray) -> Path:
+    path = tmp_path / "portrait.png"
+    cv2.imwrite(str(path), grace_hopper)
+    return path
+
+
+def test_a_one_pixel_image_is_nobody_and_the_rest_is_analysed(tiny: Path, portrait: Path) -> None:
+    result = invoke("analyze", str(tiny), str(portrait), "--json")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"headwatch: error: {tiny}: no person found; headwatch needs the head and " \
+                                    "shoulders in view"
+    files = json.loads(result.stdout)["files"]
+    assert [f["frames_with_person"] for f in files] == [0, 1]
+
+
+def test_a_one_pixel_image_in_eval_and_a_one_pixel_video_in_monitor(tmp_path: Path, tiny: Path, portrait: Path,
+                                                                      write_video: WriteVideo) -> None:
+    for label, source in (("good", portrait), ("bad", tiny)):
+        (tmp_path / "set" / label).mkdir(parents=True)
+        (tmp_path / "set" / label / source.name).write_bytes(source.read_bytes())
+    report = json.loads(invoke("eval", str(tmp_path / "set"), "--json").stdout)
+    assert report["frames"] == 2 and report["detection_rate"] == 0.5
+    clip = write_video("tiny.mp4", [np.zeros((2, 2, 3), np.uint8)] * 10, 5.0)
+    result = invoke("monitor", "--source", str(clip), "--no-realtime", "--notify", "none")
+    assert result.exit_code == 0
+    # Nobody in 2 x 2 pixels: away (sampled at the calm rate), not a crash.
+    assert "AWAY  nobody in view" in result.stdout and "monitored        1s (2 samples)" in result.stdout
+
+
+@posix_only
+def test_a_fifo_is_refused_at_once(tmp_path: Path, portrait: Path) -> None:
+    fifo = tmp_path / "stream.mp4"
+    os.mkfifo(fifo)  # nobody writes to it: reading would block forever
+    result = invoke("analyze", str(fifo), str(portrait))
+    assert result.exit_code == 1
+    assert f"{fifo}: not a regular file" in result.stderr
+    assert str(portrait) in result.stdout
+    result = invoke("monitor", "--source", str(fifo), "--notify", "none")
+    assert result.exit_code == 1 and f"{fifo}: not a regular file" in result.stderr
+
+
+def test_a_spans_csv_with_a_byte_order_mark(tmp_path: Path, write_video: WriteVideo, grace_hopper: np.ndarray) -> None:
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    clip = write_video("clip.mp4", [cv2.resize(grace_hopper, (256, 320))] * 20, 5.0)
+    clip.rename(folder / "clip.mp4")
+    (folder / "clip.csv").write_bytes("start_s,end_s,label\n0,4,good\n".encode("utf-8-sig"))
+    result = invoke("eval", str(folder), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["frames"] == 20
+
+
+def test_an_events_file_cut_mid_line_gets_the_next_event_on_its_own_line(tmp_path: Path,
+                                                                         tilting_clip: Path) -> None:
+    events = tmp_path / "events.jsonl"
+    events.write_text('{"kind": "earlier"}\n{"kind": "cut sh')
+    result = invoke("monitor", "--source", str(tilting_clip), "--no-realtime", "--notify", "none", "--bad-for", "3",
+                    "--reference", "absolute", "--events", str(events))
+    assert result.exit_code == 0
+    lines = events.read_text().splitlines()
+    assert lines[:2] == ['{"kind": "earlier"}', '{"kind": "cut sh']
+    assert [json.loads(line)["kind"] for line in lines[2:]] == ["bad_posture", "posture_recovered"]
