@@ -208,3 +208,16 @@ def test_fuzz_values_of_the_wrong_kind(tmp_path: Path, dotted: str, value: objec
     path = tmp_path / "values.toml"
     path.write_text(f"[{section}]\n{name} = {literal}\n", encoding="utf-8")
     _loads_or_config_error(path)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[alerts]\nbad_for_s = " + "9" * 400 + "\n", "alerts.bad_for_s: expected a number from 1 to 3600, found a number "
+                                                  "too large"),
+    ("x = " + "[" * 5000 + "]" * 5000 + "\n", "invalid TOML: nested too deeply"),
+])
+def test_monstrous_values_are_one_line_and_exit_2(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "odd.toml"
+    path.write_text(text)
+    result = cli("config", "check", "--config", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"headwatch: error: {path}: {message}"

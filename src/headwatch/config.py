@@ -192,7 +192,10 @@ def check_value(key: Key, value: Any, where: str) -> Any:
     if key.type is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(f"{prefix} {_describe(value)}")
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:  # a 400-digit integer
+            raise ConfigError(f"{prefix} a number too large") from None
         if not math.isfinite(value):
             raise ConfigError(f"{prefix} {value}")
     elif key.type is str and not isinstance(value, str):
@@ -249,6 +252,8 @@ def read_config_file(path: Path) -> dict[str, dict[str, Any]]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except RecursionError:  # thousands of nested arrays or tables
+        raise ConfigError(f"{path}: invalid TOML: nested too deeply") from None
     sections = _section_classes()
     values: dict[str, dict[str, Any]] = {}
     for section, table in data.items():
