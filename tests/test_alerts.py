@@ -131,3 +131,23 @@ def test_stillness_reminder_and_movement_resets_it() -> None:
     jitter = [(0.5 + 0.01 * (i % 3), 0.3) for i in range(150)]
     jitter[40:] = [(0.7, 0.3)] * 110
     assert kinds(run(samples, STILL, jitter)) == [("still", 100.0), ("still", 140.0)]
+
+
+def test_at_a_low_sampling_rate_the_persistence_is_still_in_seconds() -> None:
+    from headwatch.assemble import alert_settings
+    from headwatch.config import Capture, Settings
+
+    settings = alert_settings(Settings(capture=Capture(fps=0.2, calm_fps=0.2)))
+    assert settings.max_gap_s == pytest.approx(7.5)  # 1.5 x the 5 s between samples
+    samples = timeline((120.0, BAD, 5.0))  # one sample every 5 s
+    (first, *_) = run(samples, settings)
+    assert first.kind is EventKind.BAD_POSTURE and first.t_s == pytest.approx(30.0)  # not 75 s
+    # With the fixed 2 s cap it took 75 s: what the derived cap fixes.
+    (capped, *_) = run(samples, AlertSettings(bad_for_s=30.0, max_gap_s=2.0))
+    assert capped.t_s == pytest.approx(75.0)
+
+
+def test_a_short_bad_moment_then_a_long_unknown_does_not_alert_on_one_bad_sample() -> None:
+    # 2 s bad, 60 s with the landmarks hidden, then bad again: the alert needs 10 s of it anew.
+    events = run(timeline((2.0, BAD), (60.0, UNKNOWN), (12.0, BAD)))
+    assert kinds(events) == [("bad_posture", 72.0)]

@@ -176,6 +176,12 @@ class AlertEngine:
         if verdict.state not in (State.OK, State.BAD):
             return []  # unknown: present, but neither good nor bad
         now = _Judged(self._present_s, t_s, verdict.state is State.BAD, verdict)
+        if self._window and now.present_s - self._window[-1].present_s > s.bad_for_s:
+            # Nothing judged for a whole alert window (the landmarks were hidden): what came
+            # before is no evidence about now, so a stretch starts afresh rather than alerting on
+            # one bad sample after a short bad moment and a long unknown.
+            self._window.clear()
+            self._stretch_start = self._good_since = None
         self._window.append(now)
         while self._window and self._window[0].present_s < now.present_s - s.bad_for_s:
             self._window.popleft()

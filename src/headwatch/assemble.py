@@ -36,10 +36,15 @@ def limits_for(settings: Settings, profile: Profile | None) -> Limits:
     return absolute if profile is None else limits_around(profile, settings.calibration, absolute)
 
 
-def alert_settings(settings: Settings) -> AlertSettings:
-    a, r = settings.alerts, settings.reminders
+def alert_settings(settings: Settings, sample_interval_s: float | None = None) -> AlertSettings:
+    """Alert timings; ``sample_interval_s`` is the longest normal wait between samples (default:
+    the monitor's calm rate). A gap counts toward the timers up to 1.5 of it (at least 2 s), so at
+    0.2 fps a 30 s persistence takes 30 s, not 75."""
+    a, r, c = settings.alerts, settings.reminders, settings.capture
+    interval = sample_interval_s if sample_interval_s is not None else 1.0 / min(c.fps, c.calm_fps)
     return AlertSettings(bad_for_s=a.bad_for_s, bad_share=a.bad_share, good_for_s=a.good_for_s,
                          repeat_after_s=a.repeat_after_s, away_reset_s=a.away_reset_s,
+                         max_gap_s=max(2.0, 1.5 * interval),
                          break_after_min=r.break_after_min, break_min_s=r.break_min_s,
                          still_for_min=r.still_for_min, still_tolerance=r.still_tolerance)
 

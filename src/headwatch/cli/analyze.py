@@ -144,7 +144,8 @@ def analyze_file(item: InputFile, settings: Settings, choice: ReferenceChoice, i
                 reference = describe_learned(references)
             for record in records:
                 write(record)
-        alerts, _ = replay_alerts(records, AlertEngine(alert_settings(settings)), end_s=video.read_s)
+        engine = AlertEngine(alert_settings(settings, 1.0 / settings.capture.analyze_fps))
+        alerts, _ = replay_alerts(records, engine, end_s=video.read_s)
     if not any(r.person for r in records):
         problems.append(f"{item.path}: no person found; headwatch needs the head and shoulders in view")
     return summarize(str(item.path), item.kind, duration, records, alerts, reference), problems

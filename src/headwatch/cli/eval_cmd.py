@@ -122,7 +122,8 @@ def eval_command(
                     if bad is not None:
                         frames.setdefault(group, []).append(
                             ScoredFrame(bad, record.person, record.verdict.state, record.sample))
-                alerts, _ = replay_alerts(records, AlertEngine(alert_settings(settings)), end_s=measured.read_s)
+                engine = AlertEngine(alert_settings(settings, 1.0 / settings.capture.analyze_fps))
+                alerts, _ = replay_alerts(records, engine, end_s=measured.read_s)
                 alert_scores.setdefault(group, []).append(score_alerts(video.spans, alerts))
         if not frames:
             raise DatasetError(f"{dataset}: no frame fell inside a labelled span or folder")
