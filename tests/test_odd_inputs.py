@@ -97,3 +97,19 @@ def test_an_events_file_cut_mid_line_gets_the_next_event_on_its_own_line(tmp_pat
     lines = events.read_text().splitlines()
     assert lines[:2] == ['{"kind": "earlier"}', '{"kind": "cut sh']
     assert [json.loads(line)["kind"] for line in lines[2:]] == ["bad_posture", "posture_recovered"]
+
+
+@pytest.mark.parametrize("args", [["analyze", "{damaged}"], ["monitor", "--source", "7", "--notify", "none"]])
+def test_opencv_and_ffmpeg_chatter_is_silenced(tmp_path: Path, args: list[str]) -> None:
+    """A real process (OpenCV reads its log level when cv2 is first imported): one line only."""
+    import subprocess
+
+    damaged = tmp_path / "damaged.mp4"
+    damaged.write_bytes(np.random.default_rng(1).integers(0, 256, 20000, dtype=np.uint8).tobytes())
+    argv = [a.format(damaged=damaged) for a in args]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENCV_", "HEADWATCH_"))}
+    done = subprocess.run([sys.executable, "-m", "headwatch", *argv], capture_output=True, text=True, timeout=120,
+                          env=env)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("headwatch: error: "), done.stderr
