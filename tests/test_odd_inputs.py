@@ -113,3 +113,28 @@ def test_opencv_and_ffmpeg_chatter_is_silenced(tmp_path: Path, args: list[str]) 
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("headwatch: error: "), done.stderr
+
+
+def test_preview_without_a_display_says_so_and_monitors_on(tmp_path: Path) -> None:
+    """A real process: without the check, OpenCV's Qt backend aborts it (exit 134)."""
+    import subprocess
+
+    clip = Path(__file__).resolve().parents[1] / "samples" / "grace_hopper_sway.mp4"
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["HEADWATCH_OUTPUT_PROFILES_DIR"] = str(tmp_path / "profiles")
+    done = subprocess.run([sys.executable, "-m", "headwatch", "monitor", "--source", str(clip), "--no-realtime",
+                           "--notify", "none", "--preview", "--duration", "2"],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "--preview: no display here" in done.stderr
+    assert "session summary" in done.stdout
+
+
+@pytest.mark.parametrize(("platform", "env", "expected"), [
+    ("linux", {}, False), ("linux", {"DISPLAY": ":0"}, True), ("linux", {"WAYLAND_DISPLAY": "wayland-0"}, True),
+    ("freebsd14", {}, False), ("darwin", {}, True), ("win32", {}, True),
+])
+def test_display_available(platform: str, env: dict[str, str], expected: bool) -> None:
+    from headwatch.overlay import display_available
+
+    assert display_available(platform, env) is expected

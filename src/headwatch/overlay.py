@@ -6,6 +6,10 @@ written to disk.
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Mapping
+
 import cv2
 import numpy as np
 import numpy.typing as npt
@@ -47,6 +51,16 @@ def draw(image: npt.NDArray[np.uint8], pose: Pose | None, sample: PostureSample 
     cv2.rectangle(canvas, (0, 0), (canvas.shape[1], 28), colour, -1)
     cv2.putText(canvas, caption, (8, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (255, 255, 255), 1, cv2.LINE_AA)
     return canvas
+
+
+def display_available(platform: str | None = None, env: Mapping[str, str] | None = None) -> bool:
+    """Whether a window can open: on Linux and the BSDs only with an X or Wayland display (without
+    one, OpenCV's Qt backend aborts the whole process); macOS and Windows always have one."""
+    platform = platform or sys.platform
+    env = os.environ if env is None else env
+    if platform in ("darwin", "win32"):
+        return True
+    return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
 
 
 class PreviewWindow:

@@ -144,8 +144,13 @@ def monitor(
 
         on_frame = None
         if preview:
-            from headwatch.overlay import PreviewWindow, draw
+            from headwatch.overlay import PreviewWindow, display_available, draw
 
+            if not display_available():
+                error("--preview: no display here (DISPLAY and WAYLAND_DISPLAY are unset); monitoring without "
+                      "the window")
+                preview = False
+        if preview:
             window = PreviewWindow()
             stack.callback(window.close)
 
