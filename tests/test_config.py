@@ -221,3 +221,12 @@ def test_monstrous_values_are_one_line_and_exit_2(tmp_path: Path, text: str, mes
     result = cli("config", "check", "--config", str(path))
     assert result.exit_code == 2
     assert result.stderr.strip() == f"headwatch: error: {path}: {message}"
+
+
+def test_a_misspelt_variable_is_warned_about_with_a_suggestion() -> None:
+    result = cli("config", "check", env={"HEADWATCH_ALERT_BAD_FOR_S": "5"})
+    assert result.exit_code == 0
+    assert result.stderr.strip() == ("headwatch: warning: environment: HEADWATCH_ALERT_BAD_FOR_S is not a headwatch "
+                                     "setting and is ignored (did you mean HEADWATCH_ALERTS_BAD_FOR_S?)")
+    quiet = cli("config", "check", env={"HEADWATCH_MODELS_DIR": "/tmp", "HEADWATCH_EVENT": "x"})
+    assert quiet.stderr == ""

@@ -20,6 +20,10 @@ from headwatch.errors import HeadwatchError
 
 CONFIG_ENV = "HEADWATCH_CONFIG"
 ENV_PREFIX = "HEADWATCH_"
+# Variables headwatch reads that are not settings (the model folder), or that it sets for an
+# --on-alert hook: never "unknown".
+OTHER_VARIABLES = frozenset({CONFIG_ENV, "HEADWATCH_MODELS_DIR", "HEADWATCH_EVENT", "HEADWATCH_T_S",
+                             "HEADWATCH_START_S", "HEADWATCH_REASONS", "HEADWATCH_MESSAGE", "HEADWATCH_EVENT_JSON"})
 
 
 class ConfigError(HeadwatchError):
@@ -279,6 +283,7 @@ class LoadedSettings:
     path: Path
     path_reason: str
     file_exists: bool
+    warnings: tuple[str, ...] = ()  # e.g. a misspelt HEADWATCH_ variable, which is otherwise ignored
 
 
 def load_settings(explicit: Path | None = None, env: Mapping[str, str] | None = None,
@@ -297,14 +302,17 @@ def load_settings(explicit: Path | None = None, env: Mapping[str, str] | None = 
                 layered[f"{section}.{name}"] = value
                 origins[f"{section}.{name}"] = str(path)
     known_env = {key.env: key for key in KEYS.values()}
+    warnings: list[str] = []
     for variable, text in env.items():
-        if not variable.startswith(ENV_PREFIX) or variable == CONFIG_ENV:
+        if not variable.startswith(ENV_PREFIX) or variable in OTHER_VARIABLES:
             continue
         key = known_env.get(variable)
         if key is None:
             if variable.count("_") >= 2 and variable.split("_")[1].lower() in _section_classes():
                 raise ConfigError(f"environment: unknown variable {variable}{suggest(variable, list(known_env))}")
-            continue  # HEADWATCH_MODELS_DIR and other non-setting variables
+            warnings.append(f"environment: {variable} is not a headwatch setting and is ignored"
+                            f"{suggest(variable, list(known_env))}")
+            continue
         layered[key.dotted] = parse_text_value(key, text, f"environment {variable}")
         origins[key.dotted] = f"environment {variable}"
     for dotted, value in (overrides or {}).items():
@@ -312,7 +320,7 @@ def load_settings(explicit: Path | None = None, env: Mapping[str, str] | None = 
             continue
         layered[dotted] = check_value(KEYS[dotted], value, "command line")
         origins[dotted] = "command line"
-    return LoadedSettings(_build(layered), origins, path, reason, exists)
+    return LoadedSettings(_build(layered), origins, path, reason, exists, tuple(warnings))
 
 
 def _build(values: Mapping[str, Any]) -> Settings:

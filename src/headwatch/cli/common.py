@@ -48,9 +48,12 @@ def load_settings(config: Path | None, overrides: Mapping[str, Any] | None = Non
     from headwatch.config import load_settings as load
 
     try:
-        return load(config, overrides=overrides).settings
+        loaded = load(config, overrides=overrides)
     except ConfigError as exc:
         fail(str(exc), EXIT_USAGE)
+    for warning in loaded.warnings:
+        typer.echo(f"headwatch: warning: {warning}", err=True)
+    return loaded.settings
 
 
 def select_profile(settings: Settings, name: str | None) -> tuple[Profile | None, str | None]:

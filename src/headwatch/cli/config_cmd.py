@@ -118,5 +118,7 @@ def config_set(
 def config_check(config: ConfigOption = None) -> None:
     """Validate the config file in effect (and the HEADWATCH_ variables)."""
     loaded = _loaded(config)
+    for warning in loaded.warnings:
+        typer.echo(f"headwatch: warning: {warning}", err=True)
     where = str(loaded.path) if loaded.file_exists else f"no config file at {loaded.path}; defaults"
     typer.echo(f"ok: {where}")
