@@ -230,3 +230,17 @@ def test_a_misspelt_variable_is_warned_about_with_a_suggestion() -> None:
                                      "setting and is ignored (did you mean HEADWATCH_ALERTS_BAD_FOR_S?)")
     quiet = cli("config", "check", env={"HEADWATCH_MODELS_DIR": "/tmp", "HEADWATCH_EVENT": "x"})
     assert quiet.stderr == ""
+
+
+@pytest.mark.parametrize(("before", "after"), [
+    ("[alerts]  # my note\nbad_for_s = 20.0\n", "[alerts]  # my note\nbad_for_s = 45.0\n"),
+    ("alerts.bad_for_s = 20.0  # dotted\n", "alerts.bad_for_s = 45.0  # dotted\n"),
+    ("# top\nalerts = { bad_for_s = 20.0 }\n", "# top\nalerts = { bad_for_s = 45.0 }\n"),
+])
+def test_set_edits_valid_toml_as_written(tmp_path: Path, before: str, after: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(before)
+    result = cli("config", "set", "alerts.bad_for_s", "45", "--config", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert path.read_text() == after
+    assert load_settings(path, env={}).settings.alerts.bad_for_s == 45.0

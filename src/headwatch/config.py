@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import math
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
@@ -366,33 +367,42 @@ def default_file_text() -> str:
     return "\n".join(lines)
 
 
-def set_value_in_text(text: str, key: Key, value: Any) -> str:
-    """Change (or add) one key in a config file's text, keeping every other line and comment."""
-    literal = f"{key.name} = {_toml_literal(value)}"
+_HEADER = re.compile(r"^\s*\[\s*([A-Za-z0-9_.-]+)\s*\]\s*(#.*)?$")
+
+
+def _uncomment_default(text: str, key: Key, literal: str) -> str | None:
+    """The text with ``# name = ...`` (a default `config init` wrote) in the key's section
+    replaced by ``literal``; None when there is no such line."""
     lines = text.splitlines()
-    section_at: int | None = None
-    section_end = len(lines)
+    section: str | None = None
     for i, line in enumerate(lines):
+        header = _HEADER.match(line)
+        if header:
+            section = header.group(1)
+            continue
         stripped = line.strip()
-        if stripped.startswith("[") and stripped.endswith("]"):
-            if section_at is not None:
-                section_end = i
-                break
-            if stripped[1:-1].strip() == key.section:
-                section_at = i
-    if section_at is None:
-        tail = [""] if lines and lines[-1].strip() else []
-        return "\n".join([*lines, *tail, f"[{key.section}]", literal]) + "\n"
-    for i in range(section_at + 1, section_end):
-        name = lines[i].split("=", 1)[0].strip().lstrip("#").strip()  # also a commented-out default
-        if "=" in lines[i] and name == key.name:
-            comment = ""
-            if "#" in lines[i].split("=", 1)[1] and not isinstance(value, str):
-                comment = "  #" + lines[i].split("=", 1)[1].split("#", 1)[1]
-            lines[i] = literal + comment
+        commented = stripped.startswith("#") and "=" in stripped
+        if section == key.section and commented and stripped.lstrip("#").split("=", 1)[0].strip() == key.name:
+            lines[i] = literal
             return "\n".join(lines) + "\n"
-    insert_at = section_end
-    while insert_at > section_at + 1 and not lines[insert_at - 1].strip():
-        insert_at -= 1
-    lines.insert(insert_at, literal)
-    return "\n".join(lines) + "\n"
+    return None
+
+
+def set_value_in_text(text: str, key: Key, value: Any) -> str:
+    """Change (or add) one key in a config file's text, keeping every other line and comment.
+
+    tomlkit edits the document as written (comments, dotted keys, headers with comments); a
+    default that `config init` wrote commented out is uncommented in place rather than repeated.
+    """
+    import tomlkit
+
+    document = tomlkit.parse(text)
+    table = document.get(key.section)
+    if table is None or key.name not in table:
+        uncommented = _uncomment_default(text, key, f"{key.name} = {_toml_literal(value)}")
+        if uncommented is not None:
+            return uncommented
+    if table is None:
+        document[key.section] = table = tomlkit.table()
+    table[key.name] = value
+    return tomlkit.dumps(document)
