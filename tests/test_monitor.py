@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from conftest import WriteVideo
 from headwatch import sources
-from headwatch.alerts import AlertEngine, AlertSettings
+from headwatch.alerts import AlertEngine
 from headwatch.assemble import DEFAULT_LIMITS
 from headwatch.cli import app
 from headwatch.judge import State
@@ -249,9 +249,11 @@ def test_sigterm_stops_cleanly_with_a_summary(tilting_clip: Path, tmp_path: Path
 
 
 def test_alert_settings_are_passed_through(tilting_clip: Path, tmp_path: Path) -> None:
-    # With a bad_for longer than the lean, nothing alerts.
-    events_path = tmp_path / "events.jsonl"
-    monitor("--source", str(tilting_clip), "--no-realtime", "--notify", "none", "--bad-for", "10",
-            "--events", str(events_path))
-    assert not events_path.exists() or read_events(events_path) == []
-    assert AlertSettings().bad_for_s == 30.0
+    # She leans for 7 s: --bad-for 10 keeps quiet, --bad-for 3 alerts. Both runs, so the flag is
+    # what makes the difference.
+    quiet, alerted = tmp_path / "quiet.jsonl", tmp_path / "alerted.jsonl"
+    for bad_for, events_path in (("10", quiet), ("3", alerted)):
+        monitor("--source", str(tilting_clip), "--no-realtime", "--notify", "none", "--bad-for", bad_for,
+                "--reference", "absolute", "--events", str(events_path))
+    assert not quiet.exists() or read_events(quiet) == []
+    assert [e["kind"] for e in read_events(alerted)] == ["bad_posture", "posture_recovered"]

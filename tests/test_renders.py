@@ -45,7 +45,7 @@ def test_neck_angle_error_after_calibration(report: dict[str, object]) -> None:
     assert error(report, "head_forward_deg", "front")["calibrated_mae"] <= 3.0
     # Uncalibrated, the front camera's pitch adds its whole angle to the 3D neck angle: the
     # reason calibration exists. Pinned so that a change in either direction is noticed.
-    assert error(report, "head_forward_deg", "front")["raw_mae"] > 8.0
+    assert 8.0 < error(report, "head_forward_deg", "front")["raw_mae"] < 18.0
 
 
 def test_error_arithmetic_by_hand() -> None:
