@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -106,3 +107,25 @@ def test_a_stream_url_or_a_hook_keeps_the_network(monkeypatch: pytest.MonkeyPatc
     assert stay_offline("0", hook="curl https://example.invalid") is False
     assert calls == []
     assert stay_offline("0", "clip.mp4") is True and calls == ["guard"]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the user folders checked are the Linux ones")
+def test_nothing_written_into_other_programs_folders_and_nothing_spawned(tmp_path: Path) -> None:
+    """mediapipe imports matplotlib (which makes ~/.config/matplotlib and ~/.cache/matplotlib)
+    and sounddevice (which runs ldconfig and gcc to look for PortAudio): neither may happen."""
+    home = tmp_path / "home"
+    home.mkdir()
+    photo = tmp_path / "blank.png"
+    cv2.imwrite(str(photo), np.full((64, 64, 3), 100, np.uint8))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "MPLCONFIGDIR", "HEADWATCH_"))}
+    env["HOME"] = str(home)
+    argv = [sys.executable, "-m", "headwatch", "analyze", str(photo)]
+    subprocess.run(argv, capture_output=True, timeout=120, env=env, check=False)  # the first run may build caches
+    if shutil.which("strace"):
+        log = tmp_path / "exec.log"
+        subprocess.run(["strace", "-f", "-qq", "-e", "trace=execve", "-o", str(log), *argv], capture_output=True,
+                       timeout=120, env=env, check=False)
+        spawned = [line for line in log.read_text().splitlines() if "execve(" in line and "= -1" not in line]
+        assert len(spawned) == 1 and sys.executable in spawned[0], spawned  # only the interpreter itself
+    made = sorted(str(p.relative_to(home)) for p in home.rglob("*") if p.is_dir())
+    assert made == [".cache", ".cache/headwatch", ".cache/headwatch/matplotlib"]

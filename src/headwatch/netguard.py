@@ -13,7 +13,6 @@ stream URL) is wanted. Elsewhere (macOS, Windows, other CPUs) nothing is install
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import platform
 import struct
 import sys
@@ -77,7 +76,9 @@ def deny_network() -> bool:
     if not supported():
         return False
     machine = platform.machine()
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    # The symbols already loaded into this process (libc among them): find_library would spawn
+    # ldconfig just to find it.
+    libc = ctypes.CDLL(None, use_errno=True)
     program = _program(machine)
     buffer = ctypes.create_string_buffer(program, len(program))
     fprog = _SockFprog(len(program) // 8, ctypes.cast(buffer, ctypes.c_void_p))

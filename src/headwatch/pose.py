@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import Iterator
 from typing import Any, Literal
 
@@ -23,9 +24,36 @@ from headwatch.types import Landmark, Pose
 os.environ.setdefault("GLOG_minloglevel", "2")  # mediapipe's C++ logging: errors only
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import mediapipe as mp
-from mediapipe.tasks.python import vision
-from mediapipe.tasks.python.core.base_options import BaseOptions
+
+def _quiet_mediapipe_import() -> None:
+    """Import mediapipe without its side effects on the user's machine.
+
+    mediapipe imports matplotlib (for drawing helpers headwatch does not use), which creates
+    ~/.config/matplotlib and ~/.cache/matplotlib: it goes to headwatch's own cache folder instead.
+    It also imports sounddevice (for audio tasks), which runs ldconfig and gcc to look for
+    PortAudio at every start: mediapipe takes a failed import of it in its stride, so while
+    mediapipe loads, that import is made to fail (and is allowed again afterwards).
+    """
+    if "MPLCONFIGDIR" not in os.environ:
+        from platformdirs import user_cache_dir
+
+        os.environ["MPLCONFIGDIR"] = os.path.join(user_cache_dir("headwatch", appauthor=False), "matplotlib")
+    blocked = "sounddevice" not in sys.modules
+    if blocked:
+        sys.modules["sounddevice"] = None  # type: ignore[assignment]  # "import sounddevice" raises ImportError
+    try:
+        import mediapipe
+        import mediapipe.tasks.python.vision  # noqa: F401
+    finally:
+        if blocked:
+            del sys.modules["sounddevice"]
+
+
+_quiet_mediapipe_import()
+
+import mediapipe as mp  # noqa: E402
+from mediapipe.tasks.python import vision  # noqa: E402
+from mediapipe.tasks.python.core.base_options import BaseOptions  # noqa: E402
 
 RunningMode = Literal["image", "video"]
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels
