@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
 import sys
+import time
 from collections.abc import Sequence
 
 import pytest
@@ -109,3 +111,37 @@ def test_a_broken_hook_does_not_stop_monitoring(tmp_path) -> None:  # type: igno
     hook.notify(EVENT)
     hook.wait()  # returns; the exit code of the user's command is theirs
     assert marker.read_text() == "xx"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="process groups are checked with POSIX signals")
+def test_a_hung_hook_and_its_children_are_ended_after_a_short_grace(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    pids = tmp_path / "pids.txt"
+    # The shell starts a child that would outlive it, then hangs itself.
+    hook = CommandHook(f"sleep 60 & echo $! > '{pids}'; echo $$ >> '{pids}'; sleep 60")
+    hook.notify(EVENT)
+    for _ in range(100):
+        if pids.exists() and len(pids.read_text().split()) == 2:
+            break
+        time.sleep(0.05)
+    started = time.monotonic()
+    hook.wait(grace_s=0.5)
+    assert time.monotonic() - started < 5.0
+    for pid in map(int, pids.read_text().split()):
+        for _ in range(50):  # the group was killed: each process disappears (reaped or reparented and gone)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError(f"process {pid} of the hook is still running")
+
+
+def test_the_hook_runs_in_a_process_group_of_its_own(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    if os.name != "posix":
+        pytest.skip("POSIX process groups")
+    out = tmp_path / "pgid.txt"
+    hook = CommandHook(f"""'{sys.executable}' -c "import os; open(r'{out}', 'w').write(str(os.getpgid(0)))" """)
+    hook.notify(EVENT)
+    hook.wait()
+    assert int(out.read_text()) != os.getpgid(0)  # Ctrl-C in the terminal reaches headwatch, not the hook

@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Sequence
-from typing import Protocol, TextIO
+from typing import Any, Protocol, TextIO
 
 from headwatch.alerts import AlertEvent, EventKind
 
@@ -138,11 +140,33 @@ def event_environment(event: AlertEvent) -> dict[str, str]:
     }
 
 
+def _own_process_group() -> dict[str, Any]:
+    """Popen arguments that start a hook in a process group of its own: the terminal's Ctrl-C
+    goes to headwatch alone, and the hook with everything it started can be ended as one."""
+    if os.name == "posix":
+        return {"start_new_session": True}
+    return {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
+
+
+def _end_group(process: subprocess.Popen[bytes]) -> None:
+    """Kill a hook and whatever it started (its shell's children too)."""
+    try:
+        if os.name == "posix":
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            subprocess.run(["taskkill", "/F", "/T", "/PID", str(process.pid)], capture_output=True, check=False)
+    except (ProcessLookupError, PermissionError, OSError):
+        pass
+    process.wait()
+
+
 class CommandHook:
     """Runs the user's --on-alert command for each event, without waiting for it.
 
     The command goes to the system shell as the user wrote it (it is their own command line);
-    the event reaches it only through environment variables, never spliced into the text.
+    the event reaches it only through environment variables, never spliced into the text. Each
+    runs in a process group of its own, and at shutdown gets a short grace before the whole
+    group is killed: a hung hook never holds up Ctrl-C or the summary.
     """
 
     def __init__(self, command: str) -> None:
@@ -153,15 +177,16 @@ class CommandHook:
         self._running = [p for p in self._running if p.poll() is None]
         try:
             env = {**os.environ, **event_environment(event)}
-            self._running.append(subprocess.Popen(self.command, shell=True, env=env))
+            self._running.append(subprocess.Popen(self.command, shell=True, env=env, **_own_process_group()))
         except OSError as exc:
             sys.stderr.write(f"headwatch: warning: --on-alert command could not start: {exc.strerror}\n")
 
-    def wait(self, timeout_s: float = 10.0) -> None:
-        """Let commands still running finish (bounded), so a short session still runs them."""
+    def wait(self, grace_s: float = 2.0) -> None:
+        """Let commands still running finish within ``grace_s`` in all, then end their groups."""
+        deadline = time.monotonic() + grace_s
         for process in self._running:
             try:
-                process.wait(timeout=timeout_s)
+                process.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                process.kill()
+                _end_group(process)
         self._running = []
