@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -257,3 +258,52 @@ def test_alert_settings_are_passed_through(tilting_clip: Path, tmp_path: Path) -
                 "--reference", "absolute", "--events", str(events_path))
     assert not quiet.exists() or read_events(quiet) == []
     assert [e["kind"] for e in read_events(alerted)] == ["bad_posture", "posture_recovered"]
+
+
+def test_stopping_ends_a_reconnect_wait_at_once(monkeypatch: pytest.MonkeyPatch, grace_hopper: np.ndarray) -> None:
+    # The camera gives 3 frames and never comes back: the loop waits 1, 2, 4 ... 30 s between
+    # attempts. A stop (what Ctrl-C and SIGTERM do) must end the wait, not sleep it out.
+    captures = iter([FakeCapture(grace_hopper, frames=3)] + [FakeCapture(None, opened=False)] * 50)
+    monkeypatch.setattr(sources, "open_capture", lambda spec: next(captures))
+    reader = LiveReader("0", time.monotonic)
+    with PoseEstimator("lite", mode="video") as detector:
+        loop = Monitor(reader, detector, ABSOLUTE, AlertEngine(), max_backoff_s=30.0)
+        statuses: list[Status] = []
+        loop.on_status = statuses.append
+        timer = threading.Timer(3.6, loop.stop)  # inside the third wait (4 s, from about 3 s to 7 s)
+        timer.start()
+        started = time.monotonic()
+        loop.run()
+        timer.cancel()
+    assert [s.note for s in statuses if s.note] == ["camera 0 stopped delivering frames; retrying in 1 s",
+                                                   "camera 0 stopped delivering frames; retrying in 2 s",
+                                                   "camera 0 stopped delivering frames; retrying in 4 s"]
+    assert time.monotonic() - started < 5.5  # sleeping the wait out would take 7 s or more
+
+
+def test_a_stream_that_never_sends_gives_up_in_bounded_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:  # accept every connection and never answer
+        while True:
+            try:
+                accepted.append(server.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    monkeypatch.setattr(sources, "STREAM_TIMEOUT_MS", 1500)
+    url = f"http://127.0.0.1:{server.getsockname()[1]}/live.mp4"
+    try:
+        result = monitor("--source", url, "--notify", "none")
+    finally:
+        server.close()
+        for connection in accepted:
+            connection.close()
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"headwatch: error: {url}: cannot open the stream (check the URL and that it is " \
+                                    "reachable)"
+    assert accepted  # it did connect: the timeout, not a refused connection, ended it

@@ -6,6 +6,7 @@ on a camera, a stream or a video file, and tests drive it with a file.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -108,7 +109,7 @@ class Monitor:
                  on_status: Callable[[Status], None] = lambda _: None,
                  on_event: Callable[[AlertEvent], None] = lambda _: None,
                  on_frame: Callable[[Frame, Pose | None, PostureSample | None, Verdict], None] | None = None,
-                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], object] | None = None,
                  max_backoff_s: float = 30.0) -> None:
         self.reader = reader
         self.detector = detector
@@ -121,7 +122,9 @@ class Monitor:
         self.on_event = on_event
         self.on_frame = on_frame
         self.clock = clock
-        self.sleep = sleep
+        self._stopping = threading.Event()
+        # Waiting on the stop event, not time.sleep: Ctrl-C ends a 30 s reconnect wait at once.
+        self.sleep = sleep or self._stopping.wait
         self.max_backoff_s = max_backoff_s
         self.summary = SessionSummary()
         self._stop = False
@@ -130,6 +133,7 @@ class Monitor:
     def stop(self) -> None:
         """Ask the loop to finish after the current sample (safe from a signal handler)."""
         self._stop = True
+        self._stopping.set()
 
     def run(self) -> SessionSummary:
         wall_start = self.clock()

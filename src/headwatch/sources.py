@@ -157,9 +157,17 @@ def sample_video(reader: VideoFileReader, sample_fps: float) -> Iterator[Frame]:
             next_t += step_s
 
 
+# A stream that accepts the connection but sends nothing would block a read forever, in native
+# code where Ctrl-C cannot reach: FFmpeg gives up after this long instead.
+STREAM_TIMEOUT_MS = 10_000
+
+
 def open_capture(spec: str) -> cv2.VideoCapture:
     """cv2.VideoCapture for a camera index or stream URL; the one edge tests replace."""
-    return cv2.VideoCapture(int(spec)) if spec.isdigit() else cv2.VideoCapture(spec)
+    if spec.isdigit():
+        return cv2.VideoCapture(int(spec))
+    return cv2.VideoCapture(spec, cv2.CAP_FFMPEG, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, STREAM_TIMEOUT_MS,
+                                                   cv2.CAP_PROP_READ_TIMEOUT_MSEC, STREAM_TIMEOUT_MS])
 
 
 class LiveReader:
