@@ -138,3 +138,28 @@ def test_display_available(platform: str, env: dict[str, str], expected: bool) -
     from headwatch.overlay import display_available
 
     assert display_available(platform, env) is expected
+
+
+full_disk = pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
+
+
+@full_disk
+def test_a_full_disk_for_the_records_is_one_line_and_the_report_still_comes(tmp_path: Path, portrait: Path) -> None:
+    out = tmp_path / "frames.csv"
+    out.symlink_to("/dev/full")  # every write: "No space left on device"
+    result = invoke("analyze", str(portrait), str(portrait), "--out", str(out))
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"headwatch: error: {out}: cannot write the record file: No space left on " \
+                                    "device; analysing on without it"
+    assert result.stdout.count(str(portrait)) == 2  # both photos analysed and reported
+
+
+@full_disk
+def test_a_full_disk_for_the_events_keeps_monitoring_and_the_summary(tmp_path: Path, tilting_clip: Path) -> None:
+    events = tmp_path / "events.jsonl"
+    events.symlink_to("/dev/full")
+    result = invoke("monitor", "--source", str(tilting_clip), "--no-realtime", "--notify", "none", "--bad-for", "3",
+                    "--reference", "absolute", "--events", str(events))
+    assert result.exit_code == 0
+    assert result.stderr.count("cannot write the event log: No space left on device; monitoring goes on") == 1
+    assert "posture alerts   1" in result.stdout  # the session went on to the end, summary and all

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
@@ -32,6 +33,7 @@ class RecordWriter:
         self._jsonl = suffix == ".jsonl"
         self._file: IO[str] | None = None
         self._csv: Any = None
+        self.broken = False  # set by a caller that went on after a failed write
 
     def __enter__(self) -> RecordWriter:
         try:
@@ -47,16 +49,20 @@ class RecordWriter:
     def write(self, row: dict[str, Any]) -> None:
         assert self._file is not None, "use RecordWriter as a context manager"
         clean = {key: _clean(row.get(key)) for key in self.columns}
-        if self._jsonl:
-            self._file.write(json.dumps(clean) + "\n")
-        else:
-            self._csv.writerow({k: "" if v is None else v for k, v in clean.items()})
-        self._file.flush()  # a crash or Ctrl-C keeps every record written so far
+        try:
+            if self._jsonl:
+                self._file.write(json.dumps(clean) + "\n")
+            else:
+                self._csv.writerow({k: "" if v is None else v for k, v in clean.items()})
+            self._file.flush()  # a crash or Ctrl-C keeps every record written so far
+        except OSError as exc:  # a full disk: the caller decides whether to go on without the file
+            raise HeadwatchError(f"{self.path}: cannot write the record file: {exc.strerror}") from None
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         if self._file is not None:
-            self._file.close()
+            with contextlib.suppress(OSError):  # the write that failed already said so
+                self._file.close()
 
 
 def _ends_mid_line(path: Path) -> bool:
@@ -81,8 +87,12 @@ class EventLog:
             raise HeadwatchError(f"{path}: cannot write the event log: {exc.strerror}") from None
 
     def write(self, event: dict[str, Any]) -> None:
-        self._file.write(json.dumps(event) + "\n")
-        self._file.flush()
+        try:
+            self._file.write(json.dumps(event) + "\n")
+            self._file.flush()
+        except OSError as exc:  # a full disk: monitoring goes on, the caller says so
+            raise HeadwatchError(f"{self.path}: cannot write the event log: {exc.strerror}") from None
 
     def close(self) -> None:
-        self._file.close()
+        with contextlib.suppress(OSError):  # the write that failed already said so
+            self._file.close()

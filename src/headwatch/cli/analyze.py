@@ -119,8 +119,12 @@ def analyze_file(item: InputFile, settings: Settings, choice: ReferenceChoice, i
     from headwatch.sources import read_image
 
     def write(record: FrameRecord) -> None:
-        if writer is not None:
-            writer.write(record.as_row())
+        if writer is not None and not writer.broken:
+            try:
+                writer.write(record.as_row())
+            except HeadwatchError as exc:  # a full disk: analysis and its report go on
+                writer.broken = True
+                error(f"{exc}; analysing on without it")
 
     limits = limits_for(settings, choice.profile)
     learns = choice.mode == "auto" and item.kind == "video"
@@ -183,6 +187,7 @@ def analyze(
     stay_offline()  # local files only: MediaPipe's telemetry must not get out
     summaries: list[FileSummary] = []
     problems: list[str] = []
+    writer: RecordWriter | None = None
     try:
         with ExitStack() as stack:
             writer = stack.enter_context(RecordWriter(out, record_columns())) if out is not None else None
@@ -214,4 +219,6 @@ def analyze(
         typer.echo(json.dumps(document, indent=2))
     elif summaries:
         typer.echo(format_table(summaries))
+    if writer is not None and writer.broken:
+        problems.append("the record file is incomplete")
     raise typer.Exit(EXIT_FAILED if problems else EXIT_OK)

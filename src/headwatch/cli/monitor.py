@@ -136,8 +136,13 @@ def monitor(
         notifier = make_notifier(settings.notify.mode)
 
         def on_event(event: AlertEvent) -> None:
+            nonlocal log
             if log is not None:
-                log.write(event.as_dict())
+                try:
+                    log.write(event.as_dict())
+                except HeadwatchError as exc:  # a full disk: say so once, keep monitoring
+                    error(f"{exc}; monitoring goes on without it")
+                    log = None
             notifier.notify(event)
             if hook is not None:
                 hook.notify(event)
