@@ -11,3 +11,9 @@ class ModelError(HeadwatchError):
 
 class SourceError(HeadwatchError):
     """A video, image, camera or stream cannot be opened or read."""
+
+
+# What reading a damaged or hand-edited JSON document into typed objects can raise (a string
+# where a table belongs, a 400-digit number, thousands of nested lists): loaders turn these into
+# one HeadwatchError line.
+MALFORMED_DATA = (ValueError, KeyError, TypeError, AttributeError, ArithmeticError, RecursionError)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from headwatch.calibration import Profile
-from headwatch.errors import HeadwatchError
+from headwatch.errors import MALFORMED_DATA, HeadwatchError
 from headwatch.reference import Family, Reference
 
 DEFAULT_PROFILE = "default"
@@ -50,7 +50,7 @@ def load_profile(folder: Path, name: str) -> Profile:
                              f"(create it with `headwatch calibrate --profile {name}`)")
     try:
         return Profile.from_json(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, *MALFORMED_DATA) as exc:
         raise HeadwatchError(f"{path}: the profile is damaged ({exc}); calibrate again with "
                              f"`headwatch calibrate --profile {name}`") from None
 
@@ -74,7 +74,7 @@ def load_learned(folder: Path, source: str) -> dict[Family, Reference]:
         data = json.loads((folder / LEARNED_FILE).read_text(encoding="utf-8"))
         stored = data["setups"].get(source, {})
         return {ref.family: ref for ref in (Reference.from_json(v) for v in stored.values())}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, *MALFORMED_DATA):
         return {}
 
 
@@ -83,9 +83,9 @@ def save_learned(folder: Path, source: str, references: Mapping[Family, Referenc
     path = folder / LEARNED_FILE
     try:
         data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(data.get("setups"), dict):
+        if not isinstance(data, dict) or not isinstance(data.get("setups"), dict):
             raise ValueError("no setups")
-    except (OSError, ValueError):
+    except (OSError, *MALFORMED_DATA):
         data = {"schema": 1, "setups": {}}
     data["setups"][source] = {family: ref.to_json() for family, ref in references.items()}
     try:

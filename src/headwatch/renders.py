@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from headwatch.errors import HeadwatchError
+from headwatch.errors import MALFORMED_DATA, HeadwatchError
 from headwatch.types import PostureSample
 
 TRUTH_FILE = "truth.json"
@@ -36,7 +36,7 @@ def read_renders(root: Path) -> list[Render]:
         data = json.loads(path.read_text(encoding="utf-8"))
         renders = [Render(r["file"], r["view"], r["neutral"], {k: float(v) for k, v in r["truth"].items()})
                    for r in data["renders"]]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, *MALFORMED_DATA) as exc:
         raise HeadwatchError(f"{path}: cannot read the render ground truth ({exc})") from None
     if not renders:
         raise HeadwatchError(f"{path}: lists no renders")
