@@ -8,4 +8,9 @@ import os
 os.environ.setdefault("OPENCV_LOG_LEVEL", "SILENT")
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
 
-__version__ = "0.1.0"
+try:  # the installed distribution's own version, so it cannot drift from pyproject.toml
+    from importlib.metadata import PackageNotFoundError, version
+
+    __version__ = version("headwatch")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0+unknown"

@@ -61,13 +61,16 @@ def short_reference(description: str) -> str:
 class StatusLine:
     """Rewrites one line on an interactive terminal; elsewhere prints a line per change of state."""
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+    def __init__(self, stream: TextIO | None = None, enabled: bool = True) -> None:
         self.stream = stream or sys.stdout
+        self.enabled = enabled  # off with -q: only the summary is printed
         self.interactive = self.stream.isatty()
         self._last_key: tuple[object, ...] | None = None
         self._width = 0
 
     def __call__(self, status: Status) -> None:
+        if not self.enabled:
+            return
         text = format_status(status)
         if self.interactive:
             padding = " " * max(0, self._width - len(text))

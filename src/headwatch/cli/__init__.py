@@ -6,6 +6,7 @@ Heavy modules (mediapipe, cv2, numpy) are imported inside the commands that use 
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -13,12 +14,13 @@ import typer
 from headwatch import __version__
 from headwatch.cli.analyze import analyze
 from headwatch.cli.calibrate import calibrate
+from headwatch.cli.common import Output
 from headwatch.cli.config_cmd import config_app
 from headwatch.cli.eval_cmd import eval_command
 from headwatch.cli.monitor import monitor
 
 app = typer.Typer(
-    add_completion=False,
+    add_completion=True,
     no_args_is_help=True,
     help="headwatch: watches your posture through a webcam or in recorded videos, privately.",
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -33,10 +35,18 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+    version: Annotated[bool, typer.Option("--version", "-V", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors, results and the monitor's summary: no "
+                                                            "hints, warnings or status line.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Let OpenCV, FFmpeg and MediaPipe print their "
+                                                                "own diagnostics (silenced by default).")] = False,
 ) -> None:
     """headwatch: watches your posture through a webcam or in recorded videos, privately."""
+    Output.quiet = quiet
+    if verbose:  # read by OpenCV and MediaPipe when they load, which is later, inside the command
+        os.environ.update({"OPENCV_LOG_LEVEL": "INFO", "OPENCV_FFMPEG_LOGLEVEL": "32", "GLOG_minloglevel": "0",
+                           "TF_CPP_MIN_LOG_LEVEL": "0"})
 
 
 app.command()(monitor)

@@ -33,8 +33,20 @@ BadForOption = Annotated[float | None, typer.Option(
     "--bad-for", min=1.0, help="Seconds a bad posture must persist before it alerts. (default: 30)")]
 
 
+class Output:
+    """How talkative the command line is, set once by the root options -q/-v."""
+
+    quiet = False
+
+
 def error(message: str) -> None:
     typer.echo(f"headwatch: error: {message}", err=True)
+
+
+def note(message: str) -> None:
+    """A hint or warning: shown unless -q/--quiet."""
+    if not Output.quiet:
+        typer.echo(message, err=True)
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
@@ -52,7 +64,7 @@ def load_settings(config: Path | None, overrides: Mapping[str, Any] | None = Non
     except ConfigError as exc:
         fail(str(exc), EXIT_USAGE)
     for warning in loaded.warnings:
-        typer.echo(f"headwatch: warning: {warning}", err=True)
+        note(f"headwatch: warning: {warning}")
     return loaded.settings
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from headwatch.cli.common import EXIT_FAILED, EXIT_USAGE, ConfigOption, fail
+from headwatch.cli.common import EXIT_FAILED, EXIT_USAGE, ConfigOption, fail, note
 
 if TYPE_CHECKING:
     from headwatch.config import LoadedSettings
@@ -119,6 +119,6 @@ def config_check(config: ConfigOption = None) -> None:
     """Validate the config file in effect (and the HEADWATCH_ variables)."""
     loaded = _loaded(config)
     for warning in loaded.warnings:
-        typer.echo(f"headwatch: warning: {warning}", err=True)
+        note(f"headwatch: warning: {warning}")
     where = str(loaded.path) if loaded.file_exists else f"no config file at {loaded.path}; defaults"
     typer.echo(f"ok: {where}")

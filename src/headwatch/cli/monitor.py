@@ -15,11 +15,13 @@ from headwatch.cli.common import (
     BadForOption,
     ConfigOption,
     ModelOption,
+    Output,
     ProfileOption,
     ReferenceOption,
     error,
     fail,
     load_settings,
+    note,
     select_reference,
     stay_offline,
 )
@@ -121,7 +123,7 @@ def monitor(
     source_spec = settings.capture.source
     stay_offline(source_spec, hook=settings.notify.on_alert)
     hook = CommandHook(settings.notify.on_alert) if settings.notify.on_alert else None
-    status_line = StatusLine()
+    status_line = StatusLine(enabled=not Output.quiet)
     with ExitStack() as stack:
         try:
             reader = open_reader(source_spec, stack)
@@ -132,7 +134,7 @@ def monitor(
         except HeadwatchError as exc:
             fail(str(exc))
         if hint:  # only once the source works, so a failed start stays one line
-            typer.echo(hint, err=True)
+            note(hint)
         notifier = make_notifier(settings.notify.mode)
 
         def on_event(event: AlertEvent) -> None:

@@ -1,0 +1,62 @@
+"""The root options: -V, -q, -v and shell completion."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+from typer.testing import CliRunner
+
+from headwatch.cli import app
+from headwatch.cli.common import Output
+
+runner = CliRunner()
+
+
+def invoke(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    result = runner.invoke(app, list(args), env=env)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    Output.quiet = False  # the root callback sets it for the process; later tests start talkative
+    return result
+
+
+def test_version_comes_from_the_installed_package() -> None:
+    for flag in ("-V", "--version"):
+        result = invoke(flag)
+        assert result.exit_code == 0 and result.stdout == f"headwatch {version('headwatch')}\n"
+
+
+def test_quiet_drops_hints_warnings_and_the_status_line(tmp_path: Path) -> None:
+    clip = Path(__file__).resolve().parents[1] / "samples" / "grace_hopper_sway.mp4"
+    args = ["monitor", "--source", str(clip), "--no-realtime", "--notify", "none"]
+    env = {"HEADWATCH_ALERT_BAD_FOR_S": "5"}  # misspelt: a warning
+    loud, quiet = invoke(*args, env=env), invoke("-q", *args, env=env)
+    assert "warning: environment: HEADWATCH_ALERT_BAD_FOR_S" in loud.stderr and "hint:" in loud.stderr
+    assert loud.stdout.splitlines()[0].endswith("[learning 0%]")  # a status line
+    assert quiet.stderr == ""
+    assert quiet.stdout.startswith("session summary\n")
+    assert quiet.exit_code == loud.exit_code == 0
+
+
+def test_verbose_lets_opencv_speak_again(tmp_path: Path) -> None:
+    damaged = tmp_path / "damaged.mp4"
+    damaged.write_bytes(np.random.default_rng(2).integers(0, 256, 20000, dtype=np.uint8).tobytes())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENCV_")}
+
+    def output_lines(*flags: str) -> int:
+        done = subprocess.run([sys.executable, "-m", "headwatch", *flags, "analyze", str(damaged)],
+                              capture_output=True, text=True, timeout=120, env=env)
+        assert done.returncode == 1
+        return len((done.stdout + done.stderr).strip().splitlines())  # OpenCV logs to stdout or stderr
+
+    assert output_lines() == 1
+    assert output_lines("-v") > 1
+
+
+def test_completion_is_offered() -> None:
+    result = invoke("--help")
+    assert "--install-completion" in result.stdout and "--show-completion" in result.stdout
