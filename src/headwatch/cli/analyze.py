@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -32,29 +30,10 @@ from headwatch.errors import HeadwatchError
 if TYPE_CHECKING:
     from headwatch.assemble import ReferenceChoice
     from headwatch.config import Settings
-    from headwatch.judge import Limits
     from headwatch.pipeline import Alert, FrameRecord, PoseDetector
     from headwatch.records import RecordWriter
     from headwatch.report import FileSummary
     from headwatch.sources import InputFile
-
-
-class _NoProgress:
-    def __enter__(self) -> _NoProgress:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        return None
-
-    def update(self, _: int) -> None:
-        return None
-
-
-def _progress(length: int, label: str) -> Any:
-    """A progress bar on an interactive terminal only (logs and pipes stay clean)."""
-    if length < 2 or not sys.stderr.isatty():
-        return _NoProgress()
-    return typer.progressbar(length=length, label=label, file=sys.stderr)
 
 
 def record_columns() -> list[str]:
@@ -64,42 +43,28 @@ def record_columns() -> list[str]:
             *METRIC_NAMES]
 
 
-@dataclass(frozen=True, slots=True)
-class VideoRecords:
-    records: list[FrameRecord]
-    duration_s: float  # as the container says, else as far as it could be read
-    read_s: float  # how far it could be read
-    problems: list[str]
+class _Progress:
+    """A progress bar on an interactive terminal only (logs and pipes stay clean), sized when
+    the video says how many samples to expect, and closed (at 100 %) when the video is done."""
 
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self._bar: Any = None
 
-def measure_video(path: Path, fps: float, model: str, limits: Limits,
-                  on_record: Callable[[FrameRecord], None] | None = None) -> VideoRecords:
-    """Every sampled frame of a video, judged; ``on_record`` sees each as it is measured.
+    def start(self, total: int) -> None:
+        if total >= 2 and sys.stderr.isatty():
+            self._bar = typer.progressbar(length=total, label=self.label, file=sys.stderr)
+            self._bar.__enter__()
 
-    Raises HeadwatchError when not a single frame decodes; a file that stops early is a problem
-    in the result (what could be read is kept)."""
-    from headwatch.pipeline import measure_frames
-    from headwatch.pose import PoseEstimator
-    from headwatch.sources import VideoFileReader, sample_video
+    def advance(self, _: object = None) -> None:
+        if self._bar is not None:
+            self._bar.update(1)
 
-    records: list[FrameRecord] = []
-    with VideoFileReader(path) as reader:
-        info = reader.info
-        expected = int(info.duration_s * min(fps, info.fps)) + 1 if info.frame_count else 0
-        with PoseEstimator(model, mode="video") as detector, _progress(expected, path.name) as bar:
-            for record in measure_frames(sample_video(reader, fps), detector, str(path), limits):
-                records.append(record)
-                if on_record is not None:
-                    on_record(record)
-                bar.update(1)
-    if not records:
-        raise HeadwatchError(f"{path}: cannot read the video: no frame could be decoded")
-    read_s = records[-1].t_s + 1.0 / info.fps
-    problems = []
-    if info.frame_count and records[-1].frame + max(2.0, info.fps) < info.frame_count - 1:
-        problems.append(f"{path}: the video stops at {read_s:.1f} s of {info.duration_s:.1f} s; "
-                        "the file looks truncated (analysed what could be read)")
-    return VideoRecords(records, info.duration_s or read_s, read_s, problems)
+    def finish(self) -> None:
+        if self._bar is not None:
+            self._bar.update(max(0, self._bar.length - self._bar.pos))  # a short read still ends full
+            self._bar.__exit__(None, None, None)
+            self._bar = None
 
 
 def analyze_file(item: InputFile, settings: Settings, choice: ReferenceChoice, image_detector: PoseDetector,
@@ -111,10 +76,9 @@ def analyze_file(item: InputFile, settings: Settings, choice: ReferenceChoice, i
     judged against the reference learned from its own first minutes, the way the live monitor
     learns it, so its records are written once the whole video is measured; a photo alone has no
     reference of its own and is judged on the absolute limits."""
-    from headwatch.alerts import AlertEngine
-    from headwatch.assemble import alert_settings, limits_for
-    from headwatch.pipeline import judge_against_own_reference, learning_window, measure_frames, replay_alerts
-    from headwatch.reference import describe_learned
+    from headwatch.analysis import judge_recording, measure_video, recording_alerts
+    from headwatch.assemble import limits_for
+    from headwatch.pipeline import measure_frames
     from headwatch.report import summarize
     from headwatch.sources import read_image
 
@@ -127,29 +91,33 @@ def analyze_file(item: InputFile, settings: Settings, choice: ReferenceChoice, i
                 error(f"{exc}; analysing on without it")
 
     limits = limits_for(settings, choice.profile)
-    learns = choice.mode == "auto" and item.kind == "video"
     alerts: list[Alert] = []
-    reference = choice.describe() if not learns else "absolute limits"
     if item.kind == "image":
         records = list(measure_frames([read_image(item.path)], image_detector, str(item.path), limits))
         for record in records:
             write(record)
         duration, problems = 0.0, []
-        if choice.mode == "auto":
-            reference = "absolute limits (a photo alone teaches no reference)"
+        reference = choice.describe() if choice.mode != "auto" else "absolute limits (a photo alone teaches none)"
     else:
-        video = measure_video(item.path, settings.capture.analyze_fps, settings.capture.model, limits,
-                              on_record=None if learns else write)
-        records, duration, problems = video.records, video.duration_s, video.problems
+        learns = choice.mode == "auto"
+        progress = _Progress(item.path.name)
+
+        def measured(record: FrameRecord) -> None:
+            progress.advance()
+            if not learns:
+                write(record)
+
+        try:
+            video = measure_video(item.path, settings.capture.analyze_fps, settings.capture.model, limits,
+                                  on_record=measured, on_total=progress.start)
+        finally:
+            progress.finish()
+        records, reference = judge_recording(video.records, settings, choice)
         if learns:
-            window = learning_window(records, settings.reference.learn_min * 60.0)
-            records, references = judge_against_own_reference(records, window, settings.calibration, limits)
-            if references:
-                reference = describe_learned(references)
             for record in records:
                 write(record)
-        engine = AlertEngine(alert_settings(settings, 1.0 / settings.capture.analyze_fps))
-        alerts, _ = replay_alerts(records, engine, end_s=video.read_s)
+        duration, problems = video.duration_s, video.problems
+        alerts = recording_alerts(records, settings, video.read_s)
     if not any(r.person for r in records):
         problems.append(f"{item.path}: no person found; headwatch needs the head and shoulders in view")
     return summarize(str(item.path), item.kind, duration, records, alerts, reference), problems

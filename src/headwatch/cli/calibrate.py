@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import time
 from contextlib import ExitStack
 from typing import Annotated
 
@@ -54,10 +53,9 @@ def calibrate(
     if start is not None and stop is not None and stop <= start:
         fail(f"--to ({stop:g}) must be after --from ({start:g})", EXIT_USAGE)
 
-    from headwatch.calibration import CalibrationError, CalibrationSample
+    from headwatch.analysis import open_source, record_stretch
+    from headwatch.calibration import CalibrationError
     from headwatch.calibration import calibrate as learn
-    from headwatch.cli.monitor import open_reader
-    from headwatch.pipeline import observe
     from headwatch.pose import PoseEstimator
     from headwatch.profiles import save_profile
     from headwatch.sources import is_live
@@ -66,25 +64,13 @@ def calibrate(
     live = is_live(spec)
     begin = 0.0 if live else (start or 0.0)
     end = begin + settings.calibration.seconds if live or stop is None else stop
-    samples: list[CalibrationSample] = []
     with ExitStack() as stack:
         try:
-            reader = open_reader(spec, stack)
+            reader = stack.enter_context(open_source(spec))
             detector = stack.enter_context(PoseEstimator(settings.capture.model, mode="video"))
             if live:
                 typer.echo(f"Sit upright and look at the screen: recording {end - begin:.0f} s ...", err=True)
-            due = begin
-            step = 1.0 / settings.capture.fps
-            start_wall = time.monotonic()
-            while due < end:
-                if live:  # pace a camera; a file is read by position
-                    time.sleep(max(0.0, start_wall + due - time.monotonic()))
-                frame = reader.next_frame(due)
-                if frame is None or frame.t_s >= end:
-                    break
-                seen = observe(frame, detector)
-                samples.append(CalibrationSample(frame.t_s, seen.sample, seen.position))
-                due = frame.t_s + step
+            samples = record_stretch(reader, detector, begin, end, settings.capture.fps, live)
             created = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
             where = spec if live else f"{spec} from {begin:g} s to {end:g} s"
             learned = learn(samples, profile, source=where, created=created)

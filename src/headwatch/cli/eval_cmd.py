@@ -55,9 +55,8 @@ def eval_command(
     """Score headwatch on labelled footage: detection, AUC per head-forward metric, the judgement's
     confusion matrix, sensitivity, specificity and balanced accuracy, and for videos the alert
     onset delay and the false alerts per hour."""
-    from headwatch.alerts import AlertEngine
-    from headwatch.assemble import alert_settings, limits_for
-    from headwatch.cli.analyze import measure_video
+    from headwatch.analysis import judge_recording, measure_video, recording_alerts
+    from headwatch.assemble import limits_for
     from headwatch.datasets import DatasetError, find_dataset, parse_label_options
     from headwatch.evaluate import (
         AlertScore,
@@ -68,13 +67,7 @@ def eval_command(
         score_alerts,
         spread_of,
     )
-    from headwatch.pipeline import (
-        FrameRecord,
-        judge_against_own_reference,
-        learning_window,
-        measure_frames,
-        replay_alerts,
-    )
+    from headwatch.pipeline import FrameRecord, judge_against_own_reference, measure_frames
     from headwatch.pose import PoseEstimator
     from headwatch.sources import read_image
 
@@ -113,17 +106,13 @@ def eval_command(
             for video in data.videos:
                 group = group_of(video.path, dataset, group_by)
                 measured = measure_video(video.path, settings.capture.analyze_fps, settings.capture.model, limits)
-                records = measured.records
-                if learns:
-                    window = learning_window(records, settings.reference.learn_min * 60.0)
-                    records, _ = judge_against_own_reference(records, window, settings.calibration, limits)
+                records, _ = judge_recording(measured.records, settings, choice)
                 for record in records:
                     bad = video.label_at(record.t_s)
                     if bad is not None:
                         frames.setdefault(group, []).append(
                             ScoredFrame(bad, record.person, record.verdict.state, record.sample))
-                engine = AlertEngine(alert_settings(settings, 1.0 / settings.capture.analyze_fps))
-                alerts, _ = replay_alerts(records, engine, end_s=measured.read_s)
+                alerts = recording_alerts(records, settings, measured.read_s)
                 alert_scores.setdefault(group, []).append(score_alerts(video.spans, alerts))
         if not frames:
             raise DatasetError(f"{dataset}: no frame fell inside a labelled span or folder")

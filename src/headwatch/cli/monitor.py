@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 import signal
-import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -30,26 +29,13 @@ from headwatch.errors import HeadwatchError
 if TYPE_CHECKING:
     from headwatch.assemble import ReferenceChoice
     from headwatch.config import Settings
-    from headwatch.monitor import FrameReader, PostureJudge
+    from headwatch.monitor import PostureJudge
 
 
 class NotifyChoice(enum.StrEnum):
     DESKTOP = "desktop"
     TERMINAL = "terminal"
     NONE = "none"
-
-
-def open_reader(source: str, stack: ExitStack) -> FrameReader:
-    """A camera or stream (timed by the monotonic clock) or a video file (timed by position)."""
-    from headwatch.sources import LiveReader, VideoFileReader, is_live
-
-    if is_live(source):
-        live = LiveReader(source, time.monotonic)
-        stack.callback(live.close)
-        return live
-    file_reader = VideoFileReader(Path(source))
-    stack.callback(file_reader.close)
-    return file_reader
 
 
 def _judge(settings: Settings, choice: ReferenceChoice, source: str) -> PostureJudge:
@@ -107,6 +93,7 @@ def monitor(
     Stop with Ctrl-C: it prints the session summary.
     """
     from headwatch.alerts import AlertEngine, AlertEvent
+    from headwatch.analysis import open_source
     from headwatch.assemble import alert_settings, sampling_policy
     from headwatch.monitor import Monitor
     from headwatch.notify import CommandHook, make_notifier
@@ -126,7 +113,7 @@ def monitor(
     status_line = StatusLine(enabled=not Output.quiet)
     with ExitStack() as stack:
         try:
-            reader = open_reader(source_spec, stack)
+            reader = stack.enter_context(open_source(source_spec))
             detector = stack.enter_context(PoseEstimator(settings.capture.model, mode="video"))
             log = EventLog(Path(settings.output.events)) if settings.output.events else None
             if log is not None:
