@@ -155,11 +155,18 @@ class VideoAnalysis:
 
 
 def analyze_video(path: str | Path, settings: Settings | None = None,
-                  reference: ReferenceChoice | None = None) -> VideoAnalysis:
-    """Measure a video at ``settings.capture.analyze_fps``, judge it (by default against the
-    reference learned from the video itself) and replay the alert engine over it."""
+                  reference: str | ReferenceChoice | None = None) -> VideoAnalysis:
+    """Measure a video at ``settings.capture.analyze_fps``, judge it and replay the alert engine
+    over it. ``reference``: "auto" (the reference learned from the video itself; the default
+    unless the settings say otherwise), "absolute", or a ReferenceChoice with a calibrated profile."""
     settings = settings or Settings()
-    choice = reference or ReferenceChoice(settings.reference.mode)
+    if isinstance(reference, ReferenceChoice):
+        choice = reference
+    else:
+        mode = reference or settings.reference.mode
+        if mode not in ("auto", "absolute"):
+            raise ValueError(f"reference {mode!r}: expected 'auto', 'absolute' or a ReferenceChoice")
+        choice = ReferenceChoice(mode)
     measured = measure_video(Path(path), settings.capture.analyze_fps, settings.capture.model,
                              limits_for(settings, choice.profile))
     records, described = judge_recording(measured.records, settings, choice)

@@ -406,3 +406,9 @@ def set_value_in_text(text: str, key: Key, value: Any) -> str:
         document[key.section] = table = tomlkit.table()
     table[key.name] = value
     return tomlkit.dumps(document)
+
+
+def settings_from(path: str | Path | None = None) -> Settings:
+    """The settings in effect, as a program sees them: defaults < the config file (``path``, else
+    $HEADWATCH_CONFIG, else the user's) < HEADWATCH_ variables. Raises ConfigError."""
+    return load_settings(Path(path) if path is not None else None).settings

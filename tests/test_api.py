@@ -1,0 +1,53 @@
+"""The public API: the README's example runs as written, and importing headwatch stays light."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def readme_example() -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Python API", 1)[1]
+    match = re.search(r"```python\n(.*?)```", section, re.S)
+    assert match is not None
+    return match.group(1)
+
+
+def test_the_readme_example_runs(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", readme_example()], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    # The demo slouches from about 9 s to 52 s: the engine alerts 10 s into it and sees the recovery.
+    fired = [line for line in lines if "bad_posture" in line]
+    assert fired and 15.0 <= float(fired[0].split()[0]) <= 25.0 and "'head_forward'" in fired[0]
+    assert any("posture_recovered" in line for line in lines)
+    assert any(line.startswith("learned reference (front: ear_height_face_ratio") for line in lines)
+    assert re.search(r"alerts: \[\((3\d|4[0-2])\.\d, (4[89]|5\d)\.\d, \('head_forward'", lines[-1]), lines[-1]
+
+
+def test_importing_headwatch_loads_neither_mediapipe_nor_opencv() -> None:
+    code = ("import sys, headwatch\n"
+            "settings = headwatch.load_settings()\n"
+            "engine = headwatch.AlertEngine(headwatch.AlertSettings())\n"
+            "print(sorted(m for m in ('mediapipe', 'cv2') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_py_typed_ships() -> None:
+    assert (ROOT / "src" / "headwatch" / "py.typed").is_file()
+
+
+def test_every_exported_name_resolves() -> None:
+    import headwatch
+
+    assert set(headwatch.__all__) == {*headwatch._EXPORTS, "load_settings", "__version__"}
+    for name in headwatch.__all__:
+        assert getattr(headwatch, name) is not None
