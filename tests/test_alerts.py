@@ -91,7 +91,7 @@ def test_event_carries_reasons_and_median_values() -> None:
     assert event.kind is EventKind.BAD_POSTURE
     assert event.reasons == (Reason.HEAD_FORWARD,)  # tilt was in only a third of the bad samples
     assert event.values == {"head_forward_deg": 40.0, "shoulder_tilt_deg": 9.0}
-    assert event.as_dict()["reasons"] == ["head_forward"]
+    assert event.to_json()["reasons"] == ["head_forward"]
 
 
 def test_bad_share_threshold_decides() -> None:

@@ -185,3 +185,19 @@ def test_photos_are_one_line_each_in_the_table(tmp_path: Path, grace_hopper: np.
     assert lines[0].startswith(f"{folder / 'a.png'}  (image, view front): ok; ")
     assert "ear_height_face_ratio" in lines[0]
     assert lines[2] == f"{folder / 'c.png'}  (image): nobody found"
+
+
+def test_record_files_speak_their_formats(tmp_path: Path, grace_hopper: np.ndarray) -> None:
+    photo = tmp_path / "p.png"
+    cv2.imwrite(str(photo), pad_and_rotate(grace_hopper, -15.0, 0.25))  # leaning: bad, shoulder tilt
+    csv_out, jsonl_out = tmp_path / "r.csv", tmp_path / "r.jsonl"
+    for out in (csv_out, jsonl_out):
+        code, _, _ = run(str(photo), "--out", str(out))
+        assert code == 0
+    (row,) = list(csv.DictReader(csv_out.open()))
+    assert row["person"] == "true" and row["verdict"] == "bad" and "shoulder_tilt" in row["reasons"].split(";")
+    (line,) = [json.loads(text) for text in jsonl_out.read_text().splitlines()]
+    assert line["schema"] == 1 and line["person"] is True and "shoulder_tilt" in line["reasons"]
+    assert isinstance(line["reasons"], list)
+    code, out, _ = run(str(photo), "--json")
+    assert json.loads(out)["schema"] == 1

@@ -142,7 +142,7 @@ def test_a_reclined_slump_reads_bad_and_an_upright_typist_does_not() -> None:
                  L.RIGHT_SHOULDER: (302 + trunk_dx, 250), L.LEFT_EAR: (300 + trunk_dx - ear_dx, 170),
                  L.RIGHT_EAR: (302 + trunk_dx - ear_dx, 170), L.NOSE: (300 + trunk_dx - ear_dx - 40, 180)}
         sample = metrics.measure(make_pose(image))
-        return PostureSample(**{**sample.as_dict(), "view": View.LEFT})
+        return PostureSample(**{**sample.to_json(), "view": View.LEFT})
 
     import math
 

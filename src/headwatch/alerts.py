@@ -57,7 +57,7 @@ class AlertEvent:
     values: Mapping[str, float] = field(default_factory=dict)  # median of the triggering metrics
     repeat: int = 0  # 0 for the first alert of a stretch, then 1, 2, ...
 
-    def as_dict(self) -> dict[str, object]:
+    def to_json(self) -> dict[str, object]:
         return {"kind": self.kind.value, "t_s": round(self.t_s, 3), "start_s": round(self.start_s, 3),
                 "reasons": [r.value for r in self.reasons],
                 "values": {k: round(v, 2) for k, v in self.values.items()}, "repeat": self.repeat}

@@ -17,7 +17,7 @@ from headwatch.errors import HeadwatchError
 from headwatch.judge import Limits
 from headwatch.reference import FAMILIES, REFERENCE_METRICS, Family, Reference, family_of
 from headwatch.reference import limits_around as limits_around_reference
-from headwatch.types import PostureSample
+from headwatch.types import SCHEMA, PostureSample
 
 # What is learned per view family; the first metric is the one a verdict needs.
 BASELINE_METRICS = REFERENCE_METRICS
@@ -55,8 +55,8 @@ class Profile:
                          f"profile {self.name}")
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "family": self.family, "frames": self.frames, "source": self.source,
-                "created": self.created,
+        return {"schema": SCHEMA, "name": self.name, "family": self.family, "frames": self.frames,
+                "source": self.source, "created": self.created,
                 "baseline": {k: {"median": round(b.median, 4), "spread": round(b.spread, 4), "frames": b.frames}
                              for k, b in self.baseline.items()}}
 

@@ -44,7 +44,7 @@ class AlertScore:
     def false_alerts_per_hour(self) -> float | None:
         return self.false_alerts / self.good_hours if self.good_hours > 0 else None
 
-    def as_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {"bad_spans": self.bad_spans, "detected": self.detected,
                 "onset_delays_s": [round(d, 2) for d in self.onset_delays_s],
                 "mean_onset_delay_s": _round(self.mean_onset_delay_s), "false_alerts": self.false_alerts,
@@ -86,7 +86,7 @@ class EvalReport:
     alerts: AlertScore | None = None
     sources: Mapping[str, int] = field(default_factory=dict)  # "images"/"videos" -> count
 
-    def as_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         c = self.confusion
         return {
             "frames": self.frames, "detection_rate": round(self.detection_rate, 4),
@@ -96,7 +96,7 @@ class EvalReport:
                           "good_passed": c.true_good},
             "sensitivity": _round(c.sensitivity, 4), "specificity": _round(c.specificity, 4),
             "balanced_accuracy": _round(c.balanced_accuracy, 4),
-            "alerts": self.alerts.as_json() if self.alerts is not None else None,
+            "alerts": self.alerts.to_json() if self.alerts is not None else None,
             "sources": dict(self.sources),
         }
 

@@ -136,7 +136,7 @@ def event_environment(event: AlertEvent) -> dict[str, str]:
         "HEADWATCH_START_S": f"{event.start_s:.3f}",
         "HEADWATCH_REASONS": ",".join(r.value for r in event.reasons),
         "HEADWATCH_MESSAGE": message_for(event),
-        "HEADWATCH_EVENT_JSON": json.dumps(event.as_dict()),
+        "HEADWATCH_EVENT_JSON": json.dumps(event.to_json()),
     }
 
 

@@ -34,12 +34,12 @@ class FrameRecord:
     verdict: Verdict
     position: tuple[float, ...] | None = None  # for the stillness watch
 
-    def as_row(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         row: dict[str, Any] = {"path": self.path, "t_s": round(self.t_s, 3), "frame": self.frame,
                                "person": self.person, "confidence": self.confidence,
                                "verdict": self.verdict.state.value,
-                               "reasons": ";".join(r.value for r in self.verdict.reasons)}
-        row.update(self.sample.as_dict())
+                               "reasons": [r.value for r in self.verdict.reasons]}
+        row.update(self.sample.to_json())
         return row
 
 
@@ -106,7 +106,7 @@ class Alert:
     end_s: float
     reasons: tuple[str, ...]
 
-    def as_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {"start_s": round(self.start_s, 2), "end_s": round(self.end_s, 2), "reasons": list(self.reasons)}
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from headwatch.calibration import Profile
 from headwatch.errors import MALFORMED_DATA, HeadwatchError
 from headwatch.reference import Family, Reference
+from headwatch.types import SCHEMA
 
 DEFAULT_PROFILE = "default"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -86,7 +87,7 @@ def save_learned(folder: Path, source: str, references: Mapping[Family, Referenc
         if not isinstance(data, dict) or not isinstance(data.get("setups"), dict):
             raise ValueError("no setups")
     except (OSError, *MALFORMED_DATA):
-        data = {"schema": 1, "setups": {}}
+        data = {"schema": SCHEMA, "setups": {}}
     data["setups"][source] = {family: ref.to_json() for family, ref in references.items()}
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from headwatch.errors import HeadwatchError
+from headwatch.types import SCHEMA
 
 RECORD_SUFFIXES = (".csv", ".jsonl")
 
@@ -18,6 +19,17 @@ RECORD_SUFFIXES = (".csv", ".jsonl")
 def _clean(value: Any) -> Any:
     if isinstance(value, float):
         return round(value, 4) if math.isfinite(value) else None
+    return value
+
+
+def _csv_cell(value: Any) -> Any:
+    """CSV as the data tools read it: empty for missing, true/false, a list joined with ';'."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
     return value
 
 
@@ -51,9 +63,9 @@ class RecordWriter:
         clean = {key: _clean(row.get(key)) for key in self.columns}
         try:
             if self._jsonl:
-                self._file.write(json.dumps(clean) + "\n")
+                self._file.write(json.dumps({"schema": SCHEMA, **clean}) + "\n")
             else:
-                self._csv.writerow({k: "" if v is None else v for k, v in clean.items()})
+                self._csv.writerow({k: _csv_cell(v) for k, v in clean.items()})
             self._file.flush()  # a crash or Ctrl-C keeps every record written so far
         except OSError as exc:  # a full disk: the caller decides whether to go on without the file
             raise HeadwatchError(f"{self.path}: cannot write the record file: {exc.strerror}") from None
@@ -88,7 +100,7 @@ class EventLog:
 
     def write(self, event: dict[str, Any]) -> None:
         try:
-            self._file.write(json.dumps(event) + "\n")
+            self._file.write(json.dumps({"schema": SCHEMA, **event}) + "\n")
             self._file.flush()
         except OSError as exc:  # a full disk: monitoring goes on, the caller says so
             raise HeadwatchError(f"{self.path}: cannot write the event log: {exc.strerror}") from None

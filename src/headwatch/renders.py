@@ -51,7 +51,7 @@ class MetricError:
     calibrated_mae: float | None  # after subtracting the scene's neutral measurement and truth
     n: int
 
-    def as_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {"metric": self.metric, "view": self.view, "n": self.n,
                 "raw_mae": None if self.raw_mae is None else round(self.raw_mae, 3),
                 "calibrated_mae": None if self.calibrated_mae is None else round(self.calibrated_mae, 3)}

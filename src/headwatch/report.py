@@ -31,12 +31,12 @@ class FileSummary:
     def person_share(self) -> float:
         return self.frames_with_person / self.frames if self.frames else 0.0
 
-    def as_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {"path": self.path, "kind": self.kind, "duration_s": round(self.duration_s, 3),
                 "frames": self.frames, "frames_with_person": self.frames_with_person, "view": self.view,
                 "metrics": self.metrics,
                 "bad_share": None if self.bad_share is None else round(self.bad_share, 4),
-                "alerts": [a.as_json() for a in self.alerts], "reference": self.reference}
+                "alerts": [a.to_json() for a in self.alerts], "reference": self.reference}
 
 
 def summarize(path: str, kind: str, duration_s: float, records: Sequence[FrameRecord],

@@ -16,6 +16,10 @@ FloatArray = npt.NDArray[np.float64]
 
 NUM_LANDMARKS = 33
 
+# The version of every JSON document headwatch writes (analyze/eval --json, record and event lines,
+# profiles, learned references): raised when a key changes meaning or goes away.
+SCHEMA = 1
+
 # The files headwatch reads, by suffix (lower case).
 VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".gif"})
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp"})
@@ -106,7 +110,7 @@ class PostureSample:
     ear_level: float | None = None
     neck_length: float | None = None
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
         out["view"] = self.view.value if self.view is not None else None
         return out

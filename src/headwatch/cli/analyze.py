@@ -85,7 +85,7 @@ def analyze_file(item: InputFile, settings: Settings, choice: ReferenceChoice, i
     def write(record: FrameRecord) -> None:
         if writer is not None and not writer.broken:
             try:
-                writer.write(record.as_row())
+                writer.write(record.to_json())
             except HeadwatchError as exc:  # a full disk: analysis and its report go on
                 writer.broken = True
                 error(f"{exc}; analysing on without it")
@@ -181,7 +181,9 @@ def analyze(
     except HeadwatchError as exc:  # the model or the record file: nothing can be analysed
         fail(str(exc), EXIT_FAILED)
     if as_json:
-        document: dict[str, Any] = {"files": [s.as_json() for s in summaries], "errors": problems,
+        from headwatch.types import SCHEMA
+
+        document: dict[str, Any] = {"schema": SCHEMA, "files": [s.to_json() for s in summaries], "errors": problems,
                                     "profile": choice.profile.name if choice.profile else None,
                                     "reference": choice.mode}
         typer.echo(json.dumps(document, indent=2))

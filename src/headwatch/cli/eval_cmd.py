@@ -23,6 +23,7 @@ from headwatch.cli.common import (
     stay_offline,
 )
 from headwatch.errors import HeadwatchError
+from headwatch.types import SCHEMA
 
 
 def group_of(path: Path, root: Path, level: int | None) -> str:
@@ -123,10 +124,10 @@ def eval_command(
                       {"images": len(data.images), "videos": len(data.videos)})
     groups = {name: evaluate(group, alert_scores.get(name, [])) for name, group in sorted(frames.items())}
     if as_json:
-        document = report.as_json()
-        document["reference"] = choice.describe()
+        document = report.to_json()
+        document = {"schema": SCHEMA, **document, "reference": choice.describe()}
         if group_by is not None:
-            document["groups"] = {name: r.as_json() for name, r in groups.items()}
+            document["groups"] = {name: r.to_json() for name, r in groups.items()}
             document["spread"] = spread_of(groups)
         typer.echo(json.dumps(document, indent=2))
         return
@@ -156,8 +157,8 @@ def _eval_renders(root: Path, model: str | None, config: Path | None, as_json: b
     found = sum(1 for sample in measured.values() if sample is not None)
     errors = render_errors(renders, measured)
     if as_json:
-        document = {"renders": len(renders), "detection_rate": round(found / len(renders), 4),
-                    "errors": [e.as_json() for e in errors]}
+        document = {"schema": SCHEMA, "renders": len(renders), "detection_rate": round(found / len(renders), 4),
+                    "errors": [e.to_json() for e in errors]}
         typer.echo(json.dumps(document, indent=2))
     else:
         typer.echo(format_render_report(found, len(renders), errors))

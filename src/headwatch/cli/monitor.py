@@ -128,7 +128,7 @@ def monitor(
             nonlocal log
             if log is not None:
                 try:
-                    log.write(event.as_dict())
+                    log.write(event.to_json())
                 except HeadwatchError as exc:  # a full disk: say so once, keep monitoring
                     error(f"{exc}; monitoring goes on without it")
                     log = None
