@@ -145,3 +145,16 @@ def test_the_hook_runs_in_a_process_group_of_its_own(tmp_path) -> None:  # type:
     hook.notify(EVENT)
     hook.wait()
     assert int(out.read_text()) != os.getpgid(0)  # Ctrl-C in the terminal reaches headwatch, not the hook
+
+
+def test_the_monitor_says_once_at_start_when_there_are_no_desktop_notifications(tilting_clip) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from headwatch.cli import app
+
+    args = ["monitor", "--source", str(tilting_clip), "--no-realtime", "--duration", "1"]
+    bare = CliRunner().invoke(app, args, env={"PATH": ""})  # no notify-send, osascript or powershell
+    assert bare.exception is None or isinstance(bare.exception, SystemExit), repr(bare.exception)
+    assert bare.stderr.count("no desktop notifications here") == 1
+    terminal = CliRunner().invoke(app, [*args, "--notify", "terminal"], env={"PATH": ""})
+    assert "no desktop notifications here" not in terminal.stderr  # asked for the terminal: nothing to say

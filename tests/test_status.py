@@ -50,3 +50,22 @@ def test_overlay_colours_the_caption_by_state() -> None:
     drawn = draw(image, None, SAMPLE, Verdict(State.BAD, (Reason.HEAD_FORWARD,)))
     assert tuple(int(c) for c in drawn[2, 2]) == STATE_COLOURS[State.BAD]
     assert image.max() == 0  # the frame itself is untouched
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_status_line_never_wraps_on_a_narrow_terminal() -> None:
+    out = _Terminal()
+    width = [40]
+    line = StatusLine(out, columns=lambda: width[0])
+    status = Status(125.0, Verdict(State.BAD, (Reason.HEAD_FORWARD,)), SAMPLE, True, 42.0, 5.0,
+                    reference="learned reference (front: ear_height_face_ratio 1.50)")
+    assert len(format_status(status)) > 40
+    line(status)
+    width[0] = 60  # resized wider
+    line(status)
+    first, second = out.getvalue().split("\r")[1:]
+    assert len(first) == 39 and len(second.rstrip()) == 59

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
+from collections.abc import Callable
 from typing import TextIO
 
 from headwatch.alerts import EventKind
@@ -61,9 +63,11 @@ def short_reference(description: str) -> str:
 class StatusLine:
     """Rewrites one line on an interactive terminal; elsewhere prints a line per change of state."""
 
-    def __init__(self, stream: TextIO | None = None, enabled: bool = True) -> None:
+    def __init__(self, stream: TextIO | None = None, enabled: bool = True,
+                 columns: Callable[[], int] | None = None) -> None:
         self.stream = stream or sys.stdout
         self.enabled = enabled  # off with -q: only the summary is printed
+        self.columns = columns or (lambda: shutil.get_terminal_size().columns)
         self.interactive = self.stream.isatty()
         self._last_key: tuple[object, ...] | None = None
         self._width = 0
@@ -73,6 +77,9 @@ class StatusLine:
             return
         text = format_status(status)
         if self.interactive:
+            # A line longer than the terminal wraps, and "\r" then rewrites only its last part:
+            # cut it to the width the terminal has now (it may have been resized).
+            text = text[:max(self.columns() - 1, 10)]
             padding = " " * max(0, self._width - len(text))
             self.stream.write("\r" + text + padding)
             self._width = len(text)

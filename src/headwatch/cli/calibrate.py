@@ -17,7 +17,8 @@ def calibrate(
     source: Annotated[str | None, typer.Option(
         "--source", help="A camera index, a video file or a stream URL. (default: 0)")] = None,
     seconds: Annotated[float | None, typer.Option(
-        min=3.0, max=120.0, help="How long to record from a camera. (default: 10)")] = None,
+        "--duration", "--seconds", min=3.0, max=120.0,
+        help="How long to record from a camera, in seconds, as monitor's --duration. (default: 10)")] = None,
     profile: Annotated[str, typer.Option(
         "--profile", help="Name of the profile (one per desk or camera).")] = "default",
     start: Annotated[float | None, typer.Option(

@@ -96,7 +96,7 @@ def monitor(
     from headwatch.analysis import open_source
     from headwatch.assemble import alert_settings, sampling_policy
     from headwatch.monitor import Monitor
-    from headwatch.notify import CommandHook, make_notifier
+    from headwatch.notify import CommandHook, DesktopNotifier, make_notifier
     from headwatch.pose import PoseEstimator
     from headwatch.records import EventLog
     from headwatch.sources import is_live
@@ -123,6 +123,9 @@ def monitor(
         if hint:  # only once the source works, so a failed start stays one line
             note(hint)
         notifier = make_notifier(settings.notify.mode)
+        if isinstance(notifier, DesktopNotifier) and not notifier.available:
+            note("note: no desktop notifications here (notify-send, osascript or PowerShell not found): alerts "
+                 "show in this terminal")
 
         def on_event(event: AlertEvent) -> None:
             nonlocal log
