@@ -244,3 +244,17 @@ def test_set_edits_valid_toml_as_written(tmp_path: Path, before: str, after: str
     assert result.exit_code == 0, result.stderr
     assert path.read_text() == after
     assert load_settings(path, env={}).settings.alerts.bad_for_s == 45.0
+
+
+def test_runtime_defaults_are_the_config_declarations() -> None:
+    from dataclasses import fields
+
+    from headwatch.alerts import AlertSettings
+    from headwatch.assemble import alert_settings, sampling_policy
+    from headwatch.monitor import SamplingPolicy
+
+    built = alert_settings(Settings())
+    for f in fields(AlertSettings):
+        if f.name != "max_gap_s":  # derived from the sampling rate
+            assert getattr(AlertSettings(), f.name) == getattr(built, f.name), f.name
+    assert SamplingPolicy() == sampling_policy(Settings())

@@ -24,21 +24,24 @@ from collections import Counter, deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from headwatch.config import Alerts, Reminders
 from headwatch.judge import Reason, State, Verdict
+
+_ALERTS, _REMINDERS = Alerts(), Reminders()  # the defaults, declared once in config.py
 
 
 @dataclass(frozen=True, slots=True)
 class AlertSettings:
-    bad_for_s: float = 30.0
-    bad_share: float = 0.8
-    good_for_s: float = 5.0
-    repeat_after_s: float = 300.0
-    away_reset_s: float = 60.0
-    max_gap_s: float = 2.0
-    break_after_min: float = 50.0
-    break_min_s: float = 180.0
-    still_for_min: float = 30.0
-    still_tolerance: float = 0.05  # share of the frame's height
+    bad_for_s: float = _ALERTS.bad_for_s
+    bad_share: float = _ALERTS.bad_share
+    good_for_s: float = _ALERTS.good_for_s
+    repeat_after_s: float = _ALERTS.repeat_after_s
+    away_reset_s: float = _ALERTS.away_reset_s
+    max_gap_s: float = 2.0  # assemble.alert_settings derives it from the sampling interval
+    break_after_min: float = _REMINDERS.break_after_min
+    break_min_s: float = _REMINDERS.break_min_s
+    still_for_min: float = _REMINDERS.still_for_min
+    still_tolerance: float = _REMINDERS.still_tolerance  # share of the frame's height
 
 
 class EventKind(enum.StrEnum):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from headwatch.alerts import AlertEngine, AlertEvent, EventKind
+from headwatch.config import Capture
 from headwatch.errors import SourceError
 from headwatch.judge import State, Verdict
 from headwatch.pipeline import PoseDetector, observe
@@ -43,6 +44,9 @@ class Reconnectable(Protocol):
     def now_s(self) -> float: ...
 
 
+_CAPTURE = Capture()
+
+
 @dataclass(frozen=True, slots=True)
 class SamplingPolicy:
     """How often to look.
@@ -54,9 +58,9 @@ class SamplingPolicy:
     wake it up, as they cannot make an alert either.
     """
 
-    fps: float = 5.0
-    calm_fps: float = 1.0
-    calm_after_s: float = 20.0
+    fps: float = _CAPTURE.fps  # the defaults, declared once in config.py
+    calm_fps: float = _CAPTURE.calm_fps
+    calm_after_s: float = _CAPTURE.calm_after_s
     busy_share: float = 0.3
 
     def interval_s(self, engine: AlertEngine, last_state: State | None) -> float:
