@@ -163,3 +163,10 @@ def test_a_full_disk_for_the_events_keeps_monitoring_and_the_summary(tmp_path: P
     assert result.exit_code == 0
     assert result.stderr.count("cannot write the event log: No space left on device; monitoring goes on") == 1
     assert "posture alerts   1" in result.stdout  # the session went on to the end, summary and all
+
+
+def test_calibrating_on_a_video_of_tiny_frames_is_a_refusal(write_video: WriteVideo) -> None:
+    clip = write_video("tiny.mp4", [np.zeros((2, 2, 3), np.uint8)] * 30, 5.0)
+    result = invoke("calibrate", "--source", str(clip), "--profile", "tiny")
+    assert result.exit_code == 1
+    assert result.stderr.strip().startswith("headwatch: error: calibration refused: a person was found in only 0%")

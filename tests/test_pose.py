@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -134,3 +135,25 @@ def test_crops_and_tiles_stay_inside_the_frame() -> None:
     for x0, y0, x1, y1 in boxes:
         covered[y0:y1, x0:x1] = True
     assert covered.all()
+
+
+def test_photos_are_independent_of_the_photo_before(grace_hopper: np.ndarray) -> None:
+    """In image mode nothing carries over from one photo to the next. Two small people the full
+    frame misses: a fresh estimator picks the larger, more central one from its tiles; an estimator
+    that had just seen a large person top left must not look there first and pick the other."""
+    def canvas(people: list[tuple[int, int, int]]) -> np.ndarray:
+        image = np.full((720, 1280, 3), 200, np.uint8)
+        for x, y, height in people:
+            width = int(height * grace_hopper.shape[1] / grace_hopper.shape[0])
+            image[y:y + height, x:x + width] = cv2.resize(grace_hopper, (width, height))
+        return image
+
+    two_small = canvas([(30, 30, 120), (800, 400, 160)])
+    with PoseEstimator("full", mode="image") as fresh:
+        alone = fresh.detect(two_small)
+    with PoseEstimator("full", mode="image") as used:
+        used.detect(canvas([(20, 20, 600)]))  # a large person top left first
+        after = used.detect(two_small)
+    assert alone is not None and after is not None
+    assert alone.bbox()[0] > 700  # the one at the right, lower down
+    assert np.allclose(alone.image_xy, after.image_xy)
