@@ -201,3 +201,19 @@ def test_record_files_speak_their_formats(tmp_path: Path, grace_hopper: np.ndarr
     assert isinstance(line["reasons"], list)
     code, out, _ = run(str(photo), "--json")
     assert json.loads(out)["schema"] == 1
+
+
+def test_analyze_events_are_what_the_monitor_would_have_written(tilting_clip: Path, tmp_path: Path) -> None:
+    analyzed, monitored = tmp_path / "analyze.jsonl", tmp_path / "monitor.jsonl"
+    code, _, _ = run(str(tilting_clip), "--bad-for", "3", "--reference", "absolute", "--events", str(analyzed))
+    assert code == 0
+    lines = [json.loads(line) for line in analyzed.read_text().splitlines()]
+    assert [(e["path"], e["kind"]) for e in lines] == [(str(tilting_clip), "bad_posture"),
+                                                      (str(tilting_clip), "posture_recovered")]
+    assert all(e["schema"] == 1 for e in lines)
+    result = runner.invoke(app, ["monitor", "--source", str(tilting_clip), "--no-realtime", "--notify", "none",
+                                 "--bad-for", "3", "--reference", "absolute", "--events", str(monitored)])
+    assert result.exit_code == 0
+    live = [json.loads(line) for line in monitored.read_text().splitlines()]
+    assert [e["kind"] for e in live] == [e["kind"] for e in lines]
+    assert abs(live[0]["t_s"] - lines[0]["t_s"]) <= 1.0  # the monitor samples at its own adaptive rate

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -307,3 +308,15 @@ def test_a_stream_that_never_sends_gives_up_in_bounded_time(monkeypatch: pytest.
     assert result.stderr.strip() == f"headwatch: error: {url}: cannot open the stream (check the URL and that it is " \
                                     "reachable)"
     assert accepted  # it did connect: the timeout, not a refused connection, ended it
+
+
+def test_monitor_out_writes_one_record_per_sample_like_analyze(tilting_clip: Path, tmp_path: Path) -> None:
+    out = tmp_path / "samples.jsonl"
+    result = monitor("--source", str(tilting_clip), "--no-realtime", "--notify", "none", "--out", str(out))
+    assert result.exit_code == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    samples = int(re.search(r"monitored +\S+ \((\d+) samples\)", result.stdout).group(1))  # type: ignore[union-attr]
+    assert len(rows) == samples > 10
+    assert rows[0]["schema"] == 1 and rows[0]["path"] == str(tilting_clip) and rows[0]["person"] is True
+    assert [r["t_s"] for r in rows] == sorted(r["t_s"] for r in rows)
+    assert monitor("--source", str(tilting_clip), "--out", str(tmp_path / "x.txt")).exit_code == 2

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from headwatch.alerts import AlertEngine
+from headwatch.alerts import AlertEngine, AlertEvent
 from headwatch.assemble import ReferenceChoice, alert_settings, limits_for
 from headwatch.calibration import CalibrationSample
 from headwatch.config import Settings
@@ -130,11 +130,12 @@ def judge_recording(records: list[FrameRecord], settings: Settings,
     return judged, describe_learned(references) if references else "absolute limits"
 
 
-def recording_alerts(records: list[FrameRecord], settings: Settings, end_s: float) -> list[Alert]:
-    """The alerts the live monitor would have raised over a recording sampled at analyze_fps."""
+def replay_recording(records: list[FrameRecord], settings: Settings,
+                     end_s: float) -> tuple[list[Alert], list[AlertEvent]]:
+    """The alerts, and every event, the live monitor would have raised over a recording sampled
+    at analyze_fps."""
     engine = AlertEngine(alert_settings(settings, 1.0 / settings.capture.analyze_fps))
-    alerts, _ = replay_alerts(records, engine, end_s=end_s)
-    return alerts
+    return replay_alerts(records, engine, end_s=end_s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +171,8 @@ def analyze_video(path: str | Path, settings: Settings | None = None,
     measured = measure_video(Path(path), settings.capture.analyze_fps, settings.capture.model,
                              limits_for(settings, choice.profile))
     records, described = judge_recording(measured.records, settings, choice)
-    return VideoAnalysis(records, recording_alerts(records, settings, measured.read_s), measured.duration_s,
+    alerts, _ = replay_recording(records, settings, measured.read_s)
+    return VideoAnalysis(records, alerts, measured.duration_s,
                          described, measured.problems)
 
 

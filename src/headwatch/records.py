@@ -11,9 +11,15 @@ from types import TracebackType
 from typing import IO, Any
 
 from headwatch.errors import HeadwatchError
-from headwatch.types import SCHEMA
+from headwatch.types import METRIC_NAMES, SCHEMA
 
 RECORD_SUFFIXES = (".csv", ".jsonl")
+
+
+def record_columns() -> list[str]:
+    """The columns of a per-frame record file, in order (analyze --out, monitor --out)."""
+    return ["path", "t_s", "frame", "person", "confidence", "verdict", "reasons", "view", "view_confidence",
+            *METRIC_NAMES]
 
 
 def _clean(value: Any) -> Any:
@@ -90,6 +96,7 @@ class EventLog:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.broken = False  # set by a caller that went on after a failed write
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._file: IO[str] = path.open("a", encoding="utf-8")

@@ -31,16 +31,9 @@ if TYPE_CHECKING:
     from headwatch.assemble import ReferenceChoice
     from headwatch.config import Settings
     from headwatch.pipeline import Alert, FrameRecord, PoseDetector
-    from headwatch.records import RecordWriter
+    from headwatch.records import EventLog, RecordWriter
     from headwatch.report import FileSummary
     from headwatch.sources import InputFile
-
-
-def record_columns() -> list[str]:
-    from headwatch.types import METRIC_NAMES
-
-    return ["path", "t_s", "frame", "person", "confidence", "verdict", "reasons", "view", "view_confidence",
-            *METRIC_NAMES]
 
 
 class _Progress:
@@ -68,7 +61,7 @@ class _Progress:
 
 
 def analyze_file(item: InputFile, settings: Settings, choice: ReferenceChoice, image_detector: PoseDetector,
-                 writer: RecordWriter | None) -> tuple[FileSummary, list[str]]:
+                 writer: RecordWriter | None, log: EventLog | None = None) -> tuple[FileSummary, list[str]]:
     """Measure one file; returns its summary and the problems to report.
 
     With a fixed reference (a profile or the absolute limits) records are written as they are
@@ -76,7 +69,7 @@ def analyze_file(item: InputFile, settings: Settings, choice: ReferenceChoice, i
     judged against the reference learned from its own first minutes, the way the live monitor
     learns it, so its records are written once the whole video is measured; a photo alone has no
     reference of its own and is judged on the absolute limits."""
-    from headwatch.analysis import judge_recording, measure_video, recording_alerts
+    from headwatch.analysis import judge_recording, measure_video, replay_recording
     from headwatch.assemble import limits_for
     from headwatch.pipeline import measure_frames
     from headwatch.report import summarize
@@ -117,7 +110,14 @@ def analyze_file(item: InputFile, settings: Settings, choice: ReferenceChoice, i
             for record in records:
                 write(record)
         duration, problems = video.duration_s, video.problems
-        alerts = recording_alerts(records, settings, video.read_s)
+        alerts, events = replay_recording(records, settings, video.read_s)
+        if log is not None and not log.broken:
+            try:
+                for event in events:
+                    log.write({"path": str(item.path), **event.to_json()})
+            except HeadwatchError as exc:  # a full disk: analysis and its report go on
+                log.broken = True
+                error(f"{exc}; analysing on without it")
     if not any(r.person for r in records):
         problems.append(f"{item.path}: no person found; headwatch needs the head and shoulders in view")
     return summarize(str(item.path), item.kind, duration, records, alerts, reference), problems
@@ -129,6 +129,9 @@ def analyze(
     fps: Annotated[float | None, typer.Option(
         min=0.1, max=120.0, help="Frames per second sampled from videos. (default: 5)")] = None,
     model: ModelOption = None,
+    events: Annotated[Path | None, typer.Option(
+        "--events", dir_okay=False, help="Append the events the live monitor would have raised (with each "
+                                         "video's path) to this JSON Lines file, as monitor --events does.")] = None,
     out: Annotated[Path | None, typer.Option(
         "--out", dir_okay=False, help="Write one record per analysed frame to FILE.csv or FILE.jsonl.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document instead of the table.")] = False,
@@ -143,7 +146,7 @@ def analyze(
     2 usage error.
     """
     from headwatch.pose import PoseEstimator
-    from headwatch.records import RECORD_SUFFIXES, RecordWriter
+    from headwatch.records import RECORD_SUFFIXES, EventLog, RecordWriter, record_columns
     from headwatch.report import format_table
     from headwatch.sources import expand_inputs
 
@@ -156,9 +159,13 @@ def analyze(
     summaries: list[FileSummary] = []
     problems: list[str] = []
     writer: RecordWriter | None = None
+    log: EventLog | None = None
     try:
         with ExitStack() as stack:
             writer = stack.enter_context(RecordWriter(out, record_columns())) if out is not None else None
+            log = EventLog(events) if events is not None else None
+            if log is not None:
+                stack.callback(log.close)
             image_detector: PoseEstimator | None = None
             for item in expand_inputs(paths):
                 if isinstance(item, HeadwatchError):
@@ -168,7 +175,7 @@ def analyze(
                 if image_detector is None:  # loads (and checks) the model once, only if needed
                     image_detector = stack.enter_context(PoseEstimator(settings.capture.model, mode="image"))
                 try:
-                    summary, file_problems = analyze_file(item, settings, choice, image_detector, writer)
+                    summary, file_problems = analyze_file(item, settings, choice, image_detector, writer, log)
                     summaries.append(summary)
                 except HeadwatchError as exc:
                     file_problems = [str(exc)]
@@ -189,6 +196,6 @@ def analyze(
         typer.echo(json.dumps(document, indent=2))
     elif summaries:
         typer.echo(format_table(summaries))
-    if writer is not None and writer.broken:
-        problems.append("the record file is incomplete")
+    if (writer is not None and writer.broken) or (log is not None and log.broken):
+        problems.append("an output file is incomplete")
     raise typer.Exit(EXIT_FAILED if problems else EXIT_OK)

@@ -56,7 +56,7 @@ def eval_command(
     """Score headwatch on labelled footage: detection, AUC per head-forward metric, the judgement's
     confusion matrix, sensitivity, specificity and balanced accuracy, and for videos the alert
     onset delay and the false alerts per hour."""
-    from headwatch.analysis import judge_recording, measure_video, recording_alerts
+    from headwatch.analysis import judge_recording, measure_video, replay_recording
     from headwatch.assemble import limits_for
     from headwatch.datasets import DatasetError, find_dataset, parse_label_options
     from headwatch.evaluate import (
@@ -113,7 +113,7 @@ def eval_command(
                     if bad is not None:
                         frames.setdefault(group, []).append(
                             ScoredFrame(bad, record.person, record.verdict.state, record.sample))
-                alerts = recording_alerts(records, settings, measured.read_s)
+                alerts, _ = replay_recording(records, settings, measured.read_s)
                 alert_scores.setdefault(group, []).append(score_alerts(video.spans, alerts))
         if not frames:
             raise DatasetError(f"{dataset}: no frame fell inside a labelled span or folder")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from headwatch.cli.common import (
+    EXIT_USAGE,
     BadForOption,
     ConfigOption,
     ModelOption,
@@ -78,6 +79,9 @@ def monitor(
                            "HEADWATCH_MESSAGE, HEADWATCH_EVENT_JSON and more in its environment.")] = None,
     events: Annotated[Path | None, typer.Option(
         "--events", dir_okay=False, help="Append every event to this JSON Lines file as it happens.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", dir_okay=False, help="Write one record per sample (metrics and verdict, never the image) to "
+                                      "FILE.csv or FILE.jsonl, as analyze --out does.")] = None,
     realtime: Annotated[bool | None, typer.Option(
         "--realtime/--no-realtime", help="Pace a video file like a camera (the default), or run it as fast as "
                                          "possible.")] = None,
@@ -97,11 +101,15 @@ def monitor(
     from headwatch.assemble import alert_settings, sampling_policy
     from headwatch.monitor import Monitor
     from headwatch.notify import CommandHook, DesktopNotifier, make_notifier
+    from headwatch.pipeline import FrameRecord
     from headwatch.pose import PoseEstimator
-    from headwatch.records import EventLog
+    from headwatch.records import RECORD_SUFFIXES, EventLog, RecordWriter, record_columns
     from headwatch.sources import is_live
     from headwatch.status import StatusLine, format_summary
+    from headwatch.types import PostureSample
 
+    if out is not None and out.suffix.lower() not in RECORD_SUFFIXES:
+        fail(f"--out {out}: the record file must end in .csv or .jsonl", EXIT_USAGE)
     settings = load_settings(config, {
         "capture.source": source, "capture.fps": fps, "capture.model": model, "alerts.bad_for_s": bad_for,
         "notify.mode": notify.value if notify is not None else None, "notify.on_alert": on_alert,
@@ -118,6 +126,7 @@ def monitor(
             log = EventLog(Path(settings.output.events)) if settings.output.events else None
             if log is not None:
                 stack.callback(log.close)
+            writer = stack.enter_context(RecordWriter(out, record_columns())) if out is not None else None
         except HeadwatchError as exc:
             fail(str(exc))
         if hint:  # only once the source works, so a failed start stays one line
@@ -139,26 +148,37 @@ def monitor(
             if hook is not None:
                 hook.notify(event)
 
-        on_frame = None
+        window = None
         if preview:
             from headwatch.overlay import PreviewWindow, display_available, draw
 
-            if not display_available():
+            if display_available():
+                window = PreviewWindow()
+                stack.callback(window.close)
+            else:
                 error("--preview: no display here (DISPLAY and WAYLAND_DISPLAY are unset); monitoring without "
                       "the window")
-                preview = False
-        if preview:
-            window = PreviewWindow()
-            stack.callback(window.close)
 
-            def on_frame(frame: Any, pose: Any, sample: Any, verdict: Any) -> None:
+        def on_frame(frame: Any, pose: Any, sample: Any, verdict: Any) -> None:
+            nonlocal writer
+            if writer is not None:
+                record = FrameRecord(source_spec, frame.t_s, frame.index, pose is not None,
+                                     round(pose.confidence, 4) if pose is not None else None,
+                                     sample or PostureSample(), verdict)
+                try:
+                    writer.write(record.to_json())
+                except HeadwatchError as exc:  # a full disk: say so once, keep monitoring
+                    error(f"{exc}; monitoring goes on without it")
+                    writer = None
+            if window is not None:
                 window.show(draw(frame.image, pose, sample, verdict))
                 if window.closed:
                     loop.stop()
 
         loop = Monitor(reader, detector, _judge(settings, choice, source_spec), AlertEngine(alert_settings(settings)),
                        policy=sampling_policy(settings), realtime=is_live(source_spec) or realtime is not False,
-                       duration_s=duration, on_status=status_line, on_event=on_event, on_frame=on_frame)
+                       duration_s=duration, on_status=status_line, on_event=on_event,
+                       on_frame=on_frame if writer is not None or window is not None else None)
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: loop.stop())
         try:
