@@ -4,8 +4,10 @@ and a helper that writes real video files."""
 from __future__ import annotations
 
 import os
+import string
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import cv2
 import matplotlib
@@ -47,6 +49,23 @@ def pad_and_rotate(image: BGRImage, degrees: float, pad_share: float = 0.5) -> B
 
 
 WriteVideo = Callable[..., Path]
+
+
+def mutate_text(text: str, data: Any, extra_characters: str) -> str:
+    """One to four random inserts, deletions or replacements (``data`` is hypothesis' st.data())."""
+    from hypothesis import strategies as st
+
+    for _ in range(data.draw(st.integers(1, 4))):
+        position = data.draw(st.integers(0, len(text)))
+        action = data.draw(st.sampled_from(["insert", "delete", "replace"]))
+        piece = data.draw(st.text(alphabet=string.printable + extra_characters, max_size=6))
+        if action == "insert":
+            text = text[:position] + piece + text[position:]
+        elif action == "delete":
+            text = text[:position] + text[position + len(piece):]
+        else:
+            text = text[:position] + piece + text[position + len(piece):]
+    return text
 
 
 @pytest.fixture

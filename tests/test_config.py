@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import string
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from conftest import mutate_text
 from headwatch.cli import app
 from headwatch.config import KEYS, ConfigError, Settings, default_file_text, load_settings, read_config_file
 
@@ -177,17 +177,7 @@ def test_fuzz_random_bytes(tmp_path: Path, data: bytes) -> None:
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.data())
 def test_fuzz_mutated_valid_files(tmp_path: Path, data: st.DataObject) -> None:
-    text = VALID
-    for _ in range(data.draw(st.integers(1, 4))):
-        position = data.draw(st.integers(0, len(text)))
-        action = data.draw(st.sampled_from(["insert", "delete", "replace"]))
-        piece = data.draw(st.text(alphabet=string.printable + "ü€[]=\"'#", max_size=6))
-        if action == "insert":
-            text = text[:position] + piece + text[position:]
-        elif action == "delete":
-            text = text[:position] + text[position + len(piece):]
-        else:
-            text = text[:position] + piece + text[position + len(piece):]
+    text = mutate_text(VALID, data, "ü€[]=\"'#")
     path = tmp_path / "mutated.toml"
     path.write_text(text, encoding="utf-8")
     _loads_or_config_error(path)

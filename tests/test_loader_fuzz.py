@@ -6,13 +6,13 @@ another exception."""
 from __future__ import annotations
 
 import json
-import string
 from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import mutate_text
 from headwatch.calibration import Baseline, Profile
 from headwatch.errors import HeadwatchError
 from headwatch.profiles import load_learned, load_profile, save_learned, save_profile
@@ -30,17 +30,7 @@ JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats
 
 
 def mutate(text: str, data: st.DataObject) -> str:
-    for _ in range(data.draw(st.integers(1, 4))):
-        position = data.draw(st.integers(0, len(text)))
-        piece = data.draw(st.text(alphabet=string.printable + "ü€{}[]:,\"", max_size=6))
-        action = data.draw(st.sampled_from(["insert", "delete", "replace"]))
-        if action == "insert":
-            text = text[:position] + piece + text[position:]
-        elif action == "delete":
-            text = text[:position] + text[position + len(piece):]
-        else:
-            text = text[:position] + piece + text[position + len(piece):]
-    return text
+    return mutate_text(text, data, "ü€{}[]:,\"")
 
 
 def replace_a_value(document: Any, data: st.DataObject) -> Any:
