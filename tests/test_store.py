@@ -1,0 +1,124 @@
+"""The history database on real SQLite files: round trips, a damaged and a foreign file moved
+aside, an old schema migrated, a newer one refused, two writers at once, pruning."""
+
+from __future__ import annotations
+
+import datetime
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from headwatch import store
+from headwatch.store import History, HistoryError, Interval
+
+T0 = datetime.datetime(2026, 11, 24, 9, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=1)))
+
+
+def interval(start: datetime.datetime, ok: float = 8.0, bad: float = 2.0) -> Interval:
+    return Interval(start, 10.0, ok + bad, ok, bad, 0.0, 0.0, {"head_forward": bad}, {"head_forward_deg": 21.5}, 50)
+
+
+def test_a_session_round_trips(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite"
+    with History.open(path) as history:
+        session = history.start_session(T0, "0", "learned reference", "abc123")
+        for i in range(3):
+            history.add_interval(session, interval(T0 + datetime.timedelta(seconds=10 * i)))
+        history.add_event(session, T0 + datetime.timedelta(seconds=25), "bad_posture", ["head_forward"],
+                          {"kind": "bad_posture", "t_s": 25.0})
+        history.end_session(session, T0 + datetime.timedelta(seconds=30))
+    with History.open(path) as history:  # a new connection reads what the first committed
+        (row,) = history.sessions()
+        assert (row.started, row.ended, row.source) == ("2026-11-24T09:00:00+01:00", "2026-11-24T09:00:30+01:00", "0")
+        assert (row.monitored_s, row.ok_s, row.bad_s, row.alerts) == (30.0, 24.0, 6.0, 1)
+        first = next(history.intervals(session))
+        assert first["bad_by_reason"] == {"head_forward": 2.0} and first["medians"] == {"head_forward_deg": 21.5}
+        assert history.connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+@pytest.mark.parametrize("content", [b"this is not a database, it is a shopping list\n" * 40,
+                                     b"SQLite format 3\x00" + b"\xff" * 4000])
+def test_a_damaged_file_is_moved_aside_never_overwritten(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "history.sqlite"
+    path.write_bytes(content)
+    with History.open(path, clock=lambda: T0) as history:
+        assert history.moved_aside == tmp_path / "history.sqlite.damaged-20261124-090000"
+        assert history.moved_aside.read_bytes() == content
+        assert history.sessions() == []
+
+
+def test_a_foreign_sqlite_file_is_moved_aside(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite"
+    other = sqlite3.connect(path)
+    other.execute("CREATE TABLE recipes (name TEXT)")
+    other.execute("INSERT INTO recipes VALUES ('bread')")
+    other.commit()
+    other.close()
+    with History.open(path, clock=lambda: T0) as history:
+        assert history.moved_aside is not None
+        assert sqlite3.connect(history.moved_aside).execute("SELECT name FROM recipes").fetchone() == ("bread",)
+
+
+def test_an_older_schema_is_migrated_and_keeps_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite"
+    old = sqlite3.connect(path)
+    old.executescript(store._MIGRATIONS[0])
+    old.execute(f"PRAGMA application_id = {store._APPLICATION_ID}")
+    old.execute("PRAGMA user_version = 1")
+    old.execute("INSERT INTO sessions (started, source, reference, settings_hash) VALUES ('2026-01-01T08:00:00+00:00',"
+                " '0', 'absolute limits', 'x')")
+    old.execute("INSERT INTO intervals (session_id, started, seconds, present_s, ok_s, bad_s, away_s, unknown_s,"
+                " bad_by_reason, medians) VALUES (1, '2026-01-01T08:00:00+00:00', 10, 10, 10, 0, 0, 0, '{}', '{}')")
+    old.commit()
+    old.close()
+    with History.open(path) as history:
+        assert history.connection.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION
+        (row,) = history.sessions()
+        assert row.monitored_s == 10.0 and next(history.intervals(1))["samples"] == 0
+
+
+def test_a_newer_schema_is_refused_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite"
+    with History.open(path):
+        pass
+    newer = sqlite3.connect(path)
+    newer.execute(f"PRAGMA user_version = {store.SCHEMA_VERSION + 1}")
+    newer.commit()
+    newer.close()
+    before = path.read_bytes()
+    with pytest.raises(HistoryError, match="written by a newer headwatch"):
+        History.open(path)
+    assert path.read_bytes() == before
+
+
+def test_two_writers_at_once_both_record(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite"
+    History.open(path).close()
+
+    def monitor(source: str) -> None:
+        with History.open(path) as history:
+            session = history.start_session(T0, source, "absolute limits", "x")
+            for i in range(50):
+                history.add_interval(session, interval(T0 + datetime.timedelta(seconds=10 * i)))
+
+    threads = [threading.Thread(target=monitor, args=(name,)) for name in ("0", "1")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with History.open(path) as history:
+        assert sorted((r.source, r.monitored_s) for r in history.sessions()) == [("0", 500.0), ("1", 500.0)]
+
+
+def test_prune_deletes_old_sessions_with_their_rows(tmp_path: Path) -> None:
+    with History.open(tmp_path / "history.sqlite") as history:
+        for days in (40, 10):
+            session = history.start_session(T0 - datetime.timedelta(days=days), "0", "absolute limits", "x")
+            history.add_interval(session, interval(T0 - datetime.timedelta(days=days)))
+            history.add_event(session, T0 - datetime.timedelta(days=days), "break", [], {})
+        assert history.prune(T0 - datetime.timedelta(days=30)) == 1
+        assert [r.started[:10] for r in history.sessions()] == ["2026-11-14"]
+        assert history.connection.execute("SELECT count(*) FROM intervals").fetchone()[0] == 1
+        assert history.connection.execute("SELECT count(*) FROM events").fetchone()[0] == 1
