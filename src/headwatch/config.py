@@ -127,6 +127,10 @@ class Output:
 
     events: str = _opt("", "append monitor events to this JSON Lines file (empty = none)")
     profiles_dir: str = _opt("", "where calibrated profiles live (empty = the user data folder)")
+    history: str = _opt("", "the history database monitor records into (empty = history.sqlite in the user data "
+                        "folder)")
+    retention_days: float = _opt(365.0, "sessions older than this many days are deleted from the history when "
+                                 "the monitor starts (0 keeps everything)", 0, 36500)
 
 
 @dataclass(frozen=True, slots=True)

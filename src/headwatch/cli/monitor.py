@@ -30,13 +30,36 @@ from headwatch.errors import HeadwatchError
 if TYPE_CHECKING:
     from headwatch.assemble import ReferenceChoice
     from headwatch.config import Settings
-    from headwatch.monitor import PostureJudge
+    from headwatch.monitor import PostureJudge, Status
+    from headwatch.recorder import SessionRecorder
 
 
 class NotifyChoice(enum.StrEnum):
     DESKTOP = "desktop"
     TERMINAL = "terminal"
     NONE = "none"
+
+
+def _recorder(settings: Settings, source: str, reference: str) -> SessionRecorder | None:
+    """The session's history recorder, or None (with one line saying why) when it cannot be had."""
+    import datetime
+
+    from headwatch.recorder import SessionRecorder, history_path
+    from headwatch.store import History, HistoryError
+
+    path = history_path(settings.output.history)
+    try:
+        history = History.open(path)
+    except HistoryError as exc:
+        error(f"{exc}; monitoring without the history")
+        return None
+    if history.moved_aside is not None:
+        error(f"{path}: the history was damaged or not headwatch's; moved aside to {history.moved_aside.name}, "
+              "and a new one started")
+    if settings.output.retention_days > 0:
+        history.prune(datetime.datetime.now().astimezone() - datetime.timedelta(days=settings.output.retention_days))
+    recorder = SessionRecorder(history, source, reference, settings, error)
+    return recorder
 
 
 def _judge(settings: Settings, choice: ReferenceChoice, source: str) -> PostureJudge:
@@ -79,6 +102,10 @@ def monitor(
                            "HEADWATCH_MESSAGE, HEADWATCH_EVENT_JSON and more in its environment.")] = None,
     events: Annotated[Path | None, typer.Option(
         "--events", dir_okay=False, help="Append every event to this JSON Lines file as it happens.")] = None,
+    history: Annotated[Path | None, typer.Option(
+        "--history", dir_okay=False, help="Record the session into this history database. (default: "
+                                          "output.history, else history.sqlite in the user data folder)")] = None,
+    no_history: Annotated[bool, typer.Option("--no-history", help="Record nothing into the history.")] = False,
     out: Annotated[Path | None, typer.Option(
         "--out", dir_okay=False, help="Write one record per sample (metrics and verdict, never the image) to "
                                       "FILE.csv or FILE.jsonl, as analyze --out does.")] = None,
@@ -113,7 +140,8 @@ def monitor(
     settings = load_settings(config, {
         "capture.source": source, "capture.fps": fps, "capture.model": model, "alerts.bad_for_s": bad_for,
         "notify.mode": notify.value if notify is not None else None, "notify.on_alert": on_alert,
-        "output.events": str(events) if events is not None else None})
+        "output.events": str(events) if events is not None else None,
+        "output.history": str(history) if history is not None else None})
     choice, hint = select_reference(settings, reference, profile)
     source_spec = settings.capture.source
     stay_offline(source_spec, hook=settings.notify.on_alert)
@@ -136,11 +164,22 @@ def monitor(
             note("note: no desktop notifications here (notify-send, osascript or PowerShell not found): alerts "
                  "show in this terminal")
 
+        recorder = None if no_history else _recorder(settings, source_spec, choice.describe())
+        if recorder is not None:
+            stack.callback(recorder.close)  # also on an error: the session ends, its intervals kept
+
+        def on_status(status: Status) -> None:
+            status_line(status)
+            if recorder is not None:
+                recorder.status(status)
+
         def on_event(event: AlertEvent) -> None:
             nonlocal log
+            if recorder is not None:
+                recorder.event(event)
             if log is not None:
                 try:
-                    log.write(event.to_json())
+                    log.write(recorder.stamp(event) if recorder is not None else event.to_json())
                 except HeadwatchError as exc:  # a full disk: say so once, keep monitoring
                     error(f"{exc}; monitoring goes on without it")
                     log = None
@@ -177,7 +216,7 @@ def monitor(
 
         loop = Monitor(reader, detector, _judge(settings, choice, source_spec), AlertEngine(alert_settings(settings)),
                        policy=sampling_policy(settings), realtime=is_live(source_spec) or realtime is not False,
-                       duration_s=duration, on_status=status_line, on_event=on_event,
+                       duration_s=duration, on_status=on_status, on_event=on_event,
                        on_frame=on_frame if writer is not None or window is not None else None)
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: loop.stop())

@@ -1,0 +1,101 @@
+"""The monitor records into a real SQLite history: a SIGKILL loses at most the interval in
+progress, --no-history records nothing, a damaged file is moved aside with one line."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from conftest import WriteVideo
+from headwatch.cli import app
+
+runner = CliRunner()
+
+
+def monitor(*args: str):  # type: ignore[no-untyped-def]
+    result = runner.invoke(app, ["monitor", "--no-realtime", "--notify", "none", *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    return result
+
+
+@pytest.fixture
+def long_clip(write_video: WriteVideo, grace_hopper: np.ndarray) -> Path:
+    return write_video("desk.mp4", [cv2.resize(grace_hopper, (256, 288))] * 200, 5.0)  # 40 s
+
+
+def test_a_session_is_recorded_with_its_intervals_and_events(tilting_clip: Path, tmp_path: Path) -> None:
+    db, events = tmp_path / "history.sqlite", tmp_path / "events.jsonl"
+    result = monitor("--source", str(tilting_clip), "--bad-for", "3", "--reference", "absolute",
+                     "--history", str(db), "--events", str(events))
+    assert result.exit_code == 0
+    connection = sqlite3.connect(db)
+    ((session, ended, reference),) = connection.execute("SELECT id, ended, reference FROM sessions").fetchall()
+    assert ended is not None and reference == "absolute limits"
+    intervals = connection.execute("SELECT seconds, bad_s, bad_by_reason FROM intervals ORDER BY started").fetchall()
+    assert len(intervals) == 2  # 16 s: one full interval and the rest
+    assert sum(row[1] for row in intervals) > 4.0  # she leans for 7 s
+    assert "shoulder_tilt" in intervals[0][2]
+    kinds = [row[0] for row in connection.execute("SELECT kind FROM events ORDER BY at")]
+    assert kinds == ["bad_posture", "posture_recovered"]
+    lines = [json.loads(line) for line in events.read_text().splitlines()]
+    assert [line["session"] for line in lines] == [session, session] and all("at" in line for line in lines)
+
+
+def test_no_history_records_nothing(tilting_clip: Path, isolated_settings: Path) -> None:
+    assert monitor("--source", str(tilting_clip), "--no-history").exit_code == 0
+    assert not list(isolated_settings.rglob("history.sqlite"))
+    assert monitor("--source", str(tilting_clip), "--duration", "2").exit_code == 0
+    assert list(isolated_settings.rglob("history.sqlite"))  # by default it does record
+
+
+def test_a_damaged_history_is_moved_aside_in_one_line(tilting_clip: Path, tmp_path: Path) -> None:
+    db = tmp_path / "history.sqlite"
+    db.write_bytes(b"not a database" * 100)
+    result = monitor("--source", str(tilting_clip), "--duration", "2", "--history", str(db))
+    assert result.exit_code == 0
+    (line,) = result.stderr.strip().splitlines()[-1:]
+    assert "the history was damaged or not headwatch's; moved aside to history.sqlite.damaged-" in line
+    (aside,) = tmp_path.glob("history.sqlite.damaged-*")
+    assert aside.read_bytes() == b"not a database" * 100
+    assert sqlite3.connect(db).execute("SELECT count(*) FROM sessions").fetchone() == (1,)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_sigkill_loses_at_most_the_interval_in_progress(long_clip: Path, tmp_path: Path) -> None:
+    db = tmp_path / "history.sqlite"
+    env = {**os.environ, "HEADWATCH_OUTPUT_PROFILES_DIR": str(tmp_path / "profiles")}
+    process = subprocess.Popen([sys.executable, "-m", "headwatch", "-q", "monitor", "--source", str(long_clip),
+                                "--realtime", "--notify", "none", "--history", str(db)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    started = time.monotonic()
+    try:
+        while time.monotonic() - started < 60:  # until two intervals are in
+            time.sleep(0.5)
+            if db.exists():
+                try:
+                    if sqlite3.connect(db).execute("SELECT count(*) FROM intervals").fetchone()[0] >= 2:
+                        break
+                except sqlite3.Error:
+                    pass
+        time.sleep(3.0)  # into the third interval
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    connection = sqlite3.connect(db)
+    ((ended,),) = connection.execute("SELECT ended FROM sessions").fetchall()
+    assert ended is None  # it never got to end the session
+    seconds = [row[0] for row in connection.execute("SELECT seconds FROM intervals ORDER BY started")]
+    assert seconds[:2] == [10.0, 10.0]  # both closed intervals survived; only the one in progress is lost
