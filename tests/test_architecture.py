@@ -21,6 +21,7 @@ ALLOWED: dict[str, set[str]] = {
     "cli.common": {"typer"},
     "cli.config_cmd": {"typer"},
     "cli.eval_cmd": {"typer"},
+    "cli.history_cmd": {"typer"},
     "cli.monitor": {"typer"},
 }
 # Modules that import nothing from headwatch (the bottom of the dependency order).

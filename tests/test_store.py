@@ -122,3 +122,37 @@ def test_prune_deletes_old_sessions_with_their_rows(tmp_path: Path) -> None:
         assert [r.started[:10] for r in history.sessions()] == ["2026-11-14"]
         assert history.connection.execute("SELECT count(*) FROM intervals").fetchone()[0] == 1
         assert history.connection.execute("SELECT count(*) FROM events").fetchone()[0] == 1
+
+
+def test_the_history_command_lists_prunes_and_exports(tmp_path: Path) -> None:
+    import csv
+    import json
+
+    from typer.testing import CliRunner
+
+    from headwatch.cli import app
+
+    path = tmp_path / "history.sqlite"
+    now = datetime.datetime.now().astimezone().replace(microsecond=0)
+    with History.open(path) as history:
+        for days, bad in ((400, 0.0), (1, 2.5)):
+            session = history.start_session(now - datetime.timedelta(days=days), "0", "absolute limits", "x")
+            history.add_interval(session, interval(now - datetime.timedelta(days=days), ok=10.0 - bad, bad=bad))
+            history.add_event(session, now, "bad_posture", ["head_forward"], {})
+
+    def cli(*args: str):  # type: ignore[no-untyped-def]
+        result = CliRunner().invoke(app, ["history", *args, "--history", str(path)])
+        assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+        return result
+
+    listed = cli("list").stdout.splitlines()
+    assert len(listed) == 3 and listed[2].split()[2:5] == ["0m10s", "75%", "1"]
+    sessions = json.loads(cli("list", "--json").stdout)["sessions"]
+    assert [s["bad_s"] for s in sessions] == [0.0, 2.5]
+    assert cli("prune").stdout.startswith("deleted 1 session ")  # the default keeps 365 days
+    out = tmp_path / "intervals.csv"
+    assert cli("export", "--csv", str(out)).exit_code == 0
+    (row,) = list(csv.DictReader(out.open()))
+    assert row["bad_s"] == "2.5" and row["bad_head_forward_s"] == "2.5" and row["median_head_forward_deg"] == "21.5"
+    missing = CliRunner().invoke(app, ["history", "list", "--history", str(tmp_path / "none.sqlite")])
+    assert missing.exit_code == 1 and "no history yet" in missing.stderr

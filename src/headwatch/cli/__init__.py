@@ -17,6 +17,7 @@ from headwatch.cli.calibrate import calibrate
 from headwatch.cli.common import Output
 from headwatch.cli.config_cmd import config_app
 from headwatch.cli.eval_cmd import eval_command
+from headwatch.cli.history_cmd import history_app
 from headwatch.cli.monitor import monitor
 
 app = typer.Typer(
@@ -54,6 +55,7 @@ app.command()(analyze)
 app.command()(calibrate)
 app.command("eval")(eval_command)
 app.add_typer(config_app, name="config")
+app.add_typer(history_app, name="history")
 
 
 def main() -> None:

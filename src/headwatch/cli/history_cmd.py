@@ -1,0 +1,110 @@
+"""`headwatch history`: list the recorded sessions, prune old ones, export the intervals."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import json
+import sys
+from contextlib import ExitStack
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from headwatch.cli.common import EXIT_FAILED, ConfigOption, fail, load_settings
+
+if TYPE_CHECKING:
+    from headwatch.store import History
+
+history_app = typer.Typer(help="The sessions the monitor recorded: list, prune, export.", no_args_is_help=True)
+
+HistoryOption = Annotated[Path | None, typer.Option(
+    "--history", dir_okay=False, help="The history database. (default: output.history, else history.sqlite in the "
+                                      "user data folder)")]
+
+
+def _open(history: Path | None, config: Path | None) -> History:
+    from headwatch.recorder import history_path
+    from headwatch.store import History, HistoryError
+
+    settings = load_settings(config, {"output.history": str(history) if history is not None else None})
+    path = history_path(settings.output.history)
+    if not path.is_file():
+        fail(f"{path}: no history yet (`headwatch monitor` records one)", EXIT_FAILED)
+    try:
+        opened = History.open(path)
+    except HistoryError as exc:
+        fail(str(exc), EXIT_FAILED)
+    if opened.moved_aside is not None:
+        typer.echo(f"headwatch: error: {path}: the history was damaged or not headwatch's; moved aside to "
+                   f"{opened.moved_aside.name}", err=True)
+    return opened
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+
+
+@history_app.command("list")
+def history_list(history: HistoryOption = None, config: ConfigOption = None,
+                 as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False) -> None:
+    """One line per session: when, how long, share of good posture, alerts, source."""
+    from headwatch.types import SCHEMA
+
+    with _open(history, config) as opened:
+        rows = opened.sessions()
+    if as_json:
+        typer.echo(json.dumps({"schema": SCHEMA, "sessions": [asdict(row) for row in rows]}, indent=2))
+        return
+    typer.echo(f"{'id':>4}  {'started':25}  {'monitored':>9}  {'good':>5}  {'alerts':>6}  source")
+    for row in rows:
+        judged = row.ok_s + row.bad_s
+        good = f"{row.ok_s / judged:.0%}" if judged > 0 else "-"
+        typer.echo(f"{row.id:>4}  {row.started:25}  {_duration(row.monitored_s):>9}  {good:>5}  {row.alerts:>6}  "
+                   f"{row.source}")
+
+
+@history_app.command("prune")
+def history_prune(
+    days: Annotated[float | None, typer.Option(min=0.0, help="Delete sessions older than this many days. "
+                                                             "(default: output.retention_days)")] = None,
+    history: HistoryOption = None, config: ConfigOption = None,
+) -> None:
+    """Delete old sessions with their intervals and events."""
+    settings = load_settings(config)
+    keep_days = settings.output.retention_days if days is None else days
+    before = datetime.datetime.now().astimezone() - datetime.timedelta(days=keep_days)
+    with _open(history, config) as opened:
+        deleted = opened.prune(before)
+    typer.echo(f"deleted {deleted} session{'s' if deleted != 1 else ''} started before {before:%Y-%m-%d %H:%M}")
+
+
+@history_app.command("export")
+def history_export(
+    csv_path: Annotated[Path | None, typer.Option(
+        "--csv", dir_okay=False, help="Write the intervals to this CSV file (default: standard output).")] = None,
+    history: HistoryOption = None, config: ConfigOption = None,
+) -> None:
+    """Every recorded interval as CSV: session, start, seconds, time per state, bad per reason, medians."""
+    with _open(history, config) as opened, ExitStack() as stack:
+        rows = list(opened.intervals())
+        reasons = sorted({r for row in rows for r in row["bad_by_reason"]})
+        metrics = sorted({m for row in rows for m in row["medians"]})
+        try:
+            handle = stack.enter_context(csv_path.open("w", newline="", encoding="utf-8")) if csv_path else sys.stdout
+        except OSError as exc:
+            fail(f"{csv_path}: cannot write the CSV: {exc.strerror}", EXIT_FAILED)
+        writer = csv.writer(handle)
+        writer.writerow(["session", "started", "seconds", "present_s", "ok_s", "bad_s", "away_s", "unknown_s",
+                         *(f"bad_{r}_s" for r in reasons), *(f"median_{m}" for m in metrics)])
+        for row in rows:
+            writer.writerow([row["session_id"], row["started"], row["seconds"], row["present_s"], row["ok_s"],
+                             row["bad_s"], row["away_s"], row["unknown_s"],
+                             *(row["bad_by_reason"].get(r, 0.0) for r in reasons),
+                             *(row["medians"].get(m, "") for m in metrics)])
+    if csv_path is not None:
+        typer.echo(f"wrote {len(rows)} intervals to {csv_path}", err=True)
