@@ -99,3 +99,18 @@ def test_sigkill_loses_at_most_the_interval_in_progress(long_clip: Path, tmp_pat
     assert ended is None  # it never got to end the session
     seconds = [row[0] for row in connection.execute("SELECT seconds FROM intervals ORDER BY started")]
     assert seconds[:2] == [10.0, 10.0]  # both closed intervals survived; only the one in progress is lost
+
+
+def test_analyze_history_records_each_video_as_a_session(tilting_clip: Path, tmp_path: Path) -> None:
+    db = tmp_path / "history.sqlite"
+    result = runner.invoke(app, ["analyze", str(tilting_clip), str(tilting_clip), "--history", "--bad-for", "3",
+                                 "--reference", "absolute"], env={"HEADWATCH_OUTPUT_HISTORY": str(db)})
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 0
+    connection = sqlite3.connect(db)
+    sessions = connection.execute("SELECT id, source, ended FROM sessions ORDER BY id").fetchall()
+    assert [(s[1], s[2] is not None) for s in sessions] == [(str(tilting_clip), True)] * 2
+    seconds = connection.execute("SELECT sum(seconds) FROM intervals WHERE session_id = 1").fetchone()[0]
+    assert 15.0 <= seconds <= 16.5  # the 16 s clip, sampled at 5 fps
+    assert [k for (k,) in connection.execute("SELECT kind FROM events WHERE session_id = 2 ORDER BY at")] == [
+        "bad_posture", "posture_recovered"]

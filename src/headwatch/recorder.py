@@ -16,8 +16,10 @@ from headwatch.alerts import AlertEvent
 from headwatch.config import Settings
 from headwatch.errors import HeadwatchError
 from headwatch.history import IntervalAggregator
+from headwatch.judge import Verdict
 from headwatch.monitor import Status
 from headwatch.store import History, iso, now_local
+from headwatch.types import PostureSample
 
 
 def history_path(configured: str) -> Path:
@@ -50,9 +52,13 @@ class SessionRecorder:
         return self.started + datetime.timedelta(seconds=t_s)
 
     def status(self, status: Status) -> None:
-        if self.session_id is None or status.note:  # a lost camera's retry notes are not samples
+        if not status.note:  # a lost camera's retry notes are not samples
+            self.sample(status.t_s, status.verdict, status.sample)
+
+    def sample(self, t_s: float, verdict: Verdict, sample: PostureSample | None) -> None:
+        if self.session_id is None:
             return
-        for interval in self.aggregator.add(status.t_s, status.verdict, status.sample):
+        for interval in self.aggregator.add(t_s, verdict, sample):
             self._guarded(partial(self.history.add_interval, self._id(), interval))
             if self.session_id is None:
                 return

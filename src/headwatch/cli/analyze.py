@@ -28,12 +28,14 @@ from headwatch.cli.common import (
 from headwatch.errors import HeadwatchError
 
 if TYPE_CHECKING:
+    from headwatch.alerts import AlertEvent
     from headwatch.assemble import ReferenceChoice
     from headwatch.config import Settings
     from headwatch.pipeline import Alert, FrameRecord, PoseDetector
     from headwatch.records import EventLog, RecordWriter
     from headwatch.report import FileSummary
     from headwatch.sources import InputFile
+    from headwatch.store import History
 
 
 class _Progress:
@@ -60,8 +62,33 @@ class _Progress:
             self._bar = None
 
 
+def _open_history(settings: Settings) -> History:
+    from headwatch.recorder import history_path
+    from headwatch.store import History
+
+    history = History.open(history_path(settings.output.history))
+    if history.moved_aside is not None:
+        error(f"{history.path}: the history was damaged or not headwatch's; moved aside to "
+              f"{history.moved_aside.name}, and a new one started")
+    return history
+
+
+def _record_session(history: History, path: Path, records: list[FrameRecord], events: list[AlertEvent],
+                    reference: str, settings: Settings) -> None:
+    """A recording's analysis as a session of its own, timed from now."""
+    from headwatch.recorder import SessionRecorder
+
+    recorder = SessionRecorder(history, str(path), reference, settings, error)
+    for record in records:
+        recorder.sample(record.t_s, record.verdict, record.sample if record.person else None)
+    for event in events:
+        recorder.event(event)
+    recorder.close()
+
+
 def analyze_file(item: InputFile, settings: Settings, choice: ReferenceChoice, image_detector: PoseDetector,
-                 writer: RecordWriter | None, log: EventLog | None = None) -> tuple[FileSummary, list[str]]:
+                 writer: RecordWriter | None, log: EventLog | None = None,
+                 history: History | None = None) -> tuple[FileSummary, list[str]]:
     """Measure one file; returns its summary and the problems to report.
 
     With a fixed reference (a profile or the absolute limits) records are written as they are
@@ -111,6 +138,8 @@ def analyze_file(item: InputFile, settings: Settings, choice: ReferenceChoice, i
                 write(record)
         duration, problems = video.duration_s, video.problems
         alerts, events = replay_recording(records, settings, video.read_s)
+        if history is not None:
+            _record_session(history, item.path, records, events, reference, settings)
         if log is not None and not log.broken:
             try:
                 for event in events:
@@ -136,6 +165,9 @@ def analyze(
         "--out", dir_okay=False, help="Write one record per analysed frame to FILE.csv or FILE.jsonl.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document instead of the table.")] = False,
     bad_for: BadForOption = None,
+    record_history: Annotated[bool, typer.Option(
+        "--history", help="Record each video's analysis as a session of its own in the history database "
+                          "(output.history, else history.sqlite in the user data folder).")] = False,
     config: ConfigOption = None,
     profile: ProfileOption = None,
     reference: ReferenceOption = None,
@@ -166,6 +198,7 @@ def analyze(
             log = EventLog(events) if events is not None else None
             if log is not None:
                 stack.callback(log.close)
+            history = stack.enter_context(_open_history(settings)) if record_history else None
             image_detector: PoseEstimator | None = None
             for item in expand_inputs(paths):
                 if isinstance(item, HeadwatchError):
@@ -175,7 +208,8 @@ def analyze(
                 if image_detector is None:  # loads (and checks) the model once, only if needed
                     image_detector = stack.enter_context(PoseEstimator(settings.capture.model, mode="image"))
                 try:
-                    summary, file_problems = analyze_file(item, settings, choice, image_detector, writer, log)
+                    summary, file_problems = analyze_file(item, settings, choice, image_detector, writer, log,
+                                                          history)
                     summaries.append(summary)
                 except HeadwatchError as exc:
                     file_problems = [str(exc)]
