@@ -188,6 +188,13 @@ class History:
             " FROM sessions s LEFT JOIN intervals i ON i.session_id = s.id GROUP BY s.id ORDER BY s.started")
         return [SessionRow(*row) for row in rows]
 
+    def events(self, session_id: int | None = None) -> Iterator[dict[str, Any]]:
+        return _events_of(self.connection, session_id)
+
+    def session_span(self, session_id: int) -> tuple[str, str | None] | None:
+        row = self.connection.execute("SELECT started, ended FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        return None if row is None else (row[0], row[1])
+
     def intervals(self, session_id: int | None = None) -> Iterator[dict[str, Any]]:
         query = "SELECT session_id, started, seconds, present_s, ok_s, bad_s, away_s, unknown_s, bad_by_reason," \
                 " medians, samples FROM intervals"
@@ -200,6 +207,15 @@ class History:
             record["bad_by_reason"] = json.loads(record["bad_by_reason"])
             record["medians"] = json.loads(record["medians"])
             yield record
+
+
+def _events_of(connection: sqlite3.Connection, session_id: int | None) -> Iterator[dict[str, Any]]:
+    query = "SELECT session_id, at, kind, reasons, detail FROM events"
+    rows = (connection.execute(query + " WHERE session_id = ? ORDER BY at", (session_id,))
+            if session_id is not None else connection.execute(query + " ORDER BY at"))
+    for session, at, kind, reasons, detail in rows:
+        yield {"session_id": session, "at": at, "kind": kind, "reasons": [r for r in reasons.split(",") if r],
+               "detail": json.loads(detail)}
 
 
 def _connect(path: Path) -> sqlite3.Connection:

@@ -19,6 +19,7 @@ from headwatch.cli.config_cmd import config_app
 from headwatch.cli.eval_cmd import eval_command
 from headwatch.cli.history_cmd import history_app
 from headwatch.cli.monitor import monitor
+from headwatch.cli.report_cmd import report
 
 app = typer.Typer(
     add_completion=True,
@@ -54,6 +55,7 @@ app.command()(monitor)
 app.command()(analyze)
 app.command()(calibrate)
 app.command("eval")(eval_command)
+app.command()(report)
 app.add_typer(config_app, name="config")
 app.add_typer(history_app, name="history")
 

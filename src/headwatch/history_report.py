@@ -1,0 +1,168 @@
+"""What a period of history says: the figures `headwatch report` prints. Pure: intervals and
+events in (as the history stores them), figures out."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+BREAK_MIN_S = 180.0  # an absence this long is a break (as the reminders count it)
+MIN_HOUR_S = 300.0  # an hour of the day needs this much monitoring to be ranked
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    start: datetime.datetime
+    end: datetime.datetime
+    label: str
+
+    def previous(self) -> Period:
+        length = self.end - self.start
+        return Period(self.start - length, self.start, f"the {self.label} before")
+
+    def contains(self, moment: datetime.datetime) -> bool:
+        return self.start <= moment < self.end
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodFigures:
+    monitored_s: float
+    good_share: float | None
+    alerts: int
+    alerts_per_hour: float | None
+    longest_bad_s: float
+    breaks: int
+    worst_hours: tuple[tuple[int, float], ...]  # (hour of day, share of bad posture), worst first
+    good_share_by_day: Mapping[str, float] = field(default_factory=dict)
+    alerts_by_hour: Mapping[int, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"monitored_s": round(self.monitored_s, 1),
+                "good_share": None if self.good_share is None else round(self.good_share, 4),
+                "alerts": self.alerts,
+                "alerts_per_hour": None if self.alerts_per_hour is None else round(self.alerts_per_hour, 3),
+                "longest_bad_s": round(self.longest_bad_s, 1), "breaks": self.breaks,
+                "worst_hours": [{"hour": h, "bad_share": round(s, 4)} for h, s in self.worst_hours],
+                "good_share_by_day": {d: round(s, 4) for d, s in self.good_share_by_day.items()},
+                "alerts_by_hour": {str(h): n for h, n in sorted(self.alerts_by_hour.items())}}
+
+
+def _moment(text: str) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(text)
+
+
+def figures(intervals: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]],
+            period: Period) -> PeriodFigures:
+    """The period's figures from its intervals (history rows) and events (kind, at, detail)."""
+    mine = sorted((i for i in intervals if period.contains(_moment(i["started"]))), key=lambda i: i["started"])
+    ok = sum(i["ok_s"] for i in mine)
+    bad = sum(i["bad_s"] for i in mine)
+    monitored = sum(i["present_s"] for i in mine)
+    alerts = [e for e in events if e["kind"] == "bad_posture" and period.contains(_moment(e["at"]))
+              and e.get("detail", {}).get("repeat", 0) == 0]
+    hours = monitored / 3600.0
+    return PeriodFigures(
+        monitored_s=monitored,
+        good_share=ok / (ok + bad) if ok + bad > 0 else None,
+        alerts=len(alerts),
+        alerts_per_hour=len(alerts) / hours if hours > 0 else None,
+        longest_bad_s=_longest_bad(mine),
+        breaks=_breaks(mine),
+        worst_hours=_worst_hours(mine),
+        good_share_by_day=_good_share_by_day(mine),
+        alerts_by_hour=_count_by_hour(alerts),
+    )
+
+
+def _longest_bad(intervals: Sequence[Mapping[str, Any]]) -> float:
+    """The longest run of back-to-back intervals that were mostly bad posture (their bad time)."""
+    longest = run = 0.0
+    previous_end: datetime.datetime | None = None
+    for interval in intervals:
+        start = _moment(interval["started"])
+        contiguous = previous_end is not None and abs((start - previous_end).total_seconds()) < 1.0
+        judged = interval["ok_s"] + interval["bad_s"]
+        mostly_bad = judged > 0 and interval["bad_s"] > 0.5 * judged
+        run = (run if contiguous else 0.0) + interval["bad_s"] if mostly_bad else 0.0
+        longest = max(longest, run)
+        previous_end = start + datetime.timedelta(seconds=interval["seconds"])
+    return longest
+
+
+def _breaks(intervals: Sequence[Mapping[str, Any]]) -> int:
+    """Absences of at least BREAK_MIN_S: away time within sessions, and the gaps between them."""
+    breaks = 0
+    away = 0.0
+    previous_end: datetime.datetime | None = None
+    for interval in intervals:
+        start = _moment(interval["started"])
+        if previous_end is not None:
+            away += max(0.0, (start - previous_end).total_seconds())
+        away += interval["away_s"]
+        if interval["present_s"] > 0:
+            breaks += away >= BREAK_MIN_S
+            away = 0.0
+        previous_end = start + datetime.timedelta(seconds=interval["seconds"])
+    return breaks
+
+
+def _worst_hours(intervals: Sequence[Mapping[str, Any]], top: int = 3) -> tuple[tuple[int, float], ...]:
+    ok: dict[int, float] = defaultdict(float)
+    bad: dict[int, float] = defaultdict(float)
+    for interval in intervals:
+        hour = _moment(interval["started"]).hour
+        ok[hour] += interval["ok_s"]
+        bad[hour] += interval["bad_s"]
+    ranked = sorted(((hour, bad[hour] / (ok[hour] + bad[hour])) for hour in ok | bad
+                     if ok[hour] + bad[hour] >= MIN_HOUR_S), key=lambda item: (-item[1], item[0]))
+    return tuple(item for item in ranked[:top] if item[1] > 0)
+
+
+def _good_share_by_day(intervals: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    ok: dict[str, float] = defaultdict(float)
+    bad: dict[str, float] = defaultdict(float)
+    for interval in intervals:
+        day = _moment(interval["started"]).date().isoformat()
+        ok[day] += interval["ok_s"]
+        bad[day] += interval["bad_s"]
+    return {day: ok[day] / (ok[day] + bad[day]) for day in sorted(ok | bad) if ok[day] + bad[day] > 0}
+
+
+def _count_by_hour(events: Sequence[Mapping[str, Any]]) -> dict[int, int]:
+    counts: dict[int, int] = defaultdict(int)
+    for event in events:
+        counts[_moment(event["at"]).hour] += 1
+    return dict(counts)
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+
+
+def format_figures(period: Period, now: PeriodFigures, before: PeriodFigures) -> str:
+    """The terminal report: this period's figures and the trend against the one before."""
+    def share(value: float | None) -> str:
+        return "-" if value is None else f"{value:.0%}"
+
+    trend = "-"
+    if now.good_share is not None and before.good_share is not None:
+        points = 100.0 * (now.good_share - before.good_share)
+        trend = f"{points:+.0f} points against {before.good_share:.0%} {period.previous().label}"
+    worst = ", ".join(f"{h:02d}:00 ({s:.0%} bad)" for h, s in now.worst_hours) or "-"
+    lines = [
+        f"{period.label}: {period.start:%Y-%m-%d %H:%M} to {period.end:%Y-%m-%d %H:%M}",
+        f"  time monitored        {_duration(now.monitored_s)}",
+        f"  good posture          {share(now.good_share)} of the judged time",
+        f"  trend                 {trend}",
+        f"  posture alerts        {now.alerts}"
+        + ("" if now.alerts_per_hour is None else f" ({now.alerts_per_hour:.1f} per hour)"),
+        f"  longest bad stretch   {_duration(now.longest_bad_s)}",
+        f"  breaks taken          {now.breaks} (absences of {BREAK_MIN_S / 60:.0f} min or more)",
+        f"  worst hours           {worst}",
+    ]
+    return "\n".join(lines)

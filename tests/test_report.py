@@ -1,0 +1,82 @@
+"""`headwatch report` from a history the test fills: every figure checked against what went in."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from headwatch.cli import app
+from headwatch.history_report import Period, figures
+from headwatch.store import History, Interval
+
+TZ = datetime.timezone(datetime.timedelta(hours=1))
+DAY = datetime.datetime(2026, 11, 24, tzinfo=TZ)
+
+
+def fill(path: Path) -> None:
+    """Today: 09:00-09:30 at a desk (bad 09:10-09:12, one alert and its repeat), a 10 min break,
+    09:40-10:00 all good (one more alert at 09:50 from a short slouch counted as 10 s bad).
+    Yesterday: 14:00-14:20, half good, half bad."""
+    with History.open(path) as history:
+        def session(start: datetime.datetime, minutes: int, bad_at: set[int]) -> int:
+            sid = history.start_session(start, "0", "learned reference", "x")
+            for i in range(minutes * 6):
+                bad = 10.0 if i in bad_at else 0.0
+                history.add_interval(sid, Interval(start + datetime.timedelta(seconds=10 * i), 10.0, 10.0, 10.0 - bad,
+                                                   bad, 0.0, 0.0, {"head_forward": bad} if bad else {},
+                                                   {"head_forward_deg": 30.0 if bad else 15.0}, 50))
+            return sid
+
+        first = session(DAY.replace(hour=9), 30, set(range(60, 72)))
+        history.add_event(first, DAY.replace(hour=9, minute=10, second=30), "bad_posture", ["head_forward"],
+                          {"repeat": 0})
+        history.add_event(first, DAY.replace(hour=9, minute=11, second=30), "bad_posture", ["head_forward"],
+                          {"repeat": 1})
+        second = session(DAY.replace(hour=9, minute=40), 20, {60})
+        history.add_event(second, DAY.replace(hour=9, minute=50), "bad_posture", ["head_forward"], {"repeat": 0})
+        session(DAY.replace(hour=14) - datetime.timedelta(days=1), 20, set(range(60, 120)))
+
+
+def test_the_days_figures_by_hand(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite"
+    fill(path)
+    with History.open(path) as history:
+        intervals, events = list(history.intervals()), list(history.events())
+    today = Period(DAY, DAY + datetime.timedelta(days=1), "day")
+    now = figures(intervals, events, today)
+    assert now.monitored_s == 50 * 60  # 30 + 20 minutes
+    assert now.good_share == (3000 - 130) / 3000  # 12 bad intervals and one more, 10 s each
+    assert now.alerts == 2  # a repeat is not a new alert
+    assert now.alerts_per_hour == 2 / (50 / 60)
+    assert now.longest_bad_s == 120.0
+    assert now.breaks == 1  # the 10 minutes between the sessions
+    assert now.worst_hours == ((9, 130 / 3000),)
+    assert now.alerts_by_hour == {9: 2}
+    before = figures(intervals, events, today.previous())
+    assert before.good_share == 0.5 and before.monitored_s == 1200
+
+
+def test_the_report_command(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite"
+    fill(path)
+
+    def report(*args: str):  # type: ignore[no-untyped-def]
+        result = CliRunner().invoke(app, ["report", "--history", str(path), *args])
+        assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+        return result
+
+    text = report("--from", "2026-11-24T00:00+01:00", "--to", "2026-11-25T00:00+01:00").stdout
+    assert "time monitored        50m00s" in text
+    assert "good posture          96% of the judged time" in text
+    assert "trend                 +46 points against 50% the period before" in text
+    assert "posture alerts        2 (2.4 per hour)" in text
+    assert "longest bad stretch   2m00s" in text and "breaks taken          1 " in text
+    assert "worst hours           09:00 (4% bad)" in text
+    document = json.loads(report("--session", "1", "--json").stdout)
+    assert document["schema"] == 1 and document["figures"]["monitored_s"] == 1800.0
+    assert document["figures"]["alerts"] == 1
+    assert report("--today", "--week").exit_code == 2
+    assert report("--session", "99").exit_code == 1
