@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "headwatch"
-HEAVY = {"mediapipe", "cv2", "typer"}
+HEAVY = {"mediapipe", "cv2", "typer", "matplotlib"}
 # Which heavy library each module may import; every other module may import none of them.
 ALLOWED: dict[str, set[str]] = {
     "pose": {"mediapipe"},
     "sources": {"cv2"},
     "overlay": {"cv2"},
+    "plots": {"matplotlib"},
     "cli.__init__": {"typer"},
     "cli.analyze": {"typer"},
     "cli.calibrate": {"typer"},

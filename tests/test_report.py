@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime
 import json
+import shutil
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from headwatch.cli import app
@@ -80,3 +82,51 @@ def test_the_report_command(tmp_path: Path) -> None:
     assert document["figures"]["alerts"] == 1
     assert report("--today", "--week").exit_code == 2
     assert report("--session", "99").exit_code == 1
+
+
+def test_the_html_report_holds_the_figures_and_four_real_plots(tmp_path: Path) -> None:
+    import base64
+    import re
+
+    import cv2
+    import numpy as np
+
+    path, page = tmp_path / "history.sqlite", tmp_path / "report.html"
+    fill(path)
+    args = ["report", "--history", str(path), "--from", "2026-11-24T00:00+01:00", "--to", "2026-11-25T00:00+01:00"]
+    text = CliRunner().invoke(app, args).stdout
+    result = CliRunner().invoke(app, [*args, "--html", str(page)])
+    assert result.exit_code == 0
+    document = page.read_text(encoding="utf-8")
+    for line in text.splitlines()[1:]:  # every figure of the terminal report, in the table
+        label, value = line[:24].strip(), line[24:].strip()
+        assert f"<tr><th>{label}</th><td>{value}</td></tr>" in document.replace("&#x27;", "'")
+    images = re.findall(r'src="data:image/png;base64,([^"]+)"', document)
+    assert len(images) == 4
+    for data in images:
+        picture = cv2.imdecode(np.frombuffer(base64.b64decode(data), np.uint8), cv2.IMREAD_COLOR)
+        assert picture.shape == (300, 900, 3)
+        assert (picture < 250).any(axis=2).mean() > 0.02  # something is drawn, not a blank canvas
+    assert "http" not in document.replace("http-equiv", "")  # self-contained: nothing to fetch
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Chromium is not installed")
+def test_the_html_report_renders_in_a_real_browser(tmp_path: Path) -> None:
+    import subprocess
+
+    import cv2
+
+    path, page, shot = tmp_path / "history.sqlite", tmp_path / "report.html", tmp_path / "report.png"
+    fill(path)
+    CliRunner().invoke(app, ["report", "--history", str(path), "--from", "2026-11-24T00:00+01:00", "--to",
+                             "2026-11-25T00:00+01:00", "--html", str(page)])
+    subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1000,1800", f"--screenshot={shot}",
+                    page.as_uri()], capture_output=True, timeout=120, check=False)
+    picture = cv2.imread(str(shot))
+    assert picture is not None and picture.shape[:2] == (1800, 1000)
+    # The plots' coloured marks are on the page: the good-share bars (green) and the alert bars (red).
+    green = ((picture[:, :, 1] > 110) & (picture[:, :, 0] < 110) & (picture[:, :, 2] < 80)).sum()
+    red = ((picture[:, :, 2] > 160) & (picture[:, :, 1] < 80) & (picture[:, :, 0] < 80)).sum()
+    assert green > 2000 and red > 200

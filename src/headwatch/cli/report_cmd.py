@@ -64,6 +64,9 @@ def report(
     start: Annotated[str | None, typer.Option("--from", help="From this date or time (ISO 8601).")] = None,
     end: Annotated[str | None, typer.Option("--to", help="To this date or time (ISO 8601).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document instead of the text.")] = False,
+    html_path: Annotated[Path | None, typer.Option(
+        "--html", dir_okay=False, help="Also write the report, with its plots, to this self-contained HTML "
+                                       "file.")] = None,
     history: Annotated[Path | None, typer.Option(
         "--history", dir_okay=False, help="The history database. (default: output.history, else history.sqlite "
                                           "in the user data folder)")] = None,
@@ -94,3 +97,10 @@ def report(
                                "figures": now.to_json(), "before": before.to_json()}, indent=2))
     else:
         typer.echo(format_figures(period, now, before))
+    if html_path is not None:
+        from headwatch.html_report import render
+
+        try:
+            html_path.write_text(render(period, now, before, intervals, events), encoding="utf-8")
+        except OSError as exc:
+            fail(f"{html_path}: cannot write the report: {exc.strerror}", EXIT_FAILED)
