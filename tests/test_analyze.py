@@ -217,3 +217,19 @@ def test_analyze_events_are_what_the_monitor_would_have_written(tilting_clip: Pa
     live = [json.loads(line) for line in monitored.read_text().splitlines()]
     assert [e["kind"] for e in live] == [e["kind"] for e in lines]
     assert abs(live[0]["t_s"] - lines[0]["t_s"]) <= 1.0  # the monitor samples at its own adaptive rate
+
+
+def test_analyze_report_pages_per_video(tilting_clip: Path, tmp_path: Path, write_video: WriteVideo,
+                                       grace_hopper: np.ndarray) -> None:
+    page = tmp_path / "report.html"
+    code, _, _ = run(str(tilting_clip), "--bad-for", "3", "--reference", "absolute", "--report", str(page))
+    assert code == 0
+    document = page.read_text(encoding="utf-8")
+    assert "<tr><th>posture alerts</th><td>1 " in document
+    assert document.count('src="data:image/png;base64,') == 4
+    other = write_video("still.mp4", [cv2.resize(grace_hopper, (256, 288))] * 20, 5.0)
+    code, _, _ = run(str(tilting_clip), str(other), "--report", str(page))
+    assert code == 0
+    assert (tmp_path / "report-tilting.html").is_file() and (tmp_path / "report-still.html").is_file()
+    code, _, err = run(str(tilting_clip), "--report", str(tmp_path / "report.txt"))
+    assert code == 2 and "must end in .html" in err

@@ -91,6 +91,12 @@ class Interval:
     medians: Mapping[str, float]
     samples: int
 
+    def to_json(self) -> dict[str, Any]:
+        """The interval as a history row reads back (what reports take)."""
+        return {"started": iso(self.started), "seconds": self.seconds, "present_s": self.present_s,
+                "ok_s": self.ok_s, "bad_s": self.bad_s, "away_s": self.away_s, "unknown_s": self.unknown_s,
+                "bad_by_reason": dict(self.bad_by_reason), "medians": dict(self.medians), "samples": self.samples}
+
 
 @dataclass(frozen=True, slots=True)
 class SessionRow:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -86,9 +87,50 @@ def _record_session(history: History, path: Path, records: list[FrameRecord], ev
     recorder.close()
 
 
+@dataclass(slots=True)
+class Outputs:
+    """What analyze writes besides its table: each is optional."""
+
+    writer: RecordWriter | None = None  # --out
+    log: EventLog | None = None  # --events
+    history: History | None = None  # --history
+    report: Path | None = None  # --report: an HTML page per video
+    videos: int = 1  # how many videos are analysed: with several, each report is named after its video
+
+    def report_path(self, video: Path) -> Path | None:
+        if self.report is None:
+            return None
+        return self.report if self.videos <= 1 else self.report.with_name(f"{self.report.stem}-{video.stem}.html")
+
+
+def _write_report(path: Path, video: Path, records: list[FrameRecord], events: list[AlertEvent]) -> None:
+    """A recording's report page: the figures and plots of `headwatch report`, over the video."""
+    import datetime
+
+    from headwatch.history import IntervalAggregator
+    from headwatch.history_report import Period, figures
+    from headwatch.html_report import render
+    from headwatch.store import iso, now_local
+
+    started = now_local().replace(microsecond=0)
+    aggregator = IntervalAggregator(started)
+    intervals = [i for r in records for i in aggregator.add(r.t_s, r.verdict, r.sample if r.person else None)]
+    last = aggregator.finish()
+    rows = [i.to_json() for i in ([*intervals, last] if last is not None else intervals)]
+    happened = [{"kind": e.kind.value, "at": iso(started + datetime.timedelta(seconds=e.t_s)), "detail": e.to_json()}
+                for e in events]
+    end = started + datetime.timedelta(seconds=(records[-1].t_s if records else 0.0) + 11.0)
+    period = Period(started, end, f"{video.name}")
+    page = render(period, figures(rows, happened, period), figures(rows, happened, period.previous()), rows,
+                  happened)
+    try:
+        path.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise HeadwatchError(f"{path}: cannot write the report: {exc.strerror}") from None
+
+
 def analyze_file(item: InputFile, settings: Settings, choice: ReferenceChoice, image_detector: PoseDetector,
-                 writer: RecordWriter | None, log: EventLog | None = None,
-                 history: History | None = None) -> tuple[FileSummary, list[str]]:
+                 outputs: Outputs) -> tuple[FileSummary, list[str]]:
     """Measure one file; returns its summary and the problems to report.
 
     With a fixed reference (a profile or the absolute limits) records are written as they are
@@ -101,6 +143,8 @@ def analyze_file(item: InputFile, settings: Settings, choice: ReferenceChoice, i
     from headwatch.pipeline import measure_frames
     from headwatch.report import summarize
     from headwatch.sources import read_image
+
+    writer, log, history = outputs.writer, outputs.log, outputs.history
 
     def write(record: FrameRecord) -> None:
         if writer is not None and not writer.broken:
@@ -140,6 +184,9 @@ def analyze_file(item: InputFile, settings: Settings, choice: ReferenceChoice, i
         alerts, events = replay_recording(records, settings, video.read_s)
         if history is not None:
             _record_session(history, item.path, records, events, reference, settings)
+        report_path = outputs.report_path(item.path)
+        if report_path is not None:
+            _write_report(report_path, item.path, records, events)
         if log is not None and not log.broken:
             try:
                 for event in events:
@@ -165,6 +212,9 @@ def analyze(
         "--out", dir_okay=False, help="Write one record per analysed frame to FILE.csv or FILE.jsonl.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document instead of the table.")] = False,
     bad_for: BadForOption = None,
+    report: Annotated[Path | None, typer.Option(
+        "--report", dir_okay=False, help="Write each video's report page (figures and plots, as report --html) to "
+                                         "FILE.html (FILE-VIDEO.html when there are several videos).")] = None,
     record_history: Annotated[bool, typer.Option(
         "--history", help="Record each video's analysis as a session of its own in the history database "
                           "(output.history, else history.sqlite in the user data folder).")] = False,
@@ -184,6 +234,8 @@ def analyze(
 
     if out is not None and out.suffix.lower() not in RECORD_SUFFIXES:
         fail(f"--out {out}: the record file must end in .csv or .jsonl", EXIT_USAGE)
+    if report is not None and report.suffix.lower() not in (".html", ".htm"):
+        fail(f"--report {report}: the report must end in .html", EXIT_USAGE)
     settings = load_settings(config, {"capture.analyze_fps": fps, "capture.model": model,
                                       "alerts.bad_for_s": bad_for})
     choice, _ = select_reference(settings, reference, profile)
@@ -199,8 +251,11 @@ def analyze(
             if log is not None:
                 stack.callback(log.close)
             history = stack.enter_context(_open_history(settings)) if record_history else None
+            items = list(expand_inputs(paths))
+            videos = sum(1 for i in items if not isinstance(i, HeadwatchError) and i.kind == "video")
+            outputs = Outputs(writer, log, history, report, videos)
             image_detector: PoseEstimator | None = None
-            for item in expand_inputs(paths):
+            for item in items:
                 if isinstance(item, HeadwatchError):
                     problems.append(str(item))
                     error(str(item))
@@ -208,8 +263,7 @@ def analyze(
                 if image_detector is None:  # loads (and checks) the model once, only if needed
                     image_detector = stack.enter_context(PoseEstimator(settings.capture.model, mode="image"))
                 try:
-                    summary, file_problems = analyze_file(item, settings, choice, image_detector, writer, log,
-                                                          history)
+                    summary, file_problems = analyze_file(item, settings, choice, image_detector, outputs)
                     summaries.append(summary)
                 except HeadwatchError as exc:
                     file_problems = [str(exc)]
