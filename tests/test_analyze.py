@@ -7,6 +7,7 @@ import itertools
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -233,3 +234,30 @@ def test_analyze_report_pages_per_video(tilting_clip: Path, tmp_path: Path, writ
     assert (tmp_path / "report-tilting.html").is_file() and (tmp_path / "report-still.html").is_file()
     code, _, err = run(str(tilting_clip), "--report", str(tmp_path / "report.txt"))
     assert code == 2 and "must end in .html" in err
+
+
+def test_analyze_annotate_draws_every_analysed_frame(tilting_clip: Path, tmp_path: Path,
+                                                    image_estimator: Any) -> None:
+    from headwatch.judge import State
+    from headwatch.overlay import STATE_COLOURS
+    from headwatch.types import Landmark
+
+    out = tmp_path / "annotated.mp4"
+    code, stdout, _ = run(str(tilting_clip), "--reference", "absolute", "--annotate", str(out), "--json")
+    assert code == 0
+    (summary,) = json.loads(stdout)["files"]
+    drawn, original = cv2.VideoCapture(str(out)), cv2.VideoCapture(str(tilting_clip))
+    assert int(drawn.get(cv2.CAP_PROP_FRAME_COUNT)) == summary["frames"] == 80  # 16 s at 5 fps
+    ok, first = drawn.read()
+    ok2, source = original.read()
+    assert ok and ok2 and first.shape == source.shape
+    # The caption band is the state's colour (she sits level at first: ok, green).
+    band = first[5:20, 5:50].reshape(-1, 3).mean(axis=0)
+    assert np.abs(band - np.array(STATE_COLOURS[State.OK])).max() < 40
+    # The line between the shoulders is drawn where the model puts them on the original frame.
+    pose = image_estimator.detect(source)
+    middle = ((pose.image_xy[Landmark.LEFT_SHOULDER] + pose.image_xy[Landmark.RIGHT_SHOULDER]) / 2).round().astype(int)
+    x, y = int(middle[0]), int(middle[1])
+    patch = first[y - 2:y + 3, x - 2:x + 3].reshape(-1, 3)
+    assert min(np.abs(p.astype(int) - STATE_COLOURS[State.OK]).max() for p in patch) < 60
+    assert np.abs(source[y - 2:y + 3, x - 2:x + 3].astype(int) - first[y - 2:y + 3, x - 2:x + 3]).mean() > 20

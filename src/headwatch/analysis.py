@@ -208,3 +208,29 @@ def record_stretch(reader: FrameReader, detector: PoseEstimator, begin_s: float,
         samples.append(CalibrationSample(frame.t_s, seen.sample, seen.position))
         due = frame.t_s + step
     return samples
+
+
+def annotate_video(path: Path, records: list[FrameRecord], alerts: list[Alert], fps: float, out: Path) -> int:
+    """Write ``out``: every analysed frame of ``path`` with its skeleton, angles, verdict and alert
+    state drawn (the preview's drawing). Returns the number of frames written."""
+    from headwatch.overlay import AnnotatedVideo, draw
+    from headwatch.sources import VideoFileReader, sample_video
+
+    by_index = {r.frame: r for r in records}
+    with VideoFileReader(path) as reader:
+        video: AnnotatedVideo | None = None
+        try:
+            for frame in sample_video(reader, fps):
+                record = by_index.get(frame.index)
+                if record is None:
+                    continue
+                if video is None:
+                    height, width = frame.image.shape[:2]
+                    video = AnnotatedVideo(out, min(fps, reader.info.fps), (width, height))
+                alert = any(a.start_s <= record.t_s < a.end_s for a in alerts)
+                video.write(draw(frame.image, record.pose, record.sample if record.person else None, record.verdict,
+                                 alert))
+        finally:
+            if video is not None:
+                video.__exit__()
+    return video.frames if video is not None else 0

@@ -9,11 +9,13 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
+from headwatch.errors import HeadwatchError
 from headwatch.judge import State, Verdict
 from headwatch.types import Landmark, Pose, PostureSample
 
@@ -28,8 +30,9 @@ WINDOW = "headwatch"
 
 
 def draw(image: npt.NDArray[np.uint8], pose: Pose | None, sample: PostureSample | None,
-         verdict: Verdict) -> npt.NDArray[np.uint8]:
-    """A copy of the frame with the skeleton and a caption, coloured by state."""
+         verdict: Verdict, alert: bool = False) -> npt.NDArray[np.uint8]:
+    """A copy of the frame with the skeleton and a caption, coloured by state; ``alert`` (an alert
+    is on) frames it in red and says so."""
     canvas = image.copy()
     colour = STATE_COLOURS[verdict.state]
     if pose is not None:
@@ -41,7 +44,7 @@ def draw(image: npt.NDArray[np.uint8], pose: Pose | None, sample: PostureSample 
         for mark in Landmark:
             if pose.visibility[mark] >= 0.5:
                 cv2.circle(canvas, (int(points[mark, 0]), int(points[mark, 1])), 4, colour, -1, cv2.LINE_AA)
-    caption = verdict.state.value.upper()
+    caption = ("ALERT  " if alert else "") + verdict.state.value.upper()
     if verdict.reasons:
         caption += ": " + ", ".join(r.value for r in verdict.reasons)
     if sample is not None:
@@ -49,6 +52,8 @@ def draw(image: npt.NDArray[np.uint8], pose: Pose | None, sample: PostureSample 
                  (("head", "head_forward_deg"), ("tilt", "shoulder_tilt_deg"), ("roll", "head_roll_deg"))]
         caption += "  " + "  ".join(f"{n} {v:+.0f}" for n, v in parts if v is not None)
     cv2.rectangle(canvas, (0, 0), (canvas.shape[1], 28), colour, -1)
+    if alert:
+        cv2.rectangle(canvas, (0, 0), (canvas.shape[1] - 1, canvas.shape[0] - 1), STATE_COLOURS[State.BAD], 4)
     cv2.putText(canvas, caption, (8, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (255, 255, 255), 1, cv2.LINE_AA)
     return canvas
 
@@ -77,3 +82,24 @@ class PreviewWindow:
 
     def close(self) -> None:
         cv2.destroyAllWindows()
+
+
+class AnnotatedVideo:
+    """Writes drawn frames to an MP4 file: ``with AnnotatedVideo(path, fps, (w, h)) as out: out.write(img)``."""
+
+    def __init__(self, path: Path, fps: float, size: tuple[int, int]) -> None:
+        self.path = path
+        self._writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, size)
+        if not self._writer.isOpened():
+            raise HeadwatchError(f"{path}: cannot write the annotated video (check the folder and the .mp4 name)")
+        self.frames = 0
+
+    def write(self, image: npt.NDArray[np.uint8]) -> None:
+        self._writer.write(image)
+        self.frames += 1
+
+    def __enter__(self) -> AnnotatedVideo:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._writer.release()

@@ -33,6 +33,7 @@ class FrameRecord:
     sample: PostureSample
     verdict: Verdict
     position: tuple[float, ...] | None = None  # for the stillness watch
+    pose: Pose | None = None  # the landmarks, for drawing (never written to a record file)
 
     def to_json(self) -> dict[str, Any]:
         row: dict[str, Any] = {"path": self.path, "t_s": round(self.t_s, 3), "frame": self.frame,
@@ -66,7 +67,7 @@ def measure_frames(frames: Iterable[Frame], detector: PoseDetector, path: str, l
         seen = observe(frame, detector)
         confidence = round(seen.pose.confidence, 4) if seen.pose is not None else None
         yield FrameRecord(path, frame.t_s, frame.index, seen.pose is not None, confidence,
-                          seen.sample or PostureSample(), judge(seen.sample, limits), seen.position)
+                          seen.sample or PostureSample(), judge(seen.sample, limits), seen.position, seen.pose)
 
 
 def learning_window(records: Sequence[FrameRecord], learn_s: float) -> list[PostureSample]:

@@ -95,12 +95,19 @@ class Outputs:
     log: EventLog | None = None  # --events
     history: History | None = None  # --history
     report: Path | None = None  # --report: an HTML page per video
+    annotate: Path | None = None  # --annotate: the drawn video, per video
     videos: int = 1  # how many videos are analysed: with several, each report is named after its video
 
     def report_path(self, video: Path) -> Path | None:
-        if self.report is None:
-            return None
-        return self.report if self.videos <= 1 else self.report.with_name(f"{self.report.stem}-{video.stem}.html")
+        return self._per_video(self.report, video)
+
+    def annotate_path(self, video: Path) -> Path | None:
+        return self._per_video(self.annotate, video)
+
+    def _per_video(self, path: Path | None, video: Path) -> Path | None:
+        if path is None or self.videos <= 1:
+            return path
+        return path.with_name(f"{path.stem}-{video.stem}{path.suffix}")
 
 
 def _write_report(path: Path, video: Path, records: list[FrameRecord], events: list[AlertEvent]) -> None:
@@ -138,7 +145,7 @@ def analyze_file(item: InputFile, settings: Settings, choice: ReferenceChoice, i
     judged against the reference learned from its own first minutes, the way the live monitor
     learns it, so its records are written once the whole video is measured; a photo alone has no
     reference of its own and is judged on the absolute limits."""
-    from headwatch.analysis import judge_recording, measure_video, replay_recording
+    from headwatch.analysis import annotate_video, judge_recording, measure_video, replay_recording
     from headwatch.assemble import limits_for
     from headwatch.pipeline import measure_frames
     from headwatch.report import summarize
@@ -187,6 +194,9 @@ def analyze_file(item: InputFile, settings: Settings, choice: ReferenceChoice, i
         report_path = outputs.report_path(item.path)
         if report_path is not None:
             _write_report(report_path, item.path, records, events)
+        annotate_path = outputs.annotate_path(item.path)
+        if annotate_path is not None:
+            annotate_video(item.path, records, alerts, settings.capture.analyze_fps, annotate_path)
         if log is not None and not log.broken:
             try:
                 for event in events:
@@ -215,6 +225,10 @@ def analyze(
     report: Annotated[Path | None, typer.Option(
         "--report", dir_okay=False, help="Write each video's report page (figures and plots, as report --html) to "
                                          "FILE.html (FILE-VIDEO.html when there are several videos).")] = None,
+    annotate: Annotated[Path | None, typer.Option(
+        "--annotate", dir_okay=False, help="Write each video's analysed frames with the skeleton, the angles, the "
+                                           "verdict and the alert state drawn to OUT.mp4 (OUT-VIDEO.mp4 when there "
+                                           "are several).")] = None,
     record_history: Annotated[bool, typer.Option(
         "--history", help="Record each video's analysis as a session of its own in the history database "
                           "(output.history, else history.sqlite in the user data folder).")] = False,
@@ -236,6 +250,8 @@ def analyze(
         fail(f"--out {out}: the record file must end in .csv or .jsonl", EXIT_USAGE)
     if report is not None and report.suffix.lower() not in (".html", ".htm"):
         fail(f"--report {report}: the report must end in .html", EXIT_USAGE)
+    if annotate is not None and annotate.suffix.lower() != ".mp4":
+        fail(f"--annotate {annotate}: the annotated video must end in .mp4", EXIT_USAGE)
     settings = load_settings(config, {"capture.analyze_fps": fps, "capture.model": model,
                                       "alerts.bad_for_s": bad_for})
     choice, _ = select_reference(settings, reference, profile)
@@ -253,7 +269,7 @@ def analyze(
             history = stack.enter_context(_open_history(settings)) if record_history else None
             items = list(expand_inputs(paths))
             videos = sum(1 for i in items if not isinstance(i, HeadwatchError) and i.kind == "video")
-            outputs = Outputs(writer, log, history, report, videos)
+            outputs = Outputs(writer, log, history, report, annotate, videos)
             image_detector: PoseEstimator | None = None
             for item in items:
                 if isinstance(item, HeadwatchError):
