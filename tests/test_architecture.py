@@ -21,6 +21,7 @@ ALLOWED: dict[str, set[str]] = {
     "cli.calibrate": {"typer"},
     "cli.common": {"typer"},
     "cli.config_cmd": {"typer"},
+    "cli.control_cmd": {"typer"},
     "cli.eval_cmd": {"typer"},
     "cli.history_cmd": {"typer"},
     "cli.report_cmd": {"typer"},

@@ -49,6 +49,8 @@ class EventKind(enum.StrEnum):
     POSTURE_RECOVERED = "posture_recovered"  # the alerted stretch ended
     BREAK = "break"  # time for a break from sitting
     STILL = "still"  # one position held for long
+    PAUSED = "paused"  # monitoring paused (`headwatch pause`): the camera is released
+    RESUMED = "resumed"  # monitoring resumed
 
 
 @dataclass(frozen=True, slots=True)

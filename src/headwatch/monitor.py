@@ -6,6 +6,7 @@ on a camera, a stream or a video file, and tests drive it with a file.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from typing import Protocol, runtime_checkable
 
 from headwatch.alerts import AlertEngine, AlertEvent, EventKind
 from headwatch.config import Capture
+from headwatch.control import Command
 from headwatch.errors import SourceError
 from headwatch.judge import State, Verdict
 from headwatch.pipeline import PoseDetector, observe
@@ -35,6 +37,15 @@ class PostureJudge(Protocol):
 
 class FrameReader(Protocol):
     def next_frame(self, not_before_s: float) -> Frame | None: ...
+
+
+@runtime_checkable
+class Releasable(Protocol):
+    """A camera that can let go of the device while paused (so its light goes off)."""
+
+    def release(self) -> None: ...
+
+    def reopen(self) -> None: ...
 
 
 @runtime_checkable
@@ -114,7 +125,7 @@ class Monitor:
                  on_event: Callable[[AlertEvent], None] = lambda _: None,
                  on_frame: Callable[[Frame, Pose | None, PostureSample | None, Verdict], None] | None = None,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], object] | None = None,
-                 max_backoff_s: float = 30.0) -> None:
+                 max_backoff_s: float = 30.0, control: Callable[[], Command | None] | None = None) -> None:
         self.reader = reader
         self.detector = detector
         self.judge = judge
@@ -130,9 +141,11 @@ class Monitor:
         # Waiting on the stop event, not time.sleep: Ctrl-C ends a 30 s reconnect wait at once.
         self.sleep = sleep or self._stopping.wait
         self.max_backoff_s = max_backoff_s
+        self.control = control  # polled for `headwatch pause` / `resume`
         self.summary = SessionSummary()
         self._stop = False
         self._state_since: tuple[State, float] | None = None
+        self._last_t = 0.0
 
     def stop(self) -> None:
         """Ask the loop to finish after the current sample (safe from a signal handler)."""
@@ -145,6 +158,10 @@ class Monitor:
         last: tuple[float, State] | None = None
         while not self._stop:
             if self.duration_s is not None and due_s >= self.duration_s:
+                break
+            paused_s = self._obey_control()
+            wall_start += paused_s  # a file paced like a camera picks up where it paused
+            if self._stop:
                 break
             if self.realtime:  # pace a file like a camera; a live source paces itself the same way
                 self.sleep(max(0.0, wall_start + due_s - self.clock()))
@@ -163,8 +180,45 @@ class Monitor:
             due_s = frame.t_s + interval_s
         return self.summary
 
+    def _obey_control(self) -> float:
+        """Pause when asked: the camera is released (its light goes off) and no frame is read until
+        `headwatch resume`, the pause's end, or a stop. Returns how long it paused (s)."""
+        command = self.control() if self.control is not None else None
+        if command is None or command.action != "pause":
+            return 0.0
+        started = self.clock()
+        now_s = self.reader.now_s() if isinstance(self.reader, Reconnectable) else self._last_t
+        self._emit(AlertEvent(EventKind.PAUSED, now_s, now_s))
+        self.on_status(Status(now_s, Verdict(State.UNKNOWN), None, self.engine.in_bad_posture, 0.0, 0.0,
+                              note="paused" + (f" for {command.seconds:.0f} s" if command.seconds else "")
+                              + ": `headwatch resume` to go on"))
+        if isinstance(self.reader, Releasable):
+            self.reader.release()
+        while not self._stop:
+            if command.seconds is not None and self.clock() - started >= command.seconds:
+                break
+            self.sleep(0.25)
+            later = self.control() if self.control is not None else None
+            if later is not None and later.action == "resume":
+                break
+            if later is not None and later.action == "pause":
+                command, started = later, self.clock()
+        paused_s = self.clock() - started
+        if isinstance(self.reader, Releasable) and not self._stop:
+            # Gone meanwhile: the next read reports it lost, and the retries take over.
+            with contextlib.suppress(SourceError):
+                self.reader.reopen()
+        now_s = self.reader.now_s() if isinstance(self.reader, Reconnectable) else self._last_t
+        self._emit(AlertEvent(EventKind.RESUMED, now_s, now_s - paused_s))
+        return paused_s
+
+    def _emit(self, event: AlertEvent) -> None:
+        self.summary.events.append(event)
+        self.on_event(event)
+
     def _process(self, frame: Frame, last: tuple[float, State] | None) -> tuple[State, float]:
         """Measure, judge and report one frame; returns its state and the wait until the next."""
+        self._last_t = frame.t_s
         seen = observe(frame, self.detector)
         pose, sample = seen.pose, seen.sample
         verdict = self.judge(frame.t_s, sample)

@@ -31,6 +31,10 @@ def message_for(event: AlertEvent) -> str:
         return f"Bad posture ({what}) for {held}: sit back and lift your head."
     if event.kind is EventKind.POSTURE_RECOVERED:
         return "Posture is good again."
+    if event.kind is EventKind.PAUSED:
+        return "Monitoring paused."
+    if event.kind is EventKind.RESUMED:
+        return "Monitoring resumed."
     if event.kind is EventKind.BREAK:
         return f"You have been sitting for {(event.t_s - event.start_s) / 60.0:.0f} min: time for a short break."
     return f"You have held one position for {(event.t_s - event.start_s) / 60.0:.0f} min: move a little."

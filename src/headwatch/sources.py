@@ -206,6 +206,10 @@ class LiveReader:
         self._index += 1
         return Frame(t_s=t_s, index=self._index, image=np.asarray(image, dtype=np.uint8))
 
+    def release(self) -> None:
+        """Let go of the device (a pause): its light goes off until ``reopen``."""
+        self._capture.release()
+
     def reopen(self) -> None:
         """Try once to open the device again; raises SourceError if it is still gone."""
         self._capture.release()

@@ -16,6 +16,7 @@ from headwatch.cli.analyze import analyze
 from headwatch.cli.calibrate import calibrate
 from headwatch.cli.common import Output
 from headwatch.cli.config_cmd import config_app
+from headwatch.cli.control_cmd import pause, resume
 from headwatch.cli.eval_cmd import eval_command
 from headwatch.cli.history_cmd import history_app
 from headwatch.cli.monitor import monitor
@@ -56,6 +57,8 @@ app.command()(analyze)
 app.command()(calibrate)
 app.command("eval")(eval_command)
 app.command()(report)
+app.command()(pause)
+app.command()(resume)
 app.add_typer(config_app, name="config")
 app.add_typer(history_app, name="history")
 

@@ -123,9 +123,10 @@ def monitor(
     Frames are never stored or sent anywhere; only the events you ask for are written.
     Stop with Ctrl-C: it prints the session summary.
     """
-    from headwatch.alerts import AlertEngine, AlertEvent
+    from headwatch.alerts import AlertEngine, AlertEvent, EventKind
     from headwatch.analysis import open_source
     from headwatch.assemble import alert_settings, sampling_policy
+    from headwatch.control import ControlChannel
     from headwatch.monitor import Monitor
     from headwatch.notify import CommandHook, DesktopNotifier, make_notifier
     from headwatch.pipeline import FrameRecord
@@ -183,7 +184,8 @@ def monitor(
                 except HeadwatchError as exc:  # a full disk: say so once, keep monitoring
                     error(f"{exc}; monitoring goes on without it")
                     log = None
-            notifier.notify(event)
+            if event.kind not in (EventKind.PAUSED, EventKind.RESUMED):  # you asked for those yourself
+                notifier.notify(event)
             if hook is not None:
                 hook.notify(event)
 
@@ -214,10 +216,18 @@ def monitor(
                 if window.closed:
                     loop.stop()
 
+        try:
+            channel: ControlChannel | None = ControlChannel()
+        except OSError as exc:  # no runtime folder: monitoring works, pause/resume do not
+            error(f"cannot set up `headwatch pause`/`resume` ({exc.strerror}); monitoring without them")
+            channel = None
+        if channel is not None:
+            stack.callback(channel.close)
         loop = Monitor(reader, detector, _judge(settings, choice, source_spec), AlertEngine(alert_settings(settings)),
                        policy=sampling_policy(settings), realtime=is_live(source_spec) or realtime is not False,
                        duration_s=duration, on_status=on_status, on_event=on_event,
-                       on_frame=on_frame if writer is not None or window is not None else None)
+                       on_frame=on_frame if writer is not None or window is not None else None,
+                       control=channel.poll if channel is not None else None)
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: loop.stop())
         try:

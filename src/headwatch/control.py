@@ -1,0 +1,100 @@
+"""A small control channel to a running monitor: `headwatch pause [DURATION]` and `headwatch resume`
+from another terminal or a keyboard shortcut.
+
+A folder in the user's runtime directory holds two files: ``monitor.pid``, which the monitor writes
+when it starts and removes when it stops (so a command knows whether one is running), and
+``control.json``, the last command, which the monitor reads whenever it changes. Plain files work
+the same on Linux, macOS and Windows, and need no network and no socket.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from headwatch.errors import HeadwatchError
+
+PID_FILE = "monitor.pid"
+COMMAND_FILE = "control.json"
+
+
+def control_dir() -> Path:
+    """The user's runtime folder for headwatch ($XDG_RUNTIME_DIR/headwatch on Linux; the
+    platform's own elsewhere): private to the user, and emptied when they log out."""
+    import warnings
+
+    from platformdirs import user_runtime_dir
+
+    if os.environ.get("XDG_RUNTIME_DIR"):  # as set by the login session (platformdirs may pass it over)
+        return Path(os.environ["XDG_RUNTIME_DIR"]) / "headwatch"
+    with warnings.catch_warnings():  # no XDG_RUNTIME_DIR: platformdirs' own fallback, no warning line
+        warnings.simplefilter("ignore")
+        return Path(user_runtime_dir("headwatch", appauthor=False))
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    action: str  # "pause" | "resume"
+    seconds: float | None  # for a pause: how long (None: until resumed)
+    issued: float  # time.time() when sent: tells one command from the next
+
+
+def send(action: str, seconds: float | None = None, folder: Path | None = None) -> Path:
+    """Write a command for the running monitor; HeadwatchError when none is running."""
+    folder = folder or control_dir()
+    if not (folder / PID_FILE).is_file():
+        raise HeadwatchError("no headwatch monitor is running (start one with `headwatch monitor`)")
+    temporary = folder / (COMMAND_FILE + ".tmp")
+    temporary.write_text(json.dumps({"action": action, "seconds": seconds, "issued": time.time()}), encoding="utf-8")
+    temporary.replace(folder / COMMAND_FILE)  # atomic: the monitor never reads half a command
+    return folder
+
+
+class ControlChannel:
+    """The monitor's end: ``poll()`` returns a command once, when a new one arrives."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = folder or control_dir()
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # private to the user
+        (self.folder / COMMAND_FILE).unlink(missing_ok=True)  # an old command is not for this monitor
+        (self.folder / PID_FILE).write_text(str(os.getpid()), encoding="utf-8")
+        self._seen: float | None = None
+
+    def poll(self) -> Command | None:
+        try:
+            data = json.loads((self.folder / COMMAND_FILE).read_text(encoding="utf-8"))
+            command = Command(str(data["action"]), None if data.get("seconds") is None else float(data["seconds"]),
+                              float(data["issued"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if command.issued == self._seen:
+            return None
+        self._seen = command.issued
+        return command
+
+    def close(self) -> None:
+        for name in (PID_FILE, COMMAND_FILE):
+            (self.folder / name).unlink(missing_ok=True)
+
+
+def parse_duration(text: str) -> float:
+    """'90' (seconds), '90s', '15m', '1h', '1h30m' -> seconds; ValueError otherwise."""
+    remaining, total = text.strip().lower(), 0.0
+    if remaining.replace(".", "", 1).isdigit():
+        return float(remaining)
+    units = {"h": 3600.0, "m": 60.0, "s": 1.0}
+    number = ""
+    for char in remaining:
+        if char.isdigit() or char == ".":
+            number += char
+        elif char in units and number:
+            total += float(number) * units[char]
+            number = ""
+        else:
+            raise ValueError(f"{text!r}: expected a duration such as 90s, 15m or 1h30m")
+    if number or total <= 0:
+        raise ValueError(f"{text!r}: expected a duration such as 90s, 15m or 1h30m")
+    return total

@@ -1,0 +1,83 @@
+"""Pause and resume through the control channel, with a real monitor process on a video source:
+frames stop being read while paused, and the pause is recorded."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import WriteVideo
+from headwatch.control import parse_duration
+
+
+def lines(path: Path) -> int:
+    return len(path.read_text().splitlines()) if path.exists() else 0
+
+
+def wait_for(condition, seconds: float = 30.0) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM")
+def test_pause_stops_reading_frames_and_resume_goes_on(tmp_path: Path, write_video: WriteVideo,
+                                                       grace_hopper: np.ndarray) -> None:
+    clip = write_video("desk.mp4", [cv2.resize(grace_hopper, (256, 288))] * 300, 5.0)  # 60 s
+    samples, events, db = tmp_path / "samples.jsonl", tmp_path / "events.jsonl", tmp_path / "history.sqlite"
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(tmp_path / "run"), "HEADWATCH_OUTPUT_PROFILES_DIR":
+           str(tmp_path / "profiles")}
+    headwatch = [sys.executable, "-m", "headwatch"]
+    monitor = subprocess.Popen([*headwatch, "-q", "monitor", "--source", str(clip), "--realtime", "--notify", "none",
+                                "--out", str(samples), "--events", str(events), "--history", str(db)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert wait_for(lambda: lines(samples) >= 5)
+        paused = subprocess.run([*headwatch, "pause"], capture_output=True, text=True, env=env, timeout=30)
+        assert paused.returncode == 0 and paused.stdout.startswith("paused"), paused.stderr
+        time.sleep(1.5)  # the monitor notices within a sample or two
+        during = lines(samples)
+        time.sleep(3.0)
+        assert lines(samples) == during  # not a frame read while paused
+        resumed = subprocess.run([*headwatch, "resume"], capture_output=True, text=True, env=env, timeout=30)
+        assert resumed.returncode == 0
+        assert wait_for(lambda: lines(samples) >= during + 3)
+    finally:
+        monitor.send_signal(signal.SIGTERM)
+        out, err = monitor.communicate(timeout=30)
+    assert monitor.returncode == 0, err
+    assert "session summary" in out
+    kinds = [json.loads(line)["kind"] for line in events.read_text().splitlines()]
+    assert kinds[:2] == ["paused", "resumed"]
+    import sqlite3
+
+    recorded = [k for (k,) in sqlite3.connect(db).execute("SELECT kind FROM events ORDER BY at")]
+    assert recorded[:2] == ["paused", "resumed"]  # the history records the pause
+    assert not (tmp_path / "run" / "headwatch" / "monitor.pid").exists()  # the monitor removed its channel
+    nobody = subprocess.run([*headwatch, "pause"], capture_output=True, text=True, env=env, timeout=30)
+    assert nobody.returncode == 1
+    assert nobody.stderr.strip() == "headwatch: error: no headwatch monitor is running (start one with " \
+                                    "`headwatch monitor`)"
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("90", 90.0), ("90s", 90.0), ("15m", 900.0), ("1h30m", 5400.0)])
+def test_durations(text: str, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "soon", "15x", "m"])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(ValueError, match="expected a duration"):
+        parse_duration(text)
