@@ -25,6 +25,7 @@ ALLOWED: dict[str, set[str]] = {
     "cli.eval_cmd": {"typer"},
     "cli.history_cmd": {"typer"},
     "cli.report_cmd": {"typer"},
+    "cli.service_cmd": {"typer"},
     "cli.monitor": {"typer"},
 }
 # Modules that import nothing from headwatch (the bottom of the dependency order).

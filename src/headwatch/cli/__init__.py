@@ -21,6 +21,7 @@ from headwatch.cli.eval_cmd import eval_command
 from headwatch.cli.history_cmd import history_app
 from headwatch.cli.monitor import monitor
 from headwatch.cli.report_cmd import report
+from headwatch.cli.service_cmd import service_app
 
 app = typer.Typer(
     add_completion=True,
@@ -61,6 +62,7 @@ app.command()(pause)
 app.command()(resume)
 app.add_typer(config_app, name="config")
 app.add_typer(history_app, name="history")
+app.add_typer(service_app, name="service")
 
 
 def main() -> None:

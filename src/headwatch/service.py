@@ -1,0 +1,122 @@
+"""Start the monitor at login: a systemd user unit on Linux, a launchd agent on macOS, a script in
+the Startup folder on Windows. The texts are pure functions of the command to run (tested as text
+on every system); installing writes the file and asks the system's own tool to enable it."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+LABEL = "io.headwatch.monitor"
+UNIT = "headwatch.service"
+
+
+def monitor_command(config: Path | None = None) -> list[str]:
+    """The monitor as this interpreter runs it (the user's settings come from their config file)."""
+    command = [sys.executable, "-m", "headwatch", "monitor"]
+    return [*command, "--config", str(config)] if config is not None else command
+
+
+def systemd_unit(command: Sequence[str]) -> str:
+    return f"""[Unit]
+Description=headwatch posture monitor
+Documentation=https://pypi.org/project/headwatch/
+After=graphical-session.target
+
+[Service]
+Type=simple
+ExecStart={shlex.join(command)}
+Restart=on-failure
+RestartSec=30
+
+[Install]
+WantedBy=default.target
+"""
+
+
+def launchd_plist(command: Sequence[str]) -> str:
+    arguments = "\n".join(f"        <string>{escape(part)}</string>" for part in command)
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0">
+<dict>
+    <key>Label</key>
+    <string>{LABEL}</string>
+    <key>ProgramArguments</key>
+    <array>
+{arguments}
+    </array>
+    <key>RunAtLoad</key>
+    <true/>
+    <key>KeepAlive</key>
+    <dict>
+        <key>SuccessfulExit</key>
+        <false/>
+    </dict>
+</dict>
+</plist>
+"""
+
+
+def windows_script(command: Sequence[str]) -> str:
+    quoted = " ".join(f'"{part}"' if " " in part else part for part in command)
+    return f'@echo off\r\nrem headwatch posture monitor, started at login\r\nstart "headwatch" /min {quoted}\r\n'
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """Where the login item lives on this system, its text, and the commands that (de)activate it."""
+
+    path: Path
+    text: str
+    enable: list[list[str]]
+    disable: list[list[str]]
+
+
+def service_for(platform: str, home: Path, command: Sequence[str], env: dict[str, str] | None = None) -> Service:
+    env = dict(os.environ) if env is None else env
+    if platform.startswith("linux"):
+        config_home = Path(env.get("XDG_CONFIG_HOME") or home / ".config")
+        return Service(config_home / "systemd" / "user" / UNIT, systemd_unit(command),
+                       [["systemctl", "--user", "daemon-reload"], ["systemctl", "--user", "enable", "--now", UNIT]],
+                       [["systemctl", "--user", "disable", "--now", UNIT]])
+    if platform == "darwin":
+        path = home / "Library" / "LaunchAgents" / f"{LABEL}.plist"
+        return Service(path, launchd_plist(command), [["launchctl", "load", "-w", str(path)]],
+                       [["launchctl", "unload", "-w", str(path)]])
+    appdata = Path(env.get("APPDATA") or home / "AppData" / "Roaming")
+    startup = appdata / "Microsoft" / "Windows" / "Start Menu" / "Programs" / "Startup"
+    return Service(startup / "headwatch.cmd", windows_script(command), [], [])
+
+
+Runner = Callable[[list[str]], int]
+
+
+def _run(argv: list[str]) -> int:
+    if shutil.which(argv[0]) is None:
+        return 127
+    return subprocess.run(argv, capture_output=True, check=False).returncode
+
+
+def install(service: Service, runner: Runner = _run) -> list[str]:
+    """Write the login item and enable it; returns what could not be done (for the user to do)."""
+    service.path.parent.mkdir(parents=True, exist_ok=True)
+    service.path.write_text(service.text, encoding="utf-8", newline="")
+    return [shlex.join(argv) for argv in service.enable if runner(argv) != 0]
+
+
+def uninstall(service: Service, runner: Runner = _run) -> bool:
+    """Disable and remove the login item; False if there was none."""
+    if not service.path.exists():
+        return False
+    for argv in service.disable:
+        runner(argv)
+    service.path.unlink()
+    return True

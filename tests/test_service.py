@@ -1,0 +1,65 @@
+"""Login items as text on every system, installed into a home folder of the test's own, and the
+systemd unit checked by systemd-analyze where it exists."""
+
+from __future__ import annotations
+
+import plistlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from headwatch.service import install, monitor_command, service_for, uninstall
+
+COMMAND = ["/opt/py env/bin/python", "-m", "headwatch", "monitor", "--config", "/home/u/my settings.toml"]
+
+
+def test_the_systemd_unit() -> None:
+    service = service_for("linux", Path("/home/u"), COMMAND, env={})
+    assert service.path == Path("/home/u/.config/systemd/user/headwatch.service")
+    assert "ExecStart='/opt/py env/bin/python' -m headwatch monitor --config '/home/u/my settings.toml'" in service.text
+    assert "Restart=on-failure" in service.text and "WantedBy=default.target" in service.text
+    assert service.enable[-1] == ["systemctl", "--user", "enable", "--now", "headwatch.service"]
+
+
+def test_the_launchd_agent_is_a_valid_plist() -> None:
+    service = service_for("darwin", Path("/Users/u"), COMMAND, env={})
+    assert service.path == Path("/Users/u/Library/LaunchAgents/io.headwatch.monitor.plist")
+    document = plistlib.loads(service.text.encode())
+    assert document["ProgramArguments"] == COMMAND and document["RunAtLoad"] is True
+
+
+def test_the_windows_startup_script() -> None:
+    service = service_for("win32", Path("C:/Users/u"), ["C:/Python/python.exe", "-m", "headwatch", "monitor"],
+                          env={"APPDATA": "C:/Users/u/AppData/Roaming"})
+    assert service.path.name == "headwatch.cmd" and "Startup" in service.path.parts
+    assert service.text.endswith('start "headwatch" /min C:/Python/python.exe -m headwatch monitor\r\n')
+
+
+def test_install_and_uninstall_in_a_home_of_our_own(tmp_path: Path) -> None:
+    ran: list[list[str]] = []
+    service = service_for("linux", tmp_path, monitor_command(), env={})
+    left = install(service, runner=lambda argv: ran.append(argv) or 1)  # systemctl "fails": say what to run
+    assert service.path.read_text() == service.text
+    assert left == ["systemctl --user daemon-reload", "systemctl --user enable --now headwatch.service"]
+    assert f"ExecStart={sys.executable} -m headwatch monitor" in service.path.read_text()
+    assert uninstall(service, runner=lambda argv: ran.append(argv) or 0)
+    assert not service.path.exists() and ran[-1] == ["systemctl", "--user", "disable", "--now", "headwatch.service"]
+    assert not uninstall(service)
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
+def test_systemd_analyze_verifies_the_unit(tmp_path: Path) -> None:
+    def complaints(text: str) -> list[str]:
+        unit = tmp_path / "headwatch.service"
+        unit.write_text(text)
+        done = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, timeout=60)
+        return [line for line in (done.stdout + done.stderr).splitlines() if str(unit) in line] + (
+            [f"exit {done.returncode}"] if done.returncode else [])
+
+    good = service_for("linux", tmp_path, monitor_command(), env={}).text
+    assert complaints(good) == []
+    # The check can fail: a misspelt key is reported.
+    assert complaints(good.replace("RestartSec=30", "RestartSecs=30"))
