@@ -81,3 +81,64 @@ def test_durations(text: str, seconds: float) -> None:
 def test_bad_durations(text: str) -> None:
     with pytest.raises(ValueError, match="expected a duration"):
         parse_duration(text)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a POSIX pseudo-terminal")
+def test_p_in_the_terminal_pauses_and_resumes(tmp_path: Path, write_video: WriteVideo,
+                                              grace_hopper: np.ndarray) -> None:
+    import pty
+
+    clip = write_video("desk.mp4", [cv2.resize(grace_hopper, (256, 288))] * 300, 5.0)
+    samples = tmp_path / "samples.jsonl"
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(tmp_path / "run"), "HEADWATCH_OUTPUT_PROFILES_DIR":
+           str(tmp_path / "profiles")}
+    master, slave = pty.openpty()  # the monitor's terminal: keys typed into it arrive one by one
+    monitor = subprocess.Popen([sys.executable, "-m", "headwatch", "monitor", "--source", str(clip), "--realtime",
+                                "--notify", "none", "--no-history", "--out", str(samples)],
+                               stdin=slave, stdout=slave, stderr=subprocess.DEVNULL, env=env)
+    os.close(slave)
+    try:
+        assert wait_for(lambda: lines(samples) >= 5)
+        os.write(master, b"p")
+        time.sleep(1.5)
+        during = lines(samples)
+        time.sleep(2.5)
+        assert lines(samples) == during  # paused by the key
+        os.write(master, b"p")
+        assert wait_for(lambda: lines(samples) >= during + 3)  # and resumed by it
+    finally:
+        monitor.send_signal(signal.SIGTERM)
+        monitor.wait(timeout=30)
+        os.close(master)
+    assert monitor.returncode == 0
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a POSIX pseudo-terminal")
+@pytest.mark.parametrize("snooze", [False, True])
+def test_s_in_the_terminal_snoozes_notifications(tmp_path: Path, tilting_clip: Path, snooze: bool) -> None:
+    import pty
+    import select
+
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(tmp_path / "run"), "HEADWATCH_OUTPUT_PROFILES_DIR":
+           str(tmp_path / "profiles")}
+    master, slave = pty.openpty()
+    monitor = subprocess.Popen([sys.executable, "-m", "headwatch", "monitor", "--source", str(tilting_clip),
+                                "--realtime", "--notify", "terminal", "--no-history", "--bad-for", "3",
+                                "--reference", "absolute"], stdin=slave, stdout=slave, stderr=slave, env=env)
+    os.close(slave)
+    output, typed = b"", False
+    while monitor.poll() is None or select.select([master], [], [], 0.1)[0]:
+        if snooze and not typed and b" fps" in output:  # the monitor is running: type s
+            os.write(master, b"s")
+            typed = True
+        if select.select([master], [], [], 0.2)[0]:
+            try:
+                output += os.read(master, 4096)
+            except OSError:  # the terminal closed: the monitor has finished
+                break
+    monitor.wait(timeout=30)
+    os.close(master)
+    text = output.decode(errors="ignore")
+    assert monitor.returncode == 0 and "session summary" in text
+    assert ("[headwatch] Bad posture" in text) is not snooze
+    assert ("notifications snoozed for 30 min" in text) is snooze

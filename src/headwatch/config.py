@@ -119,6 +119,8 @@ class Notify:
 
     mode: str = _opt("desktop", "desktop, terminal or none", choices=("desktop", "terminal", "none"))
     on_alert: str = _opt("", "a command to run on each event (empty = none)")
+    snooze_min: float = _opt(30.0, "how long `s` in the monitor's terminal silences notifications (minutes)", 1,
+                             1440)
 
 
 @dataclass(frozen=True, slots=True)

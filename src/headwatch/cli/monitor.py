@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import signal
+import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -126,7 +127,8 @@ def monitor(
     from headwatch.alerts import AlertEngine, AlertEvent, EventKind
     from headwatch.analysis import open_source
     from headwatch.assemble import alert_settings, sampling_policy
-    from headwatch.control import ControlChannel
+    from headwatch.control import Command, ControlChannel
+    from headwatch.keys import TerminalKeys
     from headwatch.monitor import Monitor
     from headwatch.notify import CommandHook, DesktopNotifier, make_notifier
     from headwatch.pipeline import FrameRecord
@@ -165,6 +167,10 @@ def monitor(
             note("note: no desktop notifications here (notify-send, osascript or PowerShell not found): alerts "
                  "show in this terminal")
 
+        keys = TerminalKeys()
+        stack.callback(keys.close)
+        paused = False
+        snoozed_until = 0.0
         recorder = None if no_history else _recorder(settings, source_spec, choice.describe())
         if recorder is not None:
             stack.callback(recorder.close)  # also on an error: the session ends, its intervals kept
@@ -184,7 +190,10 @@ def monitor(
                 except HeadwatchError as exc:  # a full disk: say so once, keep monitoring
                     error(f"{exc}; monitoring goes on without it")
                     log = None
-            if event.kind not in (EventKind.PAUSED, EventKind.RESUMED):  # you asked for those yourself
+            nonlocal paused
+            if event.kind in (EventKind.PAUSED, EventKind.RESUMED):
+                paused = event.kind is EventKind.PAUSED
+            elif time.monotonic() >= snoozed_until:  # a pause or a snooze you asked for yourself: no notification
                 notifier.notify(event)
             if hook is not None:
                 hook.notify(event)
@@ -223,11 +232,22 @@ def monitor(
             channel = None
         if channel is not None:
             stack.callback(channel.close)
+
+        def control() -> Command | None:
+            """The channel's commands, and the keys: p pauses and resumes, s snoozes notifications."""
+            nonlocal snoozed_until
+            key = keys.get()
+            if key == "p":
+                return Command("resume" if paused else "pause", None, time.time())
+            if key == "s":
+                snoozed_until = time.monotonic() + settings.notify.snooze_min * 60.0
+                note(f"notifications snoozed for {settings.notify.snooze_min:g} min")
+            return channel.poll() if channel is not None else None
         loop = Monitor(reader, detector, _judge(settings, choice, source_spec), AlertEngine(alert_settings(settings)),
                        policy=sampling_policy(settings), realtime=is_live(source_spec) or realtime is not False,
                        duration_s=duration, on_status=on_status, on_event=on_event,
                        on_frame=on_frame if writer is not None or window is not None else None,
-                       control=channel.poll if channel is not None else None)
+                       control=control)
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: loop.stop())
         try:
