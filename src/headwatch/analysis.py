@@ -217,20 +217,16 @@ def annotate_video(path: Path, records: list[FrameRecord], alerts: list[Alert], 
     from headwatch.sources import VideoFileReader, sample_video
 
     by_index = {r.frame: r for r in records}
-    with VideoFileReader(path) as reader:
-        video: AnnotatedVideo | None = None
-        try:
-            for frame in sample_video(reader, fps):
-                record = by_index.get(frame.index)
-                if record is None:
-                    continue
-                if video is None:
-                    height, width = frame.image.shape[:2]
-                    video = AnnotatedVideo(out, min(fps, reader.info.fps), (width, height))
-                alert = any(a.start_s <= record.t_s < a.end_s for a in alerts)
-                video.write(draw(frame.image, record.pose, record.sample if record.person else None, record.verdict,
-                                 alert))
-        finally:
-            if video is not None:
-                video.__exit__()
+    video: AnnotatedVideo | None = None
+    with VideoFileReader(path) as reader, ExitStack() as stack:
+        for frame in sample_video(reader, fps):
+            record = by_index.get(frame.index)
+            if record is None:
+                continue
+            if video is None:  # sized by the first frame
+                height, width = frame.image.shape[:2]
+                video = stack.enter_context(AnnotatedVideo(out, min(fps, reader.info.fps), (width, height)))
+            alert = any(a.start_s <= record.t_s < a.end_s for a in alerts)
+            video.write(draw(frame.image, record.pose, record.sample if record.person else None, record.verdict,
+                             alert))
     return video.frames if video is not None else 0

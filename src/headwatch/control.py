@@ -62,8 +62,17 @@ class ControlChannel:
         (self.folder / COMMAND_FILE).unlink(missing_ok=True)  # an old command is not for this monitor
         (self.folder / PID_FILE).write_text(str(os.getpid()), encoding="utf-8")
         self._seen: float | None = None
+        self._stamp: tuple[int, int, int] | None = None
 
     def poll(self) -> Command | None:
+        # Called before every sample: a stat, and a read only when the file changed.
+        try:
+            stamp = (self.folder / COMMAND_FILE).stat()
+        except OSError:
+            return None
+        if (stamp.st_mtime_ns, stamp.st_size, stamp.st_ino) == self._stamp:
+            return None
+        self._stamp = (stamp.st_mtime_ns, stamp.st_size, stamp.st_ino)
         try:
             data = json.loads((self.folder / COMMAND_FILE).read_text(encoding="utf-8"))
             command = Command(str(data["action"]), None if data.get("seconds") is None else float(data["seconds"]),

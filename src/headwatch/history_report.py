@@ -138,7 +138,8 @@ def _count_by_hour(events: Sequence[Mapping[str, Any]]) -> dict[int, int]:
     return dict(counts)
 
 
-def _duration(seconds: float) -> str:
+def format_duration(seconds: float) -> str:
+    """e.g. 1h05m, 4m30s."""
     minutes, secs = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
@@ -156,12 +157,12 @@ def format_figures(period: Period, now: PeriodFigures, before: PeriodFigures) ->
     worst = ", ".join(f"{h:02d}:00 ({s:.0%} bad)" for h, s in now.worst_hours) or "-"
     lines = [
         f"{period.label}: {period.start:%Y-%m-%d %H:%M} to {period.end:%Y-%m-%d %H:%M}",
-        f"  time monitored        {_duration(now.monitored_s)}",
+        f"  time monitored        {format_duration(now.monitored_s)}",
         f"  good posture          {share(now.good_share)} of the judged time",
         f"  trend                 {trend}",
         f"  posture alerts        {now.alerts}"
         + ("" if now.alerts_per_hour is None else f" ({now.alerts_per_hour:.1f} per hour)"),
-        f"  longest bad stretch   {_duration(now.longest_bad_s)}",
+        f"  longest bad stretch   {format_duration(now.longest_bad_s)}",
         f"  breaks taken          {now.breaks} (absences of {BREAK_MIN_S / 60:.0f} min or more)",
         f"  worst hours           {worst}",
     ]

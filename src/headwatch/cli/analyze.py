@@ -23,6 +23,7 @@ from headwatch.cli.common import (
     error,
     fail,
     load_settings,
+    open_history,
     select_reference,
     stay_offline,
 )
@@ -61,17 +62,6 @@ class _Progress:
             self._bar.update(max(0, self._bar.length - self._bar.pos))  # a short read still ends full
             self._bar.__exit__(None, None, None)
             self._bar = None
-
-
-def _open_history(settings: Settings) -> History:
-    from headwatch.recorder import history_path
-    from headwatch.store import History
-
-    history = History.open(history_path(settings.output.history))
-    if history.moved_aside is not None:
-        error(f"{history.path}: the history was damaged or not headwatch's; moved aside to "
-              f"{history.moved_aside.name}, and a new one started")
-    return history
 
 
 def _record_session(history: History, path: Path, records: list[FrameRecord], events: list[AlertEvent],
@@ -266,7 +256,7 @@ def analyze(
             log = EventLog(events) if events is not None else None
             if log is not None:
                 stack.callback(log.close)
-            history = stack.enter_context(_open_history(settings)) if record_history else None
+            history = stack.enter_context(open_history(settings)) if record_history else None
             items = list(expand_inputs(paths))
             videos = sum(1 for i in items if not isinstance(i, HeadwatchError) and i.kind == "video")
             outputs = Outputs(writer, log, history, report, annotate, videos)

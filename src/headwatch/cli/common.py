@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from headwatch.assemble import ReferenceChoice
     from headwatch.calibration import Profile
     from headwatch.config import Settings
+    from headwatch.store import History
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -120,3 +121,19 @@ def stay_offline(*sources: str, hook: str = "") -> bool:
     from headwatch.netguard import deny_network
 
     return deny_network()
+
+
+def open_history(settings: Settings, *, existing: bool = False) -> History:
+    """The history database in effect. ``existing``: one must be there already (one line and exit 1
+    if not). A damaged or foreign file was moved aside: say so. Raises HistoryError otherwise."""
+    from headwatch.recorder import history_path
+    from headwatch.store import History
+
+    path = history_path(settings.output.history)
+    if existing and not path.is_file():
+        fail(f"{path}: no history yet (`headwatch monitor` records one)", EXIT_FAILED)
+    history = History.open(path)
+    if history.moved_aside is not None:
+        error(f"{path}: the history was damaged or not headwatch's; moved aside to {history.moved_aside.name}, "
+              "and a new one started")
+    return history

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from headwatch.cli.common import EXIT_FAILED, ConfigOption, fail, load_settings
+from headwatch.cli.common import EXIT_FAILED, ConfigOption, fail, load_settings, open_history
 
 if TYPE_CHECKING:
     from headwatch.store import History
@@ -26,33 +26,20 @@ HistoryOption = Annotated[Path | None, typer.Option(
 
 
 def _open(history: Path | None, config: Path | None) -> History:
-    from headwatch.recorder import history_path
-    from headwatch.store import History, HistoryError
+    from headwatch.store import HistoryError
 
     settings = load_settings(config, {"output.history": str(history) if history is not None else None})
-    path = history_path(settings.output.history)
-    if not path.is_file():
-        fail(f"{path}: no history yet (`headwatch monitor` records one)", EXIT_FAILED)
     try:
-        opened = History.open(path)
+        return open_history(settings, existing=True)
     except HistoryError as exc:
         fail(str(exc), EXIT_FAILED)
-    if opened.moved_aside is not None:
-        typer.echo(f"headwatch: error: {path}: the history was damaged or not headwatch's; moved aside to "
-                   f"{opened.moved_aside.name}", err=True)
-    return opened
-
-
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
 
 
 @history_app.command("list")
 def history_list(history: HistoryOption = None, config: ConfigOption = None,
                  as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False) -> None:
     """One line per session: when, how long, share of good posture, alerts, source."""
+    from headwatch.history_report import format_duration
     from headwatch.types import SCHEMA
 
     with _open(history, config) as opened:
@@ -64,7 +51,7 @@ def history_list(history: HistoryOption = None, config: ConfigOption = None,
     for row in rows:
         judged = row.ok_s + row.bad_s
         good = f"{row.ok_s / judged:.0%}" if judged > 0 else "-"
-        typer.echo(f"{row.id:>4}  {row.started:25}  {_duration(row.monitored_s):>9}  {good:>5}  {row.alerts:>6}  "
+        typer.echo(f"{row.id:>4}  {row.started:25}  {format_duration(row.monitored_s):>9}  {good:>5}  {row.alerts:>6}  "
                    f"{row.source}")
 
 

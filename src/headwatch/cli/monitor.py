@@ -23,6 +23,7 @@ from headwatch.cli.common import (
     fail,
     load_settings,
     note,
+    open_history,
     select_reference,
     stay_offline,
 )
@@ -45,22 +46,17 @@ def _recorder(settings: Settings, source: str, reference: str) -> SessionRecorde
     """The session's history recorder, or None (with one line saying why) when it cannot be had."""
     import datetime
 
-    from headwatch.recorder import SessionRecorder, history_path
-    from headwatch.store import History, HistoryError
+    from headwatch.recorder import SessionRecorder
+    from headwatch.store import HistoryError
 
-    path = history_path(settings.output.history)
     try:
-        history = History.open(path)
+        history = open_history(settings)
     except HistoryError as exc:
         error(f"{exc}; monitoring without the history")
         return None
-    if history.moved_aside is not None:
-        error(f"{path}: the history was damaged or not headwatch's; moved aside to {history.moved_aside.name}, "
-              "and a new one started")
     if settings.output.retention_days > 0:
         history.prune(datetime.datetime.now().astimezone() - datetime.timedelta(days=settings.output.retention_days))
-    recorder = SessionRecorder(history, source, reference, settings, error)
-    return recorder
+    return SessionRecorder(history, source, reference, settings, error)
 
 
 def _judge(settings: Settings, choice: ReferenceChoice, source: str) -> PostureJudge:

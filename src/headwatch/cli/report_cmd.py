@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from headwatch.cli.common import EXIT_FAILED, EXIT_USAGE, ConfigOption, fail, load_settings
+from headwatch.cli.common import EXIT_FAILED, EXIT_USAGE, ConfigOption, fail, load_settings, open_history
 
 if TYPE_CHECKING:
     from headwatch.store import History
@@ -75,16 +75,12 @@ def report(
     """Time monitored, share of good posture, alerts per hour, the longest bad stretch, breaks taken,
     the worst hours of the day, and the trend against the period before."""
     from headwatch.history_report import Period, figures, format_figures
-    from headwatch.recorder import history_path
-    from headwatch.store import History, HistoryError
+    from headwatch.store import HistoryError
     from headwatch.types import SCHEMA
 
     settings = load_settings(config, {"output.history": str(history) if history is not None else None})
-    path = history_path(settings.output.history)
-    if not path.is_file():
-        fail(f"{path}: no history yet (`headwatch monitor` records one)", EXIT_FAILED)
     try:
-        with History.open(path) as opened:
+        with open_history(settings, existing=True) as opened:
             intervals = list(opened.intervals(session))
             events = list(opened.events(session))
             first, last, label = _period(today, week, session, start, end, _spans(opened, session, intervals))
