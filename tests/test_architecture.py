@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "headwatch"
-HEAVY = {"mediapipe", "cv2", "typer", "matplotlib"}
+HEAVY = {"mediapipe", "cv2", "typer", "matplotlib", "distributed", "dask"}
 # Which heavy library each module may import; every other module may import none of them.
 ALLOWED: dict[str, set[str]] = {
     "pose": {"mediapipe"},
     "sources": {"cv2"},
     "overlay": {"cv2"},
     "plots": {"matplotlib"},
+    "batch": {"distributed"},
     "cli.__init__": {"typer"},
     "cli.analyze": {"typer"},
     "cli.calibrate": {"typer"},

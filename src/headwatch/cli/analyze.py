@@ -16,7 +16,9 @@ from headwatch.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
     BadForOption,
+    ClusterOption,
     ConfigOption,
+    JobsOption,
     ModelOption,
     ProfileOption,
     ReferenceOption,
@@ -30,13 +32,15 @@ from headwatch.cli.common import (
 from headwatch.errors import HeadwatchError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
     from headwatch.alerts import AlertEvent
     from headwatch.assemble import ReferenceChoice
+    from headwatch.batch import Measured, MeasureTask
     from headwatch.config import Settings
-    from headwatch.pipeline import Alert, FrameRecord, PoseDetector
+    from headwatch.pipeline import Alert, FrameRecord
     from headwatch.records import EventLog, RecordWriter
     from headwatch.report import FileSummary
-    from headwatch.sources import InputFile
     from headwatch.store import History
 
 
@@ -126,59 +130,29 @@ def _write_report(path: Path, video: Path, records: list[FrameRecord], events: l
         raise HeadwatchError(f"{path}: cannot write the report: {exc.strerror}") from None
 
 
-def analyze_file(item: InputFile, settings: Settings, choice: ReferenceChoice, image_detector: PoseDetector,
-                 outputs: Outputs) -> tuple[FileSummary, list[str]]:
-    """Measure one file; returns its summary and the problems to report.
+def analyze_file(measured: Measured, settings: Settings, choice: ReferenceChoice, outputs: Outputs,
+                 written: bool) -> tuple[FileSummary, list[str]]:
+    """Judge and report one measured file; returns its summary and the problems to report.
 
-    With a fixed reference (a profile or the absolute limits) records are written as they are
-    measured, before any problem is raised, so nothing measured is lost. With ``auto`` a video is
-    judged against the reference learned from its own first minutes, the way the live monitor
-    learns it, so its records are written once the whole video is measured; a photo alone has no
-    reference of its own and is judged on the absolute limits."""
-    from headwatch.analysis import annotate_video, judge_recording, measure_video, replay_recording
-    from headwatch.assemble import limits_for
-    from headwatch.pipeline import measure_frames
+    With ``auto`` a video is judged against the reference learned from its own first minutes,
+    the way the live monitor learns it; a photo alone has no reference of its own and is judged
+    on the absolute limits. ``written``: its records went to --out already, as they were measured."""
+    from headwatch.analysis import annotate_video, judge_recording, replay_recording
     from headwatch.report import summarize
-    from headwatch.sources import read_image
 
+    if measured.error is not None:
+        raise HeadwatchError(measured.error)
+    item = measured.task
     writer, log, history = outputs.writer, outputs.log, outputs.history
-
-    def write(record: FrameRecord) -> None:
-        if writer is not None and not writer.broken:
-            try:
-                writer.write(record.to_json())
-            except HeadwatchError as exc:  # a full disk: analysis and its report go on
-                writer.broken = True
-                error(f"{exc}; analysing on without it")
-
-    limits = limits_for(settings, choice.profile)
     alerts: list[Alert] = []
     if item.kind == "image":
-        records = list(measure_frames([read_image(item.path)], image_detector, str(item.path), limits))
-        for record in records:
-            write(record)
+        records = measured.records
         duration, problems = 0.0, []
         reference = choice.describe() if choice.mode != "auto" else "absolute limits (a photo alone teaches none)"
     else:
-        learns = choice.mode == "auto"
-        progress = _Progress(item.path.name)
-
-        def measured(record: FrameRecord) -> None:
-            progress.advance()
-            if not learns:
-                write(record)
-
-        try:
-            video = measure_video(item.path, settings.capture.analyze_fps, settings.capture.model, limits,
-                                  on_record=measured, on_total=progress.start)
-        finally:
-            progress.finish()
-        records, reference = judge_recording(video.records, settings, choice)
-        if learns:
-            for record in records:
-                write(record)
-        duration, problems = video.duration_s, video.problems
-        alerts, events = replay_recording(records, settings, video.read_s)
+        records, reference = judge_recording(measured.records, settings, choice)
+        duration, problems = measured.duration_s, list(measured.problems)
+        alerts, events = replay_recording(records, settings, measured.read_s)
         if history is not None:
             _record_session(history, item.path, records, events, reference, settings)
         report_path = outputs.report_path(item.path)
@@ -194,9 +168,44 @@ def analyze_file(item: InputFile, settings: Settings, choice: ReferenceChoice, i
             except HeadwatchError as exc:  # a full disk: analysis and its report go on
                 log.broken = True
                 error(f"{exc}; analysing on without it")
+    if writer is not None and not written:
+        for record in records:
+            _write_record(writer, record)
     if not any(r.person for r in records):
         problems.append(f"{item.path}: no person found; headwatch needs the head and shoulders in view")
     return summarize(str(item.path), item.kind, duration, records, alerts, reference), problems
+
+
+def _write_record(writer: RecordWriter, record: FrameRecord) -> None:
+    if writer.broken:
+        return
+    try:
+        writer.write(record.to_json())
+    except HeadwatchError as exc:  # a full disk: analysis and its report go on
+        writer.broken = True
+        error(f"{exc}; analysing on without it")
+
+
+def _measure_here(writer: RecordWriter | None, streams: bool) -> Callable[[Sequence[MeasureTask]], list[Measured]]:
+    """Measuring in this process: a progress bar per video, and (``streams``: the records are final
+    as measured, with a fixed reference) each record written as it is measured, so that an
+    interruption loses nothing measured."""
+    from headwatch.batch import measure_batch
+
+    def measure(batch: Sequence[MeasureTask]) -> list[Measured]:
+        progress = _Progress(batch[0].path.name if batch[0].kind == "video" else "photos")
+
+        def measured(record: FrameRecord) -> None:
+            progress.advance()
+            if streams and writer is not None:
+                _write_record(writer, record)
+
+        try:
+            return measure_batch(batch, on_record=measured, on_total=progress.start)
+        finally:
+            progress.finish()
+
+    return measure
 
 
 def analyze(
@@ -225,13 +234,17 @@ def analyze(
     config: ConfigOption = None,
     profile: ProfileOption = None,
     reference: ReferenceOption = None,
+    jobs: JobsOption = None,
+    cluster: ClusterOption = None,
 ) -> None:
     """Measure posture in recorded videos and photos, and report per file.
 
     Exit codes: 0 all fine; 1 some input failed (the rest are still analysed and reported);
     2 usage error.
     """
-    from headwatch.pose import PoseEstimator
+    from headwatch.assemble import limits_for
+    from headwatch.batch import InProcess, MeasureTask, make_executor, measure_all
+    from headwatch.models import load_model
     from headwatch.records import RECORD_SUFFIXES, EventLog, RecordWriter, record_columns
     from headwatch.report import format_table
     from headwatch.sources import expand_inputs
@@ -245,7 +258,8 @@ def analyze(
     settings = load_settings(config, {"capture.analyze_fps": fps, "capture.model": model,
                                       "alerts.bad_for_s": bad_for})
     choice, _ = select_reference(settings, reference, profile)
-    stay_offline()  # local files only: MediaPipe's telemetry must not get out
+    if not cluster:
+        stay_offline()  # local files only: MediaPipe's telemetry must not get out
     summaries: list[FileSummary] = []
     problems: list[str] = []
     writer: RecordWriter | None = None
@@ -258,18 +272,29 @@ def analyze(
                 stack.callback(log.close)
             history = stack.enter_context(open_history(settings)) if record_history else None
             items = list(expand_inputs(paths))
-            videos = sum(1 for i in items if not isinstance(i, HeadwatchError) and i.kind == "video")
-            outputs = Outputs(writer, log, history, report, annotate, videos)
-            image_detector: PoseEstimator | None = None
+            files = [i for i in items if not isinstance(i, HeadwatchError)]
             for item in items:
                 if isinstance(item, HeadwatchError):
                     problems.append(str(item))
                     error(str(item))
-                    continue
-                if image_detector is None:  # loads (and checks) the model once, only if needed
-                    image_detector = stack.enter_context(PoseEstimator(settings.capture.model, mode="image"))
+            if files:
+                load_model(settings.capture.model)  # a missing or damaged model: one line before any work
+            outputs = Outputs(writer, log, history, report, annotate, sum(1 for i in files if i.kind == "video"))
+            limits = limits_for(settings, choice.profile)
+            tasks = [MeasureTask(i.path, i.kind, settings.capture.analyze_fps, settings.capture.model, limits)
+                     for i in files]
+            executor = make_executor(jobs, cluster, len(tasks)) if tasks else InProcess()
+            stack.callback(executor.close)
+            streams = choice.mode != "auto"
+            if isinstance(executor, InProcess):
+                results = measure_all(executor, tasks, _measure_here(writer, streams))
+            else:
+                streams = False
+                results = measure_all(executor, tasks)
+            for measured in results:
                 try:
-                    summary, file_problems = analyze_file(item, settings, choice, image_detector, outputs)
+                    summary, file_problems = analyze_file(measured, settings, choice, outputs,
+                                                          written=streams)
                     summaries.append(summary)
                 except HeadwatchError as exc:
                     file_problems = [str(exc)]
@@ -279,7 +304,7 @@ def analyze(
     except KeyboardInterrupt:
         error("interrupted; the report below covers what was analysed so far")
         problems.append("interrupted")
-    except HeadwatchError as exc:  # the model or the record file: nothing can be analysed
+    except HeadwatchError as exc:  # the model, the record file or the cluster: nothing can be analysed
         fail(str(exc), EXIT_FAILED)
     if as_json:
         from headwatch.types import SCHEMA

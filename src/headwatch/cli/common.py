@@ -32,6 +32,13 @@ ReferenceOption = Annotated[str | None, typer.Option(
                         "reference.mode: auto)")]
 BadForOption = Annotated[float | None, typer.Option(
     "--bad-for", min=1.0, help="Seconds a bad posture must persist before it alerts. (default: 30)")]
+JobsOption = Annotated[int | None, typer.Option(
+    "--jobs", "-j", min=1, help="Files measured at once, each in a process of its own that loads the model once. "
+                                "(default: the number of cores)")]
+ClusterOption = Annotated[str | None, typer.Option(
+    "--cluster", metavar="ADDRESS", help="Measure on the workers of a running Dask scheduler (e.g. "
+                                         "tcp://host:8786) instead of this machine; the files must be readable by "
+                                         "the workers at the same path. Needs pip install 'headwatch[cluster]'.")]
 
 
 class Output:

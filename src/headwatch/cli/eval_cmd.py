@@ -13,7 +13,9 @@ from headwatch.cli.common import (
     EXIT_FAILED,
     EXIT_USAGE,
     BadForOption,
+    ClusterOption,
     ConfigOption,
+    JobsOption,
     ModelOption,
     ProfileOption,
     ReferenceOption,
@@ -52,12 +54,15 @@ def eval_command(
     config: ConfigOption = None,
     profile: ProfileOption = None,
     reference: ReferenceOption = None,
+    jobs: JobsOption = None,
+    cluster: ClusterOption = None,
 ) -> None:
     """Score headwatch on labelled footage: detection, AUC per head-forward metric, the judgement's
     confusion matrix, sensitivity, specificity and balanced accuracy, and for videos the alert
     onset delay and the false alerts per hour."""
-    from headwatch.analysis import judge_recording, measure_video, replay_recording
+    from headwatch.analysis import judge_recording, replay_recording
     from headwatch.assemble import limits_for
+    from headwatch.batch import MeasureTask, make_executor, measure_all
     from headwatch.datasets import DatasetError, find_dataset, parse_label_options
     from headwatch.evaluate import (
         AlertScore,
@@ -68,11 +73,11 @@ def eval_command(
         score_alerts,
         spread_of,
     )
-    from headwatch.pipeline import FrameRecord, judge_against_own_reference, measure_frames
-    from headwatch.pose import PoseEstimator
-    from headwatch.sources import read_image
+    from headwatch.models import load_model
+    from headwatch.pipeline import FrameRecord, judge_against_own_reference
 
-    stay_offline()  # local files only: MediaPipe's telemetry must not get out
+    if not cluster:
+        stay_offline()  # local files only: MediaPipe's telemetry must not get out
     if (dataset / "truth.json").is_file():
         _eval_renders(dataset, model, config, as_json)
         return
@@ -89,32 +94,41 @@ def eval_command(
     alert_scores: dict[str, list[AlertScore]] = {}
     try:
         data = find_dataset(dataset, labels)
+        tasks = [MeasureTask(image.path, "image", settings.capture.analyze_fps, settings.capture.model, limits)
+                 for image in data.images]
+        tasks += [MeasureTask(video.path, "video", settings.capture.analyze_fps, settings.capture.model, limits)
+                  for video in data.videos]
+        load_model(settings.capture.model)  # a missing or damaged model: one line before any work
         with ExitStack() as stack:
-            photos: dict[str, list[tuple[bool, FrameRecord]]] = {}
-            if data.images:
-                detector = stack.enter_context(PoseEstimator(settings.capture.model, mode="image"))
-                for image in data.images:
-                    (record,) = measure_frames([read_image(image.path)], detector, str(image.path), limits)
-                    photos.setdefault(group_of(image.path, dataset, group_by), []).append((image.bad, record))
-            for group, labelled in photos.items():
-                records = [record for _, record in labelled]
-                if learns:  # the group's photos teach its reference, as a monitor's first minutes would
-                    records, _ = judge_against_own_reference(records, [r.sample for r in records if r.person],
-                                                             settings.calibration, limits)
-                frames.setdefault(group, []).extend(
-                    ScoredFrame(bad, r.person, r.verdict.state, r.sample) for (bad, _), r in zip(labelled, records,
-                                                                                                strict=True))
-            for video in data.videos:
-                group = group_of(video.path, dataset, group_by)
-                measured = measure_video(video.path, settings.capture.analyze_fps, settings.capture.model, limits)
-                records, _ = judge_recording(measured.records, settings, choice)
-                for record in records:
-                    bad = video.label_at(record.t_s)
-                    if bad is not None:
-                        frames.setdefault(group, []).append(
-                            ScoredFrame(bad, record.person, record.verdict.state, record.sample))
-                alerts, _ = replay_recording(records, settings, measured.read_s)
-                alert_scores.setdefault(group, []).append(score_alerts(video.spans, alerts))
+            executor = make_executor(jobs, cluster, len(tasks))
+            stack.callback(executor.close)
+            measured = {result.task.path: result for result in measure_all(executor, tasks)}
+        for result in measured.values():
+            if result.error is not None:
+                raise HeadwatchError(result.error)
+        photos: dict[str, list[tuple[bool, FrameRecord]]] = {}
+        for image in data.images:
+            (record,) = measured[image.path].records
+            photos.setdefault(group_of(image.path, dataset, group_by), []).append((image.bad, record))
+        for group, labelled in photos.items():
+            records = [record for _, record in labelled]
+            if learns:  # the group's photos teach its reference, as a monitor's first minutes would
+                records, _ = judge_against_own_reference(records, [r.sample for r in records if r.person],
+                                                         settings.calibration, limits)
+            frames.setdefault(group, []).extend(
+                ScoredFrame(bad, r.person, r.verdict.state, r.sample) for (bad, _), r in zip(labelled, records,
+                                                                                            strict=True))
+        for video in data.videos:
+            group = group_of(video.path, dataset, group_by)
+            result = measured[video.path]
+            records, _ = judge_recording(result.records, settings, choice)
+            for record in records:
+                bad = video.label_at(record.t_s)
+                if bad is not None:
+                    frames.setdefault(group, []).append(
+                        ScoredFrame(bad, record.person, record.verdict.state, record.sample))
+            alerts, _ = replay_recording(records, settings, result.read_s)
+            alert_scores.setdefault(group, []).append(score_alerts(video.spans, alerts))
         if not frames:
             raise DatasetError(f"{dataset}: no frame fell inside a labelled span or folder")
     except HeadwatchError as exc:  # DatasetError among them

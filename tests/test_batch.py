@@ -1,0 +1,207 @@
+"""Many files at once: local worker processes (--jobs) and a real Dask cluster (--cluster) give
+the same records, in input order, as measuring in this process; a failed file is one error line;
+a task whose worker died is run again elsewhere."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import pytest
+from typer.testing import CliRunner
+
+from conftest import BGRImage, WriteVideo, pad_and_rotate
+from headwatch.assemble import DEFAULT_LIMITS
+from headwatch.batch import (
+    PHOTOS_PER_BATCH,
+    DaskCluster,
+    InProcess,
+    LocalProcesses,
+    MeasureTask,
+    batches,
+    failed,
+    make_executor,
+)
+from headwatch.cli import app
+from headwatch.errors import HeadwatchError
+
+runner = CliRunner()
+
+
+def task(name: str, kind: str = "video") -> MeasureTask:
+    return MeasureTask(Path(name), kind, 5.0, "full", DEFAULT_LIMITS)  # type: ignore[arg-type]
+
+
+def test_photos_share_batches_in_order_and_each_video_is_alone() -> None:
+    tasks = [task("a.jpg", "image"), task("b.jpg", "image"), task("c.mp4"), task("d.jpg", "image"),
+             *[task(f"p{i}.jpg", "image") for i in range(PHOTOS_PER_BATCH + 1)]]
+    grouped = batches(tasks)
+    assert [t for batch in grouped for t in batch] == tasks
+    assert [len(b) for b in grouped] == [2, 1, PHOTOS_PER_BATCH, 2]
+    assert all(len(b) == 1 for b in grouped if b[0].kind == "video")
+
+
+def test_one_file_or_one_job_stays_in_this_process() -> None:
+    assert isinstance(make_executor(None, None, 1), InProcess)
+    assert isinstance(make_executor(1, None, 5), InProcess)
+    pool = make_executor(8, None, 3)
+    try:
+        assert isinstance(pool, LocalProcesses) and pool.jobs == 3  # never more processes than files
+    finally:
+        pool.close()
+
+
+def slow_pid(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def sleep_then(value: float) -> float:
+    time.sleep(value)
+    return value
+
+
+def exits_on_negative(value: int) -> int:
+    if value < 0:
+        raise ValueError(f"bad value {value}")
+    return value * 10
+
+
+def test_local_processes_run_side_by_side_and_keep_the_order() -> None:
+    pool = LocalProcesses(2)
+    try:
+        pids = list(pool.map(slow_pid, [0.6, 0.6, 0.1, 0.1], lambda item, exc: -1))
+        assert len(set(pids)) == 2 and os.getpid() not in pids
+        assert list(pool.map(sleep_then, [0.8, 0.05, 0.3], lambda item, exc: -1.0)) == [0.8, 0.05, 0.3]
+        results = list(pool.map(exits_on_negative, [3, -1, 5], lambda item, exc: f"{item}: {exc}"))
+        assert results == [30, "-1: bad value -1", 50]
+    finally:
+        pool.close()
+
+
+def test_a_failed_batch_is_an_error_line_per_file() -> None:
+    results = failed([task("x.jpg", "image"), task("y.jpg", "image")], RuntimeError("worker lost\nmore"))
+    assert [r.error for r in results] == ["x.jpg: measuring failed (RuntimeError: worker lost)",
+                                          "y.jpg: measuring failed (RuntimeError: worker lost)"]
+
+
+@pytest.fixture
+def clips(write_video: WriteVideo, grace_hopper: BGRImage, tmp_path: Path) -> list[Path]:
+    """Three short real videos (sitting level; leaning; level again) and a damaged one among them."""
+
+    level = cv2.resize(pad_and_rotate(grace_hopper, 0.0, 0.25), (192, 216))
+    leaning = cv2.resize(pad_and_rotate(grace_hopper, -15.0, 0.25), (192, 216))
+    paths = [write_video("a.mp4", [level] * 12, 5.0), write_video("b.mp4", [leaning] * 12, 5.0)]
+    broken = tmp_path / "c.mp4"
+    broken.write_bytes(b"\x00\x00\x00\x18ftypmp42" + os.urandom(2000))
+    paths.append(broken)
+    paths.append(write_video("d.mp4", [level] * 6 + [leaning] * 6, 5.0))
+    return paths
+
+
+def analyze(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, ["analyze", *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_analyze_with_jobs_matches_one_process(clips: list[Path], tmp_path: Path) -> None:
+    code1, table1, err1 = analyze(*map(str, clips), "--jobs", "1", "--out", str(tmp_path / "one.csv"))
+    code2, table2, err2 = analyze(*map(str, clips), "--jobs", "2", "--out", str(tmp_path / "two.csv"))
+    assert code1 == code2 == 1  # the damaged file
+    assert table1 == table2 and err1 == err2
+    assert err2.count("headwatch: error:") == 1 and "c.mp4: cannot read the video" in err2
+    assert (tmp_path / "one.csv").read_text() == (tmp_path / "two.csv").read_text()
+    order = [line.split(",")[0] for line in (tmp_path / "two.csv").read_text().splitlines()[1:]]
+    assert list(dict.fromkeys(order)) == [str(clips[0]), str(clips[1]), str(clips[3])]
+
+
+def test_eval_with_jobs_matches_one_process(tmp_path: Path, grace_hopper: BGRImage) -> None:
+
+    for label, degrees in (("good", 0.0), ("poor", -15.0)):
+        (tmp_path / "set" / label).mkdir(parents=True)
+        for i in range(3):
+            image = cv2.resize(pad_and_rotate(grace_hopper, degrees + i, 0.25), (192, 216))
+            cv2.imwrite(str(tmp_path / "set" / label / f"{i}.png"), image)
+    one = runner.invoke(app, ["eval", str(tmp_path / "set"), "--jobs", "1", "--reference", "absolute"])
+    two = runner.invoke(app, ["eval", str(tmp_path / "set"), "--jobs", "2", "--reference", "absolute"])
+    assert one.exit_code == two.exit_code == 0, (one.stderr, two.stderr)
+    assert one.stdout == two.stdout and "balanced accuracy" in one.stdout
+
+
+# -- a real Dask cluster ---------------------------------------------------------------------------
+
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def dask_scheduler() -> Iterator[str]:
+    """A LocalCluster of 2 worker processes, one thread each, as `dask worker` would run them."""
+    import cloudpickle
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the workers cannot import the tests
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  silence_logs=50) as cluster:
+        yield cluster.scheduler_address
+
+
+def dies_once(marker: str) -> int:
+    """Kills its worker process the first time, as a crash or a lost machine would; then runs."""
+    if not os.path.exists(marker):
+        Path(marker).write_text("died", encoding="utf-8")
+        os._exit(1)
+    return os.getpid()
+
+
+def test_cluster_keeps_the_order_and_reports_failures(dask_scheduler: str) -> None:
+    cluster = DaskCluster(dask_scheduler)
+    try:
+        assert cluster.workers == 2
+        pids = list(cluster.map(slow_pid, [0.6, 0.6, 0.1], lambda item, exc: -1))
+        assert len(set(pids)) == 2  # both workers took part
+        assert list(cluster.map(sleep_then, [0.8, 0.05, 0.3], lambda item, exc: -1.0)) == [0.8, 0.05, 0.3]
+        results = list(cluster.map(exits_on_negative, [3, -1, 5], lambda item, exc: f"{item}: {exc}"))
+        assert results == [30, "-1: bad value -1", 50]
+    finally:
+        cluster.close()
+
+
+def test_cluster_runs_a_lost_workers_task_again(dask_scheduler: str, tmp_path: Path) -> None:
+    marker = tmp_path / "died-once"
+    cluster = DaskCluster(dask_scheduler)
+    try:
+        (pid,) = cluster.map(dies_once, [str(marker)], lambda item, exc: -1)
+        assert marker.exists() and pid > 0  # the first worker died; the task ran again on another
+    finally:
+        cluster.close()
+
+
+def test_analyze_on_the_cluster_matches_one_process(dask_scheduler: str, clips: list[Path],
+                                                    tmp_path: Path) -> None:
+    code1, table1, err1 = analyze(*map(str, clips), "--jobs", "1", "--out", str(tmp_path / "here.csv"))
+    code2, table2, err2 = analyze(*map(str, clips), "--cluster", dask_scheduler, "--out",
+                                  str(tmp_path / "cluster.csv"))
+    assert code1 == code2 == 1
+    assert table1 == table2 and err1 == err2
+    assert (tmp_path / "here.csv").read_text() == (tmp_path / "cluster.csv").read_text()
+
+
+def test_no_scheduler_is_one_line(tmp_path: Path, grace_hopper: BGRImage) -> None:
+    photo = tmp_path / "p.png"
+    cv2.imwrite(str(photo), grace_hopper)
+    started = time.monotonic()
+    with pytest.raises(HeadwatchError, match="cannot reach the Dask scheduler"):
+        DaskCluster("tcp://127.0.0.1:9", timeout_s=2.0)
+    assert time.monotonic() - started < 30
+    code, _, err = analyze(str(photo), "--cluster", "tcp://127.0.0.1:9")
+    assert code == 1 and err.count("\n") == 1 and "cannot reach the Dask scheduler" in err
+
+
+def test_cluster_without_dask_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if the extra were not installed
+    with pytest.raises(HeadwatchError, match=r"pip install 'headwatch\[cluster\]'"):
+        DaskCluster("tcp://127.0.0.1:8786")
