@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "headwatch"
 HEAVY = {"mediapipe", "cv2", "typer", "matplotlib", "distributed", "dask"}
 # Which heavy library each module may import; every other module may import none of them.
 ALLOWED: dict[str, set[str]] = {
-    "pose": {"mediapipe"},
+    "pose": {"mediapipe", "cv2"},  # cv2 for the colour conversion only
     "sources": {"cv2"},
     "overlay": {"cv2"},
     "plots": {"matplotlib"},

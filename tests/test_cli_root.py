@@ -60,3 +60,14 @@ def test_verbose_lets_opencv_speak_again(tmp_path: Path) -> None:
 def test_completion_is_offered() -> None:
     result = invoke("--help")
     assert "--install-completion" in result.stdout and "--show-completion" in result.stdout
+
+
+def test_help_and_config_show_import_no_heavy_library() -> None:
+    """Start-up is paid on every command: --help and config show need none of the model's stack."""
+    probe = ("import sys, runpy; sys.argv = ['headwatch', *sys.argv[1:]]\n"
+             "try:\n    runpy.run_module('headwatch', run_name='__main__')\n"
+             "except SystemExit:\n    pass\n"
+             "print(sorted(m for m in ('mediapipe', 'cv2', 'numpy', 'matplotlib', 'distributed') if m in sys.modules))")
+    for args in (["--help"], ["config", "show"]):
+        done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, timeout=60)
+        assert done.stdout.splitlines()[-1] == "[]", (args, done.stdout[-300:], done.stderr[-300:])

@@ -170,3 +170,16 @@ def test_calibrating_on_a_video_of_tiny_frames_is_a_refusal(write_video: WriteVi
     result = invoke("calibrate", "--source", str(clip), "--profile", "tiny")
     assert result.exit_code == 1
     assert result.stderr.strip().startswith("headwatch: error: calibration refused: a person was found in only 0%")
+
+
+def test_a_huge_photo_is_scaled_down_before_the_model(tmp_path: Path, grace_hopper: np.ndarray) -> None:
+    from headwatch.sources import MAX_IMAGE_SIDE, read_image
+
+    huge = cv2.resize(grace_hopper, (4000, 5000))
+    path = tmp_path / "huge.png"
+    cv2.imwrite(str(path), huge)
+    image = read_image(path).image
+    assert max(image.shape[:2]) == MAX_IMAGE_SIDE and image.shape[0] > image.shape[1]
+    assert abs(image.shape[1] / image.shape[0] - 0.8) < 0.01  # the shape kept
+    result = invoke("analyze", str(path), "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["files"][0]["frames_with_person"] == 1

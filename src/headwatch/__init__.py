@@ -31,12 +31,16 @@ if TYPE_CHECKING:  # what type checkers see; at run time __getattr__ imports on 
 os.environ.setdefault("OPENCV_LOG_LEVEL", "SILENT")
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
 
-try:  # the installed distribution's own version, so it cannot drift from pyproject.toml
+
+def _version() -> str:
+    """The installed distribution's own version, so it cannot drift from pyproject.toml. Looked
+    up when asked for: importlib.metadata costs 70 ms of every start-up otherwise."""
     from importlib.metadata import PackageNotFoundError, version
 
-    __version__ = version("headwatch")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+unknown"
+    try:
+        return version("headwatch")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0.0.0+unknown"
 
 
 _EXPORTS = {
@@ -57,6 +61,8 @@ __all__ = [
 def __getattr__(name: str) -> object:
     import importlib
 
+    if name == "__version__":
+        return _version()
     if name == "load_settings":
         return importlib.import_module("headwatch.config").settings_from
     if name in _EXPORTS:

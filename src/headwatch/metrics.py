@@ -8,10 +8,14 @@ the landmarks it needs are not visible enough, rather than guessing.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from headwatch.types import FloatArray, Landmark, Pose, PostureSample, View
+from headwatch.types import Landmark, Pose, PostureSample, View
+
+if TYPE_CHECKING:
+    from headwatch.types import FloatArray
 
 # A landmark counts as seen when MediaPipe's visibility is at least this.
 MIN_VISIBILITY = 0.5

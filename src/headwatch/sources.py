@@ -71,13 +71,25 @@ def expand_inputs(paths: Iterable[Path]) -> Iterator[InputFile | SourceError]:
             yield InputFile(path, kind)
 
 
+# The pose model looks at 256x256 pixels: a photo larger than this on its longer side is scaled
+# down as soon as it is decoded (a 10000x10000 photo peaked at 1.7 GB on its way through the model).
+MAX_IMAGE_SIDE = 1920
+
+
 def read_image(path: Path) -> Frame:
-    """A photo as one frame at t=0."""
+    """A photo as one frame at t=0, scaled down to MAX_IMAGE_SIDE on its longer side."""
     data = np.fromfile(str(path), dtype=np.uint8)  # np.fromfile + imdecode: non-ASCII paths on Windows
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    empty = data.size == 0
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if not empty else None
+    del data  # the encoded bytes need not live beside the decoded image
     if image is None:
-        reason = "the file is empty" if data.size == 0 else "it is damaged or not an image"
+        reason = "the file is empty" if empty else "it is damaged or not an image"
         raise SourceError(f"{path}: cannot read the image: {reason}")
+    height, width = image.shape[:2]
+    if max(height, width) > MAX_IMAGE_SIDE:
+        scale = MAX_IMAGE_SIDE / max(height, width)
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
     return Frame(t_s=0.0, index=0, image=np.asarray(image, dtype=np.uint8))
 
 

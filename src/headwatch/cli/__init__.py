@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from headwatch import __version__
+import headwatch
 from headwatch.cli.analyze import analyze
 from headwatch.cli.calibrate import calibrate
 from headwatch.cli.common import Output
@@ -33,7 +33,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"headwatch {__version__}")
+        typer.echo(f"headwatch {headwatch.__version__}")
         raise typer.Exit()
 
 

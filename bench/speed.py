@@ -1,0 +1,193 @@
+"""Speed and memory of `headwatch analyze`, each against a baseline measured in the same run.
+
+    python bench/speed.py [--long-minutes 10] [--only overhead,long,jobs,startup,memory]
+
+Every figure is a whole process, timed with os.wait4 (wall, CPU and peak RSS of that process and
+its children), on videos this script writes to a temporary folder from samples/demo_slouch.mp4
+scaled to 1280x720 at 30 fps (MPEG-4 part 2, as cv2.VideoWriter writes it):
+
+overhead  analyze --fps 30 --jobs 1 on a 10 s clip, against a minimal loop over the same frames
+          (decode every frame, convert to RGB, detect_for_video with one pose): floor / analyze.
+long      analyze with the default sampling on a LONG-minutes clip: times real time; beside it a
+          loop that only grabs every frame (the decoding floor) and the same with the model on
+          every 6th frame (5 fps) as floor for the default.
+jobs      4 copies of a 20 s clip: analyze --jobs 2 against --jobs 1: throughput ratio.
+startup   `headwatch --help` and `config show` against `python -c pass`, and whether either
+          imported mediapipe, cv2 or numpy.
+memory    peak RSS of analyze on a 1-minute and a LONG-minute clip (ratio), and of a
+          10000x10000 photo against a 1000x1000 one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE = ROOT / "samples" / "demo_slouch.mp4"
+FLOOR_LOOP = r"""
+import sys, cv2, mediapipe as mp
+from mediapipe.tasks.python import vision
+from mediapipe.tasks.python.core.base_options import BaseOptions
+from headwatch.models import load_model
+path, every = sys.argv[1], int(sys.argv[2])
+options = vision.PoseLandmarkerOptions(base_options=BaseOptions(model_asset_buffer=load_model("full").data),
+                                       running_mode=vision.RunningMode.VIDEO, num_poses=1)
+landmarker = vision.PoseLandmarker.create_from_options(options) if every else None
+capture = cv2.VideoCapture(path)
+fps = capture.get(cv2.CAP_PROP_FPS)
+index = 0
+while capture.grab():
+    if every and index % every == 0:
+        ok, frame = capture.retrieve()
+        rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+        landmarker.detect_for_video(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb), round(index * 1000 / fps))
+    index += 1
+if landmarker:
+    landmarker.close()
+"""
+
+
+@dataclass(frozen=True)
+class Run:
+    wall_s: float
+    cpu_s: float
+    peak_mb: float
+
+
+def run(args: list[str]) -> Run:
+    """One whole process: wall time, CPU time and peak RSS (its own, children included)."""
+    started = time.monotonic()
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.monotonic() - started
+    if os.waitstatus_to_exitcode(status) not in (0, 1):
+        raise SystemExit(f"{args}: exited with {status}")
+    scale = 1024.0 if sys.platform != "darwin" else 1024.0 * 1024.0  # ru_maxrss: KB on Linux, bytes on macOS
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / scale)
+
+
+def headwatch(*args: str) -> list[str]:
+    return [sys.executable, "-m", "headwatch", *args]
+
+
+def write_clip(path: Path, seconds: float, size: tuple[int, int] = (1280, 720), fps: float = 30.0) -> Path:
+    """SOURCE looped to ``seconds``, scaled to ``size``."""
+    frames = []
+    capture = cv2.VideoCapture(str(SOURCE))
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(cv2.resize(frame, size))
+    capture.release()
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    for i in range(round(seconds * fps)):
+        cycle = i % (2 * len(frames) - 2)  # forwards then backwards: no jump at the seam
+        writer.write(frames[cycle if cycle < len(frames) else 2 * len(frames) - 2 - cycle])
+    writer.release()
+    return path
+
+
+def overhead(tmp: Path) -> None:
+    clip = write_clip(tmp / "ten.mp4", 10.0)
+    floor = run([sys.executable, "-c", FLOOR_LOOP, str(clip), "1"])
+    analyze = run(headwatch("analyze", str(clip), "--fps", "30", "--jobs", "1"))
+    print(f"overhead  10 s 720p30, every frame: floor loop {floor.wall_s:.1f} s, analyze {analyze.wall_s:.1f} s "
+          f"-> ratio {floor.wall_s / analyze.wall_s:.2f} (goal >= 0.9)")
+
+
+def long_clip(tmp: Path, minutes: float) -> None:
+    clip = write_clip(tmp / "long.mp4", minutes * 60.0)
+    grab = run([sys.executable, "-c", FLOOR_LOOP, str(clip), "0"])
+    floor = run([sys.executable, "-c", FLOOR_LOOP, str(clip), "6"])
+    analyze = run(headwatch("analyze", str(clip), "--jobs", "1"))
+    seconds = minutes * 60.0
+    print(f"long      {minutes:g} min 720p30, default sampling: analyze {analyze.wall_s:.1f} s = "
+          f"{seconds / analyze.wall_s:.1f}x real time (CPU {analyze.cpu_s:.1f} s); grabbing every frame alone "
+          f"{grab.wall_s:.1f} s = {seconds / grab.wall_s:.1f}x; floor loop at 5 fps {floor.wall_s:.1f} s = "
+          f"{seconds / floor.wall_s:.1f}x -> analyze/floor {floor.wall_s / analyze.wall_s:.2f} (goal 15x real time)")
+
+
+def jobs(tmp: Path) -> None:
+    clip = write_clip(tmp / "twenty.mp4", 20.0)
+    folder = tmp / "four"
+    folder.mkdir()
+    for i in range(4):
+        (folder / f"clip{i}.mp4").write_bytes(clip.read_bytes())
+    one = run(headwatch("analyze", str(folder), "--jobs", "1"))
+    two = run(headwatch("analyze", str(folder), "--jobs", "2"))
+    print(f"jobs      4 files of 20 s 720p30: --jobs 1 {one.wall_s:.1f} s, --jobs 2 {two.wall_s:.1f} s -> "
+          f"{one.wall_s / two.wall_s:.2f}x throughput (goal >= 1.7 on 2 cores; {os.cpu_count()} cores here)")
+
+
+def startup() -> None:
+    def best(args: list[str]) -> float:
+        return min(run(args).wall_s for _ in range(5))
+
+    bare = best([sys.executable, "-c", "pass"])
+    probe = ("import sys, runpy; sys.argv = ['headwatch', *sys.argv[1:]]\n"
+             "try: runpy.run_module('headwatch', run_name='__main__')\n"
+             "except SystemExit: pass\n"
+             "heavy = sorted(m for m in ('mediapipe', 'cv2', 'numpy', 'matplotlib') if m in sys.modules)\n"
+             "sys.stderr.write(','.join(heavy) or 'none')")
+    for args in (["--help"], ["config", "show"]):
+        took = best(headwatch(*args))
+        imported = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True).stderr
+        print(f"startup   headwatch {' '.join(args)}: {took:.3f} s, {took / bare:.1f}x `python -c pass` "
+              f"({bare:.3f} s); heavy modules imported: {imported.strip().splitlines()[-1]} (goal <= 0.3 s)")
+
+
+def memory(tmp: Path, minutes: float) -> None:
+    short = write_clip(tmp / "one-minute.mp4", 60.0)
+    long_path = tmp / "long.mp4"
+    if not long_path.exists():
+        write_clip(long_path, minutes * 60.0)
+    a = run(headwatch("analyze", str(short), "--jobs", "1"))
+    b = run(headwatch("analyze", str(long_path), "--jobs", "1"))
+    print(f"memory    peak RSS after 1 min {a.peak_mb:.0f} MB, after {minutes:g} min {b.peak_mb:.0f} MB -> "
+          f"{b.peak_mb / a.peak_mb:.2f} (goal within 10 %)")
+    import numpy as np
+
+    for side in (1000, 10000):
+        image = np.zeros((side, side, 3), np.uint8)
+        cv2.circle(image, (side // 2, side // 2), side // 3, (200, 180, 160), -1)
+        cv2.imwrite(str(tmp / f"photo{side}.jpg"), image)
+        del image
+    small = run(headwatch("analyze", str(tmp / "photo1000.jpg")))
+    huge = run(headwatch("analyze", str(tmp / "photo10000.jpg")))
+    print(f"memory    photo 1000x1000 {small.peak_mb:.0f} MB, 10000x10000 {huge.peak_mb:.0f} MB -> "
+          f"{huge.peak_mb / small.peak_mb:.2f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--long-minutes", type=float, default=10.0)
+    parser.add_argument("--only", default="overhead,long,jobs,startup,memory")
+    args = parser.parse_args()
+    wanted = set(args.only.split(","))
+    print(f"{sys.platform}, {os.cpu_count()} cores, Python {sys.version.split()[0]}, OpenCV {cv2.__version__}")
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        if "startup" in wanted:
+            startup()
+        if "overhead" in wanted:
+            overhead(tmp)
+        if "jobs" in wanted:
+            jobs(tmp)
+        if "long" in wanted:
+            long_clip(tmp, args.long_minutes)
+        if "memory" in wanted:
+            memory(tmp, args.long_minutes)
+
+
+if __name__ == "__main__":
+    main()
