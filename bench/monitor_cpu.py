@@ -64,11 +64,13 @@ def main() -> None:
     if args.video is None:
         args.video = steady_clip(Path(tempfile.mkdtemp(prefix="headwatch-bench-")))
     print(f"{args.video}, model {args.model}, up to {args.seconds:.0f} s at real-time pace")
+    ten, n_ten = cpu_per_wall(args.video, SamplingPolicy(fps=10.0, calm_fps=10.0), args.seconds, args.model)
     baseline, n_base = cpu_per_wall(args.video, SamplingPolicy(fps=5.0, calm_fps=5.0), args.seconds, args.model)
     adaptive, n_adapt = cpu_per_wall(args.video, SamplingPolicy(), args.seconds, args.model)
-    print(f"fixed 5 fps (baseline): {baseline:.3f} CPU s per wall s, {n_base} frames analysed")
-    print(f"default adaptive:       {adaptive:.3f} CPU s per wall s, {n_adapt} frames analysed "
-          f"(x{adaptive / baseline:.2f} of the baseline)")
+    print(f"fixed 10 fps (what desktop monitors do): {ten:.3f} CPU s per wall s, {n_ten} frames analysed")
+    print(f"fixed 5 fps (baseline):                  {baseline:.3f} CPU s per wall s, {n_base} frames analysed")
+    print(f"default adaptive:                        {adaptive:.3f} CPU s per wall s, {n_adapt} frames analysed "
+          f"(x{adaptive / baseline:.2f} of 5 fps, x{adaptive / ten:.2f} of 10 fps; goal <= 0.05)")
 
 
 if __name__ == "__main__":

@@ -113,4 +113,7 @@ def isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(home / "run"))  # the pause/resume channel
     monkeypatch.setenv("HEADWATCH_OUTPUT_PROFILES_DIR", str(home / "profiles"))
+    # The tests' clips are seconds long: they are sampled at 5 fps, not the default 1, to have
+    # frames enough (test_default_analysis_rate checks the default itself).
+    monkeypatch.setenv("HEADWATCH_CAPTURE_ANALYZE_FPS", "5")
     return home

@@ -261,3 +261,9 @@ def test_analyze_annotate_draws_every_analysed_frame(tilting_clip: Path, tmp_pat
     patch = first[y - 2:y + 3, x - 2:x + 3].reshape(-1, 3)
     assert min(np.abs(p.astype(int) - STATE_COLOURS[State.OK]).max() for p in patch) < 60
     assert np.abs(source[y - 2:y + 3, x - 2:x + 3].astype(int) - first[y - 2:y + 3, x - 2:x + 3]).mean() > 20
+
+
+def test_default_analysis_rate_is_one_frame_a_second(swaying_clip: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HEADWATCH_CAPTURE_ANALYZE_FPS")  # the suite's own 5 fps, for this test the default
+    code, out, _ = run(str(swaying_clip), "--json")
+    assert code == 0 and json.loads(out)["files"][0]["frames"] == 3  # 3 s of video

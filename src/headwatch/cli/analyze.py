@@ -212,7 +212,7 @@ def analyze(
     paths: Annotated[list[Path], typer.Argument(help="Videos, photos, or folders of them (searched recursively).",
                                                 show_default=False)],
     fps: Annotated[float | None, typer.Option(
-        min=0.1, max=120.0, help="Frames per second sampled from videos. (default: 5)")] = None,
+        min=0.1, max=120.0, help="Frames per second sampled from videos. (default: 1)")] = None,
     model: ModelOption = None,
     events: Annotated[Path | None, typer.Option(
         "--events", dir_okay=False, help="Append the events the live monitor would have raised (with each "

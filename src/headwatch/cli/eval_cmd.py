@@ -48,7 +48,7 @@ def eval_command(
                                   "--reference auto, each group's photos teach its reference.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document instead of the text.")] = False,
     fps: Annotated[float | None, typer.Option(
-        min=0.1, max=120.0, help="Frames per second sampled from videos. (default: 5)")] = None,
+        min=0.1, max=120.0, help="Frames per second sampled from videos. (default: 1)")] = None,
     bad_for: BadForOption = None,
     model: ModelOption = None,
     config: ConfigOption = None,
