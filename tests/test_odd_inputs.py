@@ -183,3 +183,18 @@ def test_a_huge_photo_is_scaled_down_before_the_model(tmp_path: Path, grace_hopp
     assert abs(image.shape[1] / image.shape[0] - 0.8) < 0.01  # the shape kept
     result = invoke("analyze", str(path), "--json")
     assert result.exit_code == 0 and json.loads(result.stdout)["files"][0]["frames_with_person"] == 1
+
+
+def test_jpeg_size_read_from_the_header(tmp_path: Path, grace_hopper: np.ndarray) -> None:
+    from headwatch.sources import MAX_IMAGE_SIDE, jpeg_size, read_image
+
+    for width, height in ((640, 480), (5000, 3000), (3000, 9000)):
+        ok, encoded = cv2.imencode(".jpg", cv2.resize(grace_hopper, (width, height)))
+        assert ok and jpeg_size(encoded.tobytes()) == (width, height)
+        path = tmp_path / f"{width}x{height}.jpg"
+        path.write_bytes(encoded.tobytes())
+        image = read_image(path).image  # decoded reduced by the JPEG library when that large
+        assert max(image.shape[:2]) == min(MAX_IMAGE_SIDE, max(width, height))
+        assert abs(image.shape[1] / image.shape[0] - width / height) < 0.01
+    ok, png = cv2.imencode(".png", grace_hopper)
+    assert jpeg_size(png.tobytes()) is None and jpeg_size(b"\xff\xd8\xff") is None

@@ -14,6 +14,7 @@ from typing import Literal
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from headwatch.errors import SourceError
 from headwatch.types import IMAGE_SUFFIXES, VIDEO_SUFFIXES, Frame
@@ -76,11 +77,44 @@ def expand_inputs(paths: Iterable[Path]) -> Iterator[InputFile | SourceError]:
 MAX_IMAGE_SIDE = 1920
 
 
+_REDUCED = ((8, cv2.IMREAD_REDUCED_COLOR_8), (4, cv2.IMREAD_REDUCED_COLOR_4), (2, cv2.IMREAD_REDUCED_COLOR_2))
+
+
+def jpeg_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a JPEG's frame header, or None if ``data`` is not a JPEG."""
+    if data[:2] != b"\xff\xd8":
+        return None
+    at = 2
+    while at + 9 <= len(data):
+        if data[at] != 0xFF:
+            return None
+        marker = data[at + 1]
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:  # markers without a length
+            at += 2
+            continue
+        length = int.from_bytes(data[at + 2:at + 4], "big")
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # a start-of-frame marker
+            return int.from_bytes(data[at + 7:at + 9], "big"), int.from_bytes(data[at + 5:at + 7], "big")
+        at += 2 + length
+    return None
+
+
+def _decode_flag(data: npt.NDArray[np.uint8]) -> int:
+    """A JPEG much larger than MAX_IMAGE_SIDE is decoded at 1/2, 1/4 or 1/8 of its size by the JPEG
+    library itself, so the full-size image never exists in memory."""
+    size = jpeg_size(data[:65536].tobytes())
+    if size is not None:
+        for factor, flag in _REDUCED:
+            if max(size) / factor >= MAX_IMAGE_SIDE:
+                return flag
+    return cv2.IMREAD_COLOR
+
+
 def read_image(path: Path) -> Frame:
     """A photo as one frame at t=0, scaled down to MAX_IMAGE_SIDE on its longer side."""
     data = np.fromfile(str(path), dtype=np.uint8)  # np.fromfile + imdecode: non-ASCII paths on Windows
     empty = data.size == 0
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if not empty else None
+    image = cv2.imdecode(data, _decode_flag(data)) if not empty else None
     del data  # the encoded bytes need not live beside the decoded image
     if image is None:
         reason = "the file is empty" if empty else "it is damaged or not an image"
