@@ -10,8 +10,8 @@ overhead  analyze --fps 30 --jobs 1 on a 10 s clip, against a minimal loop over 
           (decode every frame, convert to RGB, detect_for_video with one pose): floor / analyze.
 long      analyze with the default sampling on a LONG-minutes clip: times real time; beside it a
           loop that only grabs every frame (the decoding floor) and the same with the model on
-          every 6th frame (5 fps) as floor for the default.
-jobs      4 copies of a 20 s clip: analyze --jobs 2 against --jobs 1: throughput ratio.
+          every 30th frame (1 fps) as floor for the default.
+jobs      4 copies of a 3-minute clip: analyze --jobs 2 against --jobs 1: throughput ratio.
 startup   `headwatch --help` and `config show` against `python -c pass`, and whether either
           imported mediapipe, cv2 or numpy.
 memory    peak RSS of analyze on a 1-minute and a LONG-minute clip (ratio), and of a
@@ -116,24 +116,24 @@ def overhead(tmp: Path) -> None:
 def long_clip(tmp: Path, minutes: float) -> None:
     clip = write_clip(tmp / "long.mp4", minutes * 60.0)
     grab = run([sys.executable, "-c", FLOOR_LOOP, str(clip), "0", "1"])
-    floor = run([sys.executable, "-c", FLOOR_LOOP, str(clip), "6", "2"])
+    floor = run([sys.executable, "-c", FLOOR_LOOP, str(clip), "30", "2"])
     analyze = run(headwatch("analyze", str(clip), "--jobs", "1"))
     seconds = minutes * 60.0
     print(f"long      {minutes:g} min 720p30, default sampling: analyze {analyze.wall_s:.1f} s = "
           f"{seconds / analyze.wall_s:.1f}x real time (CPU {analyze.cpu_s:.1f} s); grabbing every frame alone "
-          f"{grab.wall_s:.1f} s = {seconds / grab.wall_s:.1f}x; floor loop at 5 fps {floor.wall_s:.1f} s = "
+          f"{grab.wall_s:.1f} s = {seconds / grab.wall_s:.1f}x; floor loop at 1 fps {floor.wall_s:.1f} s = "
           f"{seconds / floor.wall_s:.1f}x -> analyze/floor {floor.wall_s / analyze.wall_s:.2f} (goal 15x real time)")
 
 
 def jobs(tmp: Path) -> None:
-    clip = write_clip(tmp / "minute.mp4", 60.0)
+    clip = write_clip(tmp / "three-minutes.mp4", 180.0)
     folder = tmp / "four"
     folder.mkdir()
     for i in range(4):
         (folder / f"clip{i}.mp4").write_bytes(clip.read_bytes())
     one = run(headwatch("analyze", str(folder), "--jobs", "1"))
     two = run(headwatch("analyze", str(folder), "--jobs", "2"))
-    print(f"jobs      4 files of 60 s 720p30: --jobs 1 {one.wall_s:.1f} s (CPU {one.cpu_s:.1f} s), --jobs 2 "
+    print(f"jobs      4 files of 3 min 720p30: --jobs 1 {one.wall_s:.1f} s (CPU {one.cpu_s:.1f} s), --jobs 2 "
           f"{two.wall_s:.1f} s (CPU {two.cpu_s:.1f} s) -> "
           f"{one.wall_s / two.wall_s:.2f}x throughput (goal >= 1.7 on 2 cores; {os.cpu_count()} cores here)")
 

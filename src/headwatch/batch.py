@@ -138,9 +138,11 @@ class InProcess:
 
 def _worker_start() -> None:
     """A local worker: Ctrl-C is the parent's to handle (it cancels what is queued), and the
-    worker is shut off from the network as the parent is."""
+    worker is shut off from the network as the parent is. Its video decoder keeps to one thread:
+    the workers already fill the cores, and extra decoder threads only contend with them."""
     from headwatch.netguard import deny_network
 
+    os.environ.setdefault("OPENCV_FFMPEG_THREADS", "1")
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     deny_network()
 
