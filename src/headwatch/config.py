@@ -109,7 +109,9 @@ class Capture:
     model: str = _opt("full", "pose model: lite, full or the path of a .task file")
     fps: float = _opt(5.0, "frames per second while posture matters", 0.2, 60)
     calm_fps: float = _opt(1.0, "frames per second while posture has been stable", 0.1, 60)
-    calm_after_s: float = _opt(20.0, "seconds of stable good posture before the calm rate", 0, 3600)
+    # Short: a slouch wakes the full rate within seconds anyway (alerts.bad_share of recent samples),
+    # and a well-sitting start is where a monitor that runs all day spends its first minute.
+    calm_after_s: float = _opt(5.0, "seconds of presence at the full rate when a session starts", 0, 3600)
     # 1, the monitor's calm rate: alerts need 30 s of bad posture, and 5 fps gave the same alerts
     # and bad shares on the development video and the demo at a fifth of the cost.
     analyze_fps: float = _opt(1.0, "frames per second `analyze` and `eval` sample from videos", 0.1, 120)
