@@ -46,9 +46,12 @@ def test_photos_share_batches_in_order_and_each_video_is_alone() -> None:
 
 
 def test_one_file_or_one_job_stays_in_this_process() -> None:
-    assert isinstance(make_executor(None, None, 1), InProcess)
-    assert isinstance(make_executor(1, None, 5), InProcess)
-    pool = make_executor(8, None, 3)
+    videos = [task(f"{i}.mp4") for i in range(5)]
+    assert isinstance(make_executor(None, None, videos[:1]), InProcess)
+    assert isinstance(make_executor(1, None, videos), InProcess)
+    assert isinstance(make_executor(8, None, [task(f"{i}.jpg", "image") for i in range(3)]), InProcess)  # 1 batch
+    assert isinstance(make_executor(8, "tcp://127.0.0.1:9", []), InProcess)  # nothing to run: no cluster
+    pool = make_executor(8, None, videos[:3])
     try:
         assert isinstance(pool, LocalProcesses) and pool.jobs == 3  # never more processes than files
     finally:

@@ -225,12 +225,15 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def make_executor(jobs: int | None, cluster: str | None, files: int) -> Executor:
-    """A Dask cluster if given, else as many local processes as asked (default: the cores), but
-    never more than there are files, and this process alone for one."""
+def make_executor(jobs: int | None, cluster: str | None, tasks: Sequence[MeasureTask]) -> Executor:
+    """For ``tasks``: a Dask cluster if given, else as many local processes as asked (default: the
+    cores), but never more than there are batches to run, and this process alone for one (a worker
+    costs a second of start-up). Nothing to run needs no cluster either."""
+    if not tasks:
+        return InProcess()
     if cluster:
         return DaskCluster(cluster)
-    wanted = min(jobs or default_jobs(), files)
+    wanted = min(jobs or default_jobs(), len(batches(tasks)))
     return LocalProcesses(wanted) if wanted > 1 else InProcess()
 
 

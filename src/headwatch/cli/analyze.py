@@ -283,7 +283,7 @@ def analyze(
             limits = limits_for(settings, choice.profile)
             tasks = [MeasureTask(i.path, i.kind, settings.capture.analyze_fps, settings.capture.model, limits)
                      for i in files]
-            executor = make_executor(jobs, cluster, len(tasks)) if tasks else InProcess()
+            executor = make_executor(jobs, cluster, tasks)
             stack.callback(executor.close)
             streams = choice.mode != "auto"
             if isinstance(executor, InProcess):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from contextlib import ExitStack
+from contextlib import closing
 from pathlib import Path
 from typing import Annotated
 
@@ -99,9 +99,7 @@ def eval_command(
         tasks += [MeasureTask(video.path, "video", settings.capture.analyze_fps, settings.capture.model, limits)
                   for video in data.videos]
         load_model(settings.capture.model)  # a missing or damaged model: one line before any work
-        with ExitStack() as stack:
-            executor = make_executor(jobs, cluster, len(tasks))
-            stack.callback(executor.close)
+        with closing(make_executor(jobs, cluster, tasks)) as executor:
             measured = {result.task.path: result for result in measure_all(executor, tasks)}
         for result in measured.values():
             if result.error is not None:
