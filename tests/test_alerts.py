@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pytest
 
 from headwatch.alerts import AlertEngine, AlertEvent, AlertSettings, EventKind
-from headwatch.judge import AWAY, UNKNOWN, Reason, State, Verdict
+from headwatch.judge import AWAY, UNKNOWN, Finding, Reason, State, Verdict
 
 OK = Verdict(State.OK)
 BAD = Verdict(State.BAD, (Reason.HEAD_FORWARD,), {"head_forward_deg": 40.0})
@@ -151,3 +151,14 @@ def test_a_short_bad_moment_then_a_long_unknown_does_not_alert_on_one_bad_sample
     # 2 s bad, 60 s with the landmarks hidden, then bad again: the alert needs 10 s of it anew.
     events = run(timeline((2.0, BAD), (60.0, UNKNOWN), (12.0, BAD)))
     assert kinds(events) == [("bad_posture", 72.0)]
+
+
+def test_an_alert_names_first_the_reason_furthest_beyond_its_limit() -> None:
+    """Both reasons in every bad sample: the alert leads with the one further beyond its limit,
+    whichever the samples happened to list first."""
+    ears = Finding(Reason.HEAD_FORWARD, "ear_height_face_ratio", 1.33, 1.35, 0.2)
+    tilt = Finding(Reason.SHOULDER_TILT, "shoulder_tilt_deg", 15.0, 8.0, 0.9)
+    listed_ears_first = Verdict(State.BAD, (Reason.HEAD_FORWARD, Reason.SHOULDER_TILT),
+                                {"ear_height_face_ratio": 1.33, "shoulder_tilt_deg": 15.0}, (ears, tilt))
+    (event,) = run(timeline((10.2, listed_ears_first)))
+    assert event.reasons == (Reason.SHOULDER_TILT, Reason.HEAD_FORWARD)

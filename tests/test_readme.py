@@ -14,8 +14,19 @@ def readme_commands() -> list[str]:
 
 def test_readme_starts_with_the_install_and_the_test_command() -> None:
     install, test = readme_commands()[:2]
-    assert "pip install -e ." in install and "headwatch analyze samples/" in install and "headwatch monitor" in install
-    assert 'pip install -e ".[dev]"' in test and "pytest" in test
+    assert "pip install -c constraints.txt -e ." in install
+    assert "headwatch analyze samples/" in install and "headwatch monitor" in install
+    assert 'pip install -c constraints.txt -e ".[dev]"' in test and "pytest" in test
+
+
+def test_the_lock_pins_every_package_exactly_and_one_opencv() -> None:
+    lines = [line for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines()
+             if line.strip() and not line.startswith("#")]
+    assert lines and all(re.fullmatch(r"[A-Za-z0-9._-]+==[A-Za-z0-9.+!-]+", line) for line in lines), lines
+    names = {line.split("==")[0].lower() for line in lines}
+    assert {"mediapipe", "opencv-contrib-python", "numpy", "typer", "pytest", "ruff", "mypy"} <= names
+    assert not names & {"opencv-python", "opencv-python-headless", "opencv-contrib-python-headless"}
+    assert "headwatch" not in names  # the project itself is installed editable, never pinned
 
 
 def test_ci_runs_exactly_the_readme_test_command() -> None:

@@ -181,8 +181,11 @@ class PostureWatch:
     def _event(self, t_s: float, stretch_start: _Judged) -> AlertEvent:
         bad = [j.verdict for j in self._window if j.bad]
         counts = Counter(r for v in bad for r in v.reasons)
-        reasons = tuple(r for r, n in counts.most_common() if n >= 0.5 * len(bad)) or tuple(
-            r for r, _ in counts.most_common(1))
+        # The reasons of at least half the bad samples, the one furthest beyond its limit over the
+        # stretch first (frequency and distance both count); else the most frequent one.
+        distance = {r: sum(v.beyond(r) for v in bad) for r in counts}
+        common = [r for r, n in counts.items() if n >= 0.5 * len(bad)] or [counts.most_common(1)[0][0]]
+        reasons = tuple(sorted(common, key=lambda r: (-distance[r], -counts[r])))
         names = {name for v in bad for name in v.values}
         values = {name: _median([v.values[name] for v in bad if name in v.values]) for name in sorted(names)}
         return AlertEvent(EventKind.BAD_POSTURE, t_s, stretch_start.t_s, reasons, values, repeat=self._alert_count)

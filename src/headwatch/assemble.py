@@ -12,17 +12,28 @@ from headwatch.judge import Band, Limits
 from headwatch.monitor import PostureJudge, SamplingPolicy
 from headwatch.reference import Family, FixedJudge, LearningJudge, Reference, ReferenceLearner
 
+# How far beyond an absolute limit counts as one step (Band.scale), so that reasons can be put in
+# order: the default calibration margins for the angles one-sided limits measure, and 6 % of a
+# typical upright ear height (1.5 face widths); a band around zero uses its own half-width.
+ANGLE_SCALE_DEG = 10.0
+EAR_HEIGHT_FACE_SCALE = 0.09
+
+
+def _symmetric(limit: float) -> Band:
+    return Band(-limit, limit, scale=max(limit, 1.0))
+
 
 def absolute_limits(thresholds: Thresholds) -> Limits:
     """Profile views: slouch and forward trunk lean; front view: ear height in face widths, tilts."""
     t = thresholds
     return Limits(
-        profile={"slouch_deg": Band(high=t.slouch_deg), "trunk_lean_deg": Band(high=t.trunk_forward_deg),
-                 "reclined_flexion_deg": Band(high=t.reclined_flexion_deg)},
-        front={"ear_height_face_ratio": Band(low=t.ear_height_face_ratio),
-               "shoulder_tilt_deg": Band(-t.shoulder_tilt_deg, t.shoulder_tilt_deg),
-               "head_roll_deg": Band(-t.head_roll_deg, t.head_roll_deg),
-               "trunk_lean_deg": Band(-t.trunk_lean_deg, t.trunk_lean_deg)},
+        profile={"slouch_deg": Band(high=t.slouch_deg, scale=ANGLE_SCALE_DEG),
+                 "trunk_lean_deg": Band(high=t.trunk_forward_deg, scale=ANGLE_SCALE_DEG),
+                 "reclined_flexion_deg": Band(high=t.reclined_flexion_deg, scale=ANGLE_SCALE_DEG)},
+        front={"ear_height_face_ratio": Band(low=t.ear_height_face_ratio, scale=EAR_HEIGHT_FACE_SCALE),
+               "shoulder_tilt_deg": _symmetric(t.shoulder_tilt_deg),
+               "head_roll_deg": _symmetric(t.head_roll_deg),
+               "trunk_lean_deg": _symmetric(t.trunk_lean_deg)},
         required_profile="head_forward_deg",
         required_front="ear_height_face_ratio",
     )

@@ -23,8 +23,9 @@ CONFIG_ENV = "HEADWATCH_CONFIG"
 ENV_PREFIX = "HEADWATCH_"
 # Variables headwatch reads that are not settings (the model folder), or that it sets for an
 # --on-alert hook: never "unknown".
-OTHER_VARIABLES = frozenset({CONFIG_ENV, "HEADWATCH_MODELS_DIR", "HEADWATCH_EVENT", "HEADWATCH_T_S",
-                             "HEADWATCH_START_S", "HEADWATCH_REASONS", "HEADWATCH_MESSAGE", "HEADWATCH_EVENT_JSON"})
+OTHER_VARIABLES = frozenset({CONFIG_ENV, "HEADWATCH_MODELS_DIR", "HEADWATCH_NATIVE_DIAGNOSTICS", "HEADWATCH_EVENT",
+                             "HEADWATCH_T_S", "HEADWATCH_START_S", "HEADWATCH_REASONS", "HEADWATCH_MESSAGE",
+                             "HEADWATCH_EVENT_JSON"})
 
 
 class ConfigError(HeadwatchError):

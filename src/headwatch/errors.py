@@ -9,6 +9,10 @@ class ModelError(HeadwatchError):
     """The pose model file is missing, corrupt or not a pose landmarker."""
 
 
+class SystemLibraryError(HeadwatchError):
+    """MediaPipe's native library, or a system library it links (EGL, GLES), cannot be loaded."""
+
+
 class SourceError(HeadwatchError):
     """A video, image, camera or stream cannot be opened or read."""
 

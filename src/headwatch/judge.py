@@ -50,13 +50,28 @@ REASON_OF_METRIC: Mapping[str, Reason] = {
 
 @dataclass(frozen=True, slots=True)
 class Band:
-    """The allowed range of one metric (either end may be open)."""
+    """The allowed range of one metric (either end may be open).
+
+    ``scale`` is how much of the metric makes one unit of "how far beyond": the margin a limit
+    allows around the person's upright value (or its absolute equivalent), so that a ratio 0.02
+    below its limit and a tilt 7 degrees beyond its own can be put in order.
+    """
 
     low: float = -math.inf
     high: float = math.inf
+    scale: float = 1.0
 
     def contains(self, value: float) -> bool:
         return self.low <= value <= self.high
+
+    def beyond(self, value: float) -> float:
+        """How far ``value`` lies outside the band, in scales (0 inside it)."""
+        excess = max(self.low - value, value - self.high, 0.0)
+        return excess / self.scale if self.scale > 0 else excess
+
+    def limit_passed(self, value: float) -> float:
+        """The end of the band that ``value`` lies beyond (the nearer one inside it)."""
+        return self.low if value < self.low else self.high
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +94,26 @@ class Limits:
 
 
 @dataclass(frozen=True, slots=True)
+class Finding:
+    """One metric outside its band: the why behind a reason."""
+
+    reason: Reason
+    metric: str
+    value: float
+    limit: float
+    beyond: float  # how far past the limit, in the band's scales
+
+
+@dataclass(frozen=True, slots=True)
 class Verdict:
     state: State
-    reasons: tuple[Reason, ...] = ()
+    reasons: tuple[Reason, ...] = ()  # furthest beyond its limit first
     values: Mapping[str, float] = field(default_factory=dict)  # the metrics outside their band
+    findings: tuple[Finding, ...] = ()  # furthest beyond first; a reason's first finding decided it
+
+    def beyond(self, reason: Reason) -> float:
+        """How far the furthest metric of ``reason`` lies beyond its limit (0 if not a reason)."""
+        return max((f.beyond for f in self.findings if f.reason is reason), default=0.0)
 
 
 AWAY = Verdict(State.AWAY)
@@ -98,7 +129,7 @@ def judge(sample: PostureSample | None, limits: Limits) -> Verdict:
     bands, required = limits.for_view(sample.view)
     if getattr(sample, required) is None:
         return UNKNOWN
-    reasons: list[Reason] = []
+    findings: list[Finding] = []
     values: dict[str, float] = {}
     for name, band in bands.items():
         value = getattr(sample, name)
@@ -106,8 +137,12 @@ def judge(sample: PostureSample | None, limits: Limits) -> Verdict:
             continue
         values[name] = value
         reason = REASON_OF_METRIC.get(name)
-        if reason is not None and reason not in reasons:
-            reasons.append(reason)
-    if reasons:
-        return Verdict(State.BAD, tuple(reasons), values)
-    return Verdict(State.OK)
+        if reason is not None:
+            findings.append(Finding(reason, name, value, band.limit_passed(value), band.beyond(value)))
+    if not findings:
+        return Verdict(State.OK)
+    # Furthest beyond first: somebody leaning 15 degrees sideways, with the ears a hair under their
+    # limit, is told about the lean first. The sort is stable, so ties keep the declared order.
+    findings.sort(key=lambda f: -f.beyond)
+    reasons = tuple(dict.fromkeys(f.reason for f in findings))
+    return Verdict(State.BAD, reasons, values, tuple(findings))

@@ -18,12 +18,14 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from headwatch.errors import ModelError
+from headwatch.errors import ModelError, SystemLibraryError
 from headwatch.models import DEFAULT_MODEL, load_model
 from headwatch.types import Landmark, Pose
 
-os.environ.setdefault("GLOG_minloglevel", "2")  # mediapipe's C++ logging: errors only
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Set by `headwatch -v` (an environment variable, so that --jobs workers see it too): native
+# diagnostics reach the terminal. mediapipe 1.2 reads neither GLOG_minloglevel nor
+# TF_CPP_MIN_LOG_LEVEL, so the only switch that works is fd 2 itself.
+NATIVE_DIAGNOSTICS_ENV = "HEADWATCH_NATIVE_DIAGNOSTICS"
 
 
 def _quiet_mediapipe_import() -> None:
@@ -80,7 +82,11 @@ MIN_SIDE_PX = 32
 
 @contextlib.contextmanager
 def _native_stderr_silenced() -> Iterator[None]:
-    """Hide TFLite/glog chatter written straight to fd 2 while the graph starts up."""
+    """Hide what MediaPipe's native code writes straight to fd 2 (TFLite, glog, its accelerator
+    registry's INFO lines from close()) while it runs: every call into it goes through here."""
+    if os.environ.get(NATIVE_DIAGNOSTICS_ENV):
+        yield
+        return
     try:
         saved = os.dup(2)
     except OSError:
@@ -93,6 +99,24 @@ def _native_stderr_silenced() -> Iterator[None]:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+# What each system needs beside Python (README "Dependencies"): libmediapipe.so links EGL and
+# GLES directly, even on the CPU.
+SYSTEM_LIBRARY_HINT = {
+    "linux": "install EGL and GLES (Debian/Ubuntu: sudo apt install libegl1 libgles2; Fedora: sudo dnf install "
+             "libglvnd-egl libglvnd-gles)",
+    "darwin": "reinstall mediapipe (pip install --force-reinstall mediapipe); macOS 12 or newer is needed",
+    "win32": "install the Microsoft Visual C++ Redistributable (x64) and reinstall mediapipe",
+}
+
+
+def missing_library_message(error: str, platform: str = sys.platform) -> str:
+    """One line for a native library that would not load: which one, and what to install."""
+    first = error.splitlines()[0] if error else "unknown error"
+    hint = SYSTEM_LIBRARY_HINT.get("linux" if platform.startswith("linux") else platform,
+                                   "reinstall mediapipe for this system")
+    return f"MediaPipe's native library cannot be loaded ({first}): {hint}"
 
 
 def _to_pose(landmarks: Any, world: Any, box: Box, width: int, height: int) -> Pose:
@@ -190,6 +214,8 @@ class PoseEstimator:
         try:
             with _native_stderr_silenced():
                 return vision.PoseLandmarker.create_from_options(options)
+        except OSError as exc:  # libmediapipe or a system library it links could not be loaded
+            raise SystemLibraryError(missing_library_message(str(exc))) from None
         except (RuntimeError, ValueError) as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise ModelError(f"{self.model.path} could not be loaded as a pose landmarker: {reason}") from None
@@ -203,7 +229,8 @@ class PoseEstimator:
     def close(self) -> None:
         for landmarker in (self._main, self._crop_landmarker):
             if landmarker is not None:
-                landmarker.close()
+                with _native_stderr_silenced():  # mediapipe 1.2.3 logs two INFO lines per close
+                    landmarker.close()
         self._crop_landmarker = None
 
     def detect(self, image_bgr: npt.NDArray[np.uint8], t_s: float = 0.0) -> Pose | None:

@@ -128,20 +128,24 @@ def limits_around(reference: Reference, margins: Calibration, absolute: Limits, 
     base = reference.values
     if reference.family == "profile":
         bands = dict(absolute.profile)
-        bands["slouch_deg"] = Band(high=base["slouch_deg"] + margins.head_forward_margin_deg)
+        bands["slouch_deg"] = Band(high=base["slouch_deg"] + margins.head_forward_margin_deg,
+                                   scale=margins.head_forward_margin_deg)
         if relative_tilts and "trunk_lean_deg" in base:
-            bands["trunk_lean_deg"] = Band(high=base["trunk_lean_deg"] + margins.trunk_lean_margin_deg)
+            bands["trunk_lean_deg"] = Band(high=base["trunk_lean_deg"] + margins.trunk_lean_margin_deg,
+                                           scale=margins.trunk_lean_margin_deg)
     else:
         bands = dict(absolute.front)
-        bands["ear_height_face_ratio"] = Band(low=base["ear_height_face_ratio"] * (1.0 - margins.ear_height_margin))
+        ear_margin = base["ear_height_face_ratio"] * margins.ear_height_margin
+        bands["ear_height_face_ratio"] = Band(low=base["ear_height_face_ratio"] - ear_margin, scale=ear_margin)
         if relative_tilts:
             for metric, margin in (("shoulder_tilt_deg", margins.shoulder_tilt_margin_deg),
                                    ("head_roll_deg", margins.head_roll_margin_deg),
                                    ("trunk_lean_deg", margins.trunk_lean_margin_deg)):
                 if metric in base:
-                    bands[metric] = Band(base[metric] - margin, base[metric] + margin)
+                    bands[metric] = Band(base[metric] - margin, base[metric] + margin, scale=margin)
     if "ear_level" in base and "neck_length" in base:
-        bands["ear_level"] = Band(high=base["ear_level"] + margins.sink_margin * base["neck_length"])
+        sink = margins.sink_margin * base["neck_length"]
+        bands["ear_level"] = Band(high=base["ear_level"] + sink, scale=sink)
     if reference.family == "profile":
         return replace(absolute, profile=bands)
     return replace(absolute, front=bands)

@@ -48,9 +48,9 @@ def _root(
 ) -> None:
     """headwatch: watches your posture through a webcam or in recorded videos, privately."""
     Output.quiet = quiet
-    if verbose:  # read by OpenCV and MediaPipe when they load, which is later, inside the command
-        os.environ.update({"OPENCV_LOG_LEVEL": "INFO", "OPENCV_FFMPEG_LOGLEVEL": "32", "GLOG_minloglevel": "0",
-                           "TF_CPP_MIN_LOG_LEVEL": "0"})
+    if verbose:  # read by OpenCV when it loads and by headwatch.pose at each native call (workers inherit it)
+        os.environ.update({"OPENCV_LOG_LEVEL": "INFO", "OPENCV_FFMPEG_LOGLEVEL": "32",
+                           "HEADWATCH_NATIVE_DIAGNOSTICS": "1"})
 
 
 app.command()(monitor)

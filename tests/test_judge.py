@@ -1,0 +1,45 @@
+"""The judge's verdicts: which metrics decide, and reasons in order of how far beyond their limit."""
+
+from __future__ import annotations
+
+import pytest
+
+from headwatch.assemble import DEFAULT_LIMITS
+from headwatch.judge import Band, Finding, Reason, State, judge
+from headwatch.types import PostureSample, View
+
+
+def front(**metrics: float) -> PostureSample:
+    return PostureSample(view=View.FRONT, **{"ear_height_face_ratio": 1.5, **metrics})  # type: ignore[arg-type]
+
+
+def test_a_band_measures_how_far_beyond_in_its_scale() -> None:
+    band = Band(-8.0, 8.0, scale=8.0)
+    assert band.beyond(3.0) == 0.0
+    assert band.beyond(12.0) == pytest.approx(0.5) and band.beyond(-16.0) == pytest.approx(1.0)
+    assert band.limit_passed(12.0) == 8.0 and band.limit_passed(-16.0) == -8.0
+    assert Band(low=1.35, scale=0.09).beyond(1.26) == pytest.approx(1.0)
+
+
+def test_a_lean_far_beyond_its_limit_comes_before_ears_a_hair_under_theirs() -> None:
+    """Leaning 15 degrees sideways with the ears 0.02 under their limit: the lean is what to fix.
+    (The declared order of the bands puts the ears first, so this fails without the ordering.)"""
+    verdict = judge(front(ear_height_face_ratio=1.33, shoulder_tilt_deg=15.0), DEFAULT_LIMITS)
+    assert verdict.state is State.BAD
+    assert verdict.reasons == (Reason.SHOULDER_TILT, Reason.HEAD_FORWARD)
+    tilt, ears = verdict.findings
+    assert tilt == Finding(Reason.SHOULDER_TILT, "shoulder_tilt_deg", 15.0, 8.0, pytest.approx(7.0 / 8.0))
+    assert ears.metric == "ear_height_face_ratio" and ears.limit == 1.35 and ears.beyond == pytest.approx(0.02 / 0.09)
+    assert verdict.beyond(Reason.SHOULDER_TILT) > verdict.beyond(Reason.HEAD_FORWARD) > 0.0
+    assert verdict.beyond(Reason.HEAD_ROLL) == 0.0
+
+
+def test_ears_far_under_come_before_a_slight_lean() -> None:
+    verdict = judge(front(ear_height_face_ratio=1.05, shoulder_tilt_deg=-9.0), DEFAULT_LIMITS)
+    assert verdict.reasons == (Reason.HEAD_FORWARD, Reason.SHOULDER_TILT)
+    assert verdict.findings[1].limit == -8.0
+
+
+def test_a_good_sample_has_no_findings() -> None:
+    verdict = judge(front(shoulder_tilt_deg=2.0), DEFAULT_LIMITS)
+    assert verdict.state is State.OK and verdict.reasons == () and verdict.findings == ()
