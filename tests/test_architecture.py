@@ -15,6 +15,7 @@ ALLOWED: dict[str, set[str]] = {
     "pose": {"mediapipe", "cv2"},  # cv2 for the colour conversion only
     "sources": {"cv2"},
     "overlay": {"cv2"},
+    "camera_motion": {"cv2"},
     "plots": {"matplotlib"},
     "batch": {"distributed"},
     "cli.__init__": {"typer"},

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,21 +16,12 @@ import numpy as np
 import numpy.typing as npt
 
 from headwatch.alerts import AlertEngine, AlertEvent
-from headwatch.assemble import ReferenceChoice, alert_settings, limits_for
+from headwatch.assemble import ReferenceChoice, alert_settings, limits_for, posture_judge
 from headwatch.calibration import CalibrationSample
 from headwatch.config import Settings
 from headwatch.errors import HeadwatchError
 from headwatch.judge import Limits, State, Verdict, judge
-from headwatch.pipeline import (
-    Alert,
-    FrameRecord,
-    judge_against_own_reference,
-    learning_window,
-    measure_frames,
-    observe,
-    replay_alerts,
-)
-from headwatch.reference import describe_learned
+from headwatch.pipeline import Alert, FrameRecord, measure_frames, observe, replay_alerts
 from headwatch.types import Frame, Pose, PostureSample
 
 if TYPE_CHECKING:
@@ -92,6 +83,7 @@ def measure_video(path: Path, fps: float, model: str, limits: Limits,
 
     Raises HeadwatchError when not a single frame decodes; a file that stops early is a problem
     in the result (what could be read is kept)."""
+    from headwatch.camera_motion import CameraTracker
     from headwatch.pose import PoseEstimator
     from headwatch.sources import VideoFileReader, sample_video
 
@@ -101,7 +93,8 @@ def measure_video(path: Path, fps: float, model: str, limits: Limits,
         if on_total is not None:
             on_total(int(info.duration_s * min(fps, info.fps)) + 1 if info.frame_count else 0)
         with PoseEstimator(model, mode="video") as detector:
-            for record in measure_frames(sample_video(reader, fps), detector, str(path), limits):
+            camera = CameraTracker()
+            for record in measure_frames(sample_video(reader, fps), detector, str(path), limits, camera):
                 records.append(record)
                 if on_record is not None:
                     on_record(record)
@@ -115,27 +108,41 @@ def measure_video(path: Path, fps: float, model: str, limits: Limits,
     return VideoRecords(records, info.duration_s or read_s, read_s, problems)
 
 
-def judge_recording(records: list[FrameRecord], settings: Settings,
-                    choice: ReferenceChoice) -> tuple[list[FrameRecord], str]:
-    """A recording's records judged as ``choice`` says, and what they were judged against.
+@dataclass(frozen=True, slots=True)
+class JudgedRecording:
+    """A recording's records with their verdicts, what they were judged against, and the events
+    of the judging itself (setup_changed)."""
 
-    With ``auto`` the reference is learned from the recording's first ``learn_min`` minutes, the
-    way the live monitor learns it; a recording too short or empty for one keeps the absolute
-    limits the records were measured with."""
+    records: list[FrameRecord]
+    reference: str
+    events: list[AlertEvent]
+
+
+def judge_recording(records: list[FrameRecord], settings: Settings, choice: ReferenceChoice) -> JudgedRecording:
+    """A recording's records judged as ``choice`` says.
+
+    With ``auto`` the recording is judged exactly as the live monitor would have judged it, by
+    the same judge: the absolute limits until the reference is learned from the first
+    ``learn_min`` minutes of presence, then that reference, following set-up changes as they come.
+    """
     if choice.mode != "auto":
-        return records, choice.describe()
-    window = learning_window(records, settings.reference.learn_min * 60.0)
-    judged, references = judge_against_own_reference(records, window, settings.calibration,
-                                                      limits_for(settings, None))
-    return judged, describe_learned(references) if references else "absolute limits"
+        return JudgedRecording(records, choice.describe(), [])
+    judge = posture_judge(settings, choice)
+    judged: list[FrameRecord] = []
+    events: list[AlertEvent] = []
+    for record in records:
+        judged.append(replace(record, verdict=judge(record.t_s, record.sample if record.person else None)))
+        events += judge.take_events()
+    return JudgedRecording(judged, judge.describe(), events)
 
 
-def replay_recording(records: list[FrameRecord], settings: Settings,
+def replay_recording(judged: JudgedRecording, settings: Settings,
                      end_s: float) -> tuple[list[Alert], list[AlertEvent]]:
     """The alerts, and every event, the live monitor would have raised over a recording sampled
-    at analyze_fps."""
+    at analyze_fps (the judge's own events among them, in time order)."""
     engine = AlertEngine(alert_settings(settings, 1.0 / settings.capture.analyze_fps))
-    return replay_alerts(records, engine, end_s=end_s)
+    alerts, events = replay_alerts(judged.records, engine, end_s=end_s)
+    return alerts, sorted([*judged.events, *events], key=lambda e: e.t_s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,10 +177,9 @@ def analyze_video(path: str | Path, settings: Settings | None = None,
         choice = ReferenceChoice(mode)
     measured = measure_video(Path(path), settings.capture.analyze_fps, settings.capture.model,
                              limits_for(settings, choice.profile))
-    records, described = judge_recording(measured.records, settings, choice)
-    alerts, _ = replay_recording(records, settings, measured.read_s)
-    return VideoAnalysis(records, alerts, measured.duration_s,
-                         described, measured.problems)
+    judged = judge_recording(measured.records, settings, choice)
+    alerts, _ = replay_recording(judged, settings, measured.read_s)
+    return VideoAnalysis(judged.records, alerts, measured.duration_s, judged.reference, measured.problems)
 
 
 @contextmanager

@@ -8,7 +8,8 @@ the landmarks it needs are not visible enough, rather than guessing.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from dataclasses import replace
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -23,6 +24,21 @@ MIN_VISIBILITY = 0.5
 # With the head level, the nose tip sits a little below the ear (tragus) line. Measured on
 # upright people looking ahead (see README); subtracted so that 0 means "looking straight ahead".
 NEUTRAL_PITCH_DEG = 10.0
+
+
+
+class CameraShiftLike(Protocol):
+    """camera_motion.CameraShift, known here by shape only (metrics stay free of OpenCV)."""
+
+    @property
+    def dx(self) -> float: ...
+
+    @property
+    def dy(self) -> float: ...
+
+    @property
+    def scale(self) -> float: ...
+
 
 # Camera "up" in world coordinates (MediaPipe's world y grows downward, like the image).
 _CAMERA_UP = np.array([0.0, -1.0, 0.0])
@@ -345,6 +361,48 @@ def neck_length(pose: Pose) -> float | None:
     return length / float(pose.height) if length > 1e-6 else None
 
 
+def shoulder_level(pose: Pose) -> float | None:
+    """The shoulders' mid-point height in the frame, in frame heights from the top."""
+    if not _seen(pose, Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER):
+        return None
+    return float(_mid(pose.image_xy, Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER)[1]) / float(pose.height)
+
+
+def neck_dx(pose: Pose, view: View | None) -> float | None:
+    """How far the ears' mid-point is ahead of the shoulders' mid-point, in frame heights: toward
+    the face in profile, toward the person's left facing the camera."""
+    marks = (Landmark.LEFT_EAR, Landmark.RIGHT_EAR, Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER)
+    if view is None or not _seen(pose, *marks):
+        return None
+    xy = pose.image_xy
+    dx = float(_mid(xy, Landmark.LEFT_EAR, Landmark.RIGHT_EAR)[0] - _mid(xy, Landmark.LEFT_SHOULDER,
+                                                                         Landmark.RIGHT_SHOULDER)[0])
+    if view is View.FRONT:
+        direction = float(np.sign(xy[Landmark.LEFT_SHOULDER, 0] - xy[Landmark.RIGHT_SHOULDER, 0])) or 1.0
+    else:
+        direction = _near_side(view)[2]
+    return direction * dx / float(pose.height)
+
+
+def in_first_view(sample: PostureSample, shift: CameraShiftLike | None) -> PostureSample:
+    """The sample with its positions (ear and shoulder levels, the neck) carried back into the
+    session's first view, undoing the camera's move since; angles and ratios do not depend on
+    where the camera points, and stay. ``shift`` None: the move is unknown, nothing changes."""
+    if shift is None:
+        return sample
+    scale = shift.scale if shift.scale > 1e-6 else 1.0
+
+    def back(level: float | None) -> float | None:
+        return None if level is None else (level - shift.dy) / scale
+
+    def length(value: float | None) -> float | None:
+        return None if value is None else value / scale
+
+    return replace(sample, ear_level=back(sample.ear_level), shoulder_level=back(sample.shoulder_level),
+                   neck_length=length(sample.neck_length), neck_dx=length(sample.neck_dx),
+                   camera_dx=shift.dx, camera_dy=shift.dy, camera_scale=shift.scale)
+
+
 def measure(pose: Pose) -> PostureSample:
     """Every metric of one pose."""
     estimated = estimate_view(pose)
@@ -371,4 +429,6 @@ def measure(pose: Pose) -> PostureSample:
         reclined_flexion_deg=reclined_flexion_deg(flexion, trunk_lean),
         ear_level=ear_level(pose),
         neck_length=neck_length(pose),
+        shoulder_level=shoulder_level(pose),
+        neck_dx=neck_dx(pose, view),
     )

@@ -18,7 +18,7 @@ from headwatch.config import Capture
 from headwatch.control import Command
 from headwatch.errors import SourceError
 from headwatch.judge import State, Verdict
-from headwatch.pipeline import PoseDetector, observe
+from headwatch.pipeline import CameraWatch, PoseDetector, observe
 from headwatch.sources import SourceLost
 from headwatch.types import Frame, Pose, PostureSample
 
@@ -31,6 +31,10 @@ class PostureJudge(Protocol):
     """Gives a sample its verdict; it may learn as it goes (reference.LearningJudge)."""
 
     def __call__(self, t_s: float, sample: PostureSample | None) -> Verdict: ...
+
+    def take_events(self) -> list[AlertEvent]:
+        """Events of its own since the last call (setup_changed), to report beside the alerts."""
+        ...
 
     def describe(self) -> str: ...
 
@@ -125,9 +129,11 @@ class Monitor:
                  on_event: Callable[[AlertEvent], None] = lambda _: None,
                  on_frame: Callable[[Frame, Pose | None, PostureSample | None, Verdict], None] | None = None,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], object] | None = None,
-                 max_backoff_s: float = 30.0, control: Callable[[], Command | None] | None = None) -> None:
+                 max_backoff_s: float = 30.0, control: Callable[[], Command | None] | None = None,
+                 camera: CameraWatch | None = None) -> None:
         self.reader = reader
         self.detector = detector
+        self.camera = camera  # tells a moved camera from a moved person (camera_motion.CameraTracker)
         self.judge = judge
         self.engine = engine
         self.policy = policy or SamplingPolicy()
@@ -219,10 +225,10 @@ class Monitor:
     def _process(self, frame: Frame, last: tuple[float, State] | None) -> tuple[State, float]:
         """Measure, judge and report one frame; returns its state and the wait until the next."""
         self._last_t = frame.t_s
-        seen = observe(frame, self.detector)
+        seen = observe(frame, self.detector, self.camera)
         pose, sample = seen.pose, seen.sample
         verdict = self.judge(frame.t_s, sample)
-        events = self.engine.update(frame.t_s, verdict, seen.position)
+        events = self.judge.take_events() + self.engine.update(frame.t_s, verdict, seen.position)
         if last is not None:  # the previous state held until now (a long gap, e.g. a lost camera, is not counted)
             self.summary.seconds[last[1].value] += min(frame.t_s - last[0], _MAX_COUNTED_GAP_S)
         self.summary.samples += 1

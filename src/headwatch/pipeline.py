@@ -12,13 +12,20 @@ import numpy.typing as npt
 from headwatch.alerts import AlertEngine, AlertEvent, EventKind
 from headwatch.config import Calibration
 from headwatch.judge import Limits, Verdict, judge
-from headwatch.metrics import measure, upper_body_position
-from headwatch.reference import MAX_GAP_S, Family, Reference, learn_references, limits_for_references
+from headwatch.metrics import CameraShiftLike, in_first_view, measure, upper_body_position
+from headwatch.reference import Family, Reference, learn_references, limits_for_references
 from headwatch.types import Frame, Pose, PostureSample
 
 
 class PoseDetector(Protocol):
     def detect(self, image_bgr: npt.NDArray[np.uint8], t_s: float = 0.0) -> Pose | None: ...
+
+
+class CameraWatch(Protocol):
+    """camera_motion.CameraTracker: the camera's move since a stream's first look."""
+
+    def update(self, image_bgr: npt.NDArray[np.uint8],
+               person_box: tuple[float, float, float, float] | None) -> CameraShiftLike: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,39 +60,25 @@ class Observation:
     position: tuple[float, ...] | None
 
 
-def observe(frame: Frame, detector: PoseDetector) -> Observation:
-    """The one place a frame becomes metrics, for analyze, monitor and calibrate alike."""
+def observe(frame: Frame, detector: PoseDetector, camera: CameraWatch | None = None) -> Observation:
+    """The one place a frame becomes metrics, for analyze, monitor and calibrate alike. With a
+    ``camera`` watch (a stream of frames, not single photos) positions are carried back into the
+    stream's first view, so that a moved camera is not read as a moved person."""
     pose = detector.detect(frame.image, frame.t_s)
+    shift = camera.update(frame.image, pose.bbox() if pose is not None else None) if camera is not None else None
     if pose is None:
         return Observation(None, None, None)
-    return Observation(pose, measure(pose), upper_body_position(pose))
+    return Observation(pose, in_first_view(measure(pose), shift), upper_body_position(pose))
 
 
-def measure_frames(frames: Iterable[Frame], detector: PoseDetector, path: str, limits: Limits) -> Iterator[FrameRecord]:
+def measure_frames(frames: Iterable[Frame], detector: PoseDetector, path: str, limits: Limits,
+                   camera: CameraWatch | None = None) -> Iterator[FrameRecord]:
     """One judged record per frame: the pose's metrics, or an empty sample when nobody was found."""
     for frame in frames:
-        seen = observe(frame, detector)
+        seen = observe(frame, detector, camera)
         confidence = round(seen.pose.confidence, 4) if seen.pose is not None else None
         yield FrameRecord(path, frame.t_s, frame.index, seen.pose is not None, confidence,
                           seen.sample or PostureSample(), judge(seen.sample, limits), seen.position, seen.pose)
-
-
-def learning_window(records: Sequence[FrameRecord], learn_s: float) -> list[PostureSample]:
-    """The samples of a recording's first ``learn_s`` seconds of presence (all of a shorter one):
-    what the live monitor would have learned its reference from."""
-    samples: list[PostureSample] = []
-    present_s, last_t = 0.0, None
-    for record in records:
-        if not record.person:
-            last_t = None
-            continue
-        if last_t is not None:
-            present_s += min(max(0.0, record.t_s - last_t), MAX_GAP_S)
-        last_t = record.t_s
-        samples.append(record.sample)
-        if present_s >= learn_s:
-            break
-    return samples
 
 
 def judge_against_own_reference(records: Sequence[FrameRecord], samples: Sequence[PostureSample],

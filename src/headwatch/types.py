@@ -110,6 +110,16 @@ class PostureSample:
     reclined_flexion_deg: float | None = None
     ear_level: float | None = None
     neck_length: float | None = None
+    # Where the shoulders' mid-point sits (frame heights from the top), and how far the ears'
+    # mid-point is ahead of it (frame heights; + toward the face in profile, toward the
+    # person's left facing the camera): with ear_level, the neck as a vector.
+    shoulder_level: float | None = None
+    neck_dx: float | None = None
+    # The camera's move since the session's first look (camera_motion.CameraShift), when the
+    # background told it. The positions above (levels, neck) are in that first look's frame.
+    camera_dx: float | None = None
+    camera_dy: float | None = None
+    camera_scale: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}

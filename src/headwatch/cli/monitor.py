@@ -123,6 +123,7 @@ def monitor(
     from headwatch.alerts import AlertEngine, AlertEvent, EventKind
     from headwatch.analysis import open_source
     from headwatch.assemble import alert_settings, sampling_policy
+    from headwatch.camera_motion import CameraTracker
     from headwatch.control import Command, ControlChannel
     from headwatch.keys import TerminalKeys
     from headwatch.monitor import Monitor
@@ -189,6 +190,8 @@ def monitor(
             nonlocal paused
             if event.kind in (EventKind.PAUSED, EventKind.RESUMED):
                 paused = event.kind is EventKind.PAUSED
+            elif event.kind is EventKind.SETUP_CHANGED:
+                pass  # the reference followed the camera or the seat: worth a record, never a notification
             elif time.monotonic() >= snoozed_until:  # a pause or a snooze you asked for yourself: no notification
                 notifier.notify(event)
             if hook is not None:
@@ -243,7 +246,7 @@ def monitor(
                        policy=sampling_policy(settings), realtime=is_live(source_spec) or realtime is not False,
                        duration_s=duration, on_status=on_status, on_event=on_event,
                        on_frame=on_frame if writer is not None or window is not None else None,
-                       control=control)
+                       control=control, camera=CameraTracker())
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: loop.stop())
         try:
