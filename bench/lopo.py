@@ -22,20 +22,30 @@ family, unlabelled, as `headwatch eval --reference auto --group-by` does.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 import devdata
+from headwatch import reference as reference_module
 from headwatch.assemble import absolute_limits
 from headwatch.config import Calibration, Thresholds
+from headwatch.config import Reference as Reference_
 from headwatch.judge import Limits, State, judge
 from headwatch.metrics import measure
-from headwatch.reference import family_of, learn_references, limits_for_references
+from headwatch.reference import (
+    SPREAD_MARGINS,
+    LearningJudge,
+    ReferenceLearner,
+    family_of,
+    learn_references,
+    limits_for_references,
+)
 from headwatch.scoring import Confusion, auc
 from headwatch.types import PostureSample
 
@@ -58,25 +68,34 @@ class Frame:
     setup: str
     label: str
     sample: PostureSample | None
+    session: str = ""
+    t_s: float = 0.0
+    video: bool = False
 
 
 def frames_of(items: Sequence[devdata.Item]) -> list[Frame]:
-    return [Frame(i.person, i.setup, i.label, measure(i.pose) if i.pose is not None else None) for i in items]
+    return [Frame(i.person, i.setup, i.label, measure(i.pose) if i.pose is not None else None, i.session, i.t_s,
+                  i.path.endswith(".mp4")) for i in items]
 
 
-def balanced_accuracy(frames: Sequence[Frame], task: tuple[frozenset[str], frozenset[str]], limits: Limits) -> float:
+def absolute_verdicts(frames: Sequence[Frame], limits: Limits) -> list[State]:
+    return [judge(f.sample, limits).state for f in frames]
+
+
+def balanced_accuracy(frames: Sequence[Frame], task: tuple[frozenset[str], frozenset[str]],
+                      states: Sequence[State]) -> float:
     good, bad = task
-    pairs = [(f.label in bad, judge(f.sample, limits).state is State.BAD) for f in frames
+    pairs = [(f.label in bad, state is State.BAD) for f, state in zip(frames, states, strict=True)
              if f.label in good or f.label in bad]
     value = Confusion.of(pairs).balanced_accuracy
     return float("nan") if value is None else value
 
 
-def flagged_share(frames: Sequence[Frame], label: str, limits: Limits) -> float | None:
-    mine = [f for f in frames if f.label == label]
+def flagged_share(frames: Sequence[Frame], label: str, states: Sequence[State]) -> float | None:
+    mine = [state for f, state in zip(frames, states, strict=True) if f.label == label]
     if not mine:
         return None
-    return sum(judge(f.sample, limits).state is State.BAD for f in mine) / len(mine)
+    return sum(state is State.BAD for state in mine) / len(mine)
 
 
 def key_auc(frames: Sequence[Frame], task: tuple[frozenset[str], frozenset[str]], setup: str) -> float | None:
@@ -90,18 +109,51 @@ def key_auc(frames: Sequence[Frame], task: tuple[frozenset[str], frozenset[str]]
     return auc(values(good), values(bad))
 
 
-def own_reference_limits(frames: Sequence[Frame], margins: Calibration, absolute: Limits) -> Limits:
-    refs = learn_references([f.sample for f in frames if f.sample is not None])
-    return limits_for_references(refs, margins, absolute)
+def own_reference_verdicts(frames: Sequence[Frame], margins: Calibration, absolute: Limits,
+                           spread: float = SPREAD_MARGINS) -> list[State]:
+    """Each frame's verdict against the person's own reference, as headwatch would judge it: a
+    photo session's reference learned from that session's photos (eval --group-by), a video's
+    learned forward in time by the monitor's own judge (analyze, monitor)."""
+    states: list[State] = [State.UNKNOWN] * len(frames)
+    sessions: dict[str, list[int]] = {}
+    for index, frame in enumerate(frames):
+        sessions.setdefault(frame.session, []).append(index)
+    with spread_margins(spread):
+        for indices in sessions.values():
+            if frames[indices[0]].video:
+                learner = ReferenceLearner(Reference_().learn_min * 60.0, Reference_().refresh_min * 60.0)
+                live = LearningJudge(learner, margins, absolute)
+                for i in sorted(indices, key=lambda i: frames[i].t_s):
+                    states[i] = live(frames[i].t_s, frames[i].sample).state
+                continue
+            refs = learn_references([frames[i].sample for i in indices if frames[i].sample is not None])
+            limits = limits_for_references(refs, margins, absolute)
+            for i in indices:
+                states[i] = judge(frames[i].sample, limits).state
+    return states
 
 
-def mean_score(people: Mapping[str, Sequence[Frame]], make_limits: Callable[[Sequence[Frame]], Limits]) -> float:
+@contextlib.contextmanager
+def spread_margins(value: float) -> Iterator[None]:
+    """The reference's margin widening (reference.SPREAD_MARGINS) set to ``value`` meanwhile."""
+    saved = reference_module.SPREAD_MARGINS
+    reference_module.SPREAD_MARGINS = value
+    try:
+        yield
+    finally:
+        reference_module.SPREAD_MARGINS = saved
+
+
+Judging = Callable[[Sequence[Frame]], list[State]]
+
+
+def mean_score(people: Mapping[str, Sequence[Frame]], judging: Judging) -> float:
     """Mean over people and their tasks of the balanced accuracy."""
     scores = []
     for frames in people.values():
-        limits = make_limits(frames)
+        states = judging(frames)
         for task in TASKS[frames[0].setup].values():
-            scores.append(balanced_accuracy(frames, task, limits))
+            scores.append(balanced_accuracy(frames, task, states))
     scores = [s for s in scores if s == s]
     return statistics.mean(scores) if scores else float("nan")
 
@@ -112,6 +164,7 @@ def family(setup: str) -> str:
 
 THRESHOLD_GRID = {"front": [1.20 + 0.01 * i for i in range(50)], "profile": [10.0 + 1.0 * i for i in range(30)]}
 MARGIN_GRID = {"front": [0.02 + 0.01 * i for i in range(12)], "profile": [4.0 + 1.0 * i for i in range(13)]}
+SPREAD_GRID = [0.0, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0]
 
 
 def with_threshold(fam: str, value: float) -> Thresholds:
@@ -127,13 +180,16 @@ def with_margin(margins: Calibration, fam: str, value: float) -> Calibration:
 
 
 def fit_threshold(people: Mapping[str, Sequence[Frame]], fam: str) -> float:
-    return max(THRESHOLD_GRID[fam], key=lambda t: mean_score(people, lambda _: absolute_limits(with_threshold(fam, t))))
+    return max(THRESHOLD_GRID[fam], key=lambda t: mean_score(
+        people, lambda frames: absolute_verdicts(frames, absolute_limits(with_threshold(fam, t)))))
 
 
-def fit_margin(people: Mapping[str, Sequence[Frame]], fam: str) -> float:
+def fit_margin(people: Mapping[str, Sequence[Frame]], fam: str) -> tuple[float, float]:
+    """The margin and the spread factor (reference.SPREAD_MARGINS) that score best on ``people``."""
     absolute = absolute_limits(Thresholds())
-    return max(MARGIN_GRID[fam], key=lambda m: mean_score(
-        people, lambda frames: own_reference_limits(frames, with_margin(Calibration(), fam, m), absolute)))
+    return max(((m, k) for m in MARGIN_GRID[fam] for k in SPREAD_GRID), key=lambda mk: mean_score(
+        people, lambda frames: own_reference_verdicts(frames, with_margin(Calibration(), fam, mk[0]), absolute,
+                                                      mk[1])))
 
 
 def fmt(value: float | None) -> str:
@@ -154,25 +210,26 @@ def main() -> None:
     margins = Calibration()
     print(f"{len(frames)} frames, {len(by_person)} people; numbers fitted on the other people of the view family\n")
     print(f"{'person':13s} {'set-up':14s} {'task':13s} {'AUC':>6s} {'absolute':>9s} {'abs-LOPO':>9s} "
-          f"{'ref':>6s} {'ref-LOPO':>9s}   fitted (threshold / margin)")
+          f"{'ref':>6s} {'ref-LOPO':>9s}   fitted (threshold / margin / spread)")
     columns: dict[str, list[float]] = {"absolute": [], "abs-LOPO": [], "ref": [], "ref-LOPO": []}
     for person, mine in sorted(by_person.items()):
         setup, fam = mine[0].setup, family(mine[0].setup)
         others = {p: fs for p, fs in by_person.items() if p != person and family(fs[0].setup) == fam}
         threshold = fit_threshold(others, fam)
-        margin = fit_margin(others, fam)
-        limits = {"absolute": shipped_abs, "abs-LOPO": absolute_limits(with_threshold(fam, threshold)),
-                  "ref": own_reference_limits(mine, margins, shipped_abs),
-                  "ref-LOPO": own_reference_limits(mine, with_margin(margins, fam, margin), shipped_abs)}
+        margin, spread = fit_margin(others, fam)
+        states = {"absolute": absolute_verdicts(mine, shipped_abs),
+                  "abs-LOPO": absolute_verdicts(mine, absolute_limits(with_threshold(fam, threshold))),
+                  "ref": own_reference_verdicts(mine, margins, shipped_abs),
+                  "ref-LOPO": own_reference_verdicts(mine, with_margin(margins, fam, margin), shipped_abs, spread)}
         for name, task in TASKS[setup].items():
-            scores = {k: balanced_accuracy(mine, task, lim) for k, lim in limits.items()}
+            scores = {k: balanced_accuracy(mine, task, st) for k, st in states.items()}
             for k, v in scores.items():
                 columns[k].append(v)
             print(f"{person:13s} {setup:14s} {name:13s} {fmt(key_auc(mine, task, setup)):>6s} "
                   + " ".join(f"{fmt(scores[k]):>9s}" if k != "ref" else f"{fmt(scores[k]):>6s}" for k in scores)
-                  + f"   {threshold:.2f} / {margin:.2f}")
+                  + f"   {threshold:.2f} / {margin:.2f} / {spread:.1f}")
         for label in FLAGGED_ONLY:
-            shares = [flagged_share(mine, label, lim) for lim in limits.values()]
+            shares = [flagged_share(mine, label, st) for st in states.values()]
             if shares[0] is not None:
                 print(f"{person:13s} {setup:14s} {label + ' *':13s} {'':>6s} "
                       + " ".join(f"{fmt(s):>9s}" if i != 2 else f"{fmt(s):>6s}" for i, s in enumerate(shares)))

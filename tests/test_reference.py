@@ -6,11 +6,16 @@ from __future__ import annotations
 import pytest
 
 from headwatch import metrics
+from headwatch.alerts import EventKind
 from headwatch.assemble import DEFAULT_LIMITS
 from headwatch.config import Calibration
-from headwatch.judge import Reason, State, judge
+from headwatch.judge import Anchor, Reason, State, head_drop, judge, neck_change
 from headwatch.reference import (
+    LOCKED_IN_S,
     MIN_FRAMES,
+    RELEARN_S,
+    SEAT_CONFIRM_S,
+    SPREAD_MARGINS,
     UPRIGHT_RANGE,
     LearningJudge,
     Reference,
@@ -24,9 +29,18 @@ from headwatch.types import PostureSample, View
 from test_metrics import make_pose
 
 
-def side(slouch: float, ear_level: float = 0.30, neck: float = 0.10, trunk: float | None = None) -> PostureSample:
+def side(slouch: float, ear_level: float = 0.30, neck: float = 0.10, trunk: float | None = None,
+         shoulder_level: float | None = None, neck_dx: float | None = None) -> PostureSample:
     return PostureSample(view=View.LEFT, head_forward_deg=slouch, slouch_deg=slouch, trunk_lean_deg=trunk,
-                         ear_level=ear_level, neck_length=neck)
+                         ear_level=ear_level, neck_length=neck, shoulder_level=shoulder_level, neck_dx=neck_dx)
+
+
+def body(slouch: float, ear_level: float, shoulder_level: float, neck_dx: float = 0.02,
+         camera_dy: float | None = None) -> PostureSample:
+    """A profile sample with the whole neck: ears ``ear_level``, shoulders ``shoulder_level``."""
+    return PostureSample(view=View.LEFT, head_forward_deg=slouch, slouch_deg=slouch, ear_level=ear_level,
+                         shoulder_level=shoulder_level, neck_dx=neck_dx,
+                         neck_length=((shoulder_level - ear_level) ** 2 + neck_dx ** 2) ** 0.5, camera_dy=camera_dy)
 
 
 def test_the_reference_comes_from_the_frames_with_the_head_carried_highest() -> None:
@@ -55,19 +69,130 @@ def test_too_few_frames_or_the_other_view_teach_nothing() -> None:
 
 
 def test_limits_move_with_the_person_and_catch_a_sinking_head() -> None:
-    reference = Reference("profile", {"slouch_deg": 30.0, "ear_level": 0.30, "neck_length": 0.10}, 40)
+    reference = Reference("profile", {"slouch_deg": 30.0, "ear_level": 0.30, "neck_length": 0.10,
+                                      "shoulder_level": 0.40, "neck_dx": 0.0}, 40)
     margins = Calibration(head_forward_margin_deg=10.0, sink_margin=0.3)
     limits = limits_around(reference, margins, DEFAULT_LIMITS)
     assert limits.profile["slouch_deg"].high == 40.0
-    assert limits.profile["ear_level"].high == pytest.approx(0.33)
+    assert limits.profile["head_drop"].high == pytest.approx(0.3)  # in neck lengths
+    assert limits.anchor_profile == Anchor(0.30, 0.10, 0.40, 0.0, None)
     assert limits.profile["trunk_lean_deg"] == DEFAULT_LIMITS.profile["trunk_lean_deg"]  # absolute stays
     assert limits.front == DEFAULT_LIMITS.front
     # This person's upright 38 degrees is ok for them, though the absolute limit (36) calls it bad.
     assert judge(side(38.0), DEFAULT_LIMITS).state is State.BAD
     assert judge(side(38.0), limits).state is State.OK
-    # Leaning back: the head-forward angle reads lower than upright, but the head sank 0.8 neck lengths.
-    leaning = judge(side(20.0, ear_level=0.38), limits)
+    # Leaning back: the head-forward angle reads lower than upright, but the head sank 0.8 neck
+    # lengths, and the neck tipped back and shortened in view (shoulders down by 0.06 only).
+    leaning = judge(side(20.0, ear_level=0.38, shoulder_level=0.46, neck_dx=-0.03), limits)
     assert leaning.state is State.BAD and leaning.reasons == (Reason.SUNK,)
+    assert leaning.values["head_drop"] == pytest.approx(0.8) and leaning.values["neck_change"] > 0.2
+    # The same drop of the head with the shoulders as far down and the neck as it was: the seat or
+    # the camera moved, not the posture.
+    lowered = judge(side(30.0, ear_level=0.38, shoulder_level=0.48, neck_dx=0.0), limits)
+    assert lowered.state is State.OK
+
+
+def test_without_the_shoulders_a_drop_counts_as_it_is() -> None:
+    anchor = Anchor(0.30, 0.10, 0.40, 0.0)
+    assert head_drop(side(20.0, ear_level=0.36), anchor) == pytest.approx(0.6)
+    assert head_drop(side(20.0, ear_level=0.36, shoulder_level=0.46, neck_dx=0.0), anchor) is None
+    assert neck_change(side(20.0, ear_level=0.36, shoulder_level=0.46, neck_dx=0.0), anchor) == pytest.approx(0.0)
+
+
+def test_margins_widen_with_the_persons_own_spread_and_never_narrow() -> None:
+    values = {"slouch_deg": 20.0, "ear_level": 0.3, "neck_length": 0.1}
+    steady = limits_around(Reference("profile", values, 40, spreads={"slouch_deg": 1.0}), Calibration(),
+                           DEFAULT_LIMITS)
+    assert steady.profile["slouch_deg"].high == 30.0  # 1.5 x 1 degree is under the 10-degree floor
+    wandering = limits_around(Reference("profile", values, 40, spreads={"slouch_deg": 8.0, "ear_level": 0.03}),
+                              Calibration(), DEFAULT_LIMITS)
+    assert wandering.profile["slouch_deg"].high == pytest.approx(20.0 + SPREAD_MARGINS * 8.0)
+    assert wandering.profile["head_drop"].high == pytest.approx(SPREAD_MARGINS * 0.03 / 0.1)
+
+
+def test_the_learned_spread_is_a_robust_one() -> None:
+    samples = [side(20.0 + d, ear_level=0.30) for d in (-2, -1, 0, 1, 2) * 4] + [side(80.0, ear_level=0.30)]
+    reference = learn_reference(samples, "profile")
+    assert reference is not None
+    assert reference.spreads["slouch_deg"] == pytest.approx(1.4826 * 1.0)  # the one outlier does not count
+    assert Reference.from_json(reference.to_json()).spreads == pytest.approx(reference.spreads, abs=1e-4)
+
+
+def learned(learner: ReferenceLearner, t: float, sample: PostureSample) -> float:
+    """Feed ``sample`` until the learner has a reference; returns the time reached."""
+    while "profile" not in learner.references:
+        learner.add(t, sample, bad=False)
+        t += 1.0
+    return t
+
+
+def test_a_moved_camera_is_a_setup_change_of_its_own_and_the_angles_are_learned_again() -> None:
+    learner = ReferenceLearner(learn_s=10.0, refresh_s=6000.0)
+    t = learned(learner, 0.0, body(20.0, 0.30, 0.40))
+    assert learner.take_events() == []
+    # The camera tilted: the background says the view moved 0.1 down (positions come carried back).
+    for _ in range(5):
+        learner.add(t, body(24.0, 0.30, 0.40, camera_dy=0.1), bad=False)
+        t += 1.0
+    (event,) = learner.take_events()
+    assert event.kind is EventKind.SETUP_CHANGED and event.cause == "camera"
+    assert event.values["camera_dy"] == pytest.approx(0.1) and event.t_s == pytest.approx(t - 5.0)
+    assert learner.relearning()
+    for _ in range(int(RELEARN_S) + 2):
+        learner.add(t, body(24.0, 0.30, 0.40, camera_dy=0.1), bad=False)
+        t += 1.0
+    assert not learner.relearning()
+    assert learner.references["profile"].values["slouch_deg"] == 24.0  # the new camera's angle
+    assert learner.take_events() == []  # the same view: no second change
+
+
+def test_a_relearn_after_a_setup_change_moves_the_angle_at_most_one_margin() -> None:
+    learner = ReferenceLearner(learn_s=10.0, refresh_s=6000.0)
+    t = learned(learner, 0.0, body(20.0, 0.30, 0.40))
+    for _ in range(int(RELEARN_S) + 5):  # slumped all along after the camera moved
+        learner.add(t, body(45.0, 0.30, 0.40, camera_dy=0.1), bad=False)
+        t += 1.0
+    assert learner.references["profile"].values["slouch_deg"] == 30.0
+
+
+def test_a_lowered_seat_moves_the_reference_with_the_person() -> None:
+    learner = ReferenceLearner(learn_s=10.0, refresh_s=6000.0)
+    t = learned(learner, 0.0, body(20.0, 0.30, 0.40))
+    # Two seconds of shifting in the chair: no set-up change.
+    for _ in range(2):
+        learner.add(t, body(20.0, 0.34, 0.44), bad=False)
+        t += 1.0
+    assert learner.take_events() == []
+    for _ in range(int(SEAT_CONFIRM_S) + 2):  # the whole body 0.05 lower (half a neck), the neck as it was
+        learner.add(t, body(20.0, 0.35, 0.45), bad=False)
+        t += 1.0
+    (event,) = learner.take_events()
+    assert event.cause == "seat" and event.values["seat_dy"] == pytest.approx(0.05, abs=0.011)
+    assert learner.references["profile"].values["ear_level"] == pytest.approx(0.35, abs=0.011)
+
+
+def test_the_lock_in_guard_relearns_the_height_but_never_a_slouch() -> None:
+    margins = Calibration()
+    sunk_only = LearningJudge(ReferenceLearner(learn_s=10.0, refresh_s=6000.0), margins, DEFAULT_LIMITS)
+    slouching = LearningJudge(ReferenceLearner(learn_s=10.0, refresh_s=6000.0), margins, DEFAULT_LIMITS)
+    t = 0.0
+    for _ in range(15):
+        sunk_only(t, body(20.0, 0.30, 0.40))
+        slouching(t, body(20.0, 0.30, 0.40))
+        t += 1.0
+    assert sunk_only.learner.references and slouching.learner.references
+    # From here: the head reads 0.6 neck lengths lower with the neck changed (a zoom nobody could
+    # see, say), nothing else wrong; against that, a real slouch that also sinks the head.
+    changed_neck = body(20.0, 0.36, 0.44, neck_dx=0.05)
+    verdicts, slouched = [], []
+    for _ in range(int(LOCKED_IN_S) + 10):
+        verdicts.append(sunk_only(t, changed_neck))
+        slouched.append(slouching(t, body(45.0, 0.36, 0.44, neck_dx=0.05)))
+        t += 1.0
+    assert verdicts[0].reasons == (Reason.SUNK,)
+    assert verdicts[-1].state is State.OK  # re-learned after LOCKED_IN_S
+    assert [e.cause for e in sunk_only.take_events()] == ["relearned"]
+    assert all(v.state is State.BAD for v in slouched) and slouching.take_events() == []
 
 
 def test_the_learner_uses_nothing_before_its_learning_time() -> None:

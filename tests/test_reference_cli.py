@@ -24,34 +24,59 @@ def invoke(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-un
     return result
 
 
-def portrait(grace_hopper: np.ndarray, width: int, sink: float, shift_x: int = 0) -> np.ndarray:
-    """Grace Hopper, the whole image moved down by ``sink`` of its height (the head sinks)."""
+def portrait(grace_hopper: np.ndarray, width: int, sink: float, shift_x: int = 0, squash: float = 1.0) -> np.ndarray:
+    """Grace Hopper, moved down by ``sink`` of the image's height, and squashed toward its bottom
+    edge to ``squash`` of her height: the head sinks toward the shoulders (as leaning back does)."""
     image = cv2.resize(pad_and_rotate(grace_hopper, 0.0, 0.3), (width, int(width * 1.125)))
     height = image.shape[0]
-    shift = np.float32([[1, 0, shift_x], [0, 1, sink * height]])
+    shift = np.float32([[1, 0, shift_x], [0, squash, (1.0 - squash + sink) * height]])
     return cv2.warpAffine(image, shift, (width, height), borderMode=cv2.BORDER_REPLICATE)
+
+
+# The sunk photos: 6 % lower and squashed to 0.8, so the head drops about 0.75 neck lengths and
+# the neck changes by about 0.2 of its length (both limits 0.3 and 0.1: clear of them).
+SINK, SQUASH = 0.06, 0.8
 
 
 @pytest.fixture
 def two_people(tmp_path: Path, grace_hopper: np.ndarray) -> Path:
-    """people/<who>/good: 6 upright portraits; people/<who>/poor: 6 with the head sunk 12 % of the frame."""
+    """people/<who>/good: 6 upright portraits; people/<who>/poor: 6 with the head sunk toward the shoulders."""
     root = tmp_path / "people"
     for who, width in (("ann", 320), ("bob", 280)):
-        for label, sink in (("good", 0.0), ("poor", 0.12)):
+        for label, sink, squash in (("good", 0.0, 1.0), ("poor", SINK, SQUASH)):
             folder = root / who / label
             folder.mkdir(parents=True)
             for shift in range(0, 12, 2):  # a little sideways movement between photos
-                cv2.imwrite(str(folder / f"{shift}.png"), portrait(grace_hopper, width, sink, shift))
+                cv2.imwrite(str(folder / f"{shift}.png"), portrait(grace_hopper, width, sink, shift, squash))
     return root
+
+
+def test_the_whole_picture_moved_is_not_a_sunk_head(two_people: Path, grace_hopper: np.ndarray) -> None:
+    """Every photo of 'poor' moved down 12 % as a whole (a lowered seat, a tilted camera): the head
+    is lower in the frame, the neck unchanged. Against the person's own reference that is fine."""
+    for who, width in (("ann", 320), ("bob", 280)):
+        for shift in range(0, 12, 2):
+            cv2.imwrite(str(two_people / who / "poor" / f"{shift}.png"), portrait(grace_hopper, width, 0.12, shift))
+    learned = json.loads(invoke("eval", str(two_people), "--group-by", "1", "--reference", "auto", "--json").stdout)
+    for group in learned["groups"].values():
+        assert group["confusion"]["bad_caught"] == 0 and group["confusion"]["good_flagged"] == 0
+
+
+# The absolute ear-height limit these photos are judged with: the squash lowers the ears' height
+# above the shoulders in face widths to about 1.25 (the default limit 1.35 would catch that); at
+# 1.0 only a reference that knows where the person's head sits upright can tell.
+EAR_LIMIT = {"HEADWATCH_THRESHOLDS_EAR_HEIGHT_FACE_RATIO": "1.0"}
 
 
 def test_eval_groups_and_learns_a_reference_per_group(two_people: Path) -> None:
     absolute = json.loads(invoke("eval", str(two_people), "--group-by", "1", "--reference", "absolute",
-                                 "--json").stdout)
-    learned = json.loads(invoke("eval", str(two_people), "--group-by", "1", "--reference", "auto", "--json").stdout)
+                                 "--json", env=EAR_LIMIT).stdout)
+    learned = json.loads(invoke("eval", str(two_people), "--group-by", "1", "--reference", "auto", "--json",
+                                env=EAR_LIMIT).stdout)
     assert set(learned["groups"]) == {"ann", "bob"}
     assert all(g["frames"] == 12 and g["detection_rate"] == 1.0 for g in learned["groups"].values())
-    # A sunk head is not bad on the absolute limits (a height in the frame means nothing on its own)...
+    # A sunk head is not bad on the absolute limits (a height in the frame means nothing on its own;
+    # the ears' height above the shoulders in face widths stays over the absolute limit)...
     assert absolute["confusion"]["bad_caught"] == 0
     # ...but against each person's own upright height it is, and the upright photos stay ok.
     for group in learned["groups"].values():

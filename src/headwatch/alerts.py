@@ -51,6 +51,7 @@ class EventKind(enum.StrEnum):
     STILL = "still"  # one position held for long
     PAUSED = "paused"  # monitoring paused (`headwatch pause`): the camera is released
     RESUMED = "resumed"  # monitoring resumed
+    SETUP_CHANGED = "setup_changed"  # the camera or the seat moved: the reference followed (never an alert)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,11 +62,15 @@ class AlertEvent:
     reasons: tuple[Reason, ...] = ()
     values: Mapping[str, float] = field(default_factory=dict)  # median of the triggering metrics
     repeat: int = 0  # 0 for the first alert of a stretch, then 1, 2, ...
+    cause: str = ""  # setup_changed: camera, seat or relearned
 
     def to_json(self) -> dict[str, object]:
-        return {"kind": self.kind.value, "t_s": round(self.t_s, 3), "start_s": round(self.start_s, 3),
-                "reasons": [r.value for r in self.reasons],
-                "values": {k: round(v, 2) for k, v in self.values.items()}, "repeat": self.repeat}
+        out: dict[str, object] = {"kind": self.kind.value, "t_s": round(self.t_s, 3),
+                                  "start_s": round(self.start_s, 3), "reasons": [r.value for r in self.reasons],
+                                  "values": {k: round(v, 2) for k, v in self.values.items()}, "repeat": self.repeat}
+        if self.cause:
+            out["cause"] = self.cause
+        return out
 
 
 @dataclass(slots=True)

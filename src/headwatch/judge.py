@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from headwatch.types import PostureSample, View
 
@@ -44,8 +44,18 @@ REASON_OF_METRIC: Mapping[str, Reason] = {
     "head_roll_deg": Reason.HEAD_ROLL,
     "trunk_lean_deg": Reason.TRUNK_LEAN,
     "reclined_flexion_deg": Reason.RECLINED_SLUMP,
-    "ear_level": Reason.SUNK,
+    "head_drop": Reason.SUNK,
 }
+
+# The head's drop below the person's upright height counts as posture only when the neck changed
+# with it (it bent, tipped back or shortened in view: see Anchor). A drop with the neck as it was
+# is the whole body, or the camera, moving: a lowered seat or a nudged lid, not a slump. Chosen on
+# the development photos (bench/lopo.py): upright frames change the neck by under 0.08 neck
+# lengths (90th percentile), leaning back by 0.1-0.3, chin resting and head on the desk by more.
+NECK_CHANGE_MIN = 0.1
+# Facing the camera, a head that comes forward grows against the neck: the ears' height above the
+# shoulders in face widths drops. There, a drop by this share is what corroborates a sinking head.
+EAR_HEIGHT_FACE_DROP_MIN = 0.03
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,22 +85,84 @@ class Band:
 
 
 @dataclass(frozen=True, slots=True)
+class Anchor:
+    """Where a person's upright head and shoulders sit in one camera set-up (frame heights), which
+    the head's drop is measured from. From their learned reference or calibrated profile."""
+
+    ear_level: float
+    neck_length: float
+    shoulder_level: float | None = None
+    neck_dx: float | None = None
+    ear_height_face_ratio: float | None = None
+
+    def shifted(self, dy: float) -> Anchor:
+        """The same posture with the whole body ``dy`` lower in the frame (a lowered seat)."""
+        shoulder = None if self.shoulder_level is None else self.shoulder_level + dy
+        return replace(self, ear_level=self.ear_level + dy, shoulder_level=shoulder)
+
+
+def neck_change(sample: PostureSample, anchor: Anchor) -> float | None:
+    """How far the neck, as a vector from the shoulders' mid-point to the ears', moved from the
+    anchor's, in neck lengths (None when either lacks the shoulders or the neck's run)."""
+    if (sample.ear_level is None or sample.shoulder_level is None or sample.neck_dx is None
+            or anchor.shoulder_level is None or anchor.neck_dx is None or anchor.neck_length <= 0):
+        return None
+    rise = (sample.ear_level - sample.shoulder_level) - (anchor.ear_level - anchor.shoulder_level)
+    return math.hypot(sample.neck_dx - anchor.neck_dx, rise) / anchor.neck_length
+
+
+def head_drop(sample: PostureSample, anchor: Anchor) -> float | None:
+    """How far the head sank below the anchor, in the anchor's neck lengths, when that is posture:
+    None when it is not measurable, or when the neck kept its shape (the body or the camera moved
+    as a whole). Without the shoulders to tell, a drop counts as it is."""
+    if sample.ear_level is None or anchor.neck_length <= 0:
+        return None
+    drop = (sample.ear_level - anchor.ear_level) / anchor.neck_length
+    ratio, reference = sample.ear_height_face_ratio, anchor.ear_height_face_ratio
+    if reference is not None and reference > 0:
+        # Facing the camera the neck's length in the frame says nothing a zoom could not say too:
+        # only the face growing against the neck (a scale-free ratio) tells a head come forward.
+        grew = ratio is not None and (reference - ratio) / reference >= EAR_HEIGHT_FACE_DROP_MIN
+        change = neck_change(sample, anchor)
+        bent = change is not None and change >= NECK_CHANGE_MIN and ratio is not None and ratio <= reference
+        return drop if grew or bent else None
+    change = neck_change(sample, anchor)
+    return drop if change is None or change >= NECK_CHANGE_MIN else None
+
+
+@dataclass(frozen=True, slots=True)
 class Limits:
     """Allowed bands per metric, for profile views and for the front view.
 
     ``required`` names the metric per view family without which a verdict cannot be given
-    (the head-forward signal): a sample missing it is unknown rather than falsely ok.
+    (the head-forward signal): a sample missing it is unknown rather than falsely ok. An
+    ``anchor`` per view family gives the metrics measured from the person's upright position
+    (``head_drop``).
     """
 
     profile: Mapping[str, Band]
     front: Mapping[str, Band]
     required_profile: str = "head_forward_deg"
     required_front: str = "head_forward_deg"
+    anchor_profile: Anchor | None = None
+    anchor_front: Anchor | None = None
 
     def for_view(self, view: View) -> tuple[Mapping[str, Band], str]:
         if view is View.FRONT:
             return self.front, self.required_front
         return self.profile, self.required_profile
+
+    def anchor_for(self, view: View) -> Anchor | None:
+        return self.anchor_front if view is View.FRONT else self.anchor_profile
+
+
+def relative_metrics(sample: PostureSample, limits: Limits) -> dict[str, float]:
+    """The metrics measured from the person's anchor in the sample's view (empty without one)."""
+    anchor = limits.anchor_for(sample.view) if sample.view is not None else None
+    if anchor is None:
+        return {}
+    found = {"head_drop": head_drop(sample, anchor), "neck_change": neck_change(sample, anchor)}
+    return {name: value for name, value in found.items() if value is not None}
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,14 +203,17 @@ def judge(sample: PostureSample | None, limits: Limits) -> Verdict:
         return UNKNOWN
     findings: list[Finding] = []
     values: dict[str, float] = {}
+    relative = relative_metrics(sample, limits)
     for name, band in bands.items():
-        value = getattr(sample, name)
+        value = relative.get(name) if name in relative else getattr(sample, name, None)
         if value is None or band.contains(value):
             continue
         values[name] = value
         reason = REASON_OF_METRIC.get(name)
         if reason is not None:
             findings.append(Finding(reason, name, value, band.limit_passed(value), band.beyond(value)))
+    if "head_drop" in values and "neck_change" in relative:
+        values["neck_change"] = relative["neck_change"]  # why the drop counted as posture
     if not findings:
         return Verdict(State.OK)
     # Furthest beyond first: somebody leaning 15 degrees sideways, with the ears a hair under their

@@ -19,14 +19,16 @@ reference is ready and to whatever it does not cover.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from headwatch.alerts import AlertEvent, EventKind
 from headwatch.config import Calibration
-from headwatch.judge import Band, Limits, State, Verdict, judge
+from headwatch.judge import NECK_CHANGE_MIN, Anchor, Band, Limits, Reason, State, Verdict, judge, neck_change
 from headwatch.types import PostureSample, View
 
 Family = Literal["profile", "front"]
@@ -36,10 +38,14 @@ FAMILIES: tuple[Family, ...] = ("profile", "front")
 KEY_METRIC: Mapping[Family, tuple[str, int]] = {"profile": ("slouch_deg", 1), "front": ("ear_height_face_ratio", -1)}
 # What a reference keeps per family (the key metric first).
 REFERENCE_METRICS: Mapping[Family, tuple[str, ...]] = {
-    "profile": ("slouch_deg", "head_forward_deg", "trunk_lean_deg", "ear_level", "neck_length"),
+    "profile": ("slouch_deg", "head_forward_deg", "trunk_lean_deg", "ear_level", "neck_length", "shoulder_level",
+                "neck_dx"),
     "front": ("ear_height_face_ratio", "head_forward_deg", "shoulder_tilt_deg", "head_roll_deg", "trunk_lean_deg",
-              "ear_level", "neck_length"),
+              "ear_level", "neck_length", "shoulder_level", "neck_dx"),
 }
+# The positions the head's drop is measured from (judge.Anchor); they move with the camera and
+# the seat, and are re-learned on their own when those move.
+POSITION_METRICS = ("ear_level", "neck_length", "shoulder_level", "neck_dx")
 # Where an upright key metric can plausibly lie, over every person and camera of the development
 # data (upright medians: slouch_deg 7-34, ear_height_face_ratio 1.41-1.66) with some room.
 UPRIGHT_RANGE: Mapping[Family, tuple[float, float]] = {"profile": (0.0, 35.0), "front": (1.3, 1.9)}
@@ -51,6 +57,28 @@ MAX_GAP_S = 2.0  # a gap between samples counts at most this toward the learning
 # A stored reference is for one camera set-up: a neck length this far (as a ratio) from the stored
 # one means the camera or the distance changed, and the reference is learned anew.
 SETUP_TOLERANCE = 1.35
+# A margin never narrows below its configured value, and widens to this many robust standard
+# deviations (1.4826 MAD) of the person's own upright samples: somebody whose upright posture
+# wanders widely is not judged on a margin narrower than their own spread. bench/lopo.py, each
+# person left out: the others choose 0-1.5; 1.5 keeps every person at or above their absolute-limit
+# figure (mean 0.927 over seven people against 0.930 with none, 0.922 with 2 and 0.911 with 2.5).
+SPREAD_MARGINS = 1.5
+ROBUST_SD = 1.4826
+# The camera's view moved this far (frame heights, or a share of its scale) since the reference
+# was learned or last moved with it: a set-up change (camera_motion.CameraTracker measures it).
+CAMERA_MOVE = 0.03
+# The whole body sat this many neck lengths higher or lower, its neck unchanged, for SEAT_CONFIRM_S
+# of presence: the seat changed (a pure camera move looks the same where the background is hidden).
+SEAT_MOVE = 0.2
+SEAT_CONFIRM_S = 8.0
+SEAT_AGREEMENT = 0.8  # of the samples in that time
+# After a set-up change the person's angles are learned again from this much presence; the new
+# key-metric reference may move at most one margin from the old (a slump then is not learned).
+RELEARN_S = 60.0
+# Judged bad for this long (presence), by the head's height alone, with every other metric within
+# the person's limits: the positions are re-learned from the last RELEARN_S (the lock-in guard).
+LOCKED_IN_S = 90.0
+LOCKED_IN_SHARE = 0.9
 
 
 def family_of(view: View | None) -> Family | None:
@@ -61,16 +89,19 @@ def family_of(view: View | None) -> Family | None:
 
 @dataclass(frozen=True, slots=True)
 class Reference:
-    """A person's upright posture in one view family: metric name -> typical value."""
+    """A person's upright posture in one view family: metric name -> typical value, and how
+    widely each wandered while upright (a robust standard deviation)."""
 
     family: Family
     values: Mapping[str, float]
     frames: int
     origin: str = "learned"  # "learned", or "profile NAME" for a calibrated one
+    spreads: Mapping[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {"family": self.family, "values": {k: round(v, 4) for k, v in self.values.items()},
-                "frames": self.frames, "origin": self.origin}
+                "frames": self.frames, "origin": self.origin,
+                "spreads": {k: round(v, 4) for k, v in self.spreads.items()}}
 
     @staticmethod
     def from_json(data: Mapping[str, Any]) -> Reference:
@@ -80,7 +111,30 @@ class Reference:
         values = {str(k): float(v) for k, v in data["values"].items()}
         if KEY_METRIC[family][0] not in values:
             raise ValueError("the reference lacks its key metric")
-        return Reference(family, values, int(data["frames"]), str(data.get("origin", "learned")))
+        spreads = {str(k): float(v) for k, v in (data.get("spreads") or {}).items()}
+        if not all(math.isfinite(v) for v in values.values()) or not all(
+                math.isfinite(v) and v >= 0 for v in spreads.values()):
+            raise ValueError("a value is not a finite number")
+        return Reference(family, values, int(data["frames"]), str(data.get("origin", "learned")), spreads)
+
+    def anchor(self) -> Anchor | None:
+        """Where the head and shoulders sat upright, for the head's drop (None: not learned)."""
+        v = self.values
+        if "ear_level" not in v or v.get("neck_length", 0.0) <= 0:
+            return None
+        return Anchor(v["ear_level"], v["neck_length"], v.get("shoulder_level"), v.get("neck_dx"),
+                      v.get("ear_height_face_ratio"))
+
+    def moved(self, dy: float, scale: float = 1.0) -> Reference:
+        """The same posture seen ``dy`` frame heights lower and ``scale`` times larger."""
+        values = dict(self.values)
+        for level in ("ear_level", "shoulder_level"):
+            if level in values:
+                values[level] = values[level] * scale + dy
+        for length in ("neck_length", "neck_dx"):
+            if length in values:
+                values[length] *= scale
+        return replace(self, values=values)
 
     def describe(self) -> str:
         """e.g. ``profile: slouch_deg 21.63``."""
@@ -109,12 +163,14 @@ def learn_reference(samples: Sequence[PostureSample], family: Family, origin: st
         cut = levels[max(0, round(UPRIGHT_SHARE * len(levels)) - 1)]
         upright = [s for s in usable if s.ear_level is not None and s.ear_level <= cut]
     values: dict[str, float] = {}
+    spreads: dict[str, float] = {}
     for metric in REFERENCE_METRICS[family]:
         seen = [float(v) for s in upright if (v := getattr(s, metric)) is not None]
         if len(seen) >= max(3, len(upright) // 2):
             values[metric] = statistics.median(seen)
+            spreads[metric] = ROBUST_SD * statistics.median(abs(v - values[metric]) for v in seen)
     values[key] = _clamp(values[key], *UPRIGHT_RANGE[family])
-    return Reference(family, values, len(upright), origin)
+    return Reference(family, values, len(upright), origin, spreads)
 
 
 def limits_around(reference: Reference, margins: Calibration, absolute: Limits, *,
@@ -126,29 +182,37 @@ def limits_around(reference: Reference, margins: Calibration, absolute: Limits, 
     level on purpose: a learned reference must not learn a habitual tilt as normal).
     """
     base = reference.values
+
+    def margin(metric: str, floor: float) -> float:
+        return max(floor, SPREAD_MARGINS * reference.spreads.get(metric, 0.0))
+
     if reference.family == "profile":
         bands = dict(absolute.profile)
-        bands["slouch_deg"] = Band(high=base["slouch_deg"] + margins.head_forward_margin_deg,
-                                   scale=margins.head_forward_margin_deg)
+        forward = margin("slouch_deg", margins.head_forward_margin_deg)
+        bands["slouch_deg"] = Band(high=base["slouch_deg"] + forward, scale=forward)
         if relative_tilts and "trunk_lean_deg" in base:
-            bands["trunk_lean_deg"] = Band(high=base["trunk_lean_deg"] + margins.trunk_lean_margin_deg,
-                                           scale=margins.trunk_lean_margin_deg)
+            lean = margin("trunk_lean_deg", margins.trunk_lean_margin_deg)
+            bands["trunk_lean_deg"] = Band(high=base["trunk_lean_deg"] + lean, scale=lean)
     else:
         bands = dict(absolute.front)
-        ear_margin = base["ear_height_face_ratio"] * margins.ear_height_margin
-        bands["ear_height_face_ratio"] = Band(low=base["ear_height_face_ratio"] - ear_margin, scale=ear_margin)
+        ratio = base["ear_height_face_ratio"]
+        ear_margin = margin("ear_height_face_ratio", ratio * margins.ear_height_margin)
+        bands["ear_height_face_ratio"] = Band(low=ratio - ear_margin, scale=ear_margin)
         if relative_tilts:
-            for metric, margin in (("shoulder_tilt_deg", margins.shoulder_tilt_margin_deg),
-                                   ("head_roll_deg", margins.head_roll_margin_deg),
-                                   ("trunk_lean_deg", margins.trunk_lean_margin_deg)):
+            for metric, floor in (("shoulder_tilt_deg", margins.shoulder_tilt_margin_deg),
+                                  ("head_roll_deg", margins.head_roll_margin_deg),
+                                  ("trunk_lean_deg", margins.trunk_lean_margin_deg)):
                 if metric in base:
-                    bands[metric] = Band(base[metric] - margin, base[metric] + margin, scale=margin)
-    if "ear_level" in base and "neck_length" in base:
-        sink = margins.sink_margin * base["neck_length"]
-        bands["ear_level"] = Band(high=base["ear_level"] + sink, scale=sink)
+                    tilt = margin(metric, floor)
+                    bands[metric] = Band(base[metric] - tilt, base[metric] + tilt, scale=tilt)
+    anchor = reference.anchor()
+    if anchor is not None:
+        # In neck lengths; the upright spread of the ears' height widens it like the other margins.
+        sink = max(margins.sink_margin, SPREAD_MARGINS * reference.spreads.get("ear_level", 0.0) / anchor.neck_length)
+        bands["head_drop"] = Band(high=sink, scale=sink)
     if reference.family == "profile":
-        return replace(absolute, profile=bands)
-    return replace(absolute, front=bands)
+        return replace(absolute, profile=bands, anchor_profile=anchor)
+    return replace(absolute, front=bands, anchor_front=anchor)
 
 
 def limits_for_references(references: Mapping[Family, Reference], margins: Calibration, absolute: Limits,
@@ -175,14 +239,40 @@ def same_setup(reference: Reference, samples: Sequence[PostureSample]) -> bool:
     return 1.0 / SETUP_TOLERANCE <= ratio <= SETUP_TOLERANCE
 
 
-class ReferenceLearner:
-    """Learns a reference per view family while the monitor runs, and refreshes it slowly.
+@dataclass(slots=True)
+class _FamilyState:
+    """What the learner holds for one view family."""
 
-    Feed ``add(t_s, sample, bad)`` in time order. A family's reference is ready after
+    kept: deque[tuple[float, PostureSample]] = field(default_factory=lambda: deque(maxlen=MAX_KEPT))
+    present_s: float = 0.0
+    last_t: float | None = None
+    refreshed_at: float = 0.0
+    camera: tuple[float, float] = (0.0, 1.0)  # (dy, scale) of the view the reference is in
+    relearn_at: float | None = None  # present time at which the angles are learned again
+    relearn_from: float = 0.0
+    seat_since: float | None = None  # present time the body began to sit higher or lower
+    seat_moves: deque[tuple[float, float]] = field(default_factory=deque)  # (present time, neck lengths)
+    locked_bad: deque[tuple[float, bool]] = field(default_factory=deque)  # (present time, bad by height alone)
+    recent: deque[tuple[float, PostureSample]] = field(default_factory=deque)  # every sample, RELEARN_S back
+
+
+class ReferenceLearner:
+    """Learns a reference per view family while the monitor runs, refreshes it slowly, and keeps
+    it with the person when the set-up changes.
+
+    Feed ``add(t_s, sample, verdict)`` in time order. A family's reference is ready after
     ``learn_s`` of presence in that family; after that only samples not judged bad are kept,
     so a long slouch cannot teach itself as upright, and every ``refresh_s`` the reference moves
     a quarter of the way toward the recent upright posture. A stored reference (``start``) is
     used as soon as the first samples confirm the same camera set-up, and learned anew if not.
+
+    Set-up changes (``take_events`` gives them as ``setup_changed`` events):
+    - the camera moved (the background says so, through the samples' camera_* fields): the
+      positions move with it at once, and the angles are learned again over RELEARN_S;
+    - the seat moved: for SEAT_CONFIRM_S the whole body sat higher or lower with its neck as it was;
+    - locked in: for LOCKED_IN_S every sample was bad by the head's height alone while every
+      other metric was within the person's limits: the positions are re-learned from the recent
+      samples. A real slump bends the neck or brings the head forward, so it is never re-learned.
     """
 
     def __init__(self, learn_s: float, refresh_s: float, start: Mapping[Family, Reference] | None = None) -> None:
@@ -190,10 +280,9 @@ class ReferenceLearner:
         self.refresh_s = refresh_s
         self._pending = dict(start or {})  # stored, not yet confirmed
         self._ready: dict[Family, Reference] = {}
-        self._kept: dict[Family, deque[PostureSample]] = {f: deque(maxlen=MAX_KEPT) for f in FAMILIES}
-        self._present_s: dict[Family, float] = dict.fromkeys(FAMILIES, 0.0)
-        self._last_t: dict[Family, float | None] = dict.fromkeys(FAMILIES)
-        self._refreshed_at: dict[Family, float] = dict.fromkeys(FAMILIES, 0.0)
+        self._state = {f: _FamilyState() for f in FAMILIES}
+        self._events: list[AlertEvent] = []
+        self.last_change: tuple[float, str] | None = None  # (t_s, cause) of the latest set-up change
 
     @property
     def references(self) -> Mapping[Family, Reference]:
@@ -203,42 +292,136 @@ class ReferenceLearner:
         """Share of the learning time done for a family (1.0 once its reference is in use)."""
         if family in self._ready:
             return 1.0
-        return min(1.0, self._present_s[family] / self.learn_s) if self.learn_s > 0 else 1.0
+        return min(1.0, self._state[family].present_s / self.learn_s) if self.learn_s > 0 else 1.0
 
-    def add(self, t_s: float, sample: PostureSample | None, bad: bool) -> bool:
+    def relearning(self) -> bool:
+        return any(st.relearn_at is not None for st in self._state.values())
+
+    def take_events(self) -> list[AlertEvent]:
+        events, self._events = self._events, []
+        return events
+
+    def add(self, t_s: float, sample: PostureSample | None, bad: bool, verdict: Verdict | None = None) -> bool:
         """Take one sample; True when a family's reference became ready or changed."""
         family = family_of(sample.view) if sample is not None else None
         if sample is None or family is None:
             return False
-        last = self._last_t[family]
-        if last is not None:
-            self._present_s[family] += min(max(0.0, t_s - last), MAX_GAP_S)
-        self._last_t[family] = t_s
+        st = self._state[family]
+        if st.last_t is not None:
+            st.present_s += min(max(0.0, t_s - st.last_t), MAX_GAP_S)
+        st.last_t = t_s
+        st.recent.append((st.present_s, sample))
+        while st.recent[0][0] < st.present_s - RELEARN_S:
+            st.recent.popleft()
         if family in self._ready:
+            changed = self._follow_setup(family, t_s, sample, verdict)
             if not bad:
-                self._kept[family].append(sample)
-            return self._maybe_refresh(family)
-        self._kept[family].append(sample)
-        if family in self._pending and len(self._kept[family]) >= MIN_FRAMES:
+                st.kept.append((st.present_s, sample))
+            return self._maybe_relearn(family, t_s) or self._maybe_refresh(family) or changed
+        st.kept.append((st.present_s, sample))
+        st.camera = _camera_of(sample)
+        if family in self._pending and len(st.kept) >= MIN_FRAMES:
             stored = self._pending.pop(family)
-            if same_setup(stored, list(self._kept[family])):
+            if same_setup(stored, [s for _, s in st.kept]):
                 self._ready[family] = stored
-                self._refreshed_at[family] = self._present_s[family]
+                st.refreshed_at = st.present_s
                 return True
-        if self._present_s[family] < self.learn_s:
+        if st.present_s < self.learn_s:
             return False
-        learned = learn_reference(list(self._kept[family]), family)
+        learned = learn_reference([s for _, s in st.kept], family)
         if learned is None:
             return False
         self._ready[family] = learned
-        self._refreshed_at[family] = self._present_s[family]
+        st.refreshed_at = st.present_s
+        return True
+
+    def _changed(self, family: Family, t_s: float, cause: str, values: Mapping[str, float]) -> None:
+        self._events.append(AlertEvent(EventKind.SETUP_CHANGED, t_s, t_s, values=dict(values), cause=cause))
+        self.last_change = (t_s, cause)
+        st = self._state[family]
+        st.relearn_at, st.relearn_from = st.present_s + RELEARN_S, st.present_s
+        st.seat_moves.clear()
+        st.locked_bad.clear()
+
+    def _follow_setup(self, family: Family, t_s: float, sample: PostureSample, verdict: Verdict | None) -> bool:
+        st, reference = self._state[family], self._ready[family]
+        dy, scale = _camera_of(sample)
+        old_dy, old_scale = st.camera
+        if abs(dy - old_dy) >= CAMERA_MOVE or abs(scale / old_scale - 1.0) >= CAMERA_MOVE:
+            # Positions are measured in the session's first view already (metrics.in_first_view),
+            # so they stay; the angles a moved camera sees differently are learned again.
+            st.camera = (dy, scale)
+            self._changed(family, t_s, "camera", {"camera_dy": dy - old_dy, "camera_scale": scale / old_scale})
+            return True
+        anchor = reference.anchor()
+        if anchor is None or sample.ear_level is None or sample.shoulder_level is None:
+            return False
+        return self._follow_seat(family, t_s, sample, anchor) or self._guard_lock_in(family, t_s, sample, verdict)
+
+    def _follow_seat(self, family: Family, t_s: float, sample: PostureSample, anchor: Anchor) -> bool:
+        st = self._state[family]
+        assert sample.ear_level is not None and sample.shoulder_level is not None
+        ear_move = (sample.ear_level - anchor.ear_level) / anchor.neck_length
+        change = neck_change(sample, anchor)
+        rigid = change is not None and change < NECK_CHANGE_MIN and abs(ear_move) >= SEAT_MOVE
+        st.seat_moves.append((st.present_s, ear_move if rigid else math.nan))
+        while st.seat_moves and st.seat_moves[0][0] < st.present_s - SEAT_CONFIRM_S:
+            st.seat_moves.popleft()
+        if st.present_s - st.seat_moves[0][0] < SEAT_CONFIRM_S * 0.9:
+            return False
+        moves = [m for _, m in st.seat_moves if not math.isnan(m)]
+        if len(moves) < SEAT_AGREEMENT * len(st.seat_moves) or min(moves) * max(moves) <= 0:
+            return False  # not steadily one way: shifting in the chair, not a new seat height
+        dy = statistics.median(moves) * anchor.neck_length
+        self._ready[family] = self._ready[family].moved(dy)
+        self._changed(family, t_s, "seat", {"seat_dy": dy})
+        return True
+
+    def _guard_lock_in(self, family: Family, t_s: float, sample: PostureSample, verdict: Verdict | None) -> bool:
+        st = self._state[family]
+        if verdict is None or verdict.state not in (State.OK, State.BAD):
+            return False
+        by_height_alone = verdict.state is State.BAD and set(verdict.reasons) == {Reason.SUNK}
+        st.locked_bad.append((st.present_s, by_height_alone))
+        while st.locked_bad and st.locked_bad[0][0] < st.present_s - LOCKED_IN_S:
+            st.locked_bad.popleft()
+        if st.present_s - st.locked_bad[0][0] < LOCKED_IN_S * 0.95:
+            return False
+        if sum(b for _, b in st.locked_bad) < LOCKED_IN_SHARE * len(st.locked_bad):
+            return False
+        learned = learn_reference([s for _, s in st.recent], family)
+        if learned is None:
+            return False
+        values = dict(self._ready[family].values)
+        values.update({k: v for k, v in learned.values.items() if k in POSITION_METRICS})
+        self._ready[family] = replace(self._ready[family], values=values)
+        self._changed(family, t_s, "relearned", {"ear_level": values.get("ear_level", math.nan)})
+        return True
+
+    def _maybe_relearn(self, family: Family, t_s: float) -> bool:
+        """After a set-up change: the angles from what was seen since, at most a margin away."""
+        st = self._state[family]
+        if st.relearn_at is None or st.present_s < st.relearn_at:
+            return False
+        st.relearn_at = None
+        fresh = learn_reference([s for at, s in st.kept if at >= st.relearn_from], family)
+        if fresh is None:
+            return False
+        old = self._ready[family]
+        key, _ = KEY_METRIC[family]
+        values = {**old.values, **{k: v for k, v in fresh.values.items() if k not in POSITION_METRICS}}
+        bound = RELEARN_BOUND[family] * old.values[key] if family == "front" else RELEARN_BOUND[family]
+        values[key] = _clamp(fresh.values[key], old.values[key] - bound, old.values[key] + bound)
+        self._ready[family] = replace(old, values=values)
+        st.refreshed_at = st.present_s
         return True
 
     def _maybe_refresh(self, family: Family) -> bool:
-        if self._present_s[family] - self._refreshed_at[family] < self.refresh_s:
+        st = self._state[family]
+        if st.present_s - st.refreshed_at < self.refresh_s:
             return False
-        self._refreshed_at[family] = self._present_s[family]
-        fresh = learn_reference(list(self._kept[family]), family)
+        st.refreshed_at = st.present_s
+        fresh = learn_reference([s for _, s in st.kept], family)
         if fresh is None:
             return False
         old = self._ready[family]
@@ -246,8 +429,18 @@ class ReferenceLearner:
                   for k, v in old.values.items()}
         key, _ = KEY_METRIC[family]
         values[key] = _clamp(values[key], *UPRIGHT_RANGE[family])
-        self._ready[family] = Reference(family, values, old.frames + fresh.frames, old.origin)
+        self._ready[family] = Reference(family, values, old.frames + fresh.frames, old.origin, old.spreads)
         return True
+
+
+# How far a re-learn after a set-up change may move the key metric's reference: the default
+# margins (degrees in profile; a share of the ear ratio facing the camera).
+RELEARN_BOUND: Mapping[Family, float] = {"profile": 10.0, "front": 0.06}
+
+
+def _camera_of(sample: PostureSample) -> tuple[float, float]:
+    """(dy, scale) of the camera's move since the first look; none known: none."""
+    return (sample.camera_dy or 0.0, sample.camera_scale or 1.0)
 
 
 class LearningJudge:
@@ -263,16 +456,23 @@ class LearningJudge:
 
     def __call__(self, t_s: float, sample: PostureSample | None) -> Verdict:
         verdict = judge(sample, self.limits)
-        if self.learner.add(t_s, sample, bad=verdict.state is State.BAD):
+        if self.learner.add(t_s, sample, bad=verdict.state is State.BAD, verdict=verdict):
             self.limits = limits_for_references(self.learner.references, self.margins, self.absolute)
             if self.on_change is not None:
                 self.on_change(self.learner.references)
         return verdict
 
+    def take_events(self) -> list[AlertEvent]:
+        return self.learner.take_events()
+
     def describe(self) -> str:
         refs = self.learner.references
         if refs:
-            return describe_learned(refs)
+            text = describe_learned(refs)
+            change = self.learner.last_change
+            if change is not None and self.learner.relearning():
+                text += f"; set-up changed ({change[1]}) at {change[0]:.0f} s: re-learning"
+            return text
         progress = max(self.learner.progress(f) for f in FAMILIES)
         return f"absolute limits (learning your upright posture: {progress:.0%})"
 
@@ -286,6 +486,9 @@ class FixedJudge:
 
     def __call__(self, t_s: float, sample: PostureSample | None) -> Verdict:
         return judge(sample, self.limits)
+
+    def take_events(self) -> list[AlertEvent]:
+        return []
 
     def describe(self) -> str:
         return self.description

@@ -150,9 +150,10 @@ def analyze_file(measured: Measured, settings: Settings, choice: ReferenceChoice
         duration, problems = 0.0, []
         reference = choice.describe() if choice.mode != "auto" else "absolute limits (a photo alone teaches none)"
     else:
-        records, reference = judge_recording(measured.records, settings, choice)
+        judged = judge_recording(measured.records, settings, choice)
+        records, reference = judged.records, judged.reference
         duration, problems = measured.duration_s, list(measured.problems)
-        alerts, events = replay_recording(records, settings, measured.read_s)
+        alerts, events = replay_recording(judged, settings, measured.read_s)
         if history is not None:
             _record_session(history, item.path, records, events, reference, settings)
         report_path = outputs.report_path(item.path)

@@ -119,13 +119,13 @@ def eval_command(
         for video in data.videos:
             group = group_of(video.path, dataset, group_by)
             result = measured[video.path]
-            records, _ = judge_recording(result.records, settings, choice)
-            for record in records:
+            judged = judge_recording(result.records, settings, choice)
+            for record in judged.records:
                 bad = video.label_at(record.t_s)
                 if bad is not None:
                     frames.setdefault(group, []).append(
                         ScoredFrame(bad, record.person, record.verdict.state, record.sample))
-            alerts, _ = replay_recording(records, settings, result.read_s)
+            alerts, _ = replay_recording(judged, settings, result.read_s)
             alert_scores.setdefault(group, []).append(score_alerts(video.spans, alerts))
         if not frames:
             raise DatasetError(f"{dataset}: no frame fell inside a labelled span or folder")

@@ -1,0 +1,175 @@
+"""A moved camera or seat is a set-up change, not a slump: the background tracker on real images,
+and whole recordings through analyze and the monitor (real model, real video files written here)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from conftest import WriteVideo, pad_and_rotate
+from headwatch.camera_motion import CameraShift, CameraTracker
+from headwatch.cli import app
+
+WIDTH, HEIGHT = 640, 480
+
+
+def room(seed: int = 0) -> np.ndarray:
+    """A wall with things on it: blotches of colour with corners to track, bigger than the view."""
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 256, (HEIGHT // 12, WIDTH // 12, 3), dtype=np.uint8)
+    return cv2.resize(small, (WIDTH * 2, HEIGHT * 2), interpolation=cv2.INTER_NEAREST)
+
+
+def view(scene: np.ndarray, down: float = 0.0, zoom: float = 1.0) -> np.ndarray:
+    """What a camera sees of ``scene``: its content ``down`` of the frame height lower and
+    ``zoom`` times larger (a lid tipped back, a zoom), about the middle of the view."""
+    centre = (scene.shape[1] / 2.0, scene.shape[0] / 2.0)
+    matrix = cv2.getRotationMatrix2D(centre, 0.0, zoom)
+    matrix[1, 2] += down * HEIGHT
+    moved = cv2.warpAffine(scene, matrix, (scene.shape[1], scene.shape[0]), borderMode=cv2.BORDER_REFLECT)
+    top, left = (scene.shape[0] - HEIGHT) // 2, (scene.shape[1] - WIDTH) // 2
+    return np.ascontiguousarray(moved[top:top + HEIGHT, left:left + WIDTH])
+
+
+def scene_with(person: np.ndarray, seat: float = 0.0, seed: int = 0) -> np.ndarray:
+    """The room with ``person`` sitting at the middle of the view, ``seat`` of the view lower."""
+    scene = room(seed)
+    height, width = person.shape[:2]
+    top = scene.shape[0] // 2 + HEIGHT // 2 - height + round(seat * HEIGHT)
+    left = scene.shape[1] // 2 - width // 2
+    visible = min(height, scene.shape[0] - top)
+    scene[top:top + visible, left:left + width] = person[:visible]
+    return scene
+
+
+def sitter(grace_hopper: np.ndarray, squash: float = 1.0) -> np.ndarray:
+    """Grace Hopper upright, or (``squash`` < 1) with her head sunk toward her shoulders."""
+    image = cv2.resize(pad_and_rotate(grace_hopper, 0.0, 0.3), (300, 338))
+    height = image.shape[0]
+    matrix = np.float32([[1, 0, 0], [0, squash, (1.0 - squash) * height]])
+    return cv2.warpAffine(image, matrix, (300, height), borderMode=cv2.BORDER_REPLICATE)
+
+
+@pytest.mark.parametrize(("down", "zoom"), [(0.0, 1.0), (0.004, 1.0), (0.1, 1.0), (-0.06, 1.0), (0.0, 0.9),
+                                            (0.12, 0.9)])
+def test_the_background_tells_how_the_camera_moved(down: float, zoom: float) -> None:
+    scene = room()
+    tracker = CameraTracker()
+    assert tracker.update(view(scene), None) == CameraShift()
+    shift = tracker.update(view(scene, down, zoom), (250, 200, 390, 480))
+    assert tracker.known
+    # Zooming about the middle of the view moves its top-left corner: (1 - zoom) * the middle.
+    expected_dy = down + (1.0 - zoom) * 0.5
+    assert shift.dy == pytest.approx(expected_dy, abs=0.004)
+    assert shift.scale == pytest.approx(zoom, abs=0.004)
+    assert abs(shift.rotation_deg) < 0.3
+
+
+def test_a_person_moving_in_a_still_room_is_no_camera_move(grace_hopper: np.ndarray) -> None:
+    tracker = CameraTracker()
+    person = sitter(grace_hopper)
+    box = (170.0, 150.0, 470.0, 480.0)
+    tracker.update(view(scene_with(person)), box)
+    for seat in (0.05, 0.1, -0.05):
+        shift = tracker.update(view(scene_with(person, seat)), box)
+        assert tracker.known and shift == CameraShift(), seat
+
+
+def test_moves_add_up_over_key_frames_without_drifting() -> None:
+    scene = room()
+    tracker = CameraTracker()
+    tracker.update(view(scene), None)
+    for step in range(1, 11):  # ten moves of 1 % each, then back where it was
+        tracker.update(view(scene, 0.01 * step), None)
+    assert tracker.last.dy == pytest.approx(0.1, abs=0.004)
+    for _ in range(20):  # standing still at the start again: exactly still, not a random walk
+        shift = tracker.update(view(scene), None)
+    assert shift.dy == pytest.approx(0.0, abs=0.004)
+
+
+def test_a_blank_wall_cannot_tell_and_keeps_the_last_known_move() -> None:
+    tracker = CameraTracker()
+    blank = np.full((HEIGHT, WIDTH, 3), 120, np.uint8)
+    tracker.update(blank, None)
+    assert tracker.update(blank, None) == CameraShift() and not tracker.known
+
+
+runner = CliRunner()
+
+# Learns in 6 s of presence; alerts after 3 s of bad posture (the clips are 30 s long).
+FAST = {"HEADWATCH_REFERENCE_LEARN_MIN": "0.1", "HEADWATCH_ALERTS_BAD_FOR_S": "3",
+        "HEADWATCH_THRESHOLDS_EAR_HEIGHT_FACE_RATIO": "1.0"}
+
+
+def analysed(clip: Path, tmp_path: Path) -> tuple[dict[str, object], list[dict[str, object]], list[dict[str, object]]]:
+    events, records = tmp_path / "events.jsonl", tmp_path / "records.jsonl"
+    result = runner.invoke(app, ["analyze", str(clip), "--json", "--events", str(events), "--out", str(records)],
+                           env=FAST)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 0, result.stderr
+    (summary,) = json.loads(result.stdout)["files"]
+    return (summary, [json.loads(line) for line in events.read_text().splitlines()],
+            [json.loads(line) for line in records.read_text().splitlines()])
+
+
+def test_a_tilted_camera_is_a_setup_change_and_a_slump_after_it_still_alerts(
+        write_video: WriteVideo, grace_hopper: np.ndarray, tmp_path: Path) -> None:
+    upright, slumped = scene_with(sitter(grace_hopper)), scene_with(sitter(grace_hopper, squash=0.8))
+    frames = [view(upright)] * 100 + [view(upright, down=0.1, zoom=0.92)] * 100 + \
+        [view(slumped, down=0.1, zoom=0.92)] * 80 + [view(upright, down=0.1, zoom=0.92)] * 60
+    clip = write_video("tilt.mp4", frames, 10.0)
+    summary, events, records = analysed(clip, tmp_path)
+    changes = [e for e in events if e["kind"] == "setup_changed"]
+    assert [e["cause"] for e in changes] == ["camera"]
+    assert 10.0 <= changes[0]["t_s"] <= 10.6
+    # Upright through the move: nothing bad from 6 s (learned) to the slump at 20 s...
+    assert all(r["verdict"] == "ok" for r in records if 6.5 <= r["t_s"] < 20.0)
+    # ...where the ears sit as high as before the move, in the first view's frame.
+    before = np.median([r["ear_level"] for r in records if 6.5 <= r["t_s"] < 10.0])
+    after = np.median([r["ear_level"] for r in records if 11.0 <= r["t_s"] < 20.0])
+    assert after == pytest.approx(before, abs=0.01)
+    assert np.median([r["camera_dy"] for r in records if 11.0 <= r["t_s"] < 20.0]) > 0.1
+    # The slump from 20 s to 28 s after the move still alerts, for the sunk head.
+    (alert,) = summary["alerts"]  # type: ignore[misc]
+    assert 22.5 <= alert["start_s"] <= 24.0 and "sunk" in alert["reasons"]
+
+
+def test_a_lowered_seat_is_a_setup_change_not_a_slump(write_video: WriteVideo, grace_hopper: np.ndarray,
+                                                    tmp_path: Path) -> None:
+    person = sitter(grace_hopper)
+    frames = [view(scene_with(person))] * 100 + [view(scene_with(person, seat=0.08))] * 150
+    clip = write_video("seat.mp4", frames, 10.0)
+    summary, events, records = analysed(clip, tmp_path)
+    assert summary["alerts"] == []
+    assert [e["cause"] for e in events if e["kind"] == "setup_changed"] == ["seat"]
+    assert all(r["verdict"] == "ok" for r in records if r["t_s"] >= 6.5)
+    assert all(abs(r["camera_dy"]) < 0.005 for r in records)  # the room did not move
+
+
+def test_analyze_judges_a_recording_exactly_as_the_monitor_does(write_video: WriteVideo, grace_hopper: np.ndarray,
+                                                                tmp_path: Path) -> None:
+    """Live equals recorded: the monitor sampling at analyze's rate gives the same verdicts,
+    reasons and events, set-up change included, at the same times."""
+    upright, slumped = scene_with(sitter(grace_hopper)), scene_with(sitter(grace_hopper, squash=0.8))
+    frames = [view(upright)] * 100 + [view(upright, down=0.1)] * 80 + [view(slumped, down=0.1)] * 80
+    clip = write_video("session.mp4", frames, 10.0)
+    _, analyze_events, analyze_records = analysed(clip, tmp_path)
+    out, log = tmp_path / "monitor.jsonl", tmp_path / "monitor-events.jsonl"
+    env = {**FAST, "HEADWATCH_CAPTURE_FPS": "5", "HEADWATCH_CAPTURE_CALM_FPS": "5"}
+    result = runner.invoke(app, ["monitor", "--source", str(clip), "--no-realtime", "--notify", "none",
+                                 "--no-history", "--out", str(out), "--events", str(log)], env=env)
+    assert result.exit_code == 0, result.stderr
+    monitor_records = [json.loads(line) for line in out.read_text().splitlines()]
+
+    def verdicts(rows: list[dict[str, object]]) -> list[tuple[object, ...]]:
+        return [(round(float(r["t_s"]), 2), r["verdict"], tuple(r["reasons"])) for r in rows]  # type: ignore[arg-type]
+
+    assert verdicts(monitor_records) == verdicts(analyze_records)
+    monitor_events = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(e["kind"], e["t_s"]) for e in monitor_events] == [(e["kind"], e["t_s"]) for e in analyze_events]
+    assert {"setup_changed", "bad_posture"} <= {e["kind"] for e in analyze_events}
