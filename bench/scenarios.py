@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -158,6 +159,7 @@ class Outcome:
     slumps_alerted: int = 0
     noticed_s: float | None = None  # after the change: the first setup_changed event
     causes: list[str] = field(default_factory=list)  # of every setup_changed event
+    false_reasons: Counter[str] = field(default_factory=Counter)  # of the alerts while upright
     settled_s: float | None = None  # after the change: from here on a minute is under 20 % bad
     events: list[AlertEvent] = field(default_factory=list)
 
@@ -196,6 +198,7 @@ def run(parts: Sequence[Part], model: str, settings: Settings) -> Outcome:
                             alerted_here = True
                         elif part.label == "upright":
                             outcome.false_alerts += 1
+                            outcome.false_reasons.update(r.value for r in event.reasons)
                 if change_at is not None and part.label == "upright" and part.change:
                     bad_since_change.append((t, verdict.state is State.BAD))
                 t += 1.0 / FPS
@@ -249,7 +252,8 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
             per_hour = result.false_alerts / (result.upright_s / 3600.0)
             out(f"{who.person:11s} {name:15s} {result.upright_s / 60:7.0f}m {result.false_alerts:12d} "
                 f"{per_hour:8.1f} {result.slumps_alerted:>6d} of {result.slumps:<4d} {fmt_s(result.noticed_s):>8s} "
-                f"{fmt_s(result.settled_s):>8s}  {','.join(result.causes) or '-'}")
+                f"{fmt_s(result.settled_s):>8s}  {','.join(result.causes) or '-'}"
+                + (f"  (false: {dict(result.false_reasons)})" if result.false_reasons else ""))
     hours = totals.upright_s / 3600.0
     out(f"all: {totals.false_alerts} false alerts in {hours:.1f} h upright ({totals.false_alerts / hours:.1f} "
         f"per hour); {totals.slumps_alerted} of {totals.slumps} slumps alerted")

@@ -173,3 +173,20 @@ def test_analyze_judges_a_recording_exactly_as_the_monitor_does(write_video: Wri
     monitor_events = [json.loads(line) for line in log.read_text().splitlines()]
     assert [(e["kind"], e["t_s"]) for e in monitor_events] == [(e["kind"], e["t_s"]) for e in analyze_events]
     assert {"setup_changed", "bad_posture"} <= {e["kind"] for e in analyze_events}
+
+
+def test_the_monitor_records_the_setup_change_in_the_history_and_says_it(
+        write_video: WriteVideo, grace_hopper: np.ndarray, tmp_path: Path) -> None:
+    import sqlite3
+
+    upright = scene_with(sitter(grace_hopper))
+    clip = write_video("moved.mp4", [view(upright)] * 100 + [view(upright, down=0.1)] * 100, 10.0)
+    history = tmp_path / "history.sqlite"
+    result = runner.invoke(app, ["monitor", "--source", str(clip), "--no-realtime", "--notify", "none",
+                                 "--history", str(history)], env={**FAST, "HEADWATCH_CAPTURE_CALM_FPS": "5"})
+    assert result.exit_code == 0, result.stderr
+    with sqlite3.connect(history) as db:
+        rows = db.execute("SELECT kind, detail FROM events WHERE kind = 'setup_changed'").fetchall()
+    assert len(rows) == 1 and json.loads(rows[0][1])["cause"] == "camera"
+    assert "[re-learning (camera)]" in result.stdout  # the status line, a line per change off a terminal
+    assert "posture alerts   0" in result.stdout

@@ -69,3 +69,12 @@ def test_the_status_line_never_wraps_on_a_narrow_terminal() -> None:
     line(status)
     first, second = out.getvalue().split("\r")[1:]
     assert len(first) == 39 and len(second.rstrip()) == 59
+
+
+def test_the_status_line_says_when_the_reference_is_being_relearned() -> None:
+    from headwatch.status import short_reference
+
+    described = "learned reference (profile: slouch_deg 21.00); set-up changed (camera) at 185 s: re-learning"
+    assert short_reference(described) == "re-learning (camera)"
+    assert short_reference("learned reference (profile: slouch_deg 21.00)") == "learned"
+    assert short_reference("absolute limits (learning your upright posture: 40%)") == "learning 40%"

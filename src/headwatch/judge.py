@@ -146,19 +146,41 @@ class Limits:
     required_front: str = "head_forward_deg"
     anchor_profile: Anchor | None = None
     anchor_front: Anchor | None = None
+    # In profile with the legs in view and the thighs near vertical: a person standing (None:
+    # the profile bands apply whatever the legs do).
+    standing: Mapping[str, Band] | None = None
 
     def for_view(self, view: View) -> tuple[Mapping[str, Band], str]:
         if view is View.FRONT:
             return self.front, self.required_front
         return self.profile, self.required_profile
 
-    def anchor_for(self, view: View) -> Anchor | None:
-        return self.anchor_front if view is View.FRONT else self.anchor_profile
+    def for_sample(self, sample: PostureSample) -> tuple[Mapping[str, Band], str]:
+        """The bands for this sample's view and, in profile, for standing or sitting."""
+        assert sample.view is not None
+        if self.standing is not None and is_standing(sample):
+            return self.standing, self.required_profile
+        return self.for_view(sample.view)
+
+    def anchor_for(self, sample: PostureSample) -> Anchor | None:
+        if sample.view is None or is_standing(sample):
+            return None  # standing and walking about, the head's height in the frame means nothing
+        return self.anchor_front if sample.view is View.FRONT else self.anchor_profile
+
+
+# Thighs within this of vertical, in profile: standing. Seated thighs lie at 78-88 degrees on the
+# development video; standing, the side-standing frames' median is 11.
+STANDING_THIGH_DEG = 35.0
+
+
+def is_standing(sample: PostureSample) -> bool:
+    return (sample.view is not None and sample.view is not View.FRONT and sample.thigh_deg is not None
+            and sample.thigh_deg < STANDING_THIGH_DEG)
 
 
 def relative_metrics(sample: PostureSample, limits: Limits) -> dict[str, float]:
     """The metrics measured from the person's anchor in the sample's view (empty without one)."""
-    anchor = limits.anchor_for(sample.view) if sample.view is not None else None
+    anchor = limits.anchor_for(sample)
     if anchor is None:
         return {}
     found = {"head_drop": head_drop(sample, anchor), "neck_change": neck_change(sample, anchor)}
@@ -198,7 +220,7 @@ def judge(sample: PostureSample | None, limits: Limits) -> Verdict:
         return AWAY
     if sample.view is None:
         return UNKNOWN
-    bands, required = limits.for_view(sample.view)
+    bands, required = limits.for_sample(sample)
     if getattr(sample, required) is None:
         return UNKNOWN
     findings: list[Finding] = []

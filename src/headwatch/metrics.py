@@ -384,6 +384,26 @@ def neck_dx(pose: Pose, view: View | None) -> float | None:
     return direction * dx / float(pose.height)
 
 
+# A thigh shorter in the image than this share of the trunk points at the camera (seated, seen
+# from the front): its angle says nothing about standing.
+MIN_THIGH_SHARE = 0.6
+
+
+def thigh_deg(pose: Pose) -> float | None:
+    """The hip-to-knee line's angle from vertical in the image, averaged over the sides where the
+    shoulder, hip and knee are seen: about 0 standing, about 90 seated in profile."""
+    angles = []
+    for shoulder, hip, knee in ((Landmark.LEFT_SHOULDER, Landmark.LEFT_HIP, Landmark.LEFT_KNEE),
+                                (Landmark.RIGHT_SHOULDER, Landmark.RIGHT_HIP, Landmark.RIGHT_KNEE)):
+        if not _seen(pose, shoulder, hip, knee):
+            continue
+        dx, dy = pose.image_xy[knee] - pose.image_xy[hip]
+        trunk = float(np.linalg.norm(pose.image_xy[hip] - pose.image_xy[shoulder]))
+        if math.hypot(dx, dy) >= MIN_THIGH_SHARE * trunk:
+            angles.append(abs(math.degrees(math.atan2(dx, dy))))
+    return float(np.mean(angles)) if angles else None
+
+
 def in_first_view(sample: PostureSample, shift: CameraShiftLike | None) -> PostureSample:
     """The sample with its positions (ear and shoulder levels, the neck) carried back into the
     session's first view, undoing the camera's move since; angles and ratios do not depend on
@@ -431,4 +451,5 @@ def measure(pose: Pose) -> PostureSample:
         neck_length=neck_length(pose),
         shoulder_level=shoulder_level(pose),
         neck_dx=neck_dx(pose, view),
+        thigh_deg=thigh_deg(pose),
     )

@@ -52,7 +52,10 @@ def format_status(status: Status) -> str:
 
 
 def short_reference(description: str) -> str:
-    """``learned reference: ...`` -> ``learned``; ``absolute limits (learning ...: 40%)`` -> ``learning 40%``."""
+    """``learned reference: ...`` -> ``learned``; ``absolute limits (learning ...: 40%)`` -> ``learning 40%``;
+    after a set-up change, ``re-learning (camera)`` until the reference has caught up."""
+    if "re-learning" in description and "set-up changed (" in description:
+        return "re-learning (" + description.split("set-up changed (", 1)[1].split(")", 1)[0] + ")"
     if description.startswith("learned reference"):
         return "learned"
     if "learning" in description:
@@ -84,7 +87,9 @@ class StatusLine:
             self.stream.write("\r" + text + padding)
             self._width = len(text)
         else:
-            key = (status.verdict.state, status.verdict.reasons, status.in_bad_posture, status.note)
+            # What posture is judged against counts as a change too, but not each percent of learning.
+            phase = short_reference(status.reference).split(" ")[0] if status.reference else ""
+            key = (status.verdict.state, status.verdict.reasons, status.in_bad_posture, status.note, phase)
             if key == self._last_key:
                 return
             self._last_key = key

@@ -38,6 +38,8 @@ class Landmark(enum.IntEnum):
     RIGHT_SHOULDER = 12
     LEFT_HIP = 23
     RIGHT_HIP = 24
+    LEFT_KNEE = 25
+    RIGHT_KNEE = 26
 
 
 class View(enum.StrEnum):
@@ -120,6 +122,8 @@ class PostureSample:
     camera_dx: float | None = None
     camera_dy: float | None = None
     camera_scale: float | None = None
+    # The thighs' angle from vertical (hips to knees, both sides seen): about 0 standing, 90 seated.
+    thigh_deg: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
