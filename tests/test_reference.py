@@ -11,6 +11,7 @@ from headwatch.assemble import DEFAULT_LIMITS
 from headwatch.config import Calibration
 from headwatch.judge import Anchor, Reason, State, head_drop, judge, neck_change
 from headwatch.reference import (
+    AWAY_RELEARN_S,
     LOCKED_IN_S,
     MIN_FRAMES,
     RELEARN_S,
@@ -288,3 +289,32 @@ def test_ear_level_and_neck_length_are_in_frame_heights() -> None:
     assert metrics.ear_level(pose) == pytest.approx(120 / 480)
     assert metrics.neck_length(pose) == pytest.approx(120 / 480)
     assert metrics.ear_level(make_pose(image, hidden=(L.LEFT_EAR,))) is None
+
+
+def test_sitting_at_changing_heights_is_no_seat_change() -> None:
+    learner = ReferenceLearner(learn_s=10.0, refresh_s=6000.0)
+    t = learned(learner, 0.0, body(20.0, 0.30, 0.40))
+    for i in range(int(SEAT_CONFIRM_S) * 2):  # lower all along, but by 0.5 to 1.5 necks, back and forth
+        drop = 0.05 + 0.05 * (i % 3)
+        learner.add(t, body(20.0, 0.30 + drop, 0.40 + drop), bad=False)
+        t += 1.0
+    assert learner.take_events() == []
+
+
+def test_back_after_a_long_absence_the_positions_are_learned_again() -> None:
+    margins = Calibration()
+    judge_ = LearningJudge(ReferenceLearner(learn_s=10.0, refresh_s=6000.0), margins, DEFAULT_LIMITS)
+    t = 0.0
+    for _ in range(15):
+        judge_(t, body(20.0, 0.30, 0.40))
+        t += 1.0
+    t += AWAY_RELEARN_S + 5.0  # nobody there for a while; then somebody who sits lower, neck bent a little
+    other = body(24.0, 0.38, 0.46, neck_dx=0.03)
+    verdicts = []
+    for _ in range(int(RELEARN_S) + 5):
+        verdicts.append(judge_(t, other))
+        t += 1.0
+    assert all(v.state is State.OK for v in verdicts)  # never judged sunk against the one before
+    anchor = judge_.limits.anchor_profile
+    assert anchor is not None and anchor.ear_level == pytest.approx(0.38)
+    assert judge_(t, body(24.0, 0.46, 0.52, neck_dx=0.08)).reasons == (Reason.SUNK,)  # and their own slump is caught

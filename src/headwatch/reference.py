@@ -73,9 +73,13 @@ CAMERA_MOVE = 0.03
 SEAT_MOVE = 0.3
 SEAT_CONFIRM_S = 15.0
 SEAT_AGREEMENT = 0.8  # of the samples in that time
+SEAT_STEADINESS = 0.08  # neck lengths: how much the body's height may wander over that time
 # After a set-up change the person's angles are learned again from this much presence; the new
 # key-metric reference may move at most one margin from the old (a slump then is not learned).
 RELEARN_S = 60.0
+# Nobody in view for this long (an alert's away_reset_s): whoever sits down next may be somebody
+# else, or on another chair; the positions are learned again, the angles within a margin.
+AWAY_RELEARN_S = 60.0
 # Judged bad for this long (presence), by the head's height alone, with every other metric within
 # the person's limits: the positions are re-learned from the last RELEARN_S (the lock-in guard).
 LOCKED_IN_S = 90.0
@@ -258,6 +262,7 @@ class _FamilyState:
     seat_moves: deque[tuple[float, float]] = field(default_factory=deque)  # (present time, neck lengths)
     locked_bad: deque[tuple[float, bool]] = field(default_factory=deque)  # (present time, bad by height alone)
     recent: deque[tuple[float, PostureSample]] = field(default_factory=deque)  # every sample, RELEARN_S back
+    positions_pending: bool = False  # back after a long absence: the positions are being learned again
 
 
 class ReferenceLearner:
@@ -311,6 +316,9 @@ class ReferenceLearner:
         if sample is None or family is None:
             return False
         st = self._state[family]
+        came_back = self.returned(t_s, sample)
+        if came_back:
+            self._after_absence(family)
         if st.last_t is not None:
             st.present_s += min(max(0.0, t_s - st.last_t), MAX_GAP_S)
         st.last_t = t_s
@@ -321,7 +329,7 @@ class ReferenceLearner:
             changed = self._follow_setup(family, t_s, sample, verdict)
             if not bad:
                 st.kept.append((st.present_s, sample))
-            return self._maybe_relearn(family, t_s) or self._maybe_refresh(family) or changed
+            return self._maybe_relearn(family, t_s) or self._maybe_refresh(family) or changed or came_back
         st.kept.append((st.present_s, sample))
         st.camera = _camera_of(sample)
         if family in self._pending and len(st.kept) >= MIN_FRAMES:
@@ -377,6 +385,8 @@ class ReferenceLearner:
         moves = [m for _, m in st.seat_moves if not math.isnan(m)]
         if len(moves) < SEAT_AGREEMENT * len(st.seat_moves) or min(moves) * max(moves) <= 0:
             return False  # not steadily one way: shifting in the chair, not a new seat height
+        if statistics.pstdev(moves) > SEAT_STEADINESS:
+            return False  # a seat is one height: wandering up and down is the person moving
         dy = statistics.median(moves) * anchor.neck_length
         self._ready[family] = self._ready[family].moved(dy)
         self._changed(family, t_s, "seat", {"seat_dy": dy})
@@ -403,18 +413,41 @@ class ReferenceLearner:
         self._changed(family, t_s, "relearned", {"ear_level": values.get("ear_level", math.nan)})
         return True
 
+    def returned(self, t_s: float, sample: PostureSample | None) -> bool:
+        """Whether ``sample`` is the first after a long absence in its view family (ask before
+        judging it: the reference then drops what the absence made doubtful)."""
+        family = family_of(sample.view) if sample is not None else None
+        if family is None or family not in self._ready:
+            return False
+        last = self._state[family].last_t
+        return last is not None and t_s - last >= AWAY_RELEARN_S and not self._state[family].positions_pending
+
+    def _after_absence(self, family: Family) -> None:
+        """Back after a long absence, maybe somebody else, maybe on another chair: the head's
+        height is not judged until the positions are learned again (over RELEARN_S), and the
+        angles are re-learned then too, within a margin, as after a camera move."""
+        st = self._state[family]
+        old = self._ready[family]
+        self._ready[family] = replace(old, values={k: v for k, v in old.values.items() if k not in POSITION_METRICS})
+        st.relearn_at, st.relearn_from, st.positions_pending = st.present_s + RELEARN_S, st.present_s, True
+        st.seat_moves.clear()
+        st.locked_bad.clear()
+
     def _maybe_relearn(self, family: Family, t_s: float) -> bool:
-        """After a set-up change: the angles from what was seen since, at most a margin away."""
+        """After a set-up change: the angles from what was seen since, at most a margin away (and
+        after a long absence the positions too)."""
         st = self._state[family]
         if st.relearn_at is None or st.present_s < st.relearn_at:
             return False
         st.relearn_at = None
-        fresh = learn_reference([s for at, s in st.kept if at >= st.relearn_from], family)
+        fresh = learn_reference([s for at, s in st.recent if at >= st.relearn_from], family)
         if fresh is None:
             return False
         old = self._ready[family]
         key, _ = KEY_METRIC[family]
-        values = {**old.values, **{k: v for k, v in fresh.values.items() if k not in POSITION_METRICS}}
+        relearned = {k: v for k, v in fresh.values.items() if st.positions_pending or k not in POSITION_METRICS}
+        st.positions_pending = False
+        values = {**old.values, **relearned}
         bound = RELEARN_BOUND[family] * old.values[key] if family == "front" else RELEARN_BOUND[family]
         values[key] = _clamp(fresh.values[key], old.values[key] - bound, old.values[key] + bound)
         self._ready[family] = replace(old, values=values)
@@ -460,7 +493,12 @@ class LearningJudge:
         self.limits = absolute
 
     def __call__(self, t_s: float, sample: PostureSample | None) -> Verdict:
-        verdict = judge(sample, self.limits)
+        limits = self.limits
+        if self.learner.returned(t_s, sample):  # back after a long absence: not against the positions before it
+            limits = limits_for_references({f: replace(r, values={k: v for k, v in r.values.items()
+                                                                  if k not in POSITION_METRICS})
+                                            for f, r in self.learner.references.items()}, self.margins, self.absolute)
+        verdict = judge(sample, limits)
         if self.learner.add(t_s, sample, bad=verdict.state is State.BAD, verdict=verdict):
             self.limits = limits_for_references(self.learner.references, self.margins, self.absolute)
             if self.on_change is not None:
