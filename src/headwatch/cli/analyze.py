@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -88,20 +88,19 @@ class Outputs:
     writer: RecordWriter | None = None  # --out
     log: EventLog | None = None  # --events
     history: History | None = None  # --history
-    report: Path | None = None  # --report: an HTML page per video
-    annotate: Path | None = None  # --annotate: the drawn video, per video
-    videos: int = 1  # how many videos are analysed: with several, each report is named after its video
+
+    reports: dict[Path, Path] = field(default_factory=dict)  # video -> its --report page
+    annotated: dict[Path, Path] = field(default_factory=dict)  # video -> its --annotate video
 
     def report_path(self, video: Path) -> Path | None:
-        return self._per_video(self.report, video)
+        return self.reports.get(video)
 
     def annotate_path(self, video: Path) -> Path | None:
-        return self._per_video(self.annotate, video)
+        return self.annotated.get(video)
 
-    def _per_video(self, path: Path | None, video: Path) -> Path | None:
-        if path is None or self.videos <= 1:
-            return path
-        return path.with_name(f"{path.stem}-{video.stem}{path.suffix}")
+
+class _NothingToAnalyse(Exception):
+    """Every input failed: the outputs are left as they were."""
 
 
 def _write_report(path: Path, video: Path, records: list[FrameRecord], events: list[AlertEvent]) -> None:
@@ -246,6 +245,8 @@ def analyze(
     from headwatch.assemble import limits_for
     from headwatch.batch import InProcess, MeasureTask, make_executor, measure_all
     from headwatch.models import load_model
+    from headwatch.outputs import check_outputs, per_item_paths
+    from headwatch.recorder import history_path
     from headwatch.records import RECORD_SUFFIXES, EventLog, RecordWriter, record_columns
     from headwatch.report import format_table
     from headwatch.sources import expand_inputs
@@ -265,22 +266,36 @@ def analyze(
     problems: list[str] = []
     writer: RecordWriter | None = None
     log: EventLog | None = None
+    if events is not None and events.suffix.lower() != ".jsonl":
+        fail(f"--events {events}: the events file must end in .jsonl", EXIT_USAGE)
+    items = list(expand_inputs(paths))
+    files = [i for i in items if not isinstance(i, HeadwatchError)]
+    videos = [i.path for i in files if i.kind == "video"]
+    reports = per_item_paths(report, videos) if report is not None else {}
+    annotated = per_item_paths(annotate, videos) if annotate is not None else {}
+    try:  # before anything is opened or written
+        check_outputs([*paths, *(i.path for i in files)], {  # what was named, and what folders held
+            "--out": [out] if out is not None else [], "--events": [events] if events is not None else [],
+            "--history": [history_path(settings.output.history)] if record_history else [],
+            "--report": list(dict.fromkeys([*([report] if report else []), *reports.values()])),
+            "--annotate": list(dict.fromkeys([*([annotate] if annotate else []), *annotated.values()]))})
+    except HeadwatchError as exc:
+        fail(str(exc), EXIT_USAGE)
     try:
         with ExitStack() as stack:
+            for item in items:
+                if isinstance(item, HeadwatchError):
+                    problems.append(str(item))
+                    error(str(item))
+            if not files:  # nothing to analyse: open (and truncate) no output
+                raise _NothingToAnalyse
+            load_model(settings.capture.model)  # a missing or damaged model: one line before any work
             writer = stack.enter_context(RecordWriter(out, record_columns())) if out is not None else None
             log = EventLog(events) if events is not None else None
             if log is not None:
                 stack.callback(log.close)
             history = stack.enter_context(open_history(settings)) if record_history else None
-            items = list(expand_inputs(paths))
-            files = [i for i in items if not isinstance(i, HeadwatchError)]
-            for item in items:
-                if isinstance(item, HeadwatchError):
-                    problems.append(str(item))
-                    error(str(item))
-            if files:
-                load_model(settings.capture.model)  # a missing or damaged model: one line before any work
-            outputs = Outputs(writer, log, history, report, annotate, sum(1 for i in files if i.kind == "video"))
+            outputs = Outputs(writer, log, history, reports, annotated)
             limits = limits_for(settings, choice.profile)
             tasks = [MeasureTask(i.path, i.kind, settings.capture.analyze_fps, settings.capture.model, limits)
                      for i in files]
@@ -302,6 +317,8 @@ def analyze(
                 for problem in file_problems:
                     problems.append(problem)
                     error(problem)
+    except _NothingToAnalyse:
+        pass
     except KeyboardInterrupt:
         error("interrupted; the report below covers what was analysed so far")
         problems.append("interrupted")

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from headwatch.cli.common import EXIT_FAILED, ConfigOption, fail, load_settings, open_history
+from headwatch.cli.common import EXIT_FAILED, EXIT_USAGE, ConfigOption, fail, load_settings, open_history
+from headwatch.errors import HeadwatchError
 
 if TYPE_CHECKING:
     from headwatch.store import History
@@ -77,6 +78,17 @@ def history_export(
     history: HistoryOption = None, config: ConfigOption = None,
 ) -> None:
     """Every recorded interval as CSV: session, start, seconds, time per state, bad per reason, medians."""
+    if csv_path is not None:
+        from headwatch.outputs import check_outputs
+        from headwatch.recorder import history_path
+
+        if csv_path.suffix.lower() != ".csv":
+            fail(f"--csv {csv_path}: the CSV file must end in .csv", EXIT_USAGE)
+        database = history if history is not None else history_path(load_settings(config).output.history)
+        try:
+            check_outputs([database], {"--csv": [csv_path]})
+        except HeadwatchError as exc:
+            fail(str(exc), EXIT_USAGE)
     with _open(history, config) as opened, ExitStack() as stack:
         rows = list(opened.intervals())
         reasons = sorted({r for row in rows for r in row["bad_by_reason"]})

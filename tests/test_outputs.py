@@ -1,0 +1,134 @@
+"""No output is ever an input, and no two outputs are one file: every output option of analyze and
+history export, aliased to the inputs and to each other, on real files (issue: nothing lost)."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import sqlite3
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from conftest import WriteVideo, pad_and_rotate
+from headwatch.cli import app
+from headwatch.outputs import OutputClash, check_outputs, per_item_paths
+
+runner = CliRunner()
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def invoke(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    result = runner.invoke(app, list(args), env=env)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    return result
+
+
+@pytest.fixture
+def clip(write_video: WriteVideo, grace_hopper: np.ndarray) -> Path:
+    frame = cv2.resize(pad_and_rotate(grace_hopper, 0.0, 0.25), (256, 288))
+    return write_video("clip.mp4", [frame] * 10, 10.0)
+
+
+def test_per_video_names_never_collide() -> None:
+    base = Path("/out/ann.mp4")
+    one = per_item_paths(base, [Path("/a/clip.mp4")])
+    assert one == {Path("/a/clip.mp4"): base}
+    several = per_item_paths(base, [Path("/a/clip.mp4"), Path("/b/clip.mp4"), Path("/b/Clip.MP4"), Path("/c/x.mp4")])
+    assert list(several.values()) == [Path("/out/ann-clip.mp4"), Path("/out/ann-clip-2.mp4"),
+                                      Path("/out/ann-Clip-3.mp4"), Path("/out/ann-x.mp4")]
+
+
+def test_a_hard_link_or_a_symlink_to_an_input_is_that_input(tmp_path: Path) -> None:
+    source = tmp_path / "in.mp4"
+    source.write_bytes(b"x")
+    (tmp_path / "hard.mp4").hardlink_to(source)
+    (tmp_path / "soft.mp4").symlink_to(source)
+    for alias in ("hard.mp4", "soft.mp4", "./in.mp4"):
+        with pytest.raises(OutputClash, match="is also an input"):
+            check_outputs([source], {"--annotate": [tmp_path / alias]})
+    check_outputs([source], {"--annotate": [tmp_path / "new.mp4"], "--report": [tmp_path / "new.html"]})
+
+
+OPTIONS = {"--out": "r.jsonl", "--events": "e.jsonl", "--report": "r.html", "--annotate": "a.mp4"}
+
+
+@pytest.mark.parametrize("option", list(OPTIONS))
+def test_no_output_option_writes_over_an_input(option: str, clip: Path, tmp_path: Path) -> None:
+    """Each output named after the input itself (with the suffix the option wants, the input renamed
+    to match), and after a second input that is read later: refused before anything is written."""
+    target = clip.with_suffix(Path(OPTIONS[option]).suffix)
+    if target != clip:
+        clip.rename(target)
+    before = digest(target)
+    result = invoke("analyze", str(target), option, str(target))
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert f"{option} {target} is also an input" in line
+    assert digest(target) == before
+
+
+def test_an_annotation_named_like_a_later_input_is_refused(clip: Path, tmp_path: Path) -> None:
+    later = tmp_path / "out-clip2.mp4"
+    later.write_bytes(clip.read_bytes())
+    (tmp_path / "clip2.mp4").write_bytes(clip.read_bytes())
+    before = digest(later)
+    result = invoke("analyze", str(tmp_path / "clip2.mp4"), str(later), "--annotate", str(tmp_path / "out.mp4"))
+    assert result.exit_code == 2 and "--annotate" in result.stderr and "is also an input" in result.stderr
+    assert digest(later) == before
+
+
+@pytest.mark.parametrize(("first", "second"), list(itertools.combinations(OPTIONS, 2)))
+def test_two_outputs_never_share_a_file(first: str, second: str, clip: Path, tmp_path: Path) -> None:
+    shared = tmp_path / "shared.jsonl"
+    shared.write_text("kept\n")
+    result = invoke("analyze", str(clip), first, str(shared), second, str(shared))
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    # Refused on the suffix the option wants, or as one file written twice: never written.
+    assert "same file as" in line or "must end in" in line
+    assert shared.read_text() == "kept\n"
+
+
+def test_two_videos_of_one_name_get_outputs_of_their_own(clip: Path, tmp_path: Path) -> None:
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "clip.mp4").write_bytes(clip.read_bytes())
+    result = invoke("analyze", str(tmp_path / "a" / "clip.mp4"), str(tmp_path / "b" / "clip.mp4"),
+                    "--report", str(tmp_path / "r.html"), "--annotate", str(tmp_path / "ann.mp4"), "--jobs", "1")
+    assert result.exit_code == 0, result.stderr
+    for name in ("r-clip.html", "r-clip-2.html", "ann-clip.mp4", "ann-clip-2.mp4"):
+        assert (tmp_path / name).stat().st_size > 0, name
+
+
+def test_the_history_is_not_an_analysed_input(clip: Path, tmp_path: Path) -> None:
+    before = digest(clip)
+    result = invoke("analyze", str(clip), "--history", env={"HEADWATCH_OUTPUT_HISTORY": str(clip)})
+    assert result.exit_code == 2 and "--history" in result.stderr
+    assert digest(clip) == before and not list(tmp_path.glob("clip.mp4.*"))  # not moved aside either
+
+
+def test_an_analysis_of_nothing_leaves_the_record_file_alone(tmp_path: Path) -> None:
+    records = tmp_path / "r.csv"
+    records.write_text("path,t_s\nold.mp4,1.0\n")
+    result = invoke("analyze", str(tmp_path / "typo.mp4"), "--out", str(records))
+    assert result.exit_code == 1 and "typo.mp4" in result.stderr
+    assert records.read_text() == "path,t_s\nold.mp4,1.0\n"
+
+
+def test_history_export_never_writes_over_the_history(tmp_path: Path) -> None:
+    database = tmp_path / "h.sqlite"
+    with sqlite3.connect(database) as db:
+        db.execute("CREATE TABLE t (x)")
+    before = digest(database)
+    for target in (database, tmp_path / "." / "h.sqlite"):
+        result = invoke("history", "export", "--csv", str(target), "--history", str(database))
+        assert result.exit_code == 2
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert digest(database) == before
