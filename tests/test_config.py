@@ -248,3 +248,36 @@ def test_runtime_defaults_are_the_config_declarations() -> None:
         if f.name != "max_gap_s":  # derived from the sampling rate
             assert getattr(AlertSettings(), f.name) == getattr(built, f.name), f.name
     assert SamplingPolicy() == sampling_policy(Settings())
+
+
+def test_set_keeps_the_files_mode_and_writes_through_a_symlink(tmp_path: Path) -> None:
+    import stat
+
+    real = tmp_path / "dotfiles" / "headwatch.toml"
+    real.parent.mkdir()
+    real.write_text('[notify]\non_alert = "curl -H \'token: s3cret\' localhost"\n')
+    real.chmod(0o600)
+    link = tmp_path / "headwatch.toml"
+    link.symlink_to(real)
+    assert cli("config", "set", "alerts.bad_for_s", "45", "--config", str(link)).exit_code == 0
+    assert link.is_symlink() and link.resolve() == real  # the link stays a link
+    assert stat.S_IMODE(real.stat().st_mode) == 0o600  # the token stays private
+    assert "bad_for_s = 45.0" in real.read_text() and "s3cret" in real.read_text()
+    assert [p.name for p in real.parent.iterdir()] == ["headwatch.toml"]  # no temporary left behind
+
+
+def test_set_keeps_windows_line_endings(tmp_path: Path) -> None:
+    path = tmp_path / "headwatch.toml"
+    path.write_bytes(b"# mine\r\n[alerts]\r\nbad_for_s = 20.0\r\n")
+    assert cli("config", "set", "alerts.good_for_s", "9", "--config", str(path)).exit_code == 0
+    data = path.read_bytes()
+    assert b"good_for_s = 9.0\r\n" in data and b"bad_for_s = 20.0\r\n" in data and b"\n" not in data.replace(b"\r\n", b"")
+
+
+def test_a_new_config_file_is_private(tmp_path: Path) -> None:
+    import stat
+
+    for args in (["config", "init"], ["config", "set", "alerts.bad_for_s", "45"]):
+        path = tmp_path / f"{args[1]}.toml"
+        assert cli(*args, "--config", str(path)).exit_code == 0
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -44,13 +44,13 @@ def config_init(
 ) -> None:
     """Write a commented config file holding every default."""
     from headwatch.config import config_path_in_effect, default_file_text
+    from headwatch.files import replace_text
 
     path, _ = config_path_in_effect(config, os.environ)
     if path.exists() and not force:
         fail(f"{path} exists already; use --force to overwrite it (your changes in it would be lost)")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(default_file_text(), encoding="utf-8")
+        replace_text(path, default_file_text())  # a new file readable by its owner only: hooks may hold tokens
     except OSError as exc:
         fail(f"{path}: cannot write the config file: {exc.strerror}")
     typer.echo(f"wrote {path}")
@@ -85,6 +85,7 @@ def config_set(
         set_value_in_text,
         suggest,
     )
+    from headwatch.files import read_text_as_written, replace_text
 
     path, _ = config_path_in_effect(config, os.environ)
     spec = KEYS.get(key)
@@ -92,7 +93,7 @@ def config_set(
         fail(f"unknown key {key}{suggest(key, list(KEYS))}", EXIT_USAGE)
     try:
         parsed = parse_text_value(spec, value, "config set")
-        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+        text = read_text_as_written(path) if path.is_file() else ""
         if text:
             read_config_file(path)  # do not build on a broken file
     except ConfigError as exc:
@@ -100,14 +101,13 @@ def config_set(
     except OSError as exc:
         fail(f"{path}: cannot read the config file: {exc.strerror}")
     new_text = set_value_in_text(text, spec, parsed)
-    temporary = path.with_suffix(path.suffix + ".tmp")
+    if "\r\n" in text:  # a file written on Windows keeps its line endings
+        new_text = new_text.replace("\r\n", "\n").replace("\n", "\r\n")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_text(new_text, encoding="utf-8")
-        read_config_file(temporary)  # the result must load before it replaces the file
-        temporary.replace(path)
+        # Through a symlink, keeping the file's mode (it may hold a hook's token) and owner; the
+        # result must load before it replaces the file.
+        replace_text(path, new_text, check=read_config_file)
     except ConfigError as exc:
-        temporary.unlink(missing_ok=True)
         fail(str(exc), EXIT_USAGE)
     except OSError as exc:
         fail(f"{path}: cannot write the config file: {exc.strerror}", EXIT_FAILED)

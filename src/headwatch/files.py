@@ -1,0 +1,49 @@
+"""Replacing a user's file safely: whole or not at all, through a symlink, keeping its mode and owner."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+from collections.abc import Callable
+from pathlib import Path
+
+# A file headwatch creates that may hold secrets (a config with an --on-alert hook and its token,
+# the history): readable by its owner only.
+PRIVATE_MODE = 0o600
+
+
+def replace_text(path: Path, text: str, *, check: Callable[[Path], object] | None = None,
+                 new_mode: int = PRIVATE_MODE) -> None:
+    """Write ``text`` to ``path`` atomically: a crash leaves the old file or the new one, never half.
+
+    A symlink is written through (the link stays, its target changes); an existing file keeps its
+    permission bits and owner; a new one gets ``new_mode``. ``check(temporary)`` may raise to
+    refuse the new text before it replaces anything. Line endings are written as given.
+    Raises OSError (and whatever ``check`` raises); the temporary file is removed then.
+    """
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    existing = target.stat() if target.exists() else None
+    mode = stat.S_IMODE(existing.st_mode) if existing is not None else new_mode
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.chmod(temporary, mode)  # the umask narrowed what os.open was given
+        if existing is not None and hasattr(os, "chown"):
+            with contextlib.suppress(OSError):  # only root may give a file away; the mode is what matters
+                os.chown(temporary, existing.st_uid, existing.st_gid)
+        if check is not None:
+            check(temporary)
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def read_text_as_written(path: Path) -> str:
+    """A text file's content with its line endings as they are (CRLF stays CRLF)."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        return handle.read()
