@@ -132,3 +132,29 @@ def test_history_export_never_writes_over_the_history(tmp_path: Path) -> None:
         assert result.exit_code == 2
         assert len(result.stderr.strip().splitlines()) == 1
     assert digest(database) == before
+
+
+def test_file_names_reach_the_terminal_escaped(clip: Path, tmp_path: Path) -> None:
+    """A name with an OSC sequence (retitles the terminal) and a newline (forges a line of its own)."""
+    hostile = tmp_path / "a\x1b]0;pwned\x07\nheadwatch: all fine.mp4"
+    clip.rename(hostile)
+    missing = tmp_path / "gone\x1b[2J.mp4"
+    result = invoke("analyze", str(hostile), str(missing), "--jobs", "1")
+    assert result.exit_code == 1
+    for stream in (result.stdout, result.stderr):
+        assert "\x1b" not in stream and "\x07" not in stream
+        assert not any(line.startswith("headwatch: all fine") for line in stream.splitlines())
+    assert "a\\x1b]0;pwned\\x07\\nheadwatch: all fine.mp4" in result.stdout
+    (line,) = result.stderr.strip().splitlines()
+    assert "gone\\x1b[2J.mp4" in line
+
+
+def test_a_file_name_is_never_a_formula_in_the_csv(clip: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import csv
+
+    monkeypatch.chdir(tmp_path)
+    clip.rename(tmp_path / "=HYPERLINK(1).mp4")
+    assert invoke("analyze", "=HYPERLINK(1).mp4", "--out", "r.csv", "--jobs", "1").exit_code == 0
+    rows = list(csv.DictReader((tmp_path / "r.csv").open(encoding="utf-8")))
+    assert rows and all(row["path"] == "'=HYPERLINK(1).mp4" for row in rows)

@@ -1,5 +1,16 @@
 """Errors that reach the user as one line each (the CLI prints them without a traceback)."""
 
+import re
+
+# Control characters (C0 but tab, DEL, C1): in a file name they would retitle the terminal (an
+# OSC sequence), move the cursor or start a forged line of their own.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print on a terminal: every control character shown as an escape (\\x1b, \\n)."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
 
 class HeadwatchError(Exception):
     """A problem the user can fix; the message says what is wrong and what to do."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from headwatch.datasets import Span
+from headwatch.errors import printable
 from headwatch.judge import State
 from headwatch.pipeline import Alert
 from headwatch.scoring import Confusion, auc
@@ -171,11 +172,12 @@ def format_groups(groups: Mapping[str, EvalReport]) -> str:
     def fmt(value: float | None) -> str:
         return "    -" if value is None else f"{value:.3f}"
 
-    width = max([len("group"), *(len(name) for name in groups)])
+    names = {name: printable(name) for name in groups}  # folder names may hold escapes
+    width = max([len("group"), *(len(shown) for shown in names.values())])
     lines = [f"{'group':<{width}}  {'frames':>6}  {'found':>6}  {'sens':>5}  {'spec':>5}  {'BA':>5}"]
     for name, r in groups.items():
         c = r.confusion
-        lines.append(f"{name:<{width}}  {r.frames:>6}  {r.detection_rate:>6.1%}  {fmt(c.sensitivity):>5}  "
+        lines.append(f"{names[name]:<{width}}  {r.frames:>6}  {r.detection_rate:>6.1%}  {fmt(c.sensitivity):>5}  "
                      f"{fmt(c.specificity):>5}  {fmt(c.balanced_accuracy):>5}")
     spread = spread_of(groups)
     if spread["median"] is not None:

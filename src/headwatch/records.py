@@ -36,7 +36,13 @@ def _csv_cell(value: Any) -> Any:
         return "true" if value else "false"
     if isinstance(value, list):
         return ";".join(str(v) for v in value)
+    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
+        return "'" + value  # a file name like =HYPERLINK(...) must stay text in a spreadsheet
     return value
+
+
+# What makes a spreadsheet read a cell as a formula (OWASP's list for CSV injection).
+FORMULA_STARTS = frozenset("=+-@\t\r")
 
 
 class RecordWriter:

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from headwatch.errors import printable
 from headwatch.judge import State
 from headwatch.pipeline import Alert, FrameRecord
 from headwatch.types import METRIC_NAMES
@@ -77,7 +78,7 @@ def format_table(summaries: Sequence[FileSummary]) -> str:
 
 
 def _video_lines(s: FileSummary) -> list[str]:
-    head = (f"{s.path}  ({s.kind}, {s.duration_s:.1f} s, {s.frames} frames analysed, "
+    head = (f"{printable(s.path)}  ({s.kind}, {s.duration_s:.1f} s, {s.frames} frames analysed, "
             f"person in {s.person_share:.0%}, view {s.view or '-'})")
     if not s.metrics:
         return [head, "  no metrics: nobody was found"]
@@ -96,7 +97,7 @@ def _video_lines(s: FileSummary) -> list[str]:
 
 def _photo_line(s: FileSummary) -> str:
     if not s.metrics:
-        return f"{s.path}  (image): nobody found"
+        return f"{printable(s.path)}  (image): nobody found"
     verdict = "-" if s.bad_share is None else ("bad" if s.bad_share > 0 else "ok")
     values = ", ".join(f"{name} {m['median']:.2f}" for name, m in s.metrics.items())
-    return f"{s.path}  (image, view {s.view or '-'}): {verdict}; {values}"
+    return f"{printable(s.path)}  (image, view {s.view or '-'}): {verdict}; {values}"

@@ -22,6 +22,7 @@ from headwatch.cli.common import (
     ModelOption,
     ProfileOption,
     ReferenceOption,
+    echo_lines,
     error,
     fail,
     load_settings,
@@ -332,7 +333,7 @@ def analyze(
                                     "reference": choice.mode}
         typer.echo(json.dumps(document, indent=2))
     elif summaries:
-        typer.echo(format_table(summaries))
+        echo_lines(format_table(summaries))
     if (writer is not None and writer.broken) or (log is not None and log.broken):
         problems.append("an output file is incomplete")
     raise typer.Exit(EXIT_FAILED if problems else EXIT_OK)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from headwatch.errors import HeadwatchError
+from headwatch.errors import HeadwatchError, printable
 
 if TYPE_CHECKING:
     from headwatch.assemble import ReferenceChoice
@@ -48,13 +48,18 @@ class Output:
 
 
 def error(message: str) -> None:
-    typer.echo(f"headwatch: error: {message}", err=True)
+    typer.echo(f"headwatch: error: {printable(message)}", err=True)  # file names may hold escapes
 
 
 def note(message: str) -> None:
     """A hint or warning: shown unless -q/--quiet."""
     if not Output.quiet:
-        typer.echo(message, err=True)
+        typer.echo(printable(message), err=True)
+
+
+def echo_lines(text: str) -> None:
+    """Results on standard output, each line printable (file names may hold escapes)."""
+    typer.echo("\n".join(printable(line) for line in text.split("\n")))
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:

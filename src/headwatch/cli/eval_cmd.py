@@ -19,6 +19,7 @@ from headwatch.cli.common import (
     ModelOption,
     ProfileOption,
     ReferenceOption,
+    echo_lines,
     fail,
     load_settings,
     select_reference,
@@ -143,11 +144,11 @@ def eval_command(
             document["spread"] = spread_of(groups)
         typer.echo(json.dumps(document, indent=2))
         return
-    typer.echo(format_report(report))
+    echo_lines(format_report(report))
     typer.echo(f"judged against      {choice.describe()}" + (" (per group)" if learns and group_by else ""))
     if group_by is not None:
         typer.echo("")
-        typer.echo(format_groups(groups))
+        echo_lines(format_groups(groups))
 
 
 def _eval_renders(root: Path, model: str | None, config: Path | None, as_json: bool) -> None:
@@ -173,4 +174,4 @@ def _eval_renders(root: Path, model: str | None, config: Path | None, as_json: b
                     "errors": [e.to_json() for e in errors]}
         typer.echo(json.dumps(document, indent=2))
     else:
-        typer.echo(format_render_report(found, len(renders), errors))
+        echo_lines(format_render_report(found, len(renders), errors))

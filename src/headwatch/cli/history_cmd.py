@@ -13,8 +13,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from headwatch.cli.common import EXIT_FAILED, EXIT_USAGE, ConfigOption, fail, load_settings, open_history
-from headwatch.errors import HeadwatchError
+from headwatch.cli.common import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    ConfigOption,
+    echo_lines,
+    fail,
+    load_settings,
+    note,
+    open_history,
+)
+from headwatch.errors import HeadwatchError, printable
 
 if TYPE_CHECKING:
     from headwatch.store import History
@@ -52,8 +61,8 @@ def history_list(history: HistoryOption = None, config: ConfigOption = None,
     for row in rows:
         judged = row.ok_s + row.bad_s
         good = f"{row.ok_s / judged:.0%}" if judged > 0 else "-"
-        typer.echo(f"{row.id:>4}  {row.started:25}  {format_duration(row.monitored_s):>9}  {good:>5}  {row.alerts:>6}  "
-                   f"{row.source}")
+        echo_lines(f"{row.id:>4}  {row.started:25}  {format_duration(row.monitored_s):>9}  {good:>5}  {row.alerts:>6}  "
+                   f"{printable(row.source)}")
 
 
 @history_app.command("prune")
@@ -106,4 +115,4 @@ def history_export(
                              *(row["bad_by_reason"].get(r, 0.0) for r in reasons),
                              *(row["medians"].get(m, "") for m in metrics)])
     if csv_path is not None:
-        typer.echo(f"wrote {len(rows)} intervals to {csv_path}", err=True)
+        note(f"wrote {len(rows)} intervals to {csv_path}")
