@@ -271,7 +271,8 @@ def test_set_keeps_windows_line_endings(tmp_path: Path) -> None:
     path.write_bytes(b"# mine\r\n[alerts]\r\nbad_for_s = 20.0\r\n")
     assert cli("config", "set", "alerts.good_for_s", "9", "--config", str(path)).exit_code == 0
     data = path.read_bytes()
-    assert b"good_for_s = 9.0\r\n" in data and b"bad_for_s = 20.0\r\n" in data and b"\n" not in data.replace(b"\r\n", b"")
+    assert b"good_for_s = 9.0\r\n" in data and b"bad_for_s = 20.0\r\n" in data
+    assert b"\n" not in data.replace(b"\r\n", b"")
 
 
 def test_a_new_config_file_is_private(tmp_path: Path) -> None:

@@ -59,16 +59,18 @@ def test_no_history_records_nothing(tilting_clip: Path, isolated_settings: Path)
     assert list(isolated_settings.rglob("history.sqlite"))  # by default it does record
 
 
-def test_a_damaged_history_is_moved_aside_in_one_line(tilting_clip: Path, tmp_path: Path) -> None:
+def test_a_history_that_is_not_headwatchs_is_left_alone_in_one_line(tilting_clip: Path, tmp_path: Path) -> None:
     db = tmp_path / "history.sqlite"
     db.write_bytes(b"not a database" * 100)
     result = monitor("--source", str(tilting_clip), "--duration", "2", "--history", str(db))
-    assert result.exit_code == 0
+    assert result.exit_code == 0  # it monitors on, without the history
     (line,) = result.stderr.strip().splitlines()[-1:]
-    assert "the history was damaged or not headwatch's; moved aside to history.sqlite.damaged-" in line
-    (aside,) = tmp_path.glob("history.sqlite.damaged-*")
-    assert aside.read_bytes() == b"not a database" * 100
-    assert sqlite3.connect(db).execute("SELECT count(*) FROM sessions").fetchone() == (1,)
+    assert "not a headwatch history" in line and "left as it is" in line and "monitoring without the history" in line
+    assert db.read_bytes() == b"not a database" * 100 and not list(tmp_path.glob("*damaged*"))
+    for command in (["history", "list"], ["report", "--today"]):
+        listed = CliRunner().invoke(app, [*command, "--history", str(db)])
+        assert listed.exit_code == 1 and len(listed.stderr.strip().splitlines()) == 1, command
+    assert db.read_bytes() == b"not a database" * 100
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
@@ -114,3 +116,31 @@ def test_analyze_history_records_each_video_as_a_session(tilting_clip: Path, tmp
     assert 15.0 <= seconds <= 16.5  # the 16 s clip, sampled at 5 fps
     assert [k for (k,) in connection.execute("SELECT kind FROM events WHERE session_id = 2 ORDER BY at")] == [
         "bad_posture", "posture_recovered"]
+
+
+def test_a_locked_history_means_monitoring_without_it_in_one_line(tilting_clip: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from headwatch import store
+
+    db = tmp_path / "history.sqlite"
+    store.History.open(db).close()
+    monkeypatch.setattr(store, "BUSY_TIMEOUT_S", 0.5)
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sqlite3, time\n"
+        f"db = sqlite3.connect({str(db)!r}, isolation_level=None)\n"
+        "db.execute('BEGIN EXCLUSIVE')\n"
+        "print('locked', flush=True)\n"
+        "time.sleep(60)\n")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        result = monitor("--source", str(tilting_clip), "--duration", "2", "--history", str(db))
+        assert result.exit_code == 0
+        (line,) = result.stderr.strip().splitlines()[-1:]
+        assert "locked by another program" in line and "monitoring without the history" in line
+        pruned = runner.invoke(app, ["history", "prune", "--days", "1", "--history", str(db)])
+        assert pruned.exit_code == 1 and "locked by another program" in pruned.stderr
+        assert pruned.exception is None or isinstance(pruned.exception, SystemExit)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not list(tmp_path.glob("*damaged*"))

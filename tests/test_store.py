@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import datetime
 import sqlite3
+import subprocess
+import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,27 +41,149 @@ def test_a_session_round_trips(tmp_path: Path) -> None:
         assert history.connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-@pytest.mark.parametrize("content", [b"this is not a database, it is a shopping list\n" * 40,
-                                     b"SQLite format 3\x00" + b"\xff" * 4000])
-def test_a_damaged_file_is_moved_aside_never_overwritten(tmp_path: Path, content: bytes) -> None:
+def _foreign_files(tmp_path: Path) -> dict[str, Path]:
+    """Files that are not headwatch's histories, as a careless --history might name them."""
+    text = tmp_path / "notes.txt"
+    text.write_bytes(b"this is not a database, it is a shopping list\n" * 40)
+    header_only = tmp_path / "header.sqlite"
+    header_only.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4000)
+    recipes = tmp_path / "recipes.sqlite"
+    with sqlite3.connect(recipes) as other:
+        other.execute("CREATE TABLE recipes (name TEXT)")
+        other.execute("INSERT INTO recipes VALUES ('bread')")
+    return {"text": text, "garbage after an SQLite header": header_only, "another app's database": recipes}
+
+
+def _snapshot(path: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in path.parent.iterdir() if p.name.startswith(path.name)}
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+def test_a_file_that_is_not_headwatchs_is_left_as_it_is(tmp_path: Path, read_only: bool) -> None:
+    for what, path in _foreign_files(tmp_path).items():
+        before = _snapshot(path)
+        with pytest.raises(HistoryError, match=r"not a headwatch history.*left as it is"):
+            History.open(path, clock=lambda: T0, read_only=read_only)
+        assert _snapshot(path) == before, what
+    assert not list(tmp_path.glob("*damaged*"))
+
+
+def test_another_apps_wal_database_keeps_its_uncheckpointed_rows(tmp_path: Path) -> None:
+    path = tmp_path / "app.sqlite"
+    holder = sqlite3.connect(path)  # kept open, so its committed rows stay in the -wal file
+    holder.execute("PRAGMA journal_mode = WAL")
+    holder.execute("PRAGMA wal_autocheckpoint = 0")
+    holder.execute("CREATE TABLE notes (text TEXT)")
+    holder.execute("INSERT INTO notes VALUES ('only in the wal')")
+    holder.commit()
+    assert Path(str(path) + "-wal").stat().st_size > 0
+    for read_only in (False, True):
+        with pytest.raises(HistoryError, match="not a headwatch history"):
+            History.open(path, read_only=read_only)
+    holder.close()
+    assert sqlite3.connect(path).execute("SELECT text FROM notes").fetchone() == ("only in the wal",)
+
+
+def _damaged_history(tmp_path: Path) -> Path:
+    """A real history of headwatch's whose pages past the header are overwritten."""
     path = tmp_path / "history.sqlite"
-    path.write_bytes(content)
+    with History.open(path) as history:
+        sid = history.start_session(T0, "0", "absolute limits", "h")
+        for i in range(200):
+            history.add_event(sid, T0, "bad_posture", ["head_forward"], {"i": i, "pad": "x" * 200})
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = bytearray(path.read_bytes())
+    data[4096:12288] = b"\xa5" * 8192  # pages 2-3 (the header and page 1 survive: still provably ours)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_damaged_history_of_headwatchs_is_moved_aside_when_writing(tmp_path: Path) -> None:
+    path = _damaged_history(tmp_path)
+    damaged = path.read_bytes()
+    with pytest.raises(HistoryError, match="damaged"):
+        History.open(path, read_only=True)  # reading never moves anything
+    assert path.read_bytes() == damaged and not list(tmp_path.glob("*damaged-*"))
     with History.open(path, clock=lambda: T0) as history:
         assert history.moved_aside == tmp_path / "history.sqlite.damaged-20261124-090000"
-        assert history.moved_aside.read_bytes() == content
+        assert history.moved_aside.read_bytes() == damaged
         assert history.sessions() == []
 
 
-def test_a_foreign_sqlite_file_is_moved_aside(tmp_path: Path) -> None:
+def test_a_locked_history_is_waited_for_then_reported_never_moved(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "history.sqlite"
-    other = sqlite3.connect(path)
-    other.execute("CREATE TABLE recipes (name TEXT)")
-    other.execute("INSERT INTO recipes VALUES ('bread')")
-    other.commit()
-    other.close()
-    with History.open(path, clock=lambda: T0) as history:
-        assert history.moved_aside is not None
-        assert sqlite3.connect(history.moved_aside).execute("SELECT name FROM recipes").fetchone() == ("bread",)
+    History.open(path).close()
+    monkeypatch.setattr(store, "BUSY_TIMEOUT_S", 0.5)
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sqlite3, sys, time\n"
+        f"db = sqlite3.connect({str(path)!r}, isolation_level=None)\n"
+        "db.execute('BEGIN EXCLUSIVE')\n"
+        "print('locked', flush=True)\n"
+        "time.sleep(30)\n")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        # In WAL mode a lock keeps out writers only: the history opens and reads, and a write waits
+        # for the busy timeout, then says so.
+        with History.open(path) as history:
+            assert history.sessions() == []
+            with pytest.raises(HistoryError, match="locked by another program"):
+                history.start_session(T0, "0", "absolute limits", "h")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not list(tmp_path.glob("*damaged*"))
+    with History.open(path, read_only=True) as history:
+        assert history.sessions() == []
+
+
+def _open_at_once(path: str, barrier: Any, results: Any) -> None:
+    barrier.wait()
+    try:
+        with History.open(Path(path)) as history:
+            history.start_session(T0, "0", "absolute limits", "h")
+        results.put("ok")
+    except Exception as exc:  # reported to the test, which fails on it
+        results.put(repr(exc))
+
+
+def test_two_processes_creating_a_history_at_once_share_one(tmp_path: Path) -> None:
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    for attempt in range(6):
+        path = tmp_path / f"history-{attempt}.sqlite"
+        barrier, results = context.Barrier(2), context.Queue()
+        workers = [context.Process(target=_open_at_once, args=(str(path), barrier, results)) for _ in range(2)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(60)
+        assert sorted(results.get(timeout=5) for _ in workers) == ["ok", "ok"]
+        with History.open(path, read_only=True) as history:
+            assert len(history.sessions()) == 2
+    assert not list(tmp_path.glob("*damaged*")) and not list(tmp_path.glob(".*.new*"))
+
+
+def test_reading_never_changes_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite"
+    with History.open(path) as history:
+        history.start_session(T0, "0", "absolute limits", "h")
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    before = path.read_bytes()
+    with History.open(path, read_only=True) as history:
+        assert len(history.sessions()) == 1
+    assert path.read_bytes() == before
+
+
+def test_a_new_history_is_private(tmp_path: Path) -> None:
+    import stat
+
+    path = tmp_path / "history.sqlite"
+    History.open(path).close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
 def test_an_older_schema_is_migrated_and_keeps_its_rows(tmp_path: Path) -> None:

@@ -9,15 +9,19 @@ is moved aside, never overwritten, and a new one is started.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
+import os
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from headwatch.errors import HeadwatchError
+from headwatch.files import PRIVATE_MODE
 
 SCHEMA_VERSION = 2
 _APPLICATION_ID = 0x68647774  # "hdwt": marks the file as headwatch's own
@@ -120,25 +124,32 @@ class History:
         self.moved_aside = moved_aside  # where a damaged or foreign file went, if one did
 
     @staticmethod
-    def open(path: Path, clock: Callable[[], datetime.datetime] = now_local) -> History:
-        """Open (creating, migrating, or moving a bad file aside and starting anew) the database."""
+    def open(path: Path, clock: Callable[[], datetime.datetime] = now_local, *, read_only: bool = False) -> History:
+        """Open the database, creating it (atomically: two processes starting at once get one file)
+        and migrating it when writing.
+
+        Only a file that is provably headwatch's (its application id) and provably damaged is moved
+        aside, with its -wal and -shm, and a new one started. Anything else that cannot be used, a
+        file of another program, a locked or read-only one, a full disk, raises HistoryError and
+        leaves the file as it was. ``read_only`` (list, report, export) never changes the file.
+        """
+        if read_only:
+            return History(_connect_read_only(path), path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise HistoryError(f"{path}: cannot create the history folder: {exc.strerror}") from None
-        moved: Path | None = None
+        if not path.exists():
+            _create(path)
         try:
-            connection = _connect(path)
-        except sqlite3.DatabaseError:
+            return History(_connect(path), path)
+        except _Damaged:
             moved = path.with_name(f"{path.name}.damaged-{clock().strftime('%Y%m%d-%H%M%S')}")
-            path.replace(moved)
-            for suffix in ("-wal", "-shm"):
-                Path(str(path) + suffix).unlink(missing_ok=True)
-            try:
-                connection = _connect(path)
-            except sqlite3.DatabaseError as exc:
-                raise HistoryError(f"{path}: cannot create the history database: {exc}") from None
-        return History(connection, path, moved)
+            for suffix in ("", "-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    Path(str(path) + suffix).replace(str(moved) + suffix)
+            _create(path)
+            return History(_connect(path), path, moved)
 
     def __enter__(self) -> History:
         return self
@@ -149,10 +160,20 @@ class History:
     def close(self) -> None:
         self.connection.close()
 
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One transaction; a lock held too long, a read-only file or a full disk is a HistoryError
+        that says so (callers go on without the history), never a traceback."""
+        try:
+            with self.connection:
+                yield
+        except sqlite3.OperationalError as exc:
+            raise _explain(self.path, exc) from None
+
     # -- writing ---------------------------------------------------------------------------------
 
     def start_session(self, started: datetime.datetime, source: str, reference: str, settings_hash: str) -> int:
-        with self.connection:
+        with self._writing():
             cursor = self.connection.execute(
                 "INSERT INTO sessions (started, source, reference, settings_hash) VALUES (?, ?, ?, ?)",
                 (iso(started), source, reference, settings_hash))
@@ -160,7 +181,7 @@ class History:
         return cursor.lastrowid
 
     def add_interval(self, session_id: int, interval: Interval) -> None:
-        with self.connection:  # one commit per interval: a crash loses at most the one in progress
+        with self._writing():  # one commit per interval: a crash loses at most the one in progress
             self.connection.execute(
                 "INSERT INTO intervals (session_id, started, seconds, present_s, ok_s, bad_s, away_s, unknown_s,"
                 " bad_by_reason, medians, samples) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -170,17 +191,17 @@ class History:
 
     def add_event(self, session_id: int, at: datetime.datetime, kind: str, reasons: Sequence[str],
                   detail: Mapping[str, Any]) -> None:
-        with self.connection:
+        with self._writing():
             self.connection.execute("INSERT INTO events (session_id, at, kind, reasons, detail) VALUES (?, ?, ?, ?, ?)",
                                     (session_id, iso(at), kind, ",".join(reasons), json.dumps(dict(detail))))
 
     def end_session(self, session_id: int, ended: datetime.datetime) -> None:
-        with self.connection:
+        with self._writing():
             self.connection.execute("UPDATE sessions SET ended = ? WHERE id = ?", (iso(ended), session_id))
 
     def prune(self, before: datetime.datetime) -> int:
         """Delete the sessions that started before ``before`` (with their intervals and events)."""
-        with self.connection:
+        with self._writing():
             cursor = self.connection.execute("DELETE FROM sessions WHERE started < ?", (iso(before),))
         return cursor.rowcount
 
@@ -224,28 +245,150 @@ def _events_of(connection: sqlite3.Connection, session_id: int | None) -> Iterat
                "detail": json.loads(detail)}
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    """Connect, check the file is headwatch's, and bring its schema up to date."""
-    connection = sqlite3.connect(path, timeout=5.0)  # the busy timeout: two monitors may share the file
+class _Damaged(Exception):
+    """The file is headwatch's history and SQLite says it is damaged."""
+
+
+# How long a locked history is waited for before giving up with a message.
+BUSY_TIMEOUT_S = 5.0
+
+
+def _explain(path: Path, exc: sqlite3.Error) -> HistoryError:
+    """One line for an SQLite error that is not damage: what happened and what to do."""
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return HistoryError(f"{path}: the history is locked by another program (waited {BUSY_TIMEOUT_S:g} s); "
+                            "try again when it is done")
+    if "readonly" in text or "read-only" in text or "unable to open" in text or "permission" in text:
+        return HistoryError(f"{path}: the history cannot be written (read-only file or folder); fix its "
+                            "permissions or use another file with --history")
+    if "full" in text:
+        return HistoryError(f"{path}: the disk is full; free some space")
+    return HistoryError(f"{path}: the history cannot be used: {exc}")
+
+
+def _is_headwatchs(connection: sqlite3.Connection) -> bool:
+    return bool(connection.execute("PRAGMA application_id").fetchone()[0] == _APPLICATION_ID)
+
+
+def _check_owner(connection: sqlite3.Connection, path: Path) -> int:
+    """The file's schema version, after making sure it is headwatch's (or new and empty)."""
     try:
         application_id = connection.execute("PRAGMA application_id").fetchone()[0]
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        version = int(connection.execute("PRAGMA user_version").fetchone()[0])
         tables = connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-        if application_id != _APPLICATION_ID and (tables or version):
-            raise sqlite3.DatabaseError("not a headwatch history database")
-        if version > SCHEMA_VERSION:
-            raise HistoryError(f"{path}: the history was written by a newer headwatch (schema {version}, this one "
-                               f"reads {SCHEMA_VERSION}): upgrade headwatch, or use another file with --history")
+    except sqlite3.DatabaseError as exc:
+        if isinstance(exc, sqlite3.OperationalError):
+            raise _explain(path, exc) from None
+        raise HistoryError(f"{path}: not a headwatch history (not a database at all); it was left as it is: "
+                           "use another file with --history") from None
+    if application_id != _APPLICATION_ID and (tables or version):
+        raise HistoryError(f"{path}: not a headwatch history (another program's database); it was left as it "
+                           "is: use another file with --history")
+    if version > SCHEMA_VERSION:
+        raise HistoryError(f"{path}: the history was written by a newer headwatch (schema {version}, this one "
+                           f"reads {SCHEMA_VERSION}): upgrade headwatch, or use another file with --history")
+    return version
+
+
+def _create(path: Path) -> None:
+    """A new, complete history at ``path``, or nothing: built beside it and linked into place, so a
+    second process creating it at the same moment finds either no file or a whole one."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.new")
+    try:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE)
+        os.close(descriptor)  # private from the start: the history says when you sat how
+        connection = sqlite3.connect(temporary)
+        try:
+            with connection:
+                connection.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
+            _migrate(connection, 0)
+            connection.execute("PRAGMA journal_mode = WAL")
+        finally:
+            connection.close()
+        try:
+            os.link(temporary, path)  # fails if the file appeared meanwhile: then that one is used
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links
+            if not path.exists():
+                os.replace(temporary, path)
+    except sqlite3.Error as exc:
+        raise _explain(path, exc) from None
+    except OSError as exc:
+        raise HistoryError(f"{path}: cannot create the history: {exc.strerror}") from None
+    finally:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            with contextlib.suppress(OSError):
+                os.unlink(str(temporary) + suffix)
+
+
+def _migrate(connection: sqlite3.Connection, version: int) -> None:
+    for step in range(version, SCHEMA_VERSION):
+        with connection:
+            connection.executescript(_MIGRATIONS[step])
+            connection.execute(f"PRAGMA user_version = {step + 1}")
+            connection.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """Connect for writing, check the file is headwatch's, and bring its schema up to date."""
+    try:
+        connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S)  # two monitors may share the file
+    except sqlite3.Error as exc:
+        raise _explain(path, exc) from None
+    try:
+        version = _check_owner(connection, path)
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA foreign_keys = ON")
-        for step in range(version, SCHEMA_VERSION):
-            with connection:
-                connection.executescript(_MIGRATIONS[step])
-                connection.execute(f"PRAGMA user_version = {step + 1}")
-                connection.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
+        _migrate(connection, version)
         if connection.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-            raise sqlite3.DatabaseError("the file is damaged")
-    except (sqlite3.DatabaseError, HistoryError):
+            raise _Damaged
+    except sqlite3.OperationalError as exc:
+        connection.close()
+        raise _explain(path, exc) from None
+    except sqlite3.DatabaseError:
+        damaged = _provably_ours(path)
+        connection.close()
+        if damaged:
+            raise _Damaged from None
+        raise HistoryError(f"{path}: the history cannot be read; it was left as it is") from None
+    except (HistoryError, _Damaged):
+        connection.close()
+        raise
+    return connection
+
+
+def _provably_ours(path: Path) -> bool:
+    """Whether the file's header carries headwatch's application id (bytes 68-71 of an SQLite file)."""
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(100)
+    except OSError:
+        return False
+    return header.startswith(b"SQLite format 3\x00") and int.from_bytes(header[68:72], "big") == _APPLICATION_ID
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """Connect without writing anything: no migration, no journal mode, nothing moved aside."""
+    try:
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+    except sqlite3.Error as exc:
+        raise _explain(path, exc) from None
+    try:
+        version = _check_owner(connection, path)
+        if version < SCHEMA_VERSION:
+            raise HistoryError(f"{path}: the history has an older layout (schema {version}): run `headwatch "
+                               "monitor` or `analyze --history` once to bring it up to date")
+        if connection.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+            raise HistoryError(f"{path}: the history is damaged; the next `headwatch monitor` moves it aside and "
+                               "starts a new one")
+    except sqlite3.DatabaseError as exc:
+        connection.close()
+        if isinstance(exc, sqlite3.OperationalError):
+            raise _explain(path, exc) from None
+        raise HistoryError(f"{path}: the history is damaged; it was left as it is") from None
+    except HistoryError:
         connection.close()
         raise
     return connection

@@ -135,17 +135,17 @@ def stay_offline(*sources: str, hook: str = "") -> bool:
     return deny_network()
 
 
-def open_history(settings: Settings, *, existing: bool = False) -> History:
+def open_history(settings: Settings, *, existing: bool = False, read_only: bool = False) -> History:
     """The history database in effect. ``existing``: one must be there already (one line and exit 1
-    if not). A damaged or foreign file was moved aside: say so. Raises HistoryError otherwise."""
+    if not); ``read_only``: nothing about the file changes. A damaged history of headwatch's was
+    moved aside: say so. Raises HistoryError otherwise."""
     from headwatch.recorder import history_path
     from headwatch.store import History
 
     path = history_path(settings.output.history)
     if existing and not path.is_file():
         fail(f"{path}: no history yet (`headwatch monitor` records one)", EXIT_FAILED)
-    history = History.open(path)
+    history = History.open(path, read_only=read_only)
     if history.moved_aside is not None:
-        error(f"{path}: the history was damaged or not headwatch's; moved aside to {history.moved_aside.name}, "
-              "and a new one started")
+        error(f"{path}: the history was damaged; moved aside to {history.moved_aside.name}, and a new one started")
     return history

@@ -35,12 +35,12 @@ HistoryOption = Annotated[Path | None, typer.Option(
                                       "user data folder)")]
 
 
-def _open(history: Path | None, config: Path | None) -> History:
+def _open(history: Path | None, config: Path | None, *, write: bool = False) -> History:
     from headwatch.store import HistoryError
 
     settings = load_settings(config, {"output.history": str(history) if history is not None else None})
     try:
-        return open_history(settings, existing=True)
+        return open_history(settings, existing=True, read_only=not write)
     except HistoryError as exc:
         fail(str(exc), EXIT_FAILED)
 
@@ -75,8 +75,13 @@ def history_prune(
     settings = load_settings(config)
     keep_days = settings.output.retention_days if days is None else days
     before = datetime.datetime.now().astimezone() - datetime.timedelta(days=keep_days)
-    with _open(history, config) as opened:
-        deleted = opened.prune(before)
+    from headwatch.store import HistoryError
+
+    with _open(history, config, write=True) as opened:
+        try:
+            deleted = opened.prune(before)
+        except HistoryError as exc:
+            fail(str(exc), EXIT_FAILED)
     typer.echo(f"deleted {deleted} session{'s' if deleted != 1 else ''} started before {before:%Y-%m-%d %H:%M}")
 
 

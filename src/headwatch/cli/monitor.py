@@ -54,9 +54,15 @@ def _recorder(settings: Settings, source: str, reference: str) -> SessionRecorde
     except HistoryError as exc:
         error(f"{exc}; monitoring without the history")
         return None
-    if settings.output.retention_days > 0:
-        history.prune(datetime.datetime.now().astimezone() - datetime.timedelta(days=settings.output.retention_days))
-    return SessionRecorder(history, source, reference, settings, error)
+    try:  # a lock held for long, a read-only file or a full disk: monitor all the same
+        if settings.output.retention_days > 0:
+            history.prune(datetime.datetime.now().astimezone()
+                          - datetime.timedelta(days=settings.output.retention_days))
+        return SessionRecorder(history, source, reference, settings, error)
+    except HistoryError as exc:
+        history.close()
+        error(f"{exc}; monitoring without the history")
+        return None
 
 
 def _judge(settings: Settings, choice: ReferenceChoice, source: str) -> PostureJudge:

@@ -80,7 +80,7 @@ def report(
 
     settings = load_settings(config, {"output.history": str(history) if history is not None else None})
     try:
-        with open_history(settings, existing=True) as opened:
+        with open_history(settings, existing=True, read_only=True) as opened:
             intervals = list(opened.intervals(session))
             events = list(opened.events(session))
             first, last, label = _period(today, week, session, start, end, _spans(opened, session, intervals))
