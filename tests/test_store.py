@@ -281,3 +281,23 @@ def test_the_history_command_lists_prunes_and_exports(tmp_path: Path) -> None:
     assert row["bad_s"] == "2.5" and row["bad_head_forward_s"] == "2.5" and row["median_head_forward_deg"] == "21.5"
     missing = CliRunner().invoke(app, ["history", "list", "--history", str(tmp_path / "none.sqlite")])
     assert missing.exit_code == 1 and "no history yet" in missing.stderr
+
+
+def test_prune_never_deletes_the_session_a_monitor_records_into(tmp_path: Path) -> None:
+    with History.open(tmp_path / "history.sqlite") as history:
+        live = history.start_session(T0 - datetime.timedelta(hours=3), "0", "absolute limits", "x")
+        history.add_interval(live, interval(T0 - datetime.timedelta(seconds=20)))  # still writing
+        crashed = history.start_session(T0 - datetime.timedelta(days=3), "0", "absolute limits", "x")
+        history.add_interval(crashed, interval(T0 - datetime.timedelta(days=3)))  # never ended, long quiet
+        assert history.prune(T0, now=T0) == 1  # --days 0
+        assert [r.id for r in history.sessions()] == [live]
+
+
+def test_prune_compares_instants_across_utc_offsets(tmp_path: Path) -> None:
+    tokyo = datetime.timezone(datetime.timedelta(hours=9))
+    with History.open(tmp_path / "history.sqlite") as history:
+        # 10:00 in Tokyo is 02:00 UTC, before 08:00 UTC, though the text "10:00" sorts after "08:00".
+        early = history.start_session(datetime.datetime(2026, 11, 20, 10, 0, tzinfo=tokyo), "0", "a", "x")
+        history.end_session(early, datetime.datetime(2026, 11, 20, 11, 0, tzinfo=tokyo))
+        cutoff = datetime.datetime(2026, 11, 20, 8, 0, tzinfo=datetime.UTC)
+        assert history.prune(cutoff, now=T0) == 1

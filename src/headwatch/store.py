@@ -199,10 +199,16 @@ class History:
         with self._writing():
             self.connection.execute("UPDATE sessions SET ended = ? WHERE id = ?", (iso(ended), session_id))
 
-    def prune(self, before: datetime.datetime) -> int:
-        """Delete the sessions that started before ``before`` (with their intervals and events)."""
+    def prune(self, before: datetime.datetime, now: datetime.datetime | None = None) -> int:
+        """Delete the sessions that started before ``before`` (with their intervals and events),
+        but never one a monitor is still recording into: not ended, and written to within the
+        last LIVE_S. Times are compared as instants (julianday), whatever their UTC offsets."""
+        now = now or now_local()
         with self._writing():
-            cursor = self.connection.execute("DELETE FROM sessions WHERE started < ?", (iso(before),))
+            cursor = self.connection.execute(
+                "DELETE FROM sessions WHERE julianday(started) < julianday(?) AND NOT (ended IS NULL AND"
+                " julianday(COALESCE((SELECT MAX(started) FROM intervals WHERE session_id = sessions.id), started))"
+                " > julianday(?))", (iso(before), iso(now - datetime.timedelta(seconds=LIVE_S))))
         return cursor.rowcount
 
     # -- reading ---------------------------------------------------------------------------------
@@ -249,6 +255,9 @@ class _Damaged(Exception):
     """The file is headwatch's history and SQLite says it is damaged."""
 
 
+# A session not ended and written to within this long is being recorded into: prune leaves it.
+# (The monitor commits an interval every 10 s; an hour is long past a suspended laptop's doze.)
+LIVE_S = 3600.0
 # How long a locked history is waited for before giving up with a message.
 BUSY_TIMEOUT_S = 5.0
 
