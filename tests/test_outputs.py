@@ -158,3 +158,21 @@ def test_a_file_name_is_never_a_formula_in_the_csv(clip: Path, tmp_path: Path,
     assert invoke("analyze", "=HYPERLINK(1).mp4", "--out", "r.csv", "--jobs", "1").exit_code == 0
     rows = list(csv.DictReader((tmp_path / "r.csv").open(encoding="utf-8")))
     assert rows and all(row["path"] == "'=HYPERLINK(1).mp4" for row in rows)
+
+
+def test_a_report_that_cannot_be_written_loses_nothing_else(clip: Path, tmp_path: Path) -> None:
+    import json
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where a folder should be")
+    records, events = tmp_path / "r.jsonl", tmp_path / "e.jsonl"
+    result = invoke("analyze", str(clip), "--json", "--out", str(records), "--events", str(events),
+                    "--report", str(blocker / "r.html"), "--annotate", str(blocker / "a.mp4"), "--jobs", "1",
+                    "--bad-for", "1")
+    assert result.exit_code == 1
+    (summary,) = json.loads(result.stdout)["files"]  # the file's report is all there
+    assert summary["frames"] == summary["frames_with_person"] == 5  # 1 s at analyze's 5 fps (the tests' rate)
+    assert len(records.read_text().splitlines()) == 5
+    assert events.exists()
+    problems = result.stderr.strip().splitlines()
+    assert len(problems) == 2 and all("not-a-folder" in line for line in problems)

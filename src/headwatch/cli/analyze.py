@@ -154,14 +154,17 @@ def analyze_file(measured: Measured, settings: Settings, choice: ReferenceChoice
         records, reference = judged.records, judged.reference
         duration, problems = measured.duration_s, list(measured.problems)
         alerts, events = replay_recording(judged, settings, measured.read_s)
+        # Each extra output on its own: one that cannot be written is a problem to report, and the
+        # file's table, JSON, records and events still come out.
         if history is not None:
-            _record_session(history, item.path, records, events, reference, settings)
+            _guarded(problems, lambda: _record_session(history, item.path, records, events, reference, settings))
         report_path = outputs.report_path(item.path)
         if report_path is not None:
-            _write_report(report_path, item.path, records, events)
+            _guarded(problems, lambda: _write_report(report_path, item.path, records, events))
         annotate_path = outputs.annotate_path(item.path)
         if annotate_path is not None:
-            annotate_video(item.path, records, alerts, settings.capture.analyze_fps, annotate_path)
+            _guarded(problems, lambda: annotate_video(item.path, records, alerts, settings.capture.analyze_fps,
+                                                      annotate_path))
         if log is not None and not log.broken:
             try:
                 for event in events:
@@ -175,6 +178,16 @@ def analyze_file(measured: Measured, settings: Settings, choice: ReferenceChoice
     if not any(r.person for r in records):
         problems.append(f"{item.path}: no person found; headwatch needs the head and shoulders in view")
     return summarize(str(item.path), item.kind, duration, records, alerts, reference), problems
+
+
+def _guarded(problems: list[str], write: Callable[[], object]) -> None:
+    """Run one output's write; a failure is a problem of the file, not the end of its report."""
+    try:
+        write()
+    except HeadwatchError as exc:
+        problems.append(str(exc))
+    except OSError as exc:
+        problems.append(f"{exc.filename or 'an output'}: cannot be written: {exc.strerror}")
 
 
 def _write_record(writer: RecordWriter, record: FrameRecord) -> None:
