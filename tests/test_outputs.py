@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import sqlite3
+import sys
 from pathlib import Path
 
 import cv2
@@ -176,3 +177,33 @@ def test_a_report_that_cannot_be_written_loses_nothing_else(clip: Path, tmp_path
     assert events.exists()
     problems = result.stderr.strip().splitlines()
     assert len(problems) == 2 and all("not-a-folder" in line for line in problems)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")
+def test_ctrl_c_keeps_what_was_measured_with_the_learned_reference(write_video: WriteVideo, grace_hopper: np.ndarray,
+                                                                   tmp_path: Path) -> None:
+    """The default reference judges a video once it is measured: interrupted half-way, the video in
+    flight is judged as far as it got, and its records reach --out (none did)."""
+    import json
+    import signal
+    import subprocess
+    import time
+
+    import psutil
+
+    clip = write_video("long.mp4", [cv2.resize(grace_hopper, (256, 288))] * 1000, 5.0)  # 200 s, 1000 looks
+    records = tmp_path / "r.jsonl"
+    process = subprocess.Popen([sys.executable, "-m", "headwatch", "analyze", str(clip), "--out", str(records),
+                                "--jobs", "1", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    watched = psutil.Process(process.pid)
+    deadline = time.monotonic() + 120
+    while watched.cpu_times().user < 6.0 and time.monotonic() < deadline:  # the model loaded, measuring well on
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert "interrupted" in err and "Traceback" not in err
+    rows = [json.loads(line) for line in records.read_text().splitlines()]
+    assert 0 < len(rows) < 1000
+    (summary,) = json.loads(out)["files"]
+    assert summary["frames"] == len(rows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from contextlib import ExitStack
@@ -200,17 +201,30 @@ def _write_record(writer: RecordWriter, record: FrameRecord) -> None:
         error(f"{exc}; analysing on without it")
 
 
-def _measure_here(writer: RecordWriter | None, streams: bool) -> Callable[[Sequence[MeasureTask]], list[Measured]]:
+@dataclass(slots=True)
+class _InFlight:
+    """The video being measured in this process, and what of it has been measured so far."""
+
+    task: MeasureTask | None = None
+    records: list[FrameRecord] = field(default_factory=list)
+
+
+def _measure_here(writer: RecordWriter | None, streams: bool,
+                  in_flight: _InFlight) -> Callable[[Sequence[MeasureTask]], list[Measured]]:
     """Measuring in this process: a progress bar per video, and (``streams``: the records are final
-    as measured, with a fixed reference) each record written as it is measured, so that an
-    interruption loses nothing measured."""
+    as measured, with a fixed reference) each record written as it is measured; either way the
+    video in flight's records are kept in ``in_flight``, so that an interruption loses nothing measured."""
     from headwatch.batch import measure_batch
 
     def measure(batch: Sequence[MeasureTask]) -> list[Measured]:
         progress = _Progress(batch[0].path.name if batch[0].kind == "video" else "photos")
+        in_flight.task = batch[0] if batch[0].kind == "video" else None
+        in_flight.records = []
 
         def measured(record: FrameRecord) -> None:
             progress.advance()
+            if in_flight.task is not None:
+                in_flight.records.append(record)
             if streams and writer is not None:
                 _write_record(writer, record)
 
@@ -280,6 +294,7 @@ def analyze(
     problems: list[str] = []
     writer: RecordWriter | None = None
     log: EventLog | None = None
+    in_flight = _InFlight()
     if events is not None and events.suffix.lower() != ".jsonl":
         fail(f"--events {events}: the events file must end in .jsonl", EXIT_USAGE)
     items = list(expand_inputs(paths))
@@ -317,20 +332,32 @@ def analyze(
             stack.callback(executor.close)
             streams = choice.mode != "auto"
             if isinstance(executor, InProcess):
-                results = measure_all(executor, tasks, _measure_here(writer, streams))
+                results = measure_all(executor, tasks, _measure_here(writer, streams, in_flight))
             else:
                 streams = False
                 results = measure_all(executor, tasks)
-            for measured in results:
-                try:
-                    summary, file_problems = analyze_file(measured, settings, choice, outputs,
-                                                          written=streams)
-                    summaries.append(summary)
-                except HeadwatchError as exc:
-                    file_problems = [str(exc)]
-                for problem in file_problems:
-                    problems.append(problem)
-                    error(problem)
+            try:
+                for measured in results:
+                    try:
+                        summary, file_problems = analyze_file(measured, settings, choice, outputs,
+                                                              written=streams)
+                        summaries.append(summary)
+                    except HeadwatchError as exc:
+                        file_problems = [str(exc)]
+                    for problem in file_problems:
+                        problems.append(problem)
+                        error(problem)
+            except KeyboardInterrupt:
+                # The video it was in, judged as far as it got, while --out and --events are still open.
+                if in_flight.task is not None and in_flight.records:
+                    from headwatch.batch import Measured
+
+                    partial = Measured(in_flight.task, list(in_flight.records), in_flight.records[-1].t_s,
+                                       in_flight.records[-1].t_s, ("interrupted",))
+                    with contextlib.suppress(HeadwatchError):
+                        summaries.append(analyze_file(partial, settings, choice, Outputs(writer, log),
+                                                      written=streams)[0])
+                raise
     except _NothingToAnalyse:
         pass
     except KeyboardInterrupt:
