@@ -19,7 +19,7 @@ COMMAND = ["/opt/py env/bin/python", "-m", "headwatch", "monitor", "--config", "
 def test_the_systemd_unit() -> None:
     service = service_for("linux", Path("/home/u"), COMMAND, env={})
     assert service.path == Path("/home/u/.config/systemd/user/headwatch.service")
-    assert "ExecStart='/opt/py env/bin/python' -m headwatch monitor --config '/home/u/my settings.toml'" in service.text
+    assert 'ExecStart="/opt/py env/bin/python" -m headwatch monitor --config "/home/u/my settings.toml"' in service.text
     assert "Restart=on-failure" in service.text and "WantedBy=default.target" in service.text
     assert service.enable[-1] == ["systemctl", "--user", "enable", "--now", "headwatch.service"]
 
@@ -35,7 +35,7 @@ def test_the_windows_startup_script() -> None:
     service = service_for("win32", Path("C:/Users/u"), ["C:/Python/python.exe", "-m", "headwatch", "monitor"],
                           env={"APPDATA": "C:/Users/u/AppData/Roaming"})
     assert service.path.name == "headwatch.cmd" and "Startup" in service.path.parts
-    assert service.text.endswith('start "headwatch" /min C:/Python/python.exe -m headwatch monitor\r\n')
+    assert service.text.endswith('start "headwatch" /min "C:/Python/python.exe" "-m" "headwatch" "monitor"\r\n')
 
 
 def test_install_and_uninstall_in_a_home_of_our_own(tmp_path: Path) -> None:
@@ -61,5 +61,40 @@ def test_systemd_analyze_verifies_the_unit(tmp_path: Path) -> None:
 
     good = service_for("linux", tmp_path, monitor_command(), env={}).text
     assert complaints(good) == []
+    odd = service_for("linux", tmp_path, monitor_command(Path("/home/u/100%/$HOME \\ it's.toml")), env={}).text
+    assert complaints(odd) == []
     # The check can fail: a misspelt key is reported.
     assert complaints(good.replace("RestartSec=30", "RestartSecs=30"))
+
+
+@pytest.mark.parametrize("platform", ["linux", "darwin", "win32"])
+def test_a_control_character_in_a_path_is_refused_on_every_system(platform: str) -> None:
+    from headwatch.service import ServiceError
+
+    injected = [*COMMAND[:-1], "/x\nExecStartPre=/bin/touch /tmp/PWNED\n#"]
+    with pytest.raises(ServiceError, match="control character"):
+        service_for(platform, Path("/home/u"), injected, env={})
+
+
+def test_percent_and_dollar_reach_systemd_as_themselves(tmp_path: Path) -> None:
+    from headwatch.service import systemd_word
+
+    assert systemd_word("/home/u/100%/$HOME \\ \"x\".toml") == '"/home/u/100%%/$$HOME \\\\ \\"x\\".toml"'
+    assert systemd_word("monitor") == "monitor"
+    text = service_for("linux", tmp_path, [*COMMAND[:-1], "/home/u/100%/$HOME.toml"], env={}).text
+    assert 'ExecStart="/opt/py env/bin/python" -m headwatch monitor --config "/home/u/100%%/$$HOME.toml"' in text
+
+
+def test_the_command_refuses_an_injected_or_missing_config(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from headwatch.cli import app
+
+    home = {"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    injected = CliRunner().invoke(app, ["service", "install", "--config", "/x\nExecStartPre=/bin/touch /tmp/PWNED\n#"],
+                                  env=home)
+    assert injected.exit_code == 2 and "\\n" in injected.stderr and "/tmp/PWNED" in injected.stderr
+    assert len(injected.stderr.strip().splitlines()) == 1
+    missing = CliRunner().invoke(app, ["service", "install", "--config", str(tmp_path / "nope.toml")], env=home)
+    assert missing.exit_code == 2 and "no such file" in missing.stderr
+    assert not list(tmp_path.rglob("headwatch.service"))

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from headwatch.errors import HeadwatchError, printable
+
 LABEL = "io.headwatch.monitor"
 UNIT = "headwatch.service"
 
@@ -24,7 +26,29 @@ def monitor_command(config: Path | None = None) -> list[str]:
     return [*command, "--config", str(config)] if config is not None else command
 
 
+class ServiceError(HeadwatchError):
+    """The login item cannot be made safely (a control character in a path)."""
+
+
+def check_command(command: Sequence[str]) -> None:
+    """Refuse control characters: a newline in a path would start a line of its own in the unit
+    (ExecStartPre=... running anything at every login)."""
+    for part in command:
+        if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in part):
+            raise ServiceError(f"{printable(part)}: holds a control character; a login item cannot run it safely: "
+                               "rename the file or folder")
+
+
+def systemd_word(part: str) -> str:
+    """One argument of ExecStart=, as systemd reads it: in double quotes with backslash and quote
+    escaped, % doubled (specifiers) and $ doubled (variable expansion)."""
+    escaped = part.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%").replace("$", "$$")
+    plain = part and all(c.isalnum() or c in "-_./:=+,@" for c in part)
+    return escaped if plain else f'"{escaped}"'
+
+
 def systemd_unit(command: Sequence[str]) -> str:
+    check_command(command)
     return f"""[Unit]
 Description=headwatch posture monitor
 Documentation=https://pypi.org/project/headwatch/
@@ -32,7 +56,7 @@ After=graphical-session.target
 
 [Service]
 Type=simple
-ExecStart={shlex.join(command)}
+ExecStart={' '.join(systemd_word(part) for part in command)}
 Restart=on-failure
 RestartSec=30
 
@@ -42,6 +66,7 @@ WantedBy=default.target
 
 
 def launchd_plist(command: Sequence[str]) -> str:
+    check_command(command)
     arguments = "\n".join(f"        <string>{escape(part)}</string>" for part in command)
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
@@ -66,7 +91,10 @@ def launchd_plist(command: Sequence[str]) -> str:
 
 
 def windows_script(command: Sequence[str]) -> str:
-    quoted = " ".join(f'"{part}"' if " " in part else part for part in command)
+    check_command(command)
+    # Every part in double quotes (cmd's & | < > ^ stay literal inside them) and % doubled (a .cmd
+    # file expands %VAR% even there); Windows paths cannot hold a double quote.
+    quoted = " ".join(f'"{part.replace("%", "%%")}"' for part in command)
     return f'@echo off\r\nrem headwatch posture monitor, started at login\r\nstart "headwatch" /min {quoted}\r\n'
 
 

@@ -7,16 +7,20 @@ from pathlib import Path
 
 import typer
 
-from headwatch.cli.common import EXIT_FAILED, ConfigOption, fail
+from headwatch.cli.common import EXIT_FAILED, EXIT_USAGE, ConfigOption, fail
+from headwatch.errors import printable
 
 service_app = typer.Typer(help="Start the monitor at login (systemd user unit, launchd agent, Startup folder).",
                           no_args_is_help=True)
 
 
 def _service(config: Path | None):  # type: ignore[no-untyped-def]
-    from headwatch.service import monitor_command, service_for
+    from headwatch.service import ServiceError, monitor_command, service_for
 
-    return service_for(sys.platform, Path.home(), monitor_command(config.resolve() if config else None))
+    try:
+        return service_for(sys.platform, Path.home(), monitor_command(config.resolve() if config else None))
+    except ServiceError as exc:
+        fail(str(exc), EXIT_USAGE)
 
 
 @service_app.command("install")
@@ -24,6 +28,9 @@ def service_install(config: ConfigOption = None) -> None:
     """Write the login item for this system and enable it."""
     from headwatch.service import install
 
+    if config is not None and not config.is_file():  # the monitor would stop at every login
+        fail(f"--config {printable(str(config))}: no such file; write it first (`headwatch config init --config "
+             "FILE`)", EXIT_USAGE)
     service = _service(config)
     try:
         left = install(service)
