@@ -282,3 +282,29 @@ def test_a_new_config_file_is_private(tmp_path: Path) -> None:
         path = tmp_path / f"{args[1]}.toml"
         assert cli(*args, "--config", str(path)).exit_code == 0
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo", "huge"])
+def test_a_config_that_is_no_file_is_one_line_at_once(kind: str, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    if kind == "device":
+        path = Path("/dev/zero")
+        if not path.exists():
+            pytest.skip("no /dev/zero here")
+    elif kind == "fifo":
+        if not hasattr(os, "mkfifo"):
+            pytest.skip("FIFOs are POSIX")
+        path = tmp_path / "config.fifo"
+        os.mkfifo(path)
+    else:
+        path = tmp_path / "huge.toml"
+        path.write_text("# padding\n" * 200_000)
+    # A real process: /dev/zero was read until memory ran out, a FIFO blocked forever.
+    done = subprocess.run([sys.executable, "-m", "headwatch", "config", "check", "--config", str(path)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert str(path) in line and ("not a regular file" in line or "larger than" in line)

@@ -142,3 +142,19 @@ def test_s_in_the_terminal_snoozes_notifications(tmp_path: Path, tilting_clip: P
     assert monitor.returncode == 0 and "session summary" in text
     assert ("[headwatch] Bad posture" in text) is not snooze
     assert ("notifications snoozed for 30 min" in text) is snooze
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_fifo_at_the_command_file_does_not_freeze_the_monitor(tmp_path: Path) -> None:
+    import threading
+
+    from headwatch.control import COMMAND_FILE, ControlChannel
+
+    channel = ControlChannel(tmp_path / "run")
+    os.mkfifo(tmp_path / "run" / COMMAND_FILE)
+    answers: list[object] = []
+    poller = threading.Thread(target=lambda: answers.append(channel.poll()), daemon=True)
+    poller.start()
+    poller.join(5)
+    assert not poller.is_alive() and answers == [None]  # it would block in open() forever
+    channel.close()

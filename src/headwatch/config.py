@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from headwatch.errors import HeadwatchError
+from headwatch.files import NotAFile, read_small_text
 
 CONFIG_ENV = "HEADWATCH_CONFIG"
+CONFIG_SIZE_LIMIT = 1 << 20  # a config file is a few KiB: more is not one
 ENV_PREFIX = "HEADWATCH_"
 # Variables headwatch reads that are not settings (the model folder), or that it sets for an
 # --on-alert hook: never "unknown".
@@ -261,9 +263,11 @@ def config_path_in_effect(explicit: Path | None, env: Mapping[str, str]) -> tupl
 def read_config_file(path: Path) -> dict[str, dict[str, Any]]:
     """The file's values by section, validated; raises ConfigError with the file's name."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_small_text(path, CONFIG_SIZE_LIMIT).replace("\r\n", "\n")
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found (create one with `headwatch config init`)") from None
+    except NotAFile as exc:
+        raise ConfigError(f"{exc}; give the path of a TOML file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the config file: {exc}") from None
     try:

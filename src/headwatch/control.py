@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from headwatch.errors import HeadwatchError
+from headwatch.files import read_small_text
 
 PID_FILE = "monitor.pid"
+COMMAND_SIZE_LIMIT = 4096  # a command is a line of JSON
 COMMAND_FILE = "control.json"
 
 
@@ -73,8 +75,8 @@ class ControlChannel:
         if (stamp.st_mtime_ns, stamp.st_size, stamp.st_ino) == self._stamp:
             return None
         self._stamp = (stamp.st_mtime_ns, stamp.st_size, stamp.st_ino)
-        try:
-            data = json.loads((self.folder / COMMAND_FILE).read_text(encoding="utf-8"))
+        try:  # a FIFO or device put there must not freeze the monitor (NotAFile is a ValueError)
+            data = json.loads(read_small_text(self.folder / COMMAND_FILE, COMMAND_SIZE_LIMIT))
             command = Command(str(data["action"]), None if data.get("seconds") is None else float(data["seconds"]),
                               float(data["issued"]))
         except (OSError, ValueError, KeyError, TypeError):

@@ -47,3 +47,23 @@ def read_text_as_written(path: Path) -> str:
     """A text file's content with its line endings as they are (CRLF stays CRLF)."""
     with path.open(encoding="utf-8", newline="") as handle:
         return handle.read()
+
+
+class NotAFile(ValueError):
+    """A path that is a device, a FIFO or a folder, or a file too large to be what it should be."""
+
+
+def read_small_text(path: Path, limit: int) -> str:
+    """A regular file's text, at most ``limit`` bytes. A FIFO or device is refused without waiting
+    on it (opened non-blocking, checked before reading): /dev/zero as a config file would be read
+    until memory ran out, a FIFO would block forever. Raises OSError, NotAFile, UnicodeDecodeError."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    descriptor = os.open(path, flags)
+    with os.fdopen(descriptor, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise NotAFile(f"{path}: not a regular file (a device, a pipe or a folder)")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise NotAFile(f"{path}: larger than {limit // 1024} KiB, which no such file is")
+    return data.decode("utf-8")
