@@ -130,3 +130,22 @@ def test_the_html_report_renders_in_a_real_browser(tmp_path: Path) -> None:
     green = ((picture[:, :, 1] > 110) & (picture[:, :, 0] < 110) & (picture[:, :, 2] < 80)).sum()
     red = ((picture[:, :, 2] > 160) & (picture[:, :, 1] < 80) & (picture[:, :, 0] < 80)).sum()
     assert green > 2000 and red > 200
+
+
+def test_the_html_report_leaves_no_matplotlib_folders_in_the_home(tmp_path: Path) -> None:
+    """A real process with a home of its own and no MPLCONFIGDIR: matplotlib's config and cache go
+    to headwatch's cache folder, not ~/.config/matplotlib and ~/.cache/matplotlib."""
+    import os
+    import subprocess
+    import sys
+
+    path, page, home = tmp_path / "history.sqlite", tmp_path / "report.html", tmp_path / "home"
+    fill(path)
+    env = {k: v for k, v in os.environ.items() if k not in ("MPLCONFIGDIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")}
+    env["HOME"] = str(home)
+    done = subprocess.run([sys.executable, "-m", "headwatch", "report", "--history", str(path), "--html", str(page)],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    assert page.stat().st_size > 10_000
+    assert not (home / ".config" / "matplotlib").exists() and not (home / ".cache" / "matplotlib").exists()
+    assert (home / ".cache" / "headwatch" / "matplotlib").is_dir()

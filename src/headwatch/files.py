@@ -67,3 +67,13 @@ def read_small_text(path: Path, limit: int) -> str:
     if len(data) > limit:
         raise NotAFile(f"{path}: larger than {limit // 1024} KiB, which no such file is")
     return data.decode("utf-8")
+
+
+def keep_matplotlib_at_home() -> None:
+    """Send matplotlib's config and font cache to headwatch's own cache folder (it would create
+    ~/.config/matplotlib and ~/.cache/matplotlib): call before matplotlib is imported. A user's
+    own MPLCONFIGDIR wins."""
+    if "MPLCONFIGDIR" not in os.environ:
+        from platformdirs import user_cache_dir
+
+        os.environ["MPLCONFIGDIR"] = os.path.join(user_cache_dir("headwatch", appauthor=False), "matplotlib")

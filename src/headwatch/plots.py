@@ -8,13 +8,17 @@ import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import matplotlib
+from headwatch.files import keep_matplotlib_at_home
+
+keep_matplotlib_at_home()  # before matplotlib is imported: it writes its cache as it loads
+
+import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")  # before pyplot: a report is drawn, never shown
 
-import matplotlib.dates as mdates
-import matplotlib.pyplot as plt
-from matplotlib.ticker import MaxNLocator
+import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 WIDTH_IN, HEIGHT_IN, DPI = 9.0, 3.0, 100  # 900 x 300 pixels
 GOOD, BAD, ALERT = "#2e8b57", "#c0392b", "#f5b7b1"

@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from headwatch.errors import ModelError, SystemLibraryError
+from headwatch.files import keep_matplotlib_at_home
 from headwatch.models import DEFAULT_MODEL, load_model
 from headwatch.types import Landmark, Pose
 
@@ -37,10 +38,7 @@ def _quiet_mediapipe_import() -> None:
     PortAudio at every start: mediapipe takes a failed import of it in its stride, so while
     mediapipe loads, that import is made to fail (and is allowed again afterwards).
     """
-    if "MPLCONFIGDIR" not in os.environ:
-        from platformdirs import user_cache_dir
-
-        os.environ["MPLCONFIGDIR"] = os.path.join(user_cache_dir("headwatch", appauthor=False), "matplotlib")
+    keep_matplotlib_at_home()
     blocked = "sounddevice" not in sys.modules
     if blocked:
         sys.modules["sounddevice"] = None  # type: ignore[assignment]  # "import sounddevice" raises ImportError
