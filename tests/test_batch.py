@@ -208,3 +208,42 @@ def test_cluster_without_dask_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if the extra were not installed
     with pytest.raises(HeadwatchError, match=r"pip install 'headwatch\[cluster\]'"):
         DaskCluster("tcp://127.0.0.1:8786")
+
+
+def test_a_cluster_address_that_is_none_is_a_usage_error_at_once(tmp_path: Path, grace_hopper: BGRImage) -> None:
+    """A real process: 'not a url' printed a traceback from the failed Client's finaliser after 20 s."""
+    import subprocess
+
+    photo = tmp_path / "p.png"
+    cv2.imwrite(str(photo), grace_hopper)
+    for command in (["analyze", str(photo)], ["eval", str(tmp_path)]):
+        started = time.monotonic()
+        done = subprocess.run([sys.executable, "-m", "headwatch", *command, "--cluster", "not a url"],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2 and time.monotonic() - started < 15
+        (line,) = done.stderr.strip().splitlines()
+        assert "not a scheduler address" in line
+
+
+def test_a_refused_port_says_refused_not_timed_out(tmp_path: Path, grace_hopper: BGRImage) -> None:
+    import subprocess
+
+    photo = tmp_path / "p.png"
+    cv2.imwrite(str(photo), grace_hopper)
+    done = subprocess.run([sys.executable, "-m", "headwatch", "analyze", str(photo), "--cluster", "tcp://127.0.0.1:9"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    (line,) = done.stderr.strip().splitlines()  # no finaliser's traceback after it either
+    assert "connection refused" in line
+
+
+@pytest.mark.parametrize(("address", "endpoint"), [("tcp://10.0.0.5:8786", ("10.0.0.5", 8786)),
+                                                   ("scheduler:9000", ("scheduler", 9000)),
+                                                   ("tls://[::1]:8786", ("::1", 8786)), ("myhost", ("myhost", 8786))])
+def test_scheduler_addresses(address: str, endpoint: tuple[str, int]) -> None:
+    from headwatch.batch import scheduler_endpoint
+
+    assert scheduler_endpoint(address) == endpoint
+    for bad in ("not a url", "http://x:1", "tcp://host:99999", ""):
+        with pytest.raises(HeadwatchError, match="not a scheduler address"):
+            scheduler_endpoint(bad)

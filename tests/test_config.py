@@ -308,3 +308,12 @@ def test_a_config_that_is_no_file_is_one_line_at_once(kind: str, tmp_path: Path)
     assert done.returncode == 2
     (line,) = done.stderr.strip().splitlines()
     assert str(path) in line and ("not a regular file" in line or "larger than" in line)
+
+
+def test_a_number_of_five_thousand_digits_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "big.toml"
+    path.write_text("[alerts]\nbad_for_s = " + "9" * 5000 + "\n")
+    result = cli("config", "check", "--config", str(path))
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert "a number too long" in line

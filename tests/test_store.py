@@ -301,3 +301,31 @@ def test_prune_compares_instants_across_utc_offsets(tmp_path: Path) -> None:
         history.end_session(early, datetime.datetime(2026, 11, 20, 11, 0, tzinfo=tokyo))
         cutoff = datetime.datetime(2026, 11, 20, 8, 0, tzinfo=datetime.UTC)
         assert history.prune(cutoff, now=T0) == 1
+
+
+@pytest.mark.parametrize("days", ["inf", "1e10", "99999999", "-1", "nan"])
+def test_prune_refuses_days_no_calendar_holds_in_one_line(tmp_path: Path, days: str) -> None:
+    from typer.testing import CliRunner
+
+    from headwatch.cli import app
+
+    path = tmp_path / "history.sqlite"
+    History.open(path).close()
+    result = CliRunner().invoke(app, ["history", "prune", "--days", days, "--history", str(path)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 2 and "expected a number of days" in result.stderr
+
+
+@pytest.mark.parametrize("period", [["--to", "9999-12-31"], ["--from", "1900-01-01"],
+                                    ["--from", "1970-01-01", "--to", "8999-01-01"]])
+def test_report_refuses_periods_no_calendar_holds_in_one_line(tmp_path: Path, period: list[str]) -> None:
+    from typer.testing import CliRunner
+
+    from headwatch.cli import app
+
+    path = tmp_path / "history.sqlite"
+    with History.open(path) as history:
+        history.start_session(T0, "0", "absolute limits", "x")
+    result = CliRunner().invoke(app, ["report", *period, "--history", str(path)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1

@@ -11,7 +11,9 @@ gets a landmarker of its own, so its tracking starts clean whichever process ran
 from __future__ import annotations
 
 import os
+import re
 import signal
+import socket
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -189,6 +191,16 @@ class DaskCluster:
             from distributed import Client
         except ImportError:
             raise HeadwatchError("--cluster needs Dask: pip install 'headwatch[cluster]'") from None
+        # Reach the scheduler's port first: a Client that fails to connect spends 20 s closing itself
+        # when it is collected and prints a traceback then; and "refused" is not "timed out".
+        host, port = scheduler_endpoint(address)
+        try:
+            socket.create_connection((host, port), timeout=timeout_s).close()
+        except OSError as exc:
+            reason = "connection refused: no scheduler listens there" if isinstance(
+                exc, ConnectionRefusedError) else (exc.strerror or str(exc) or type(exc).__name__)
+            raise HeadwatchError(f"--cluster {address}: cannot reach the Dask scheduler ({reason}); start one with "
+                                 "`dask scheduler` and workers with `dask worker ADDRESS`") from None
         try:
             connect: Any = Client  # distributed is untyped
             self._client: Any = connect(address, timeout=f"{timeout_s}s", set_as_default=False)
@@ -215,6 +227,21 @@ class DaskCluster:
 
     def close(self) -> None:
         self._client.close()
+
+
+SCHEDULER_PORT = 8786  # Dask's default
+_ENDPOINT = re.compile(r"^(?:(?:tcp|tls)://)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9._-]+)(?::(\d{1,5}))?/?$")
+
+
+def scheduler_endpoint(address: str) -> tuple[str, int]:
+    """(host, port) of a scheduler address: ``tcp://host:port``, ``tls://host:port`` or
+    ``host[:port]``; HeadwatchError for anything else."""
+    match = _ENDPOINT.match(address.strip())
+    port = int(match.group(2) or SCHEDULER_PORT) if match else 0
+    if match is None or not 0 < port < 65536:
+        raise HeadwatchError(f"--cluster {address!r}: not a scheduler address; give tcp://HOST:PORT (e.g. "
+                             f"tcp://10.0.0.5:{SCHEDULER_PORT})")
+    return match.group(1).strip("[]"), port
 
 
 def default_jobs() -> int:

@@ -276,6 +276,8 @@ def read_config_file(path: Path) -> dict[str, dict[str, Any]]:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     except RecursionError:  # thousands of nested arrays or tables
         raise ConfigError(f"{path}: invalid TOML: nested too deeply") from None
+    except ValueError as exc:  # a 5000-digit integer: Python's limit on converting digits
+        raise ConfigError(f"{path}: invalid TOML: a number too long ({str(exc).split(';')[0]})") from None
     sections = _section_classes()
     values: dict[str, dict[str, Any]] = {}
     for section, table in data.items():

@@ -23,6 +23,7 @@ from headwatch.cli.common import (
     ModelOption,
     ProfileOption,
     ReferenceOption,
+    check_cluster,
     echo_lines,
     error,
     fail,
@@ -295,6 +296,7 @@ def analyze(
     writer: RecordWriter | None = None
     log: EventLog | None = None
     in_flight = _InFlight()
+    check_cluster(cluster)
     if events is not None and events.suffix.lower() != ".jsonl":
         fail(f"--events {events}: the events file must end in .jsonl", EXIT_USAGE)
     items = list(expand_inputs(paths))

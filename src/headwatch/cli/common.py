@@ -125,6 +125,17 @@ def select_reference(settings: Settings, reference: str | None,
     return ReferenceChoice("absolute"), None
 
 
+def check_cluster(address: str | None) -> None:
+    """A --cluster address that is no scheduler address at all is a usage error, said at once."""
+    if address:
+        from headwatch.batch import scheduler_endpoint
+
+        try:
+            scheduler_endpoint(address)
+        except HeadwatchError as exc:
+            fail(str(exc), EXIT_USAGE)
+
+
 def stay_offline(*sources: str, hook: str = "") -> bool:
     """Shut the process off from the internet (netguard) unless a source is a stream URL or an
     --on-alert hook may need the network; True when the guard is in place."""

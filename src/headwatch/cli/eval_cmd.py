@@ -19,6 +19,7 @@ from headwatch.cli.common import (
     ModelOption,
     ProfileOption,
     ReferenceOption,
+    check_cluster,
     echo_lines,
     fail,
     load_settings,
@@ -77,6 +78,7 @@ def eval_command(
     from headwatch.models import load_model
     from headwatch.pipeline import FrameRecord, judge_against_own_reference
 
+    check_cluster(cluster)
     if not cluster:
         stay_offline()  # local files only: MediaPipe's telemetry must not get out
     if (dataset / "truth.json").is_file():

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 history_app = typer.Typer(help="The sessions the monitor recorded: list, prune, export.", no_args_is_help=True)
 
+MAX_DAYS = 36500  # a hundred years: what output.retention_days allows too
 HistoryOption = Annotated[Path | None, typer.Option(
     "--history", dir_okay=False, help="The history database. (default: output.history, else history.sqlite in the "
                                       "user data folder)")]
@@ -67,13 +68,15 @@ def history_list(history: HistoryOption = None, config: ConfigOption = None,
 
 @history_app.command("prune")
 def history_prune(
-    days: Annotated[float | None, typer.Option(min=0.0, help="Delete sessions older than this many days. "
+    days: Annotated[float | None, typer.Option(help="Delete sessions older than this many days. "
                                                              "(default: output.retention_days)")] = None,
     history: HistoryOption = None, config: ConfigOption = None,
 ) -> None:
     """Delete old sessions with their intervals and events."""
     settings = load_settings(config)
     keep_days = settings.output.retention_days if days is None else days
+    if not 0 <= keep_days <= MAX_DAYS:  # inf, 1e10 and 99999999 overflowed the date arithmetic
+        fail(f"--days {days:g}: expected a number of days from 0 to {MAX_DAYS}", EXIT_USAGE)
     before = datetime.datetime.now().astimezone() - datetime.timedelta(days=keep_days)
     from headwatch.store import HistoryError
 

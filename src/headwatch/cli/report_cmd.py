@@ -40,6 +40,9 @@ def _period(today: bool, week: bool, session: int | None, start: str | None, end
             fail(f"--from/--to: expected a date or time such as 2026-11-24 or 2026-11-24T14:00 ({exc})", EXIT_USAGE)
         if last <= first:
             fail("--to must be after --from", EXIT_USAGE)
+        # The report also shows the period before, as long: both must be dates a calendar can hold.
+        if first.year < 1970 or last.year > 9000 or last - first > datetime.timedelta(days=36600):
+            fail("--from/--to: a period within the years 1970-9000 and at most 100 years long", EXIT_USAGE)
         return first, last, "period"
     return midnight, midnight + datetime.timedelta(days=1), "day"
 
