@@ -126,7 +126,7 @@ def test_a_tilted_camera_is_a_setup_change_and_a_slump_after_it_still_alerts(
     summary, events, records = analysed(clip, tmp_path)
     changes = [e for e in events if e["kind"] == "setup_changed"]
     assert [e["cause"] for e in changes] == ["camera"]
-    assert 10.0 <= changes[0]["t_s"] <= 10.6
+    assert 15.0 <= changes[0]["t_s"] <= 15.6  # moved at 10 s, and stayed moved for 5 s
     # Upright through the move: nothing bad from 6 s (learned) to the slump at 20 s...
     assert all(r["verdict"] == "ok" for r in records if 6.5 <= r["t_s"] < 20.0)
     # ...where the ears sit as high as before the move, in the first view's frame.

@@ -12,6 +12,7 @@ from headwatch.config import Calibration
 from headwatch.judge import Anchor, Reason, State, head_drop, judge, neck_change
 from headwatch.reference import (
     AWAY_RELEARN_S,
+    CAMERA_CONFIRM_S,
     LOCKED_IN_S,
     MIN_FRAMES,
     RELEARN_S,
@@ -132,12 +133,17 @@ def test_a_moved_camera_is_a_setup_change_of_its_own_and_the_angles_are_learned_
     t = learned(learner, 0.0, body(20.0, 0.30, 0.40))
     assert learner.take_events() == []
     # The camera tilted: the background says the view moved 0.1 down (positions come carried back).
-    for _ in range(5):
+    # A moment's jitter past the threshold is no move:
+    learner.add(t, body(24.0, 0.30, 0.40, camera_dy=0.05), bad=False)
+    learner.add(t + 1.0, body(24.0, 0.30, 0.40, camera_dy=0.0), bad=False)
+    t += 2.0
+    moved_at = t
+    for _ in range(int(CAMERA_CONFIRM_S) + 3):
         learner.add(t, body(24.0, 0.30, 0.40, camera_dy=0.1), bad=False)
         t += 1.0
     (event,) = learner.take_events()
     assert event.kind is EventKind.SETUP_CHANGED and event.cause == "camera"
-    assert event.values["camera_dy"] == pytest.approx(0.1) and event.t_s == pytest.approx(t - 5.0)
+    assert event.values["camera_dy"] == pytest.approx(0.1) and event.t_s == pytest.approx(moved_at + CAMERA_CONFIRM_S)
     assert learner.relearning()
     for _ in range(int(RELEARN_S) + 2):
         learner.add(t, body(24.0, 0.30, 0.40, camera_dy=0.1), bad=False)
@@ -150,7 +156,7 @@ def test_a_moved_camera_is_a_setup_change_of_its_own_and_the_angles_are_learned_
 def test_a_relearn_after_a_setup_change_moves_the_angle_at_most_one_margin() -> None:
     learner = ReferenceLearner(learn_s=10.0, refresh_s=6000.0)
     t = learned(learner, 0.0, body(20.0, 0.30, 0.40))
-    for _ in range(int(RELEARN_S) + 5):  # slumped all along after the camera moved
+    for _ in range(int(RELEARN_S + CAMERA_CONFIRM_S) + 5):  # slumped all along after the camera moved
         learner.add(t, body(45.0, 0.30, 0.40, camera_dy=0.1), bad=False)
         t += 1.0
     assert learner.references["profile"].values["slouch_deg"] == 30.0

@@ -67,6 +67,7 @@ ROBUST_SD = 1.4826
 # The camera's view moved this far (frame heights, or a share of its scale) since the reference
 # was learned or last moved with it: a set-up change (camera_motion.CameraTracker measures it).
 CAMERA_MOVE = 0.03
+CAMERA_CONFIRM_S = 5.0  # and stayed moved this long (presence): the tracker's jitter does not flap
 # The whole body sat this many neck lengths higher or lower (as far as a sunk head must drop),
 # its neck unchanged, for SEAT_CONFIRM_S of presence: the seat changed (a camera move looks the same
 # where the background is hidden). Shifting about in the chair does not last that long one way.
@@ -263,6 +264,7 @@ class _FamilyState:
     locked_bad: deque[tuple[float, bool]] = field(default_factory=deque)  # (present time, bad by height alone)
     recent: deque[tuple[float, PostureSample]] = field(default_factory=deque)  # every sample, RELEARN_S back
     positions_pending: bool = False  # back after a long absence: the positions are being learned again
+    camera_moves: list[tuple[float, float, float]] = field(default_factory=list)  # (present time, dy, scale)
 
 
 class ReferenceLearner:
@@ -360,12 +362,21 @@ class ReferenceLearner:
         st, reference = self._state[family], self._ready[family]
         dy, scale = _camera_of(sample)
         old_dy, old_scale = st.camera
-        if abs(dy - old_dy) >= CAMERA_MOVE or abs(scale / old_scale - 1.0) >= CAMERA_MOVE:
-            # Positions are measured in the session's first view already (metrics.in_first_view),
-            # so they stay; the angles a moved camera sees differently are learned again.
-            st.camera = (dy, scale)
-            self._changed(family, t_s, "camera", {"camera_dy": dy - old_dy, "camera_scale": scale / old_scale})
-            return True
+        moved = abs(dy - old_dy) >= CAMERA_MOVE or abs(scale / old_scale - 1.0) >= CAMERA_MOVE
+        if not moved:
+            st.camera_moves.clear()
+        else:
+            st.camera_moves.append((st.present_s, dy, scale))
+            if st.present_s - st.camera_moves[0][0] >= CAMERA_CONFIRM_S:
+                # A move that stayed (not the tracker's jitter about a threshold). Positions are in
+                # the session's first view already (metrics.in_first_view), so they stay; the
+                # angles a moved camera sees differently are learned again.
+                dy = statistics.median(m[1] for m in st.camera_moves)
+                scale = statistics.median(m[2] for m in st.camera_moves)
+                st.camera = (dy, scale)
+                st.camera_moves.clear()
+                self._changed(family, t_s, "camera", {"camera_dy": dy - old_dy, "camera_scale": scale / old_scale})
+                return True
         anchor = reference.anchor()
         if anchor is None or sample.ear_level is None or sample.shoulder_level is None:
             return False
