@@ -247,3 +247,30 @@ def test_scheduler_addresses(address: str, endpoint: tuple[str, int]) -> None:
     for bad in ("not a url", "http://x:1", "tcp://host:99999", ""):
         with pytest.raises(HeadwatchError, match="not a scheduler address"):
             scheduler_endpoint(bad)
+
+
+def test_one_bad_photo_fails_only_itself(tmp_path: Path, grace_hopper: BGRImage) -> None:
+    """An image claiming 100000 x 100000 pixels made OpenCV raise on decoding, and every photo of its
+    batch of 64 was reported with that error."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in ("a.png", "c.png"):
+        cv2.imwrite(str(folder / name), grace_hopper)
+    (folder / "b.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10)
+    header = struct.pack(">IIBBBBB", 100000, 100000, 8, 2, 0, 0, 0)  # 10^10 pixels, RGB
+    (folder / "d.png").write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+                                   + chunk(b"IDAT", zlib.compress(b"\x00" * 100)) + chunk(b"IEND", b""))
+    result = runner.invoke(app, ["analyze", str(folder), "--jobs", "1"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 1
+    errors = result.stderr.strip().splitlines()
+    assert len(errors) == 2
+    assert "b.png: cannot read the image: it is damaged" in errors[0]
+    assert "d.png: cannot read the image: it is larger than OpenCV decodes" in errors[1]
+    assert "a.png  (image, view front): ok" in result.stdout and "c.png  (image, view front): ok" in result.stdout

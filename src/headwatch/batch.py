@@ -98,6 +98,9 @@ def measure_photos(tasks: Sequence[MeasureTask], on_record: RecordHook | None = 
             except HeadwatchError as exc:
                 results.append(Measured(task, error=str(exc)))
                 continue
+            except Exception as exc:  # one photo's surprise is that photo's error, not its whole batch's
+                results.append(Measured(task, error=f"{task.path}: measuring failed ({type(exc).__name__}: {exc})"))
+                continue
             if on_record is not None:
                 for record in records:
                     on_record(record)

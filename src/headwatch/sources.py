@@ -110,11 +110,23 @@ def _decode_flag(data: npt.NDArray[np.uint8]) -> int:
     return cv2.IMREAD_COLOR
 
 
+MAX_DECODED_PIXELS = 1 << 30  # OpenCV's CV_IO_MAX_IMAGE_PIXELS
+
+
 def read_image(path: Path) -> Frame:
     """A photo as one frame at t=0, scaled down to MAX_IMAGE_SIDE on its longer side."""
-    data = np.fromfile(str(path), dtype=np.uint8)  # np.fromfile + imdecode: non-ASCII paths on Windows
+    try:
+        data = np.fromfile(str(path), dtype=np.uint8)  # np.fromfile + imdecode: non-ASCII paths on Windows
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read the image: {exc.strerror or exc}") from None
     empty = data.size == 0
-    image = cv2.imdecode(data, _decode_flag(data)) if not empty else None
+    try:
+        image = cv2.imdecode(data, _decode_flag(data)) if not empty else None
+    except cv2.error:  # OpenCV refuses, e.g., an image claiming more than its 2^30 pixels
+        raise SourceError(f"{path}: cannot read the image: it is larger than OpenCV decodes "
+                          f"({MAX_DECODED_PIXELS // 1_000_000} megapixels at most) or damaged") from None
+    except MemoryError:
+        raise SourceError(f"{path}: cannot read the image: not enough memory to decode it") from None
     del data  # the encoded bytes need not live beside the decoded image
     if image is None:
         reason = "the file is empty" if empty else "it is damaged or not an image"
