@@ -198,3 +198,38 @@ def test_jpeg_size_read_from_the_header(tmp_path: Path, grace_hopper: np.ndarray
         assert abs(image.shape[1] / image.shape[0] - width / height) < 0.01
     ok, png = cv2.imencode(".png", grace_hopper)
     assert jpeg_size(png.tobytes()) is None and jpeg_size(b"\xff\xd8\xff") is None
+
+
+def _gif(path: Path, image: np.ndarray, durations_ms: list[int]) -> Path:
+    """A GIF whose frames last as long as given: a variable-frame-rate video."""
+    from PIL import Image
+
+    frames = []
+    for i in range(len(durations_ms)):  # each a little different: Pillow merges equal frames
+        marked = image.copy()
+        marked[:4, :4 * (i + 1)] = 255
+        frames.append(Image.fromarray(np.ascontiguousarray(marked[:, :, ::-1])))
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=durations_ms, loop=0)
+    return path
+
+
+def test_a_variable_frame_rate_video_is_timed_by_its_timestamps(tmp_path: Path, grace_hopper: np.ndarray) -> None:
+    image = cv2.resize(grace_hopper, (128, 160))
+    clip = _gif(tmp_path / "vfr.gif", image, [1000, 1000, 100, 100, 100, 30000, 30000, 500])
+    records = tmp_path / "r.jsonl"
+    result = runner.invoke(app, ["analyze", str(clip), "--json", "--out", str(records), "--fps", "5"])
+    assert result.exit_code == 0, result.stderr
+    times = [json.loads(line)["t_s"] for line in records.read_text().splitlines()]
+    # Frame times 0, 1, 2, 2.1, 2.2, 2.3, 32.3 and 62.3 s, sampled at 5 fps: index / average fps
+    # put the 2.2 s frame at 25 s.
+    assert times == [0.0, 1.0, 2.0, 2.2, 32.3, 62.3]
+    assert json.loads(result.stdout)["files"][0]["duration_s"] == pytest.approx(62.8, abs=0.1)
+
+
+def test_a_time_lapse_is_as_long_as_it_was_recorded(tmp_path: Path, grace_hopper: np.ndarray) -> None:
+    clip = _gif(tmp_path / "lapse.gif", cv2.resize(grace_hopper, (128, 160)), [30000] * 6)  # 3 minutes
+    result = runner.invoke(app, ["analyze", str(clip), "--json"])
+    assert result.exit_code == 0, result.stderr
+    (summary,) = json.loads(result.stdout)["files"]
+    assert summary["duration_s"] == pytest.approx(180.0, abs=1.0)  # read as 25 fps: 0.24 s
+    assert summary["frames"] == 6

@@ -110,6 +110,7 @@ def _decode_flag(data: npt.NDArray[np.uint8]) -> int:
     return cv2.IMREAD_COLOR
 
 
+MIN_FPS = 0.001  # a frame every 16 minutes: a time-lapse still
 MAX_DECODED_PIXELS = 1 << 30  # OpenCV's CV_IO_MAX_IMAGE_PIXELS
 
 
@@ -149,7 +150,8 @@ def open_video(path: Path) -> tuple[cv2.VideoCapture, VideoInfo]:
         capture.release()
         raise SourceError(f"{path}: cannot read the video: it is damaged or not a video")
     fps = capture.get(cv2.CAP_PROP_FPS)
-    fps = fps if math.isfinite(fps) and 0.1 <= fps <= 1000 else _FALLBACK_FPS
+    # A time-lapse of a frame every 30 s says 0.033 fps, and means it (it was read as 25 fps).
+    fps = fps if math.isfinite(fps) and MIN_FPS <= fps <= 1000 else _FALLBACK_FPS
     count = capture.get(cv2.CAP_PROP_FRAME_COUNT)
     return capture, VideoInfo(fps=fps, frame_count=int(count) if math.isfinite(count) and count > 0 else 0)
 
@@ -182,6 +184,7 @@ class VideoFileReader:
             raise SourceError(f"{path}: no such file")
         self._capture, self.info = open_video(path)
         self._index = 0
+        self._last_t = 0.0
 
     def __enter__(self) -> VideoFileReader:
         return self
@@ -190,10 +193,16 @@ class VideoFileReader:
         self.close()
 
     def next_frame(self, not_before_s: float) -> Frame | None:
-        """None at the end of the file."""
+        """None at the end of the file. Frames are timed by the container's own timestamps, so a
+        variable-frame-rate video or a time-lapse is timed as it was recorded; where a container
+        has none that advance, by index and frame rate."""
         while self._capture.grab():
             index, self._index = self._index, self._index + 1
-            t_s = index / self.info.fps
+            stamp = self._capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+            by_rate = index / self.info.fps
+            ok = math.isfinite(stamp) and (index == 0 or stamp > self._last_t)
+            t_s = stamp if ok else max(by_rate, self._last_t + 1e-3 if index else 0.0)
+            self._last_t = t_s
             if t_s + 1e-9 >= not_before_s:
                 ok, image = self._capture.retrieve()
                 if ok and image is not None:
