@@ -65,7 +65,7 @@ def test_pause_stops_reading_frames_and_resume_goes_on(tmp_path: Path, write_vid
 
     recorded = [k for (k,) in sqlite3.connect(db).execute("SELECT kind FROM events ORDER BY at")]
     assert recorded[:2] == ["paused", "resumed"]  # the history records the pause
-    assert not (tmp_path / "run" / "headwatch" / "monitor.pid").exists()  # the monitor removed its channel
+    assert not list((tmp_path / "run" / "headwatch").glob("monitor-*.pid"))  # the monitor removed its channel
     nobody = subprocess.run([*headwatch, "pause"], capture_output=True, text=True, env=env, timeout=30)
     assert nobody.returncode == 1
     assert nobody.stderr.strip() == "headwatch: error: no headwatch monitor is running (start one with " \
@@ -158,3 +158,31 @@ def test_a_fifo_at_the_command_file_does_not_freeze_the_monitor(tmp_path: Path) 
     poller.join(5)
     assert not poller.is_alive() and answers == [None]  # it would block in open() forever
     channel.close()
+
+
+def test_a_pid_file_left_by_a_crash_is_no_running_monitor(tmp_path: Path) -> None:
+    from headwatch.control import running_monitors, send
+    from headwatch.errors import HeadwatchError
+
+    folder = tmp_path / "run"
+    folder.mkdir()
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (folder / f"monitor-{gone.stdout.strip()}.pid").write_text(gone.stdout.strip())  # its process has ended
+    with pytest.raises(HeadwatchError, match="no headwatch monitor is running"):
+        send("pause", 900.0, folder)
+    assert not list(folder.glob("monitor-*.pid")) and running_monitors(folder) == []
+
+
+def test_two_monitors_each_keep_their_own_registration(tmp_path: Path) -> None:
+    from headwatch.control import ControlChannel, running_monitors, send
+
+    first, second = ControlChannel(tmp_path / "run"), ControlChannel(tmp_path / "run")
+    second.pid_file.unlink()  # two processes in truth; here one process plays both
+    second.pid_file = tmp_path / "run" / "monitor-1.pid"  # pid 1 (init) is alive
+    second.pid_file.write_text("1")
+    first.close()  # the first to stop must not unregister the other
+    assert running_monitors(tmp_path / "run") == [1]
+    send("pause", None, tmp_path / "run")
+    assert second.poll() is not None
+    second.close()
+    assert running_monitors(tmp_path / "run") == []

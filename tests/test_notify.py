@@ -158,3 +158,26 @@ def test_the_monitor_says_once_at_start_when_there_are_no_desktop_notifications(
     assert bare.stderr.count("no desktop notifications here") == 1
     terminal = CliRunner().invoke(app, [*args, "--notify", "terminal"], env={"PATH": ""})
     assert "no desktop notifications here" not in terminal.stderr  # asked for the terminal: nothing to say
+
+
+def test_a_hung_notifier_never_stalls_the_caller() -> None:
+    """notify-send waiting on a hung daemon held the monitor's loop up to 10 s per event."""
+    import threading
+
+    from headwatch.alerts import AlertEvent, EventKind
+    from headwatch.notify import BackgroundNotifier
+
+    release, delivered = threading.Event(), []
+
+    class Hung:
+        def notify(self, event: AlertEvent) -> None:
+            release.wait(30)  # a daemon that does not answer
+            delivered.append(event.kind)
+
+    background = BackgroundNotifier(Hung())
+    for kind in (EventKind.BAD_POSTURE, EventKind.POSTURE_RECOVERED):
+        background.notify(AlertEvent(kind, 1.0, 0.0))  # returns while the first is still hanging
+    assert delivered == []
+    release.set()
+    background.close()
+    assert delivered == [EventKind.BAD_POSTURE, EventKind.POSTURE_RECOVERED]  # in order, none lost

@@ -1,8 +1,9 @@
 """A small control channel to a running monitor: `headwatch pause [DURATION]` and `headwatch resume`
 from another terminal or a keyboard shortcut.
 
-A folder in the user's runtime directory holds two files: ``monitor.pid``, which the monitor writes
-when it starts and removes when it stops (so a command knows whether one is running), and
+A folder in the user's runtime directory holds ``monitor-PID.pid``, one per running monitor, written
+when it starts and removed when it stops (a command checks the process is alive, so one a crash left
+behind does not count), and
 ``control.json``, the last command, which the monitor reads whenever it changes. Plain files work
 the same on Linux, macOS and Windows, and need no network and no socket.
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 from headwatch.errors import HeadwatchError
 from headwatch.files import read_small_text
 
-PID_FILE = "monitor.pid"
+PID_PATTERN = "monitor-*.pid"  # one per running monitor
 COMMAND_SIZE_LIMIT = 4096  # a command is a line of JSON
 COMMAND_FILE = "control.json"
 
@@ -44,10 +45,39 @@ class Command:
     issued: float  # time.time() when sent: tells one command from the next
 
 
+def _alive(pid: int) -> bool:
+    """Whether a process with this id runs (POSIX; elsewhere a pid file is taken at its word:
+    Windows' os.kill would end the process, not ask about it)."""
+    if os.name != "posix":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # somebody else's process: alive
+        return True
+    return True
+
+
+def running_monitors(folder: Path) -> list[int]:
+    """The process ids of the monitors running now; the pid files a crash left behind are removed."""
+    alive = []
+    for pid_file in folder.glob(PID_PATTERN):
+        try:
+            pid = int(read_small_text(pid_file, 64).strip())
+        except (OSError, ValueError):
+            continue
+        if _alive(pid):
+            alive.append(pid)
+        else:
+            pid_file.unlink(missing_ok=True)
+    return alive
+
+
 def send(action: str, seconds: float | None = None, folder: Path | None = None) -> Path:
-    """Write a command for the running monitor; HeadwatchError when none is running."""
+    """Write a command for the running monitors; HeadwatchError when none is running."""
     folder = folder or control_dir()
-    if not (folder / PID_FILE).is_file():
+    if not running_monitors(folder):
         raise HeadwatchError("no headwatch monitor is running (start one with `headwatch monitor`)")
     temporary = folder / (COMMAND_FILE + ".tmp")
     temporary.write_text(json.dumps({"action": action, "seconds": seconds, "issued": time.time()}), encoding="utf-8")
@@ -62,7 +92,9 @@ class ControlChannel:
         self.folder = folder or control_dir()
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # private to the user
         (self.folder / COMMAND_FILE).unlink(missing_ok=True)  # an old command is not for this monitor
-        (self.folder / PID_FILE).write_text(str(os.getpid()), encoding="utf-8")
+        # A pid file of its own: with two monitors, the first to stop must not unregister both.
+        self.pid_file = self.folder / PID_PATTERN.replace("*", str(os.getpid()))
+        self.pid_file.write_text(str(os.getpid()), encoding="utf-8")
         self._seen: float | None = None
         self._stamp: tuple[int, int, int] | None = None
 
@@ -87,8 +119,9 @@ class ControlChannel:
         return command
 
     def close(self) -> None:
-        for name in (PID_FILE, COMMAND_FILE):
-            (self.folder / name).unlink(missing_ok=True)
+        self.pid_file.unlink(missing_ok=True)
+        if not running_monitors(self.folder):  # the last monitor out: no command is left for anyone
+            (self.folder / COMMAND_FILE).unlink(missing_ok=True)
 
 
 def parse_duration(text: str) -> float:

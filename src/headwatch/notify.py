@@ -7,12 +7,15 @@ falls back to the terminal, so an alert is never silently lost.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import queue
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TextIO
@@ -124,6 +127,30 @@ class DesktopNotifier:
         # The Windows toast reads its text from these; the others get it in argv.
         if self.runner(argv, {"HEADWATCH_TITLE": TITLE, "HEADWATCH_MESSAGE": message}) != 0:
             self.fallback.notify(event)
+
+
+class BackgroundNotifier:
+    """Hands events to ``inner`` on a thread of its own, so a notification daemon that hangs (the
+    desktop's notify-send may wait up to its 10 s timeout) never stalls the monitor's loop."""
+
+    def __init__(self, inner: Notifier) -> None:
+        self.inner = inner
+        self._queue: queue.Queue[AlertEvent | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._deliver, name="headwatch-notify", daemon=True)
+        self._thread.start()
+
+    def notify(self, event: AlertEvent) -> None:
+        self._queue.put(event)
+
+    def _deliver(self) -> None:
+        while (event := self._queue.get()) is not None:
+            with contextlib.suppress(Exception):  # a failing notifier must not end the deliveries
+                self.inner.notify(event)
+
+    def close(self, timeout_s: float = 12.0) -> None:
+        """Deliver what is queued (a notifier's own timeout is 10 s), then stop."""
+        self._queue.put(None)
+        self._thread.join(timeout_s)
 
 
 def make_notifier(mode: str) -> Notifier:

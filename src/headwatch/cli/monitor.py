@@ -133,7 +133,7 @@ def monitor(
     from headwatch.control import Command, ControlChannel
     from headwatch.keys import TerminalKeys
     from headwatch.monitor import Monitor
-    from headwatch.notify import CommandHook, DesktopNotifier, make_notifier
+    from headwatch.notify import BackgroundNotifier, CommandHook, DesktopNotifier, make_notifier
     from headwatch.pipeline import FrameRecord
     from headwatch.pose import PoseEstimator
     from headwatch.records import RECORD_SUFFIXES, EventLog, RecordWriter, record_columns
@@ -165,10 +165,12 @@ def monitor(
             fail(str(exc))
         if hint:  # only once the source works, so a failed start stays one line
             note(hint)
-        notifier = make_notifier(settings.notify.mode)
-        if isinstance(notifier, DesktopNotifier) and not notifier.available:
+        chosen = make_notifier(settings.notify.mode)
+        if isinstance(chosen, DesktopNotifier) and not chosen.available:
             note("note: no desktop notifications here (notify-send, osascript or PowerShell not found): alerts "
                  "show in this terminal")
+        notifier = BackgroundNotifier(chosen)  # a hung notification daemon must not stall the monitor
+        stack.callback(notifier.close)
 
         keys = TerminalKeys()
         stack.callback(keys.close)
