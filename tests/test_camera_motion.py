@@ -119,24 +119,26 @@ def analysed(clip: Path, tmp_path: Path) -> tuple[dict[str, object], list[dict[s
 
 def test_a_tilted_camera_is_a_setup_change_and_a_slump_after_it_still_alerts(
         write_video: WriteVideo, grace_hopper: np.ndarray, tmp_path: Path) -> None:
+    """At 5 fps: upright 10 s, the camera tilts and stays tilted; upright until 90 s (the positions
+    are learned again over the minute after the move is confirmed), a slump from 90 s to 98 s."""
     upright, slumped = scene_with(sitter(grace_hopper)), scene_with(sitter(grace_hopper, squash=0.8))
-    frames = [view(upright)] * 100 + [view(upright, down=0.1, zoom=0.92)] * 100 + \
-        [view(slumped, down=0.1, zoom=0.92)] * 80 + [view(upright, down=0.1, zoom=0.92)] * 60
-    clip = write_video("tilt.mp4", frames, 10.0)
+    tilted, tilted_slump = view(upright, down=0.1, zoom=0.92), view(slumped, down=0.1, zoom=0.92)
+    frames = [view(upright)] * 50 + [tilted] * 400 + [tilted_slump] * 40 + [tilted] * 30
+    clip = write_video("tilt.mp4", frames, 5.0)
     summary, events, records = analysed(clip, tmp_path)
     changes = [e for e in events if e["kind"] == "setup_changed"]
     assert [e["cause"] for e in changes] == ["camera"]
     assert 15.0 <= changes[0]["t_s"] <= 15.6  # moved at 10 s, and stayed moved for 5 s
-    # Upright through the move: nothing bad from 6 s (learned) to the slump at 20 s...
-    assert all(r["verdict"] == "ok" for r in records if 6.5 <= r["t_s"] < 20.0)
+    # Upright through the move: nothing bad from 6 s (learned) to the slump at 90 s...
+    assert all(r["verdict"] == "ok" for r in records if 6.5 <= r["t_s"] < 90.0)
     # ...where the ears sit as high as before the move, in the first view's frame.
     before = np.median([r["ear_level"] for r in records if 6.5 <= r["t_s"] < 10.0])
-    after = np.median([r["ear_level"] for r in records if 11.0 <= r["t_s"] < 20.0])
+    after = np.median([r["ear_level"] for r in records if 11.0 <= r["t_s"] < 90.0])
     assert after == pytest.approx(before, abs=0.01)
-    assert np.median([r["camera_dy"] for r in records if 11.0 <= r["t_s"] < 20.0]) > 0.1
-    # The slump from 20 s to 28 s after the move still alerts, for the sunk head.
+    assert np.median([r["camera_dy"] for r in records if 11.0 <= r["t_s"] < 90.0]) > 0.1
+    # The slump from 90 s to 98 s after the move still alerts, for the sunk head.
     (alert,) = summary["alerts"]  # type: ignore[misc]
-    assert 22.5 <= alert["start_s"] <= 24.0 and "sunk" in alert["reasons"]
+    assert 92.5 <= alert["start_s"] <= 94.0 and "sunk" in alert["reasons"]
 
 
 def test_a_lowered_seat_is_a_setup_change_not_a_slump(write_video: WriteVideo, grace_hopper: np.ndarray,

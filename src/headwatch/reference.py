@@ -353,8 +353,11 @@ class ReferenceLearner:
         self._events.append(AlertEvent(EventKind.SETUP_CHANGED, t_s, t_s, values=dict(values), cause=cause))
         self.last_change = (t_s, cause)
         st = self._state[family]
-        if cause == "camera":  # a camera sees the angles differently from another place
-            st.relearn_at, st.relearn_from = st.present_s + RELEARN_S, st.present_s
+        if cause == "camera":
+            # A camera sees the angles differently from another place: learned again. So are the
+            # positions: the background tracker that carried them over can be wrong where the
+            # person fills the frame, and a false "sunk" is what a moved camera must not cause.
+            self._forget_positions(family)
         st.seat_moves.clear()
         st.locked_bad.clear()
 
@@ -434,15 +437,19 @@ class ReferenceLearner:
         return last is not None and t_s - last >= AWAY_RELEARN_S and not self._state[family].positions_pending
 
     def _after_absence(self, family: Family) -> None:
-        """Back after a long absence, maybe somebody else, maybe on another chair: the head's
-        height is not judged until the positions are learned again (over RELEARN_S), and the
-        angles are re-learned then too, within a margin, as after a camera move."""
+        """Back after a long absence, maybe somebody else, maybe on another chair: as after a
+        camera move, the positions and the angles are learned again."""
+        self._forget_positions(family)
+        self._state[family].seat_moves.clear()
+        self._state[family].locked_bad.clear()
+
+    def _forget_positions(self, family: Family) -> None:
+        """The head's height is not judged until the positions are learned again over RELEARN_S;
+        then the angles are re-learned too, within a margin."""
         st = self._state[family]
         old = self._ready[family]
         self._ready[family] = replace(old, values={k: v for k, v in old.values.items() if k not in POSITION_METRICS})
         st.relearn_at, st.relearn_from, st.positions_pending = st.present_s + RELEARN_S, st.present_s, True
-        st.seat_moves.clear()
-        st.locked_bad.clear()
 
     def _maybe_relearn(self, family: Family, t_s: float) -> bool:
         """After a set-up change: the angles from what was seen since, at most a margin away (and
