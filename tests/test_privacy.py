@@ -98,15 +98,50 @@ def test_the_guard_refuses_internet_sockets_and_keeps_local_ones() -> None:
     assert done.stdout.strip() == "guarded"
 
 
-def test_a_stream_url_or_a_hook_keeps_the_network(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_stream_url_keeps_the_network(monkeypatch: pytest.MonkeyPatch) -> None:
     from headwatch.cli.common import stay_offline
 
     calls: list[str] = []
     monkeypatch.setattr("headwatch.netguard.deny_network", lambda: calls.append("guard") or True)
     assert stay_offline("rtsp://camera.local/stream") is False
-    assert stay_offline("0", hook="curl https://example.invalid") is False
     assert calls == []
     assert stay_offline("0", "clip.mp4") is True and calls == ["guard"]
+
+
+def _seccomp_mode(pid: int) -> int | None:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("Seccomp:"):
+            return int(line.split()[1])
+    return None
+
+
+@needs_guard
+def test_a_hook_keeps_the_network_and_mediapipes_process_does_not(tmp_path: Path, write_video: WriteVideo,
+                                                                  grace_hopper: np.ndarray) -> None:
+    """With an --on-alert hook the monitor's own process is still filtered (the kernel says so in
+    /proc/PID/status), while the hook, run by a process started before the filter, creates an
+    internet socket (it used to lift the guard for MediaPipe too)."""
+    import time
+
+    clip = write_video("clip.mp4", [cv2.resize(grace_hopper, (256, 288))] * 600, 10.0)  # 60 s, paced in real time
+    mark = tmp_path / "hook.txt"
+    hook = (f"{sys.executable} -c \"import socket; s = socket.socket(socket.AF_INET, socket.SOCK_STREAM); s.close(); "
+            f"open({str(mark)!r}, 'a').write('socket ' + __import__('os').environ['HEADWATCH_EVENT'] + chr(10))\"")
+    env = {**os.environ, "HEADWATCH_ALERTS_BAD_FOR_S": "1", "HEADWATCH_THRESHOLDS_EAR_HEIGHT_FACE_RATIO": "5",
+           "HEADWATCH_REFERENCE_MODE": "absolute"}  # every frame bad: an alert within seconds, so the hook runs
+    monitor = subprocess.Popen([sys.executable, "-m", "headwatch", "monitor", "--source", str(clip), "--realtime",
+                                "--notify", "none", "--no-history", "--on-alert", hook],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 90
+        while not mark.exists() and time.monotonic() < deadline and monitor.poll() is None:
+            time.sleep(0.2)
+        assert mark.exists(), "the hook never ran"
+        assert _seccomp_mode(monitor.pid) == 2  # filtered: MediaPipe's process has no network
+        assert mark.read_text().startswith("socket bad_posture")  # the hook made an internet socket
+    finally:
+        monitor.terminate()
+        monitor.communicate(timeout=60)
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the user folders checked are the Linux ones")

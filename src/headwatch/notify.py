@@ -208,9 +208,13 @@ class CommandHook:
         self._running: list[subprocess.Popen[bytes]] = []
 
     def notify(self, event: AlertEvent) -> None:
+        self.run(event_environment(event))
+
+    def run(self, variables: dict[str, str]) -> None:
+        """Start the command once with these variables in its environment."""
         self._running = [p for p in self._running if p.poll() is None]
         try:
-            env = {**os.environ, **event_environment(event)}
+            env = {**os.environ, **variables}
             self._running.append(subprocess.Popen(self.command, shell=True, env=env, **_own_process_group()))
         except OSError as exc:
             sys.stderr.write(f"headwatch: warning: --on-alert command could not start: {exc.strerror}\n")
@@ -224,3 +228,36 @@ class CommandHook:
             except subprocess.TimeoutExpired:
                 _end_group(process)
         self._running = []
+
+
+class HookProcess:
+    """The --on-alert hooks, run by a small process of their own (``python -m headwatch.hook_runner``)
+    that is started before the monitor shuts itself off from the internet: a hook may post to a web
+    service while MediaPipe's process still cannot reach the network. Events go to it as one JSON
+    line each on its standard input (a pipe, no socket)."""
+
+    def __init__(self, command: str) -> None:
+        self._process = subprocess.Popen([sys.executable, "-m", "headwatch.hook_runner", command],
+                                         stdin=subprocess.PIPE, text=True, encoding="utf-8",
+                                         **_own_process_group())
+        self._broken = False
+
+    def notify(self, event: AlertEvent) -> None:
+        if self._broken or self._process.stdin is None:
+            return
+        try:
+            self._process.stdin.write(json.dumps(event_environment(event)) + "\n")
+            self._process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            self._broken = True
+            sys.stderr.write("headwatch: warning: the --on-alert runner stopped; hooks no longer run\n")
+
+    def wait(self, grace_s: float = 2.0) -> None:
+        """No more events: the runner gives running hooks ``grace_s`` in all, then ends their groups."""
+        if self._process.stdin is not None:
+            with contextlib.suppress(OSError):
+                self._process.stdin.close()
+        try:
+            self._process.wait(timeout=grace_s + 3.0)
+        except subprocess.TimeoutExpired:
+            _end_group(self._process)

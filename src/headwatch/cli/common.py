@@ -136,10 +136,10 @@ def check_cluster(address: str | None) -> None:
             fail(str(exc), EXIT_USAGE)
 
 
-def stay_offline(*sources: str, hook: str = "") -> bool:
-    """Shut the process off from the internet (netguard) unless a source is a stream URL or an
-    --on-alert hook may need the network; True when the guard is in place."""
-    if any("://" in source for source in sources) or hook:
+def stay_offline(*sources: str) -> bool:
+    """Shut the process off from the internet (netguard) unless a source is a stream URL; True when
+    the guard is in place. (--on-alert hooks run in a process started before it: notify.HookProcess.)"""
+    if any("://" in source for source in sources):
         return False
     from headwatch.netguard import deny_network
 

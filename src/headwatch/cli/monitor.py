@@ -133,7 +133,7 @@ def monitor(
     from headwatch.control import Command, ControlChannel
     from headwatch.keys import TerminalKeys
     from headwatch.monitor import Monitor
-    from headwatch.notify import BackgroundNotifier, CommandHook, DesktopNotifier, make_notifier
+    from headwatch.notify import BackgroundNotifier, DesktopNotifier, HookProcess, make_notifier
     from headwatch.pipeline import FrameRecord
     from headwatch.pose import PoseEstimator
     from headwatch.records import RECORD_SUFFIXES, EventLog, RecordWriter, record_columns
@@ -150,8 +150,9 @@ def monitor(
         "output.history": str(history) if history is not None else None})
     choice, hint = select_reference(settings, reference, profile)
     source_spec = settings.capture.source
-    stay_offline(source_spec, hook=settings.notify.on_alert)
-    hook = CommandHook(settings.notify.on_alert) if settings.notify.on_alert else None
+    # The hooks' runner first: started before the guard, it keeps the network for them.
+    hook = HookProcess(settings.notify.on_alert) if settings.notify.on_alert else None
+    stay_offline(source_spec)
     status_line = StatusLine(enabled=not Output.quiet)
     with ExitStack() as stack:
         try:
