@@ -329,3 +329,49 @@ def test_report_refuses_periods_no_calendar_holds_in_one_line(tmp_path: Path, pe
     result = CliRunner().invoke(app, ["report", *period, "--history", str(path)])
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_damaged_rows_are_skipped_with_a_warning_not_a_traceback(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from headwatch.cli import app
+
+    path = tmp_path / "history.sqlite"
+    now = datetime.datetime.now().astimezone().replace(microsecond=0)
+    with History.open(path) as history:
+        session = history.start_session(now - datetime.timedelta(hours=1), "0", "absolute limits", "x")
+        for minutes in (50, 40, 30):
+            history.add_interval(session, interval(now - datetime.timedelta(minutes=minutes)))
+        history.add_event(session, now, "bad_posture", ["head_forward"], {})
+    with sqlite3.connect(path) as db:  # a hand edit, or another program, broke two rows
+        db.execute("UPDATE intervals SET bad_by_reason = 'not json' WHERE rowid = 1")
+        db.execute("UPDATE intervals SET started = 'yesterday' WHERE rowid = 2")
+        db.execute("UPDATE events SET detail = '[1' WHERE rowid = 1")
+    for command in (["report", "--today"], ["history", "export"]):
+        result = CliRunner().invoke(app, [*command, "--history", str(path)])
+        assert result.exception is None or isinstance(result.exception, SystemExit), (command, result.exception)
+        assert result.exit_code == 0
+        assert "damaged row" in result.stderr and "skipped" in result.stderr
+    exported = CliRunner().invoke(app, ["history", "export", "--history", str(path)])
+    assert len(exported.stdout.strip().splitlines()) == 2  # the header and the one whole interval
+
+
+def test_export_onto_a_full_disk_is_one_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from headwatch.cli import app
+
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here")
+    path = tmp_path / "history.sqlite"
+    with History.open(path) as history:
+        session = history.start_session(T0, "0", "absolute limits", "x")
+        for i in range(50):
+            history.add_interval(session, interval(T0 + datetime.timedelta(seconds=10 * i)))
+    full = tmp_path / "full.csv"
+    full.symlink_to("/dev/full")  # every write: no space left on device
+    result = CliRunner().invoke(app, ["history", "export", "--csv", str(full), "--history", str(path)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert "cannot write the CSV" in line and "No space left" in line

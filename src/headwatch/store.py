@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
+import math
 import os
 import sqlite3
 import threading
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from headwatch.errors import HeadwatchError
+from headwatch.errors import MALFORMED_DATA, HeadwatchError
 from headwatch.files import PRIVATE_MODE
 
 SCHEMA_VERSION = 2
@@ -122,6 +123,7 @@ class History:
         self.connection = connection
         self.path = path
         self.moved_aside = moved_aside  # where a damaged or foreign file went, if one did
+        self.skipped_rows = 0  # damaged rows the reading methods passed over
 
     @staticmethod
     def open(path: Path, clock: Callable[[], datetime.datetime] = now_local, *, read_only: bool = False) -> History:
@@ -222,7 +224,10 @@ class History:
         return [SessionRow(*row) for row in rows]
 
     def events(self, session_id: int | None = None) -> Iterator[dict[str, Any]]:
-        return _events_of(self.connection, session_id)
+        def skipped() -> None:
+            self.skipped_rows += 1
+
+        return _events_of(self.connection, session_id, skipped)
 
     def session_span(self, session_id: int) -> tuple[str, str | None] | None:
         row = self.connection.execute("SELECT started, ended FROM sessions WHERE id = ?", (session_id,)).fetchone()
@@ -236,19 +241,63 @@ class History:
         names = ("session_id", "started", "seconds", "present_s", "ok_s", "bad_s", "away_s", "unknown_s",
                  "bad_by_reason", "medians", "samples")
         for row in rows:
-            record = dict(zip(names, row, strict=True))
-            record["bad_by_reason"] = json.loads(record["bad_by_reason"])
-            record["medians"] = json.loads(record["medians"])
+            record = _interval_of(dict(zip(names, row, strict=True)))
+            if record is None:
+                self.skipped_rows += 1
+                continue
             yield record
 
 
-def _events_of(connection: sqlite3.Connection, session_id: int | None) -> Iterator[dict[str, Any]]:
+def _moment_text(value: Any) -> str:
+    """An ISO time with its UTC offset, as the history writes them; ValueError otherwise."""
+    moment = datetime.datetime.fromisoformat(str(value))
+    if moment.tzinfo is None:
+        raise ValueError("a time without its UTC offset")
+    return str(value)
+
+
+def _floats(value: Any) -> dict[str, float]:
+    data = json.loads(value)
+    if not isinstance(data, dict):
+        raise ValueError("not a table")
+    out = {str(k): float(v) for k, v in data.items()}
+    if not all(math.isfinite(v) for v in out.values()):
+        raise ValueError("not a finite number")
+    return out
+
+
+def _interval_of(record: dict[str, Any]) -> dict[str, Any] | None:
+    """An interval row as reports take it, or None when the row is damaged (a hand edit, another
+    program): a report goes on without it rather than failing on it."""
+    try:
+        record["started"] = _moment_text(record["started"])
+        for name in ("seconds", "present_s", "ok_s", "bad_s", "away_s", "unknown_s"):
+            record[name] = float(record[name])
+            if not math.isfinite(record[name]) or record[name] < 0:
+                raise ValueError(name)
+        record["bad_by_reason"] = _floats(record["bad_by_reason"])
+        record["medians"] = _floats(record["medians"])
+        record["samples"] = int(record["samples"] or 0)
+    except (*MALFORMED_DATA, TypeError):
+        return None
+    return record
+
+
+def _events_of(connection: sqlite3.Connection, session_id: int | None,
+               skipped: Callable[[], None] = lambda: None) -> Iterator[dict[str, Any]]:
     query = "SELECT session_id, at, kind, reasons, detail FROM events"
     rows = (connection.execute(query + " WHERE session_id = ? ORDER BY at", (session_id,))
             if session_id is not None else connection.execute(query + " ORDER BY at"))
     for session, at, kind, reasons, detail in rows:
-        yield {"session_id": session, "at": at, "kind": kind, "reasons": [r for r in reasons.split(",") if r],
-               "detail": json.loads(detail)}
+        try:
+            event = {"session_id": session, "at": _moment_text(at), "kind": str(kind),
+                     "reasons": [r for r in str(reasons).split(",") if r], "detail": json.loads(detail)}
+            if not isinstance(event["detail"], dict):
+                raise ValueError("not a table")
+        except (*MALFORMED_DATA, TypeError):
+            skipped()
+            continue
+        yield event
 
 
 class _Damaged(Exception):

@@ -106,21 +106,25 @@ def history_export(
             check_outputs([database], {"--csv": [csv_path]})
         except HeadwatchError as exc:
             fail(str(exc), EXIT_USAGE)
-    with _open(history, config) as opened, ExitStack() as stack:
+    with _open(history, config) as opened:
         rows = list(opened.intervals())
-        reasons = sorted({r for row in rows for r in row["bad_by_reason"]})
-        metrics = sorted({m for row in rows for m in row["medians"]})
-        try:
+        skipped = opened.skipped_rows
+    reasons = sorted({r for row in rows for r in row["bad_by_reason"]})
+    metrics = sorted({m for row in rows for m in row["medians"]})
+    try:  # a full disk, mid-file or at the final flush, is one line
+        with ExitStack() as stack:
             handle = stack.enter_context(csv_path.open("w", newline="", encoding="utf-8")) if csv_path else sys.stdout
-        except OSError as exc:
-            fail(f"{csv_path}: cannot write the CSV: {exc.strerror}", EXIT_FAILED)
-        writer = csv.writer(handle)
-        writer.writerow(["session", "started", "seconds", "present_s", "ok_s", "bad_s", "away_s", "unknown_s",
-                         *(f"bad_{r}_s" for r in reasons), *(f"median_{m}" for m in metrics)])
-        for row in rows:
-            writer.writerow([row["session_id"], row["started"], row["seconds"], row["present_s"], row["ok_s"],
-                             row["bad_s"], row["away_s"], row["unknown_s"],
-                             *(row["bad_by_reason"].get(r, 0.0) for r in reasons),
-                             *(row["medians"].get(m, "") for m in metrics)])
+            writer = csv.writer(handle)
+            writer.writerow(["session", "started", "seconds", "present_s", "ok_s", "bad_s", "away_s", "unknown_s",
+                             *(f"bad_{r}_s" for r in reasons), *(f"median_{m}" for m in metrics)])
+            for row in rows:
+                writer.writerow([row["session_id"], row["started"], row["seconds"], row["present_s"], row["ok_s"],
+                                 row["bad_s"], row["away_s"], row["unknown_s"],
+                                 *(row["bad_by_reason"].get(r, 0.0) for r in reasons),
+                                 *(row["medians"].get(m, "") for m in metrics)])
+    except OSError as exc:
+        fail(f"{csv_path or 'standard output'}: cannot write the CSV: {exc.strerror}", EXIT_FAILED)
+    if skipped:
+        note(f"headwatch: warning: {skipped} damaged row{'s' if skipped != 1 else ''} of the history skipped")
     if csv_path is not None:
         note(f"wrote {len(rows)} intervals to {csv_path}")

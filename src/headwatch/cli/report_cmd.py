@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from headwatch.cli.common import EXIT_FAILED, EXIT_USAGE, ConfigOption, fail, load_settings, open_history
+from headwatch.cli.common import EXIT_FAILED, EXIT_USAGE, ConfigOption, fail, load_settings, note, open_history
 
 if TYPE_CHECKING:
     from headwatch.store import History
@@ -87,8 +87,12 @@ def report(
             intervals = list(opened.intervals(session))
             events = list(opened.events(session))
             first, last, label = _period(today, week, session, start, end, _spans(opened, session, intervals))
+            skipped = opened.skipped_rows
     except HistoryError as exc:
         fail(str(exc), EXIT_FAILED)
+    if skipped:
+        note(f"headwatch: warning: {skipped} damaged row{'s' if skipped != 1 else ''} of the history "
+             "skipped; the report covers the rest")
     period = Period(first, last, label)
     now, before = figures(intervals, events, period), figures(intervals, events, period.previous())
     if as_json:
