@@ -144,3 +144,16 @@ def test_a_locked_history_means_monitoring_without_it_in_one_line(tilting_clip: 
         holder.kill()
         holder.wait()
     assert not list(tmp_path.glob("*damaged*"))
+
+
+def test_analyze_with_a_history_it_cannot_use_analyses_without_it(tilting_clip: Path, tmp_path: Path) -> None:
+    db = tmp_path / "notes.sqlite"
+    db.write_text("my notes, not a history")
+    result = runner.invoke(app, ["analyze", str(tilting_clip), "--history", "--json", "--jobs", "1"],
+                           env={"HEADWATCH_OUTPUT_HISTORY": str(db)})
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["files"][0]["frames"] > 0  # analysed all the same
+    (line,) = result.stderr.strip().splitlines()
+    assert "not a headwatch history" in line and "analysing without the history" in line
+    assert db.read_text() == "my notes, not a history"

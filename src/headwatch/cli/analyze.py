@@ -102,6 +102,19 @@ class Outputs:
         return self.annotated.get(video)
 
 
+def _history_or_none(stack: ExitStack, settings: Settings, problems: list[str]) -> History | None:
+    """The history to record into; a locked, read-only or foreign one is one line, and the analysis
+    goes on without it."""
+    from headwatch.store import HistoryError
+
+    try:
+        return stack.enter_context(open_history(settings))
+    except HistoryError as exc:
+        problems.append(f"{exc}; analysing without the history")
+        error(problems[-1])
+        return None
+
+
 class _NothingToAnalyse(Exception):
     """Every input failed: the outputs are left as they were."""
 
@@ -325,7 +338,7 @@ def analyze(
             log = EventLog(events) if events is not None else None
             if log is not None:
                 stack.callback(log.close)
-            history = stack.enter_context(open_history(settings)) if record_history else None
+            history = _history_or_none(stack, settings, problems) if record_history else None
             outputs = Outputs(writer, log, history, reports, annotated)
             limits = limits_for(settings, choice.profile)
             tasks = [MeasureTask(i.path, i.kind, settings.capture.analyze_fps, settings.capture.model, limits)
