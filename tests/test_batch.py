@@ -274,3 +274,38 @@ def test_one_bad_photo_fails_only_itself(tmp_path: Path, grace_hopper: BGRImage)
     assert "b.png: cannot read the image: it is damaged" in errors[0]
     assert "d.png: cannot read the image: it is larger than OpenCV decodes" in errors[1]
     assert "a.png  (image, view front): ok" in result.stdout and "c.png  (image, view front): ok" in result.stdout
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")
+@pytest.mark.parametrize("presses", [1, 2])
+def test_ctrl_c_with_workers_ends_at_once_and_leaves_none(presses: int, write_video: WriteVideo,
+                                                         grace_hopper: BGRImage, tmp_path: Path) -> None:
+    """One Ctrl-C waited for each worker's video (26 s); two hung the process; three left orphaned
+    workers and an atexit traceback."""
+    import signal
+    import subprocess
+
+    import psutil
+
+    frame = cv2.resize(grace_hopper, (256, 288))
+    clips = [write_video(f"long{i}.mp4", [frame] * 1500, 5.0) for i in range(2)]  # 300 s each
+    process = subprocess.Popen([sys.executable, "-m", "headwatch", "analyze", *map(str, clips), "--jobs", "2"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    watched = psutil.Process(process.pid)
+    deadline = time.monotonic() + 120
+    workers: list[psutil.Process] = []
+    while time.monotonic() < deadline:  # both workers up and measuring
+        workers = [w for w in watched.children(recursive=True) if "spawn" in " ".join(w.cmdline())]
+        if len(workers) == 2 and all(w.cpu_times().user > 3.0 for w in workers):
+            break
+        time.sleep(0.2)
+    assert len(workers) == 2
+    for _ in range(presses):
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.2)
+    started = time.monotonic()
+    _, err = process.communicate(timeout=60)
+    assert time.monotonic() - started < 15  # not the rest of a 300 s video
+    assert process.returncode == 1 and "interrupted" in err and "Traceback" not in err
+    psutil.wait_procs(workers, timeout=10)
+    assert not [w for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE]

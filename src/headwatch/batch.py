@@ -126,6 +126,10 @@ class Executor(Protocol):
 
     def close(self) -> None: ...
 
+    def stop(self) -> None:
+        """Ctrl-C: end the work in flight now, without waiting for it (close() still follows)."""
+        ...
+
 
 class InProcess:
     """Everything in this process, one item after another (one file, or --jobs 1)."""
@@ -139,6 +143,9 @@ class InProcess:
 
     def close(self) -> None:
         pass
+
+    def stop(self) -> None:
+        return None  # the interrupt already ended the work of this process
 
 
 def _worker_start() -> None:
@@ -177,6 +184,13 @@ class LocalProcesses:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def stop(self) -> None:
+        """The workers end now (each would finish its video first: 26 s for a long one), and none is
+        left behind as an orphan. They ignore SIGINT, so this process ends them."""
+        for process in list(getattr(self._pool, "_processes", {}).values()):  # the pool has no public handle
+            process.terminate()
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 # A task whose worker died is given to another worker by the scheduler (Dask counts such deaths
@@ -230,6 +244,9 @@ class DaskCluster:
 
     def close(self) -> None:
         self._client.close()
+
+    def stop(self) -> None:
+        return None  # map's own finally cancels the cluster's futures
 
 
 SCHEDULER_PORT = 8786  # Dask's default

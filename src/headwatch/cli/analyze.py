@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import signal
 import sys
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -363,6 +364,9 @@ def analyze(
                         problems.append(problem)
                         error(problem)
             except KeyboardInterrupt:
+                # Ending now: a second Ctrl-C must not break the ending (it hung, or left workers).
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                executor.stop()
                 # The video it was in, judged as far as it got, while --out and --events are still open.
                 if in_flight.task is not None and in_flight.records:
                     from headwatch.batch import Measured
