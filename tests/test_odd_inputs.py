@@ -233,3 +233,28 @@ def test_a_time_lapse_is_as_long_as_it_was_recorded(tmp_path: Path, grace_hopper
     (summary,) = json.loads(result.stdout)["files"]
     assert summary["duration_s"] == pytest.approx(180.0, abs=1.0)  # read as 25 fps: 0.24 s
     assert summary["frames"] == 6
+
+
+@pytest.mark.parametrize(("source", "message"), [("", "the source is empty: give a camera index"),
+                                                 (".", "a folder, not a video")])
+def test_an_empty_source_or_a_folder_says_what_it_is(source: str, message: str) -> None:
+    result = runner.invoke(app, ["monitor", "--source", source, "--notify", "none", "--no-history"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code != 0
+    (line,) = result.stderr.strip().splitlines()
+    assert message in line and "pipe or a device" not in line
+
+
+def test_eval_goes_on_past_a_damaged_file(tmp_path: Path, grace_hopper: np.ndarray) -> None:
+    for label in ("good", "bad"):
+        (tmp_path / "set" / label).mkdir(parents=True)
+    cv2.imwrite(str(tmp_path / "set" / "good" / "a.png"), grace_hopper)
+    cv2.imwrite(str(tmp_path / "set" / "bad" / "b.png"), grace_hopper)
+    (tmp_path / "set" / "bad" / "c.png").write_bytes(b"\x89PNG\r\n\x1a\n damaged")
+    result = runner.invoke(app, ["eval", str(tmp_path / "set"), "--json", "--reference", "absolute"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 1  # something was left out...
+    (line,) = result.stderr.strip().splitlines()
+    assert "c.png: cannot read the image" in line
+    document = json.loads(result.stdout)  # ...and the figures cover the rest (it aborted the run)
+    assert document["frames"] == 2 and len(document["errors"]) == 1

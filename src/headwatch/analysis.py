@@ -19,7 +19,7 @@ from headwatch.alerts import AlertEngine, AlertEvent
 from headwatch.assemble import ReferenceChoice, alert_settings, limits_for, posture_judge
 from headwatch.calibration import CalibrationSample
 from headwatch.config import Settings
-from headwatch.errors import HeadwatchError
+from headwatch.errors import HeadwatchError, SourceError
 from headwatch.judge import Limits, State, Verdict, judge
 from headwatch.pipeline import Alert, FrameRecord, measure_frames, observe, replay_alerts
 from headwatch.types import Frame, Pose, PostureSample
@@ -187,6 +187,8 @@ def open_source(spec: str) -> Iterator[FrameReader]:
     """A camera or stream (timed by the monotonic clock) or a video file (timed by position)."""
     from headwatch.sources import LiveReader, VideoFileReader, is_live
 
+    if not spec.strip():
+        raise SourceError("the source is empty: give a camera index (0), a video file or a stream URL")
     with ExitStack() as stack:
         if is_live(spec):
             live = LiveReader(spec, time.monotonic)

@@ -141,8 +141,10 @@ def read_image(path: Path) -> Frame:
 
 
 def open_video(path: Path) -> tuple[cv2.VideoCapture, VideoInfo]:
+    if path.is_dir():
+        raise SourceError(f"{path}: a folder, not a video: give a video file (analyze takes folders)")
     if path.exists() and not path.is_file():  # a FIFO or a device would block the decoder forever
-        raise SourceError(f"{path}: not a regular file (a pipe or a device?): give a video file")
+        raise SourceError(f"{path}: not a regular file (a pipe or a device): give a video file")
     if path.is_file() and path.stat().st_size == 0:
         raise SourceError(f"{path}: cannot read the video: the file is empty")
     capture = cv2.VideoCapture(str(path))

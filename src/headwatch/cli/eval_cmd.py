@@ -21,6 +21,7 @@ from headwatch.cli.common import (
     ReferenceOption,
     check_cluster,
     echo_lines,
+    error,
     fail,
     load_settings,
     select_reference,
@@ -93,6 +94,7 @@ def eval_command(
     choice, _ = select_reference(settings, reference, profile)
     limits = limits_for(settings, choice.profile)
     learns = choice.mode == "auto"
+    failed: list[str] = []
     frames: dict[str, list[ScoredFrame]] = {}
     alert_scores: dict[str, list[AlertScore]] = {}
     try:
@@ -104,11 +106,14 @@ def eval_command(
         load_model(settings.capture.model)  # a missing or damaged model: one line before any work
         with closing(make_executor(jobs, cluster, tasks)) as executor:
             measured = {result.task.path: result for result in measure_all(executor, tasks)}
-        for result in measured.values():
+        for result in measured.values():  # a damaged file is one line, and left out of the figures
             if result.error is not None:
-                raise HeadwatchError(result.error)
+                failed.append(result.error)
+                error(result.error)
         photos: dict[str, list[tuple[bool, FrameRecord]]] = {}
         for image in data.images:
+            if measured[image.path].error is not None:
+                continue
             (record,) = measured[image.path].records
             photos.setdefault(group_of(image.path, dataset, group_by), []).append((image.bad, record))
         for group, labelled in photos.items():
@@ -122,6 +127,8 @@ def eval_command(
         for video in data.videos:
             group = group_of(video.path, dataset, group_by)
             result = measured[video.path]
+            if result.error is not None:
+                continue
             judged = judge_recording(result.records, settings, choice)
             for record in judged.records:
                 bad = video.label_at(record.t_s)
@@ -144,13 +151,16 @@ def eval_command(
         if group_by is not None:
             document["groups"] = {name: r.to_json() for name, r in groups.items()}
             document["spread"] = spread_of(groups)
+        document["errors"] = failed
         typer.echo(json.dumps(document, indent=2))
-        return
-    echo_lines(format_report(report))
-    typer.echo(f"judged against      {choice.describe()}" + (" (per group)" if learns and group_by else ""))
-    if group_by is not None:
-        typer.echo("")
-        echo_lines(format_groups(groups))
+    else:
+        echo_lines(format_report(report))
+        typer.echo(f"judged against      {choice.describe()}" + (" (per group)" if learns and group_by else ""))
+        if group_by is not None:
+            typer.echo("")
+            echo_lines(format_groups(groups))
+    if failed:  # the figures cover the rest; the exit code says something was left out
+        raise typer.Exit(EXIT_FAILED)
 
 
 def _eval_renders(root: Path, model: str | None, config: Path | None, as_json: bool) -> None:
