@@ -130,14 +130,40 @@ def test_preview_without_a_display_says_so_and_monitors_on(tmp_path: Path) -> No
     assert "session summary" in done.stdout
 
 
-@pytest.mark.parametrize(("platform", "env", "expected"), [
-    ("linux", {}, False), ("linux", {"DISPLAY": ":0"}, True), ("linux", {"WAYLAND_DISPLAY": "wayland-0"}, True),
-    ("freebsd14", {}, False), ("darwin", {}, True), ("win32", {}, True),
+@pytest.mark.parametrize(("platform", "env", "answering", "expected"), [
+    ("linux", {}, set(), False),
+    ("linux", {"DISPLAY": ":0"}, {"/tmp/.X11-unix/X0"}, True),
+    ("linux", {"DISPLAY": ":0"}, set(), False),  # set, but nothing listens: Qt would abort (exit 134)
+    ("linux", {"DISPLAY": ":7.0"}, {"/tmp/.X11-unix/X7"}, True),
+    ("linux", {"WAYLAND_DISPLAY": "wayland-0", "XDG_RUNTIME_DIR": "/run/user/1"}, {"/run/user/1/wayland-0"}, True),
+    ("linux", {"WAYLAND_DISPLAY": "wayland-0", "XDG_RUNTIME_DIR": "/run/user/1"}, set(), False),
+    ("linux", {"DISPLAY": "remote.host:0"}, set(), True),
+    ("freebsd14", {}, set(), False), ("darwin", {}, set(), True), ("win32", {}, set(), True),
 ])
-def test_display_available(platform: str, env: dict[str, str], expected: bool) -> None:
+def test_display_available(platform: str, env: dict[str, str], answering: set[str], expected: bool) -> None:
     from headwatch.overlay import display_available
 
-    assert display_available(platform, env) is expected
+    assert display_available(platform, env, answering.__contains__) is expected
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="X11 sockets")
+def test_a_display_that_does_not_answer_is_no_display(tmp_path: Path) -> None:
+    """A real process with DISPLAY pointing at no X server: it aborted with exit 134 and lost the
+    session; now one line, and the monitor goes on without the window."""
+    import subprocess
+
+    clip = tmp_path / "c.mp4"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 5.0, (64, 64))
+    for _ in range(5):
+        writer.write(np.full((64, 64, 3), 90, np.uint8))
+    writer.release()
+    env = {k: v for k, v in os.environ.items() if k != "WAYLAND_DISPLAY"}
+    env["DISPLAY"] = ":97"  # no X server answers there
+    done = subprocess.run([sys.executable, "-m", "headwatch", "monitor", "--source", str(clip), "--no-realtime",
+                           "--notify", "none", "--no-history", "--preview"],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "--preview: no display here" in done.stderr and "session summary" in done.stdout
 
 
 full_disk = pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")

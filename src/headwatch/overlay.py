@@ -7,8 +7,10 @@ written to disk.
 from __future__ import annotations
 
 import os
+import re
+import socket
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import cv2
@@ -58,14 +60,39 @@ def draw(image: npt.NDArray[np.uint8], pose: Pose | None, sample: PostureSample 
     return canvas
 
 
-def display_available(platform: str | None = None, env: Mapping[str, str] | None = None) -> bool:
-    """Whether a window can open: on Linux and the BSDs only with an X or Wayland display (without
-    one, OpenCV's Qt backend aborts the whole process); macOS and Windows always have one."""
+def display_available(platform: str | None = None, env: Mapping[str, str] | None = None,
+                      reachable: Callable[[str], bool] | None = None) -> bool:
+    """Whether a window can open: on Linux and the BSDs only with an X or Wayland display that
+    answers (without one, OpenCV's Qt backend aborts the whole process, exit 134: a DISPLAY that
+    is set but dead does the same); macOS and Windows always have one."""
     platform = platform or sys.platform
     env = os.environ if env is None else env
     if platform in ("darwin", "win32"):
         return True
-    return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
+    reachable = reachable or _socket_answers
+    wayland = env.get("WAYLAND_DISPLAY", "")
+    if wayland:
+        folder = env.get("XDG_RUNTIME_DIR", "")
+        if reachable(wayland if os.path.isabs(wayland) else os.path.join(folder, wayland)):
+            return True
+    display = env.get("DISPLAY", "")
+    local = re.fullmatch(r"(?:unix)?:(\d+)(?:\.\d+)?", display)
+    if local:
+        return reachable(f"/tmp/.X11-unix/X{local.group(1)}")
+    return bool(display)  # a remote X display (host:0): only connecting would tell; Qt will try
+
+
+def _socket_answers(path: str) -> bool:
+    """Whether a local (Unix) socket at ``path`` accepts a connection."""
+    if not hasattr(socket, "AF_UNIX"):
+        return False
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1.0)
+        try:
+            probe.connect(path)
+        except OSError:
+            return False
+    return True
 
 
 class PreviewWindow:

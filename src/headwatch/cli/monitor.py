@@ -214,8 +214,8 @@ def monitor(
                 window = PreviewWindow()
                 stack.callback(window.close)
             else:
-                error("--preview: no display here (DISPLAY and WAYLAND_DISPLAY are unset); monitoring without "
-                      "the window")
+                error("--preview: no display here (DISPLAY and WAYLAND_DISPLAY unset, or nothing answers there); "
+                      "monitoring without the window")
 
         def on_frame(frame: Any, pose: Any, sample: Any, verdict: Any) -> None:
             nonlocal writer
