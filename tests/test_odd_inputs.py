@@ -284,3 +284,18 @@ def test_eval_goes_on_past_a_damaged_file(tmp_path: Path, grace_hopper: np.ndarr
     assert "c.png: cannot read the image" in line
     document = json.loads(result.stdout)  # ...and the figures cover the rest (it aborted the run)
     assert document["frames"] == 2 and len(document["errors"]) == 1
+
+
+def test_eval_says_so_for_overlapping_spans_and_a_group_by_deeper_than_the_tree(tmp_path: Path,
+                                                                             write_video: WriteVideo) -> None:
+    clip = write_video("clip.mp4", [np.full((64, 64, 3), 90, np.uint8)] * 20, 10.0)
+    clip.with_suffix(".csv").write_text("start_s,end_s,label\n0,1.5,good\n1,2,bad\n")
+    result = runner.invoke(app, ["eval", str(tmp_path)])
+    assert result.exit_code == 1 and "overlap: each moment has one label" in result.stderr
+    clip.with_suffix(".csv").write_text("start_s,end_s,label\n0,1,good\n1,2,bad\n")  # touching is fine
+    (tmp_path / "set" / "ann" / "good").mkdir(parents=True)
+    cv2.imwrite(str(tmp_path / "set" / "ann" / "good" / "a.png"), np.full((64, 64, 3), 90, np.uint8))
+    deep = runner.invoke(app, ["eval", str(tmp_path / "set"), "--group-by", "3"])
+    assert deep.exit_code == 2
+    (line,) = deep.stderr.strip().splitlines()
+    assert "--group-by 3: the files lie at most 2 folders below" in line

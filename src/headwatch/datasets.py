@@ -10,6 +10,7 @@ Two layouts, mixable:
 from __future__ import annotations
 
 import csv
+import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -96,6 +97,11 @@ def read_spans(path: Path, labels: Mapping[str, bool]) -> tuple[Span, ...]:
         spans.append(Span(start, end, labels[label]))
     if not spans:
         raise DatasetError(f"{path}: the spans CSV has no spans")
+    ordered = sorted(spans, key=lambda span: span.start_s)
+    for before, after in itertools.pairwise(ordered):
+        if after.start_s < before.end_s:  # a frame in both would be counted twice, maybe both ways
+            raise DatasetError(f"{path}: the spans {before.start_s:g}-{before.end_s:g} s and "
+                               f"{after.start_s:g}-{after.end_s:g} s overlap: each moment has one label")
     return tuple(spans)
 
 

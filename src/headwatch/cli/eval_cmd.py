@@ -99,6 +99,12 @@ def eval_command(
     alert_scores: dict[str, list[AlertScore]] = {}
     try:
         data = find_dataset(dataset, labels)
+        if group_by is not None:
+            paths = [i.path for i in data.images] + [v.path for v in data.videos]
+            deepest = max((len(path.relative_to(dataset).parts) - 1 for path in paths), default=0)
+            if group_by > deepest:
+                fail(f"--group-by {group_by}: the files lie at most {deepest} folder{'s' if deepest != 1 else ''} "
+                     f"below {dataset}; give 1 to {max(deepest, 1)}", EXIT_USAGE)
         tasks = [MeasureTask(image.path, "image", settings.capture.analyze_fps, settings.capture.model, limits)
                  for image in data.images]
         tasks += [MeasureTask(video.path, "video", settings.capture.analyze_fps, settings.capture.model, limits)
