@@ -17,7 +17,10 @@ With ``--fit FIT_DIR`` it fits each correction of head_forward_deg on FIT_DIR an
 RENDER_DIR's figures before and after it (fit on one set, scored on the other: held-out
 figures): an offset and a linear map per view; in profile, a refit of the 2D/3D blend; facing the
 camera, the change from image cues (foreshortening of the ears' height above the shoulders, and
-how far the ears dropped in the image, in face widths), optionally with the shoulders' drop.
+how far the ears dropped in the image, in face widths), optionally with the shoulders' drop; and
+the "joint" fit that headwatch ships (least squares on raw values and changes together: the 2D/3D
+blend in profile, metrics.PROFILE_BLEND; the ear height in face widths facing the camera,
+metrics.FRONT_EAR_HEIGHT, which metrics.py hands back to the 3D angle at low view confidence).
 Every correction uses only what headwatch has at run time: the landmarks, and for the change the
 calibrated neutral measurement, never the truth or the camera.
 """
@@ -509,10 +512,54 @@ class FrontCues(Correction):
         return f"raw: as linear; true change = {terms}"
 
 
+class JointFit(Correction):
+    """A per-render linear map of landmark angles or ratios, fitted by least squares on the raw
+    errors and the changes from neutral together (equal weight), so that it serves the absolute
+    angle and a calibrated baseline alike; what headwatch computes (metrics.PROFILE_BLEND in
+    profile, metrics.FRONT_EAR_HEIGHT facing the camera):
+    true = a + sum(w_i * feature_i); true change = sum(w_i * d(feature_i))."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        super().__init__()
+        self.names = names
+        self.name = "joint " + "+".join(n.split("_deg")[0] for n in names)
+
+    def _values(self, file: str) -> list[float] | None:
+        values = [self.feature(file, n) for n in self.names]
+        return None if any(v is None for v in values) else [float(v) for v in values if v is not None]
+
+    def usable(self, pair: Pair) -> bool:
+        return self._values(pair.record.file) is not None
+
+    def fit(self, pairs: Sequence[Pair]) -> None:
+        rows = [(p, v) for p in pairs if (v := self._values(p.record.file)) is not None]
+        moved = [(p, v, b) for p, v in rows if p.has_change and (b := self._values(p.record.neutral)) is not None]
+        k = len(self.names)
+        matrix = [[1.0, *v] for _, v in rows]
+        matrix += [[0.0, *(a - c for a, c in zip(v, b, strict=True))] for _, v, b in moved]
+        target = [p.true for p, _ in rows] + [p.true_change for p, _, _ in moved]
+        solved = _lstsq([[row[i] for row in matrix] for i in range(k + 1)], target)
+        self.a, self.w = solved[0], solved[1:]
+
+    def raw(self, pair: Pair) -> float:
+        values = self._values(pair.record.file)
+        return pair.measured if values is None else self.a + float(np.dot(self.w, values))
+
+    def change(self, pair: Pair) -> float:
+        now, base = self._values(pair.record.file), self._values(pair.record.neutral)
+        if now is None or base is None:
+            return pair.measured_change
+        return float(np.dot(self.w, np.subtract(now, base)))
+
+    def describe(self) -> str:
+        terms = " + ".join(f"{w:.4f} * {n}" for w, n in zip(self.w, self.names, strict=True))
+        return f"true = {self.a:+.3f} + {terms} (least squares on raw values and changes together)"
+
+
 def corrections_for(view: str) -> list[Correction]:
     if view == "side":
-        return [Offset(), Linear(), Blend(), BlendPlus()]
-    return [Offset(), Linear(), FrontCues(), FrontCues(shoulders=True)]
+        return [Offset(), Linear(), Blend(), BlendPlus(), JointFit(("neck_midline_deg", "neck_angle_3d_deg"))]
+    return [Offset(), Linear(), FrontCues(), FrontCues(shoulders=True), JointFit(("ear_height_face_ratio",))]
 
 
 def fit_report(records: Sequence[Record], measured: Mapping[str, Measured], fit_records: Sequence[Record],

@@ -190,10 +190,18 @@ def test_neck_midline_averages_both_sides() -> None:
     assert metrics.neck_midline_deg(make_pose(image), View.FRONT) is None
 
 
-def test_head_forward_blends_in_profile_and_is_3d_from_the_front() -> None:
-    assert metrics.head_forward_deg(20.0, 30.0, View.LEFT) == pytest.approx(-4.03 + 0.796 * 20 + 0.140 * 30)
+def test_head_forward_blends_in_profile_and_reads_the_ears_from_the_front() -> None:
+    assert metrics.head_forward_deg(20.0, 30.0, View.LEFT) == pytest.approx(-4.195 + 0.789 * 20 + 0.162 * 30)
     assert metrics.head_forward_deg(None, 30.0, View.RIGHT) == pytest.approx(30.0)
     assert metrics.head_forward_deg(20.0, None, View.RIGHT) == pytest.approx(20.0)
+    # Facing the camera: the ear height in face widths as degrees, taking over from the 3D angle
+    # as the view confidence goes from 0.5 to 0.8; without the ear height, the 3D angle.
+    from_ears = 48.93 - 27.493 * 1.5
+    assert metrics.head_forward_deg(None, 12.0, View.FRONT, 1.5) == pytest.approx(from_ears)
+    assert metrics.head_forward_deg(None, 12.0, View.FRONT, 1.5, 0.9) == pytest.approx(from_ears)
+    assert metrics.head_forward_deg(None, 12.0, View.FRONT, 1.5, 0.65) == pytest.approx((from_ears + 12.0) / 2)
+    assert metrics.head_forward_deg(None, 12.0, View.FRONT, 1.5, 0.3) == pytest.approx(12.0)
+    assert metrics.head_forward_deg(None, None, View.FRONT, 1.5, 0.3) == pytest.approx(from_ears)
     assert metrics.head_forward_deg(None, 12.0, View.FRONT) == pytest.approx(12.0)
     assert metrics.head_forward_deg(20.0, 30.0, None) is None
 

@@ -43,9 +43,10 @@ def test_neck_angle_error_after_calibration(report: dict[str, object]) -> None:
     assert error(report, "head_forward_deg", "all")["calibrated_mae"] <= 3.0
     assert error(report, "head_forward_deg", "side")["calibrated_mae"] <= 3.0
     assert error(report, "head_forward_deg", "front")["calibrated_mae"] <= 3.0
-    # Uncalibrated, the front camera's pitch adds its whole angle to the 3D neck angle: the
-    # reason calibration exists. Pinned so that a change in either direction is noticed.
-    assert 8.0 < error(report, "head_forward_deg", "front")["raw_mae"] < 18.0
+    # Facing the camera the angle comes from the ears' height in face widths (metrics.FRONT_EAR_HEIGHT)
+    # rather than the 3D angle, whose raw error carried the camera's whole pitch (13 degrees here).
+    # Pinned so that a change in either direction is noticed.
+    assert 2.0 < error(report, "head_forward_deg", "front")["raw_mae"] < 6.0
 
 
 def test_error_arithmetic_by_hand() -> None:

@@ -269,27 +269,55 @@ def ear_height_face_ratio(pose: Pose, view: View | None) -> float | None:
     return height / face
 
 
-# In profile the 2D mid-line angle and the 3D angle are blended by weights fitted on 2,038 renders
-# of people with exactly known neck angles (bench/renders_accuracy.py, 220 scenes: standing,
-# seated, slumped, reclined; side cameras from seat height to above the head): raw error 2.1
-# degrees on 1,138 held-out renders against 4.0 for the plain mean. On the real development
-# footage it separates good from bad at least as well (AUC 0.92 vs 0.90 standing, 0.75 vs 0.73
-# seated, 1.0 at the desks).
-PROFILE_BLEND = (-4.03, 0.796, 0.140)  # offset, mid-line weight, 3D weight
+# In profile the 2D mid-line angle and the 3D angle are blended by weights fitted on 1,844 renders
+# of people with exactly known neck angles (tools/synth_render.py --kind varied, 200 scenes, seed
+# 3117: standing, seated, slumped, reclined; side cameras from seat height to above the head) by
+# least squares on the raw errors and the changes from the scene's neutral render together
+# (bench/renders_accuracy.py --fit prints the fit as "joint"). The previous weights
+# (-4.03, 0.796, 0.140) were fitted on the raw error alone, which a calibrated baseline never
+# sees. Held out (seeds 4243 and 5309, 160 scenes each): change-from-neutral MAE 2.51 / 2.23
+# degrees (was 2.55 / 2.28; 0.2 of the first is one neutral render that MediaPipe takes for a
+# front view), raw MAE 2.34 / 2.43 (unchanged). The real development footage reads the same
+# (AUC per person within 0.001, 0.92 standing and 0.75 seated on the profile frames; bench/lopo.py).
+PROFILE_BLEND = (-4.195, 0.789, 0.162)  # offset, mid-line weight, 3D weight
+
+# Facing the camera the 3D angle's depth is MediaPipe's guess: its change from neutral tracks the
+# neck with a slope of about 0.7 and fails on slumps, and its absolute value carries the webcam's
+# pitch. The ears' height above the shoulders in face widths (ear_height_face_ratio, the cue the
+# front-view judgement rests on) shrinks as the neck tips toward the camera; mapped to degrees by
+# a line fitted like PROFILE_BLEND on the same renders, it follows the change from neutral better
+# and the absolute angle too. It needs a face seen from the front (the ears' spacing is its unit):
+# its weight rises from 0 to 1 as the view estimate's confidence goes over FRONT_CONFIDENCE
+# (chosen on the same renders; near-profile poses and failed detections keep the 3D angle).
+# Held out (seeds 4243 and 5309), change-from-neutral MAE 4.0 / 3.8 degrees against 6.1 / 5.8 for
+# the 3D angle, raw MAE 5.9 / 5.7 against 20.2 / 21.0.
+FRONT_EAR_HEIGHT = (48.93, -27.493)  # offset, degrees per unit of ear_height_face_ratio
+FRONT_CONFIDENCE = (0.5, 0.8)  # view confidence where the ear-height angle starts, and takes over
 
 
-def head_forward_deg(neck_2d: float | None, neck_3d: float | None, view: View | None) -> float | None:
+def head_forward_deg(neck_2d: float | None, neck_3d: float | None, view: View | None,
+                     ear_height_face: float | None = None, view_confidence: float | None = None) -> float | None:
     """headwatch's primary head-forward angle: the best estimate available for the view.
 
     In profile, ``neck_2d`` is the mid-line angle (``neck_midline_deg``); it and the 3D angle
     see the same thing with independent errors, and their blend (PROFILE_BLEND) is nearer the
-    true angle than either. Facing the camera only the 3D angle sees depth.
+    true angle than either. Facing the camera, ``ear_height_face`` (``ear_height_face_ratio``)
+    mapped to degrees (FRONT_EAR_HEIGHT), blended toward the 3D angle when ``view_confidence`` is
+    low (FRONT_CONFIDENCE; no confidence counts as full); without it, the 3D angle.
     """
     if view is None:
         return None
     if view is not View.FRONT and neck_2d is not None and neck_3d is not None:
         offset, w2d, w3d = PROFILE_BLEND
         return offset + w2d * neck_2d + w3d * neck_3d
+    if view is View.FRONT and ear_height_face is not None:
+        offset, per_unit = FRONT_EAR_HEIGHT
+        from_ears = offset + per_unit * ear_height_face
+        if neck_3d is None or view_confidence is None:
+            return from_ears
+        low, high = FRONT_CONFIDENCE
+        weight = min(max((view_confidence - low) / (high - low), 0.0), 1.0)
+        return weight * from_ears + (1.0 - weight) * neck_3d
     return neck_3d if neck_3d is not None else neck_2d
 
 
@@ -428,7 +456,8 @@ def measure(pose: Pose) -> PostureSample:
     estimated = estimate_view(pose)
     view, confidence = estimated if estimated is not None else (None, None)
     neck_3d = neck_angle_3d_deg(pose)
-    head_forward = head_forward_deg(neck_midline_deg(pose, view), neck_3d, view)
+    ear_height_face = ear_height_face_ratio(pose, view)
+    head_forward = head_forward_deg(neck_midline_deg(pose, view), neck_3d, view, ear_height_face, confidence)
     trunk_lean = trunk_lean_deg(pose, view)
     flexion = neck_flexion_deg(head_forward, trunk_lean, view)
     return PostureSample(
@@ -439,7 +468,7 @@ def measure(pose: Pose) -> PostureSample:
         head_forward_deg=head_forward,
         ear_height_ratio=ear_height_ratio(pose, view),
         face_width_ratio=face_width_ratio(pose, view),
-        ear_height_face_ratio=ear_height_face_ratio(pose, view),
+        ear_height_face_ratio=ear_height_face,
         head_pitch_deg=head_pitch_deg(pose, view),
         shoulder_tilt_deg=shoulder_tilt_deg(pose, view),
         head_roll_deg=head_roll_deg(pose, view),
