@@ -314,8 +314,8 @@ def test_back_after_a_long_absence_the_positions_are_learned_again() -> None:
     for _ in range(15):
         judge_(t, body(20.0, 0.30, 0.40))
         t += 1.0
-    t += AWAY_RELEARN_S + 5.0  # nobody there for a while; then somebody who sits lower, neck bent a little
-    other = body(24.0, 0.38, 0.46, neck_dx=0.03)
+    t += AWAY_RELEARN_S + 5.0  # nobody there for a while; then somebody who sits lower, neck bent a little,
+    other = body(33.0, 0.38, 0.46, neck_dx=0.03)  # and carries the head 13 degrees further forward upright
     verdicts = []
     for _ in range(int(RELEARN_S) + 5):
         verdicts.append(judge_(t, other))
@@ -323,4 +323,6 @@ def test_back_after_a_long_absence_the_positions_are_learned_again() -> None:
     assert all(v.state is State.OK for v in verdicts)  # never judged sunk against the one before
     anchor = judge_.limits.anchor_profile
     assert anchor is not None and anchor.ear_level == pytest.approx(0.38)
-    assert judge_(t, body(24.0, 0.46, 0.52, neck_dx=0.08)).reasons == (Reason.SUNK,)  # and their own slump is caught
+    # Their own upright angle, past the one-margin bound a camera move keeps (20 + 10 would be 30):
+    assert judge_.learner.references["profile"].values["slouch_deg"] == 33.0
+    assert judge_(t, body(33.0, 0.46, 0.52, neck_dx=0.08)).reasons == (Reason.SUNK,)  # and their own slump is caught

@@ -265,6 +265,7 @@ class _FamilyState:
     recent: deque[tuple[float, PostureSample]] = field(default_factory=deque)  # every sample, RELEARN_S back
     positions_pending: bool = False  # back after a long absence: the positions are being learned again
     camera_moves: list[tuple[float, float, float]] = field(default_factory=list)  # (present time, dy, scale)
+    returned: bool = False  # the re-learn under way follows a long absence (maybe somebody else)
 
 
 class ReferenceLearner:
@@ -438,8 +439,10 @@ class ReferenceLearner:
 
     def _after_absence(self, family: Family) -> None:
         """Back after a long absence, maybe somebody else, maybe on another chair: as after a
-        camera move, the positions and the angles are learned again."""
+        camera move, the positions and the angles are learned again, the angles without the
+        one-margin bound (the plausible upright range still applies)."""
         self._forget_positions(family)
+        self._state[family].returned = True
         self._state[family].seat_moves.clear()
         self._state[family].locked_bad.clear()
 
@@ -466,9 +469,12 @@ class ReferenceLearner:
         relearned = {k: v for k, v in fresh.values.items() if st.positions_pending or k not in POSITION_METRICS}
         st.positions_pending = False
         values = {**old.values, **relearned}
-        bound = RELEARN_BOUND[family] * old.values[key] if family == "front" else RELEARN_BOUND[family]
-        values[key] = _clamp(fresh.values[key], old.values[key] - bound, old.values[key] + bound)
-        self._ready[family] = replace(old, values=values)
+        if st.returned:  # maybe somebody else: their own upright, within the plausible range (learn_reference)
+            st.returned = False
+        else:  # the same person through a new camera: at most a margin, so a slump is not learned
+            bound = RELEARN_BOUND[family] * old.values[key] if family == "front" else RELEARN_BOUND[family]
+            values[key] = _clamp(fresh.values[key], old.values[key] - bound, old.values[key] + bound)
+        self._ready[family] = replace(old, values=values, spreads={**old.spreads, **fresh.spreads})
         st.refreshed_at = st.present_s
         return True
 
