@@ -214,11 +214,12 @@ def test_the_learner_uses_nothing_before_its_learning_time() -> None:
 
 def test_a_long_gap_counts_only_two_seconds_of_learning() -> None:
     learner = ReferenceLearner(learn_s=10.0, refresh_s=600.0)
-    for t in (0.0, 100.0, 200.0, 300.0, 400.0, 500.0, 600.0, 700.0, 800.0, 900.0, 1000.0):
+    gaps = [50.0 * i for i in range(11)]  # 50 s apart: long gaps, though not an absence (AWAY_RELEARN_S)
+    for t in gaps:
         learner.add(t, side(15.0), bad=False)
     assert learner.progress("profile") == pytest.approx(1.0) and "profile" in learner.references
     learner = ReferenceLearner(learn_s=30.0, refresh_s=600.0)
-    for t in (0.0, 100.0, 200.0, 300.0, 400.0, 500.0, 600.0, 700.0, 800.0, 900.0, 1000.0):
+    for t in gaps:
         learner.add(t, side(15.0), bad=False)
     assert learner.progress("profile") == pytest.approx(20.0 / 30.0)
 

@@ -239,9 +239,18 @@ def learn_references(samples: Sequence[PostureSample], origin: str = "learned") 
 
 
 def same_setup(reference: Reference, samples: Sequence[PostureSample]) -> bool:
-    """Whether samples of the reference's family look like the same camera set-up (neck length)."""
+    """Whether samples of the reference's family look like the same camera set-up (neck length)
+    and the same person sitting as they sat (the key metric within a margin: a stored reference is
+    not forced on somebody else, or on a new chair)."""
+    mine = [s for s in samples if family_of(s.view) == reference.family]
+    key, _ = KEY_METRIC[reference.family]
+    seen = [float(v) for s in mine if (v := getattr(s, key)) is not None]
+    if seen and key in reference.values:
+        base = reference.values[key]
+        if abs(statistics.median(seen) - base) > relearn_bound(reference.family, base):
+            return False
     stored = reference.values.get("neck_length")
-    lengths = [s.neck_length for s in samples if family_of(s.view) == reference.family and s.neck_length]
+    lengths = [s.neck_length for s in mine if s.neck_length]
     if stored is None or not lengths:
         return True
     ratio = statistics.median(lengths) / stored
@@ -265,7 +274,6 @@ class _FamilyState:
     recent: deque[tuple[float, PostureSample]] = field(default_factory=deque)  # every sample, RELEARN_S back
     positions_pending: bool = False  # back after a long absence: the positions are being learned again
     camera_moves: list[tuple[float, float, float]] = field(default_factory=list)  # (present time, dy, scale)
-    returned: bool = False  # the re-learn under way follows a long absence (maybe somebody else)
 
 
 class ReferenceLearner:
@@ -322,6 +330,7 @@ class ReferenceLearner:
         came_back = self.returned(t_s, sample)
         if came_back:
             self._after_absence(family)
+            st.last_t = None  # presence counts afresh, as at a session's start
         if st.last_t is not None:
             st.present_s += min(max(0.0, t_s - st.last_t), MAX_GAP_S)
         st.last_t = t_s
@@ -332,7 +341,7 @@ class ReferenceLearner:
             changed = self._follow_setup(family, t_s, sample, verdict)
             if not bad:
                 st.kept.append((st.present_s, sample))
-            return self._maybe_relearn(family, t_s) or self._maybe_refresh(family) or changed or came_back
+            return self._maybe_relearn(family, t_s) or self._maybe_refresh(family) or changed
         st.kept.append((st.present_s, sample))
         st.camera = _camera_of(sample)
         if family in self._pending and len(st.kept) >= MIN_FRAMES:
@@ -342,7 +351,7 @@ class ReferenceLearner:
                 st.refreshed_at = st.present_s
                 return True
         if st.present_s < self.learn_s:
-            return False
+            return came_back  # the limits fell back to the absolute ones
         learned = learn_reference([s for _, s in st.kept], family)
         if learned is None:
             return False
@@ -435,16 +444,20 @@ class ReferenceLearner:
         if family is None or family not in self._ready:
             return False
         last = self._state[family].last_t
-        return last is not None and t_s - last >= AWAY_RELEARN_S and not self._state[family].positions_pending
+        return last is not None and t_s - last >= AWAY_RELEARN_S
 
     def _after_absence(self, family: Family) -> None:
-        """Back after a long absence, maybe somebody else, maybe on another chair: as after a
-        camera move, the positions and the angles are learned again, the angles without the
-        one-margin bound (the plausible upright range still applies)."""
-        self._forget_positions(family)
-        self._state[family].returned = True
-        self._state[family].seat_moves.clear()
-        self._state[family].locked_bad.clear()
+        """Back after a long absence, maybe somebody else, maybe on another chair: as at the start
+        of a session, the reference is a stored one again, used once the first samples show the
+        same set-up and the same person's upright posture, and learned anew if not (the absolute
+        limits apply meanwhile, never the previous person's)."""
+        st = self._state[family]
+        self._pending[family] = self._ready.pop(family)
+        st.kept.clear()
+        st.present_s, st.refreshed_at, st.relearn_at, st.positions_pending = 0.0, 0.0, None, False
+        st.seat_moves.clear()
+        st.locked_bad.clear()
+        st.camera_moves.clear()
 
     def _forget_positions(self, family: Family) -> None:
         """The head's height is not judged until the positions are learned again over RELEARN_S;
@@ -469,11 +482,9 @@ class ReferenceLearner:
         relearned = {k: v for k, v in fresh.values.items() if st.positions_pending or k not in POSITION_METRICS}
         st.positions_pending = False
         values = {**old.values, **relearned}
-        if st.returned:  # maybe somebody else: their own upright, within the plausible range (learn_reference)
-            st.returned = False
-        else:  # the same person through a new camera: at most a margin, so a slump is not learned
-            bound = RELEARN_BOUND[family] * old.values[key] if family == "front" else RELEARN_BOUND[family]
-            values[key] = _clamp(fresh.values[key], old.values[key] - bound, old.values[key] + bound)
+        # The same person through a new camera: at most a margin, so a slump is not learned.
+        bound = relearn_bound(family, old.values[key])
+        values[key] = _clamp(fresh.values[key], old.values[key] - bound, old.values[key] + bound)
         self._ready[family] = replace(old, values=values, spreads={**old.spreads, **fresh.spreads})
         st.refreshed_at = st.present_s
         return True
@@ -500,6 +511,11 @@ class ReferenceLearner:
 RELEARN_BOUND: Mapping[Family, float] = {"profile": 10.0, "front": 0.06}
 
 
+def relearn_bound(family: Family, base: float) -> float:
+    """How far from ``base`` a key metric may be re-learned, in its own units."""
+    return RELEARN_BOUND[family] * base if family == "front" else RELEARN_BOUND[family]
+
+
 def _camera_of(sample: PostureSample) -> tuple[float, float]:
     """(dy, scale) of the camera's move since the first look; none known: none."""
     return (sample.camera_dy or 0.0, sample.camera_scale or 1.0)
@@ -518,10 +534,10 @@ class LearningJudge:
 
     def __call__(self, t_s: float, sample: PostureSample | None) -> Verdict:
         limits = self.limits
-        if self.learner.returned(t_s, sample):  # back after a long absence: not against the positions before it
-            limits = limits_for_references({f: replace(r, values={k: v for k, v in r.values.items()
-                                                                  if k not in POSITION_METRICS})
-                                            for f, r in self.learner.references.items()}, self.margins, self.absolute)
+        if self.learner.returned(t_s, sample):  # back after a long absence: not against the one before
+            family = family_of(sample.view) if sample is not None else None
+            limits = limits_for_references({f: r for f, r in self.learner.references.items() if f != family},
+                                           self.margins, self.absolute)
         verdict = judge(sample, limits)
         if self.learner.add(t_s, sample, bad=verdict.state is State.BAD, verdict=verdict):
             self.limits = limits_for_references(self.learner.references, self.margins, self.absolute)
