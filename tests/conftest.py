@@ -3,8 +3,11 @@ and a helper that writes real video files."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import string
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -49,6 +52,23 @@ def pad_and_rotate(image: BGRImage, degrees: float, pad_share: float = 0.5) -> B
 
 
 WriteVideo = Callable[..., Path]
+
+
+@contextlib.contextmanager
+def exclusive_lock(database: Path) -> Iterator[None]:
+    """Another process holding BEGIN EXCLUSIVE on an SQLite file while the block runs."""
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sqlite3, time\n"
+        f"db = sqlite3.connect({str(database)!r}, isolation_level=None)\n"
+        "db.execute('BEGIN EXCLUSIVE')\n"
+        "print('locked', flush=True)\n"
+        "time.sleep(120)\n")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        yield
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 def mutate_text(text: str, data: Any, extra_characters: str) -> str:

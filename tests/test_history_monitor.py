@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from conftest import WriteVideo
+from conftest import WriteVideo, exclusive_lock
 from headwatch.cli import app
 
 runner = CliRunner()
@@ -125,14 +125,7 @@ def test_a_locked_history_means_monitoring_without_it_in_one_line(tilting_clip: 
     db = tmp_path / "history.sqlite"
     store.History.open(db).close()
     monkeypatch.setattr(store, "BUSY_TIMEOUT_S", 0.5)
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import sqlite3, time\n"
-        f"db = sqlite3.connect({str(db)!r}, isolation_level=None)\n"
-        "db.execute('BEGIN EXCLUSIVE')\n"
-        "print('locked', flush=True)\n"
-        "time.sleep(60)\n")], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    with exclusive_lock(db):
         result = monitor("--source", str(tilting_clip), "--duration", "2", "--history", str(db))
         assert result.exit_code == 0
         (line,) = result.stderr.strip().splitlines()[-1:]
@@ -140,9 +133,6 @@ def test_a_locked_history_means_monitoring_without_it_in_one_line(tilting_clip: 
         pruned = runner.invoke(app, ["history", "prune", "--days", "1", "--history", str(db)])
         assert pruned.exit_code == 1 and "locked by another program" in pruned.stderr
         assert pruned.exception is None or isinstance(pruned.exception, SystemExit)
-    finally:
-        holder.kill()
-        holder.wait()
     assert not list(tmp_path.glob("*damaged*"))
 
 

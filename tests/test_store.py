@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import datetime
 import sqlite3
-import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from conftest import exclusive_lock
 from headwatch import store
 from headwatch.store import History, HistoryError, Interval
 
@@ -116,23 +115,12 @@ def test_a_locked_history_is_waited_for_then_reported_never_moved(tmp_path: Path
     path = tmp_path / "history.sqlite"
     History.open(path).close()
     monkeypatch.setattr(store, "BUSY_TIMEOUT_S", 0.5)
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import sqlite3, sys, time\n"
-        f"db = sqlite3.connect({str(path)!r}, isolation_level=None)\n"
-        "db.execute('BEGIN EXCLUSIVE')\n"
-        "print('locked', flush=True)\n"
-        "time.sleep(30)\n")], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        # In WAL mode a lock keeps out writers only: the history opens and reads, and a write waits
-        # for the busy timeout, then says so.
-        with History.open(path) as history:
-            assert history.sessions() == []
-            with pytest.raises(HistoryError, match="locked by another program"):
-                history.start_session(T0, "0", "absolute limits", "h")
-    finally:
-        holder.kill()
-        holder.wait()
+    # In WAL mode a lock keeps out writers only: the history opens and reads, and a write waits
+    # for the busy timeout, then says so.
+    with exclusive_lock(path), History.open(path) as history:
+        assert history.sessions() == []
+        with pytest.raises(HistoryError, match="locked by another program"):
+            history.start_session(T0, "0", "absolute limits", "h")
     assert not list(tmp_path.glob("*damaged*"))
     with History.open(path, read_only=True) as history:
         assert history.sessions() == []
