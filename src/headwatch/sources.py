@@ -7,6 +7,7 @@ Every source is a generator of Frame(t_s, index, image). A video's t_s is its ow
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,10 +58,13 @@ def expand_inputs(paths: Iterable[Path]) -> Iterator[InputFile | SourceError]:
     """
     for path in paths:
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and input_kind(p) is not None)
-            if not found:
+            found, unreadable = _walk(path)
+            yield from (SourceError(f"{folder}: cannot read this folder ({reason}): what it holds is left out")
+                        for folder, reason in unreadable)
+            if not found and not unreadable:
                 yield SourceError(f"{path}: no videos or images in this folder")
-            yield from (InputFile(p, kind) for p in found if (kind := input_kind(p)) is not None)
+            for file in found:
+                yield _unreadable(file) or InputFile(file, input_kind(file) or "image")
         elif not path.exists():
             yield SourceError(f"{path}: no such file or folder")
         elif not path.is_file():
@@ -69,7 +73,27 @@ def expand_inputs(paths: Iterable[Path]) -> Iterator[InputFile | SourceError]:
             supported = " ".join(sorted(VIDEO_SUFFIXES | IMAGE_SUFFIXES))
             yield SourceError(f"{path}: not a supported video or image (supported: {supported})")
         else:
-            yield InputFile(path, kind)
+            yield _unreadable(path) or InputFile(path, kind)
+
+
+def _walk(folder: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """The supported files below ``folder``, sorted, and the folders that could not be read (a
+    folder without read or search permission was skipped without a word)."""
+    unreadable: list[tuple[Path, str]] = []
+
+    def refused(exc: OSError) -> None:
+        unreadable.append((Path(exc.filename or folder), exc.strerror or "cannot be listed"))
+
+    found = [Path(root) / name for root, _, names in os.walk(folder, onerror=refused) for name in names]
+    files = sorted(p for p in found if input_kind(p) is not None and p.is_file())
+    return files, sorted(unreadable)
+
+
+def _unreadable(path: Path) -> SourceError | None:
+    """One line for a file this process may not read (it was reported as damaged)."""
+    if os.access(path, os.R_OK):
+        return None
+    return SourceError(f"{path}: cannot read the file (permission denied): check its permissions")
 
 
 # The pose model looks at 256x256 pixels: a photo larger than this on its longer side is scaled

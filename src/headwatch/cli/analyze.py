@@ -253,7 +253,7 @@ def _measure_here(writer: RecordWriter | None, streams: bool,
 
 def analyze(
     paths: Annotated[list[Path], typer.Argument(help="Videos, photos, or folders of them (searched recursively).",
-                                                show_default=False)],
+                                                show_default=False, readable=False)],  # checked per file
     fps: Annotated[float | None, typer.Option(
         min=0.1, max=120.0, help="Frames per second sampled from videos. (default: 1)")] = None,
     model: ModelOption = None,

@@ -96,6 +96,11 @@ def select_profile(settings: Settings, name: str | None) -> tuple[Profile | None
         return load_profile(folder, wanted), None
     except HeadwatchError as exc:
         fail(str(exc), EXIT_USAGE if name is not None else EXIT_FAILED)
+    except OSError as exc:  # a profiles folder this user may not read
+        if name is not None:
+            fail(f"{folder}: cannot read the profiles folder ({exc.strerror}); check its permissions", EXIT_FAILED)
+        return None, (f"hint: the profiles folder {folder} cannot be read ({exc.strerror}), so no calibrated "
+                      "profile applies")
 
 
 def select_reference(settings: Settings, reference: str | None,
