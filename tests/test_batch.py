@@ -309,3 +309,53 @@ def test_ctrl_c_with_workers_ends_at_once_and_leaves_none(presses: int, write_vi
     assert process.returncode == 1 and "interrupted" in err and "Traceback" not in err
     psutil.wait_procs(workers, timeout=10)
     assert not [w for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE]
+
+
+def test_a_scheduler_that_dies_mid_run_is_one_line(write_video: WriteVideo, grace_hopper: BGRImage,
+                                                   tmp_path: Path) -> None:
+    """A real `dask scheduler` and `dask worker`, the scheduler killed while a video is measured:
+    Dask logged 33 lines of reconnection tracebacks; now one line says what happened."""
+    import shutil
+    import socket
+    import subprocess
+
+    import psutil
+
+    dask = shutil.which("dask", path=str(Path(sys.executable).parent)) or shutil.which("dask")
+    if dask is None:
+        pytest.skip("the dask command is not installed")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    clip = write_video("long.mp4", [cv2.resize(grace_hopper, (256, 288))] * 1500, 5.0)
+    scheduler = subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = None
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.2)
+        worker = subprocess.Popen([dask, "worker", address, "--nthreads", "1", "--no-dashboard"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        analysing = subprocess.Popen([sys.executable, "-m", "headwatch", "analyze", str(clip), "--cluster", address],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        watched = psutil.Process(worker.pid)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # the worker is measuring the video
+            if sum(p.cpu_times().user for p in [watched, *watched.children(recursive=True)]) > 6.0:
+                break
+            time.sleep(0.2)
+        scheduler.kill()
+        _, err = analysing.communicate(timeout=120)
+    finally:
+        for process in (scheduler, worker):
+            if process is not None:
+                process.kill()
+                process.wait()
+    assert analysing.returncode == 1
+    (line,) = err.strip().splitlines()
+    assert "the Dask scheduler at" in line and "went away mid-run" in line

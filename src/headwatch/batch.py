@@ -10,6 +10,7 @@ gets a landmarker of its own, so its tracking starts clean whichever process ran
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import signal
@@ -211,6 +212,7 @@ class DaskCluster:
         # Reach the scheduler's port first: a Client that fails to connect spends 20 s closing itself
         # when it is collected and prints a traceback then; and "refused" is not "timed out".
         host, port = scheduler_endpoint(address)
+        self.address = address
         try:
             socket.create_connection((host, port), timeout=timeout_s).close()
         except OSError as exc:
@@ -218,6 +220,7 @@ class DaskCluster:
                 exc, ConnectionRefusedError) else (exc.strerror or str(exc) or type(exc).__name__)
             raise HeadwatchError(f"--cluster {address}: cannot reach the Dask scheduler ({reason}); start one with "
                                  "`dask scheduler` and workers with `dask worker ADDRESS`") from None
+        _quiet_dask_logs()
         try:
             connect: Any = Client  # distributed is untyped
             self._client: Any = connect(address, timeout=f"{timeout_s}s", set_as_default=False)
@@ -233,6 +236,9 @@ class DaskCluster:
                 try:
                     yield future.result()
                 except Exception as exc:  # KilledWorker: the task's workers kept dying
+                    if "scheduler-connection-lost" in str(exc) or "CommClosed" in type(exc).__name__:
+                        exc = HeadwatchError(f"the Dask scheduler at {self.address} went away mid-run; start it "
+                                             "again (`dask scheduler`) and analyse what is left")
                     yield on_error(item, exc)
         finally:
             self._client.cancel([f for f in futures if not f.done()])
@@ -247,6 +253,15 @@ class DaskCluster:
 
     def stop(self) -> None:
         return None  # map's own finally cancels the cluster's futures
+
+
+def _quiet_dask_logs() -> None:
+    """Dask logs a client's every reconnection attempt, with tracebacks (33 lines when a scheduler
+    went away): headwatch says what happened in one line instead. `headwatch -v` keeps them."""
+    if os.environ.get("HEADWATCH_NATIVE_DIAGNOSTICS"):
+        return
+    for name in ("distributed", "distributed.client", "distributed.comm", "distributed.core", "tornado"):
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
 
 
 SCHEDULER_PORT = 8786  # Dask's default
@@ -287,6 +302,8 @@ def make_executor(jobs: int | None, cluster: str | None, tasks: Sequence[Measure
 def failed(batch: Sequence[MeasureTask], exc: BaseException) -> list[Measured]:
     """The files of a batch whose measuring failed other than by a bad file: a crash, a lost worker."""
     reason = str(exc).splitlines()[0] if str(exc) else ""
+    if isinstance(exc, HeadwatchError):  # says what happened and what to do already
+        return [Measured(task, error=f"{task.path}: {reason}") for task in batch]
     what = f"{type(exc).__name__}: {reason}" if reason else type(exc).__name__
     return [Measured(task, error=f"{task.path}: measuring failed ({what})") for task in batch]
 
