@@ -207,3 +207,26 @@ def test_ctrl_c_keeps_what_was_measured_with_the_learned_reference(write_video: 
     assert 0 < len(rows) < 1000
     (summary,) = json.loads(out)["files"]
     assert summary["frames"] == len(rows)
+
+
+MONITOR_OPTIONS = {"--out": "r.jsonl", "--events": "e.jsonl", "--history": "h.sqlite"}
+
+
+@pytest.mark.parametrize("option", list(MONITOR_OPTIONS))
+def test_the_monitor_never_writes_over_its_source(option: str, clip: Path) -> None:
+    before = digest(clip)
+    result = invoke("monitor", "--source", str(clip), "--no-realtime", "--notify", "none", option, str(clip))
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert f"{option} {clip}" in line and ("is also an input" in line or "must end in" in line)
+    assert digest(clip) == before and not list(clip.parent.glob("clip.mp4.*"))
+
+
+@pytest.mark.parametrize(("first", "second"), list(itertools.combinations(MONITOR_OPTIONS, 2)))
+def test_the_monitors_outputs_never_share_a_file(first: str, second: str, clip: Path, tmp_path: Path) -> None:
+    shared = tmp_path / "shared.jsonl"
+    shared.write_text("kept\n")
+    result = invoke("monitor", "--source", str(clip), "--no-realtime", "--notify", "none", first, str(shared),
+                    second, str(shared))
+    assert result.exit_code == 2 and "same file as" in result.stderr
+    assert shared.read_text() == "kept\n"

@@ -65,6 +65,24 @@ def _recorder(settings: Settings, source: str, reference: str) -> SessionRecorde
         return None
 
 
+def _check_outputs(source: str, out: Path | None, settings: Settings, no_history: bool) -> None:
+    """A video file as the source is never written over by an output, and no two outputs share a
+    file (one line, exit 2, before anything is opened)."""
+    from headwatch.outputs import check_outputs
+    from headwatch.recorder import history_path
+    from headwatch.sources import is_live
+
+    events = settings.output.events
+    if events and Path(events).suffix.lower() != ".jsonl":
+        fail(f"--events {events}: the events file must end in .jsonl", EXIT_USAGE)
+    try:
+        check_outputs([] if is_live(source) else [Path(source)], {
+            "--out": [out] if out is not None else [], "--events": [Path(events)] if events else [],
+            "--history": [] if no_history else [history_path(settings.output.history)]})
+    except HeadwatchError as exc:
+        fail(str(exc), EXIT_USAGE)
+
+
 def _judge(settings: Settings, choice: ReferenceChoice, source: str) -> PostureJudge:
     """The posture judge; a learned reference is stored per source (camera, stream or file), so
     the next session on it starts from it (once its first frames show the same set-up)."""
@@ -150,6 +168,7 @@ def monitor(
         "output.history": str(history) if history is not None else None})
     choice, hint = select_reference(settings, reference, profile)
     source_spec = settings.capture.source
+    _check_outputs(source_spec, out, settings, no_history)
     # The hooks' runner first: started before the guard, it keeps the network for them.
     hook = HookProcess(settings.notify.on_alert) if settings.notify.on_alert else None
     stay_offline(source_spec)
