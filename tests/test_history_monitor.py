@@ -147,3 +147,46 @@ def test_analyze_with_a_history_it_cannot_use_analyses_without_it(tilting_clip: 
     (line,) = result.stderr.strip().splitlines()
     assert "not a headwatch history" in line and "analysing without the history" in line
     assert db.read_text() == "my notes, not a history"
+
+
+@pytest.mark.skipif(sys.platform != "linux" or os.geteuid() != 0 or not Path("/usr/bin/setpriv").exists(),
+                    reason="runs headwatch as another user (nobody): root with setpriv on Linux")
+def test_a_read_only_history_means_running_without_it(grace_hopper: np.ndarray) -> None:
+    """A history the user may read but not write (root reads and writes everything, so the commands
+    run as nobody): the monitor and analyze --history crashed; now they run without it, in one line."""
+    import shutil
+    import tempfile
+
+    from headwatch.store import History
+
+    root = Path(tempfile.mkdtemp(prefix="headwatch-ro-"))
+    try:
+        root.chmod(0o777)
+        clip = root / "clip.mp4"
+        writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 5.0, (256, 288))
+        for _ in range(10):
+            writer.write(cv2.resize(grace_hopper, (256, 288)))
+        writer.release()
+        clip.chmod(0o644)
+        shelf = root / "shelf"
+        shelf.mkdir()
+        History.open(shelf / "history.sqlite").close()
+        (shelf / "history.sqlite").chmod(0o644)
+        shelf.chmod(0o755)  # nobody may read the history, not write it nor its -wal beside it
+        before = (shelf / "history.sqlite").read_bytes()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("HEADWATCH_OUTPUT", "MPLCONFIGDIR"))}
+        env |= {"HOME": str(root), "XDG_CONFIG_HOME": str(root / "cfg"), "XDG_DATA_HOME": str(root / "data"),
+                "XDG_CACHE_HOME": str(root / "cache"), "XDG_RUNTIME_DIR": str(root / "run"),
+                "HEADWATCH_OUTPUT_HISTORY": str(shelf / "history.sqlite")}
+        as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-m", "headwatch"]
+        for command, expected_code in ((["monitor", "--source", str(clip), "--no-realtime", "--notify", "none"], 0),
+                                       (["analyze", str(clip), "--history", "--jobs", "1"], 1)):
+            done = subprocess.run([*as_nobody, *command], capture_output=True, text=True, timeout=180, env=env,
+                                  cwd=root)
+            assert done.returncode == expected_code, done.stderr
+            assert "Traceback" not in done.stderr
+            (line,) = [e for e in done.stderr.strip().splitlines() if "history" in e]
+            assert "cannot be written" in line and "without the history" in line
+        assert (shelf / "history.sqlite").read_bytes() == before
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
