@@ -230,3 +230,17 @@ def test_the_monitors_outputs_never_share_a_file(first: str, second: str, clip: 
                     second, str(shared))
     assert result.exit_code == 2 and "same file as" in result.stderr
     assert shared.read_text() == "kept\n"
+
+
+def test_report_never_writes_its_page_over_the_history(tmp_path: Path) -> None:
+    from headwatch.store import History
+
+    database = tmp_path / "h.sqlite"
+    History.open(database).close()
+    before = digest(database)
+    link = tmp_path / "h.html"
+    link.symlink_to(database)
+    for target in (database, link):
+        result = invoke("report", "--today", "--history", str(database), "--html", str(target))
+        assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert digest(database) == before

@@ -82,6 +82,17 @@ def report(
     from headwatch.types import SCHEMA
 
     settings = load_settings(config, {"output.history": str(history) if history is not None else None})
+    if html_path is not None:  # the page is never written over the history it reports
+        from headwatch.errors import HeadwatchError
+        from headwatch.outputs import check_outputs
+        from headwatch.recorder import history_path
+
+        if html_path.suffix.lower() not in (".html", ".htm"):
+            fail(f"--html {html_path}: the report must end in .html", EXIT_USAGE)
+        try:
+            check_outputs([history_path(settings.output.history)], {"--html": [html_path]})
+        except HeadwatchError as exc:
+            fail(str(exc), EXIT_USAGE)
     try:
         with open_history(settings, existing=True, read_only=True) as opened:
             intervals = list(opened.intervals(session))
