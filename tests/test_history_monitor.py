@@ -190,3 +190,21 @@ def test_a_read_only_history_means_running_without_it(grace_hopper: np.ndarray) 
         assert (shelf / "history.sqlite").read_bytes() == before
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_analyze_with_a_locked_history_reports_all_the_same_in_one_line(tilting_clip: Path, tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from headwatch import store
+
+    db = tmp_path / "history.sqlite"
+    store.History.open(db).close()
+    monkeypatch.setattr(store, "BUSY_TIMEOUT_S", 0.5)
+    with exclusive_lock(db):
+        result = runner.invoke(app, ["analyze", str(tilting_clip), "--history", "--json", "--jobs", "1"],
+                               env={"HEADWATCH_OUTPUT_HISTORY": str(db)})
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["files"][0]["frames"] > 0  # the analysis is all there
+    (line,) = result.stderr.strip().splitlines()
+    assert "locked by another program" in line
+    assert not list(tmp_path.glob("*damaged*"))
