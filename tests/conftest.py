@@ -54,6 +54,38 @@ def pad_and_rotate(image: BGRImage, degrees: float, pad_share: float = 0.5) -> B
 WriteVideo = Callable[..., Path]
 
 
+# What a user without root's rights meets (root reads and writes everything): the command runs as
+# nobody, from a folder anybody may use.
+needs_nobody = pytest.mark.skipif(sys.platform != "linux" or not hasattr(os, "geteuid") or os.geteuid() != 0
+                                  or not Path("/usr/bin/setpriv").exists(),
+                                  reason="runs headwatch as another user (nobody): root with setpriv on Linux")
+
+
+@pytest.fixture
+def nobodys_home() -> Iterator[Path]:
+    """A folder in /tmp anybody may use (pytest's own are root's alone), removed afterwards."""
+    import shutil
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="headwatch-nobody-"))
+    root.chmod(0o777)
+    try:
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)  # root may remove what nobody may not read
+
+
+def as_nobody(home: Path, *argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``headwatch ARGV`` run as nobody with ``home`` for its home and user folders, and none of the
+    folders this (root's) process or the tests set up."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("HEADWATCH_OUTPUT", "MPLCONFIGDIR"))}
+    environment |= {"HOME": str(home), "XDG_CONFIG_HOME": str(home / "cfg"), "XDG_DATA_HOME": str(home / "data"),
+                    "XDG_CACHE_HOME": str(home / "cache"), "XDG_RUNTIME_DIR": str(home / "run"), **(env or {})}
+    return subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-m",
+                           "headwatch", *argv], capture_output=True, text=True, timeout=180, env=environment,
+                          cwd=home)
+
+
 @contextlib.contextmanager
 def exclusive_lock(database: Path) -> Iterator[None]:
     """Another process holding BEGIN EXCLUSIVE on an SQLite file while the block runs."""

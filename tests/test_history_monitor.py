@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -17,7 +18,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from conftest import WriteVideo, exclusive_lock
+from conftest import WriteVideo, as_nobody, exclusive_lock, needs_nobody
 from headwatch.cli import app
 
 runner = CliRunner()
@@ -118,22 +119,27 @@ def test_analyze_history_records_each_video_as_a_session(tilting_clip: Path, tmp
         "bad_posture", "posture_recovered"]
 
 
-def test_a_locked_history_means_monitoring_without_it_in_one_line(tilting_clip: Path, tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def locked_history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A history another process holds BEGIN EXCLUSIVE on, with the busy timeout cut to 0.5 s."""
     from headwatch import store
 
     db = tmp_path / "history.sqlite"
     store.History.open(db).close()
     monkeypatch.setattr(store, "BUSY_TIMEOUT_S", 0.5)
     with exclusive_lock(db):
-        result = monitor("--source", str(tilting_clip), "--duration", "2", "--history", str(db))
-        assert result.exit_code == 0
-        (line,) = result.stderr.strip().splitlines()[-1:]
-        assert "locked by another program" in line and "monitoring without the history" in line
-        pruned = runner.invoke(app, ["history", "prune", "--days", "1", "--history", str(db)])
-        assert pruned.exit_code == 1 and "locked by another program" in pruned.stderr
-        assert pruned.exception is None or isinstance(pruned.exception, SystemExit)
-    assert not list(tmp_path.glob("*damaged*"))
+        yield db
+    assert not list(tmp_path.glob("*damaged*"))  # waited for, reported, never moved aside
+
+
+def test_a_locked_history_means_monitoring_without_it_in_one_line(tilting_clip: Path, locked_history: Path) -> None:
+    result = monitor("--source", str(tilting_clip), "--duration", "2", "--history", str(locked_history))
+    assert result.exit_code == 0
+    (line,) = result.stderr.strip().splitlines()[-1:]
+    assert "locked by another program" in line and "monitoring without the history" in line
+    pruned = runner.invoke(app, ["history", "prune", "--days", "1", "--history", str(locked_history)])
+    assert pruned.exit_code == 1 and "locked by another program" in pruned.stderr
+    assert pruned.exception is None or isinstance(pruned.exception, SystemExit)
 
 
 def test_analyze_with_a_history_it_cannot_use_analyses_without_it(tilting_clip: Path, tmp_path: Path) -> None:
@@ -149,62 +155,40 @@ def test_analyze_with_a_history_it_cannot_use_analyses_without_it(tilting_clip: 
     assert db.read_text() == "my notes, not a history"
 
 
-@pytest.mark.skipif(sys.platform != "linux" or os.geteuid() != 0 or not Path("/usr/bin/setpriv").exists(),
-                    reason="runs headwatch as another user (nobody): root with setpriv on Linux")
-def test_a_read_only_history_means_running_without_it(grace_hopper: np.ndarray) -> None:
+@needs_nobody
+def test_a_read_only_history_means_running_without_it(grace_hopper: np.ndarray, nobodys_home: Path) -> None:
     """A history the user may read but not write (root reads and writes everything, so the commands
     run as nobody): the monitor and analyze --history crashed; now they run without it, in one line."""
-    import shutil
-    import tempfile
-
     from headwatch.store import History
 
-    root = Path(tempfile.mkdtemp(prefix="headwatch-ro-"))
-    try:
-        root.chmod(0o777)
-        clip = root / "clip.mp4"
-        writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 5.0, (256, 288))
-        for _ in range(10):
-            writer.write(cv2.resize(grace_hopper, (256, 288)))
-        writer.release()
-        clip.chmod(0o644)
-        shelf = root / "shelf"
-        shelf.mkdir()
-        History.open(shelf / "history.sqlite").close()
-        (shelf / "history.sqlite").chmod(0o644)
-        shelf.chmod(0o755)  # nobody may read the history, not write it nor its -wal beside it
-        before = (shelf / "history.sqlite").read_bytes()
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("HEADWATCH_OUTPUT", "MPLCONFIGDIR"))}
-        env |= {"HOME": str(root), "XDG_CONFIG_HOME": str(root / "cfg"), "XDG_DATA_HOME": str(root / "data"),
-                "XDG_CACHE_HOME": str(root / "cache"), "XDG_RUNTIME_DIR": str(root / "run"),
-                "HEADWATCH_OUTPUT_HISTORY": str(shelf / "history.sqlite")}
-        as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-m", "headwatch"]
-        for command, expected_code in ((["monitor", "--source", str(clip), "--no-realtime", "--notify", "none"], 0),
-                                       (["analyze", str(clip), "--history", "--jobs", "1"], 1)):
-            done = subprocess.run([*as_nobody, *command], capture_output=True, text=True, timeout=180, env=env,
-                                  cwd=root)
-            assert done.returncode == expected_code, done.stderr
-            assert "Traceback" not in done.stderr
-            (line,) = [e for e in done.stderr.strip().splitlines() if "history" in e]
-            assert "cannot be written" in line and "without the history" in line
-        assert (shelf / "history.sqlite").read_bytes() == before
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    clip = nobodys_home / "clip.mp4"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 5.0, (256, 288))
+    for _ in range(10):
+        writer.write(cv2.resize(grace_hopper, (256, 288)))
+    writer.release()
+    clip.chmod(0o644)
+    shelf = nobodys_home / "shelf"
+    shelf.mkdir()
+    History.open(shelf / "history.sqlite").close()
+    (shelf / "history.sqlite").chmod(0o644)
+    shelf.chmod(0o755)  # nobody may read the history, not write it nor its -wal beside it
+    before = (shelf / "history.sqlite").read_bytes()
+    for command, expected_code in ((["monitor", "--source", str(clip), "--no-realtime", "--notify", "none"], 0),
+                                   (["analyze", str(clip), "--history", "--jobs", "1"], 1)):
+        done = as_nobody(nobodys_home, *command, env={"HEADWATCH_OUTPUT_HISTORY": str(shelf / "history.sqlite")})
+        assert done.returncode == expected_code, done.stderr
+        assert "Traceback" not in done.stderr
+        (line,) = [e for e in done.stderr.strip().splitlines() if "history" in e]
+        assert "cannot be written" in line and "without the history" in line
+    assert (shelf / "history.sqlite").read_bytes() == before
 
 
-def test_analyze_with_a_locked_history_reports_all_the_same_in_one_line(tilting_clip: Path, tmp_path: Path,
-                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    from headwatch import store
-
-    db = tmp_path / "history.sqlite"
-    store.History.open(db).close()
-    monkeypatch.setattr(store, "BUSY_TIMEOUT_S", 0.5)
-    with exclusive_lock(db):
-        result = runner.invoke(app, ["analyze", str(tilting_clip), "--history", "--json", "--jobs", "1"],
-                               env={"HEADWATCH_OUTPUT_HISTORY": str(db)})
+def test_analyze_with_a_locked_history_reports_all_the_same_in_one_line(tilting_clip: Path,
+                                                                         locked_history: Path) -> None:
+    result = runner.invoke(app, ["analyze", str(tilting_clip), "--history", "--json", "--jobs", "1"],
+                           env={"HEADWATCH_OUTPUT_HISTORY": str(locked_history)})
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert result.exit_code == 1
     assert json.loads(result.stdout)["files"][0]["frames"] > 0  # the analysis is all there
     (line,) = result.stderr.strip().splitlines()
     assert "locked by another program" in line
-    assert not list(tmp_path.glob("*damaged*"))

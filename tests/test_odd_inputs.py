@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from conftest import WriteVideo
+from conftest import WriteVideo, as_nobody, needs_nobody
 from headwatch.cli import app
 
 runner = CliRunner()
@@ -301,45 +301,28 @@ def test_eval_says_so_for_overlapping_spans_and_a_group_by_deeper_than_the_tree(
     assert "--group-by 3: the files lie at most 2 folders below" in line
 
 
-@pytest.mark.skipif(sys.platform != "linux" or os.geteuid() != 0 or not Path("/usr/bin/setpriv").exists(),
-                    reason="runs headwatch as another user (nobody): root with setpriv on Linux")
-def test_what_cannot_be_read_is_one_line_each_and_the_rest_is_analysed(grace_hopper: np.ndarray) -> None:
+@needs_nobody
+def test_what_cannot_be_read_is_one_line_each_and_the_rest_is_analysed(grace_hopper: np.ndarray,
+                                                                      nobodys_home: Path) -> None:
     """As a user without permission (root reads everything, so the command runs as nobody): an
     unreadable subfolder was skipped without a word, an unreadable file reported as damaged, and an
     unsearchable folder as holding no videos."""
-    import shutil
-    import subprocess
-    import tempfile
-
-    root = Path(tempfile.mkdtemp(prefix="headwatch-perm-"))
-    try:
-        root.chmod(0o777)
-        (root / "photos" / "locked").mkdir(parents=True)
-        (root / "shut").mkdir()
-        for folder in (root / "photos", root / "photos" / "locked", root / "shut"):
-            cv2.imwrite(str(folder / "a.png"), cv2.resize(grace_hopper, (256, 320)))
-        cv2.imwrite(str(root / "photos" / "secret.png"), grace_hopper)
-        (root / "photos" / "secret.png").chmod(0o000)
-        (root / "photos" / "locked").chmod(0o000)
-        (root / "shut").chmod(0o600)  # no search permission
-        (root / "photos").chmod(0o755)
-        (root / "photos" / "a.png").chmod(0o644)
-        # A home of nobody's own: none of this process's (root's) folders, nor the ones the tests set.
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("HEADWATCH_OUTPUT", "MPLCONFIGDIR"))}
-        env |= {"HOME": str(root), "XDG_CONFIG_HOME": str(root / "cfg"),
-               "XDG_DATA_HOME": str(root / "data"), "XDG_CACHE_HOME": str(root / "cache"),
-               "XDG_RUNTIME_DIR": str(root / "run")}
-        done = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-m",
-                               "headwatch", "analyze", str(root / "photos"), str(root / "shut"), "--jobs", "1"],
-                              capture_output=True, text=True, timeout=180, env=env, cwd=root)
-        assert done.returncode == 1, done.stderr
-        errors = done.stderr.strip().splitlines()
-        assert f"{root / 'photos' / 'locked'}: cannot read this folder (Permission denied)" in errors[0]
-        assert any(f"{root / 'photos' / 'secret.png'}: cannot read the file (permission denied)" in e for e in errors)
-        assert any(f"{root / 'shut'}: cannot read this folder" in e for e in errors)
-        assert len(errors) == 3 and "Traceback" not in done.stderr
-        assert f"{root / 'photos' / 'a.png'}  (image, view front)" in done.stdout  # the rest is analysed
-    finally:
-        for folder in (root / "photos" / "locked", root / "shut"):
-            folder.chmod(0o700)
-        shutil.rmtree(root, ignore_errors=True)
+    root = nobodys_home
+    (root / "photos" / "locked").mkdir(parents=True)
+    (root / "shut").mkdir()
+    for folder in (root / "photos", root / "photos" / "locked", root / "shut"):
+        cv2.imwrite(str(folder / "a.png"), cv2.resize(grace_hopper, (256, 320)))
+    cv2.imwrite(str(root / "photos" / "secret.png"), grace_hopper)
+    (root / "photos" / "secret.png").chmod(0o000)
+    (root / "photos" / "locked").chmod(0o000)
+    (root / "shut").chmod(0o600)  # no search permission
+    (root / "photos").chmod(0o755)
+    (root / "photos" / "a.png").chmod(0o644)
+    done = as_nobody(root, "analyze", str(root / "photos"), str(root / "shut"), "--jobs", "1")
+    assert done.returncode == 1, done.stderr
+    errors = done.stderr.strip().splitlines()
+    assert f"{root / 'photos' / 'locked'}: cannot read this folder (Permission denied)" in errors[0]
+    assert any(f"{root / 'photos' / 'secret.png'}: cannot read the file (permission denied)" in e for e in errors)
+    assert any(f"{root / 'shut'}: cannot read this folder" in e for e in errors)
+    assert len(errors) == 3 and "Traceback" not in done.stderr
+    assert f"{root / 'photos' / 'a.png'}  (image, view front)" in done.stdout  # the rest is analysed

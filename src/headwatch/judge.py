@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from headwatch.types import PostureSample, View
 
@@ -95,11 +95,6 @@ class Anchor:
     neck_dx: float | None = None
     ear_height_face_ratio: float | None = None
 
-    def shifted(self, dy: float) -> Anchor:
-        """The same posture with the whole body ``dy`` lower in the frame (a lowered seat)."""
-        shoulder = None if self.shoulder_level is None else self.shoulder_level + dy
-        return replace(self, ear_level=self.ear_level + dy, shoulder_level=shoulder)
-
 
 def neck_change(sample: PostureSample, anchor: Anchor) -> float | None:
     """How far the neck, as a vector from the shoulders' mid-point to the ears', moved from the
@@ -115,18 +110,22 @@ def head_drop(sample: PostureSample, anchor: Anchor) -> float | None:
     """How far the head sank below the anchor, in the anchor's neck lengths, when that is posture:
     None when it is not measurable, or when the neck kept its shape (the body or the camera moved
     as a whole). Without the shoulders to tell, a drop counts as it is."""
+    return _head_drop(sample, anchor, neck_change(sample, anchor))
+
+
+def _head_drop(sample: PostureSample, anchor: Anchor, change: float | None) -> float | None:
+    """head_drop, given the neck's change (worked out once per sample)."""
     if sample.ear_level is None or anchor.neck_length <= 0:
         return None
     drop = (sample.ear_level - anchor.ear_level) / anchor.neck_length
     ratio, reference = sample.ear_height_face_ratio, anchor.ear_height_face_ratio
     if reference is not None and reference > 0:
         # Facing the camera the neck's length in the frame says nothing a zoom could not say too:
-        # only the face growing against the neck (a scale-free ratio) tells a head come forward.
+        # the face growing against the neck (a scale-free ratio) tells a head come forward, or
+        # the neck bending while the face does not shrink.
         grew = ratio is not None and (reference - ratio) / reference >= EAR_HEIGHT_FACE_DROP_MIN
-        change = neck_change(sample, anchor)
         bent = change is not None and change >= NECK_CHANGE_MIN and ratio is not None and ratio <= reference
         return drop if grew or bent else None
-    change = neck_change(sample, anchor)
     return drop if change is None or change >= NECK_CHANGE_MIN else None
 
 
@@ -183,7 +182,8 @@ def relative_metrics(sample: PostureSample, limits: Limits) -> dict[str, float]:
     anchor = limits.anchor_for(sample)
     if anchor is None:
         return {}
-    found = {"head_drop": head_drop(sample, anchor), "neck_change": neck_change(sample, anchor)}
+    change = neck_change(sample, anchor)
+    found = {"head_drop": _head_drop(sample, anchor, change), "neck_change": change}
     return {name: value for name, value in found.items() if value is not None}
 
 

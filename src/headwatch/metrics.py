@@ -245,14 +245,19 @@ def trunk_lean_deg(pose: Pose, view: View | None) -> float | None:
     if view is None or not _seen(pose, *marks):
         return None
     xy = pose.image_xy
-    if view is View.FRONT:
-        direction = float(np.sign(xy[Landmark.LEFT_SHOULDER, 0] - xy[Landmark.RIGHT_SHOULDER, 0])) or 1.0
-    else:
-        direction = _near_side(view)[2]
     dx, dy = _mid(xy, Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER) - _mid(
         xy, Landmark.LEFT_HIP, Landmark.RIGHT_HIP
     )
-    return math.degrees(math.atan2(direction * dx, -dy))
+    return math.degrees(math.atan2(_forward_sign(pose, view) * dx, -dy))
+
+
+def _forward_sign(pose: Pose, view: View) -> float:
+    """+1 or -1: the image's x direction that is forward in profile (toward the face), or toward
+    the person's left facing the camera."""
+    if view is View.FRONT:
+        xy = pose.image_xy
+        return float(np.sign(xy[Landmark.LEFT_SHOULDER, 0] - xy[Landmark.RIGHT_SHOULDER, 0])) or 1.0
+    return _near_side(view)[2]
 
 
 def ear_height_face_ratio(pose: Pose, view: View | None) -> float | None:
@@ -405,11 +410,7 @@ def neck_dx(pose: Pose, view: View | None) -> float | None:
     xy = pose.image_xy
     dx = float(_mid(xy, Landmark.LEFT_EAR, Landmark.RIGHT_EAR)[0] - _mid(xy, Landmark.LEFT_SHOULDER,
                                                                          Landmark.RIGHT_SHOULDER)[0])
-    if view is View.FRONT:
-        direction = float(np.sign(xy[Landmark.LEFT_SHOULDER, 0] - xy[Landmark.RIGHT_SHOULDER, 0])) or 1.0
-    else:
-        direction = _near_side(view)[2]
-    return direction * dx / float(pose.height)
+    return _forward_sign(pose, view) * dx / float(pose.height)
 
 
 # A thigh shorter in the image than this share of the trunk points at the camera (seated, seen

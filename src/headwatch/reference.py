@@ -79,7 +79,7 @@ SEAT_STEADINESS = 0.08  # neck lengths: how much the body's height may wander ov
 # key-metric reference may move at most one margin from the old (a slump then is not learned).
 RELEARN_S = 60.0
 # Nobody in view for this long (an alert's away_reset_s): whoever sits down next may be somebody
-# else, or on another chair; the positions are learned again, the angles within a margin.
+# else, or on another chair; the reference must be confirmed again, as at a session's start.
 AWAY_RELEARN_S = 60.0
 # Judged bad for this long (presence), by the head's height alone, with every other metric within
 # the person's limits: the positions are re-learned from the last RELEARN_S (the lock-in guard).
@@ -131,15 +131,12 @@ class Reference:
         return Anchor(v["ear_level"], v["neck_length"], v.get("shoulder_level"), v.get("neck_dx"),
                       v.get("ear_height_face_ratio"))
 
-    def moved(self, dy: float, scale: float = 1.0) -> Reference:
-        """The same posture seen ``dy`` frame heights lower and ``scale`` times larger."""
+    def shifted(self, dy: float) -> Reference:
+        """The same posture with the whole body ``dy`` frame heights lower (a lowered seat)."""
         values = dict(self.values)
         for level in ("ear_level", "shoulder_level"):
             if level in values:
-                values[level] = values[level] * scale + dy
-        for length in ("neck_length", "neck_dx"):
-            if length in values:
-                values[length] *= scale
+                values[level] += dy
         return replace(self, values=values)
 
     def describe(self) -> str:
@@ -268,11 +265,10 @@ class _FamilyState:
     camera: tuple[float, float] = (0.0, 1.0)  # (dy, scale) of the view the reference is in
     relearn_at: float | None = None  # present time at which the angles are learned again
     relearn_from: float = 0.0
-    seat_since: float | None = None  # present time the body began to sit higher or lower
     seat_moves: deque[tuple[float, float]] = field(default_factory=deque)  # (present time, neck lengths)
     locked_bad: deque[tuple[float, bool]] = field(default_factory=deque)  # (present time, bad by height alone)
     recent: deque[tuple[float, PostureSample]] = field(default_factory=deque)  # every sample, RELEARN_S back
-    positions_pending: bool = False  # back after a long absence: the positions are being learned again
+    positions_pending: bool = False  # after a camera move: the positions are being learned again
     camera_moves: list[tuple[float, float, float]] = field(default_factory=list)  # (present time, dy, scale)
 
 
@@ -287,8 +283,9 @@ class ReferenceLearner:
     used as soon as the first samples confirm the same camera set-up, and learned anew if not.
 
     Set-up changes (``take_events`` gives them as ``setup_changed`` events):
-    - the camera moved (the background says so, through the samples' camera_* fields): the
-      positions move with it at once, and the angles are learned again over RELEARN_S;
+    - the camera moved (the background says so, through the samples' camera_* fields, for
+      CAMERA_CONFIRM_S): the positions and the angles are learned again over RELEARN_S, the
+      head's height unjudged meanwhile;
     - the seat moved: for SEAT_CONFIRM_S the whole body sat higher or lower with its neck as it was;
     - locked in: for LOCKED_IN_S every sample was bad by the head's height alone while every
       other metric was within the person's limits: the positions are re-learned from the recent
@@ -327,10 +324,7 @@ class ReferenceLearner:
         if sample is None or family is None:
             return False
         st = self._state[family]
-        came_back = self.returned(t_s, sample)
-        if came_back:
-            self._after_absence(family)
-            st.last_t = None  # presence counts afresh, as at a session's start
+        came_back = self.begin(t_s, sample)
         if st.last_t is not None:
             st.present_s += min(max(0.0, t_s - st.last_t), MAX_GAP_S)
         st.last_t = t_s
@@ -341,7 +335,7 @@ class ReferenceLearner:
             changed = self._follow_setup(family, t_s, sample, verdict)
             if not bad:
                 st.kept.append((st.present_s, sample))
-            return self._maybe_relearn(family, t_s) or self._maybe_refresh(family) or changed
+            return self._maybe_relearn(family) or self._maybe_refresh(family) or changed
         st.kept.append((st.present_s, sample))
         st.camera = _camera_of(sample)
         if family in self._pending and len(st.kept) >= MIN_FRAMES:
@@ -381,9 +375,7 @@ class ReferenceLearner:
         else:
             st.camera_moves.append((st.present_s, dy, scale))
             if st.present_s - st.camera_moves[0][0] >= CAMERA_CONFIRM_S:
-                # A move that stayed (not the tracker's jitter about a threshold). Positions are in
-                # the session's first view already (metrics.in_first_view), so they stay; the
-                # angles a moved camera sees differently are learned again.
+                # A move that stayed (not the tracker's jitter about a threshold): see _changed.
                 dy = statistics.median(m[1] for m in st.camera_moves)
                 scale = statistics.median(m[2] for m in st.camera_moves)
                 st.camera = (dy, scale)
@@ -412,7 +404,7 @@ class ReferenceLearner:
         if statistics.pstdev(moves) > SEAT_STEADINESS:
             return False  # a seat is one height: wandering up and down is the person moving
         dy = statistics.median(moves) * anchor.neck_length
-        self._ready[family] = self._ready[family].moved(dy)
+        self._ready[family] = self._ready[family].shifted(dy)
         self._changed(family, t_s, "seat", {"seat_dy": dy})
         return True
 
@@ -437,14 +429,17 @@ class ReferenceLearner:
         self._changed(family, t_s, "relearned", {"ear_level": values.get("ear_level", math.nan)})
         return True
 
-    def returned(self, t_s: float, sample: PostureSample | None) -> bool:
-        """Whether ``sample`` is the first after a long absence in its view family (ask before
-        judging it: the reference then drops what the absence made doubtful)."""
+    def begin(self, t_s: float, sample: PostureSample | None) -> bool:
+        """Call before judging ``sample`` (``add`` calls it too): the first sample after a long
+        absence in its view family ends the reference in use (_after_absence). True when it did."""
         family = family_of(sample.view) if sample is not None else None
         if family is None or family not in self._ready:
             return False
         last = self._state[family].last_t
-        return last is not None and t_s - last >= AWAY_RELEARN_S
+        if last is None or t_s - last < AWAY_RELEARN_S:
+            return False
+        self._after_absence(family)
+        return True
 
     def _after_absence(self, family: Family) -> None:
         """Back after a long absence, maybe somebody else, maybe on another chair: as at the start
@@ -455,6 +450,7 @@ class ReferenceLearner:
         self._pending[family] = self._ready.pop(family)
         st.kept.clear()
         st.present_s, st.refreshed_at, st.relearn_at, st.positions_pending = 0.0, 0.0, None, False
+        st.last_t = None  # presence counts afresh, as at a session's start
         st.seat_moves.clear()
         st.locked_bad.clear()
         st.camera_moves.clear()
@@ -467,9 +463,9 @@ class ReferenceLearner:
         self._ready[family] = replace(old, values={k: v for k, v in old.values.items() if k not in POSITION_METRICS})
         st.relearn_at, st.relearn_from, st.positions_pending = st.present_s + RELEARN_S, st.present_s, True
 
-    def _maybe_relearn(self, family: Family, t_s: float) -> bool:
-        """After a set-up change: the angles from what was seen since, at most a margin away (and
-        after a long absence the positions too)."""
+    def _maybe_relearn(self, family: Family) -> bool:
+        """After a camera move: the positions and the angles from what was seen since, the key
+        metric at most a margin away."""
         st = self._state[family]
         if st.relearn_at is None or st.present_s < st.relearn_at:
             return False
@@ -533,12 +529,9 @@ class LearningJudge:
         self.limits = absolute
 
     def __call__(self, t_s: float, sample: PostureSample | None) -> Verdict:
-        limits = self.limits
-        if self.learner.returned(t_s, sample):  # back after a long absence: not against the one before
-            family = family_of(sample.view) if sample is not None else None
-            limits = limits_for_references({f: r for f, r in self.learner.references.items() if f != family},
-                                           self.margins, self.absolute)
-        verdict = judge(sample, limits)
+        if self.learner.begin(t_s, sample):  # back after a long absence: not against the one before
+            self.limits = limits_for_references(self.learner.references, self.margins, self.absolute)
+        verdict = judge(sample, self.limits)
         if self.learner.add(t_s, sample, bad=verdict.state is State.BAD, verdict=verdict):
             self.limits = limits_for_references(self.learner.references, self.margins, self.absolute)
             if self.on_change is not None:

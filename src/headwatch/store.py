@@ -278,7 +278,7 @@ def _interval_of(record: dict[str, Any]) -> dict[str, Any] | None:
         record["bad_by_reason"] = _floats(record["bad_by_reason"])
         record["medians"] = _floats(record["medians"])
         record["samples"] = int(record["samples"] or 0)
-    except (*MALFORMED_DATA, TypeError):
+    except MALFORMED_DATA:
         return None
     return record
 
@@ -294,7 +294,7 @@ def _events_of(connection: sqlite3.Connection, session_id: int | None,
                      "reasons": [r for r in str(reasons).split(",") if r], "detail": json.loads(detail)}
             if not isinstance(event["detail"], dict):
                 raise ValueError("not a table")
-        except (*MALFORMED_DATA, TypeError):
+        except MALFORMED_DATA:
             skipped()
             continue
         yield event
@@ -323,10 +323,6 @@ def _explain(path: Path, exc: sqlite3.Error) -> HistoryError:
     if "full" in text:
         return HistoryError(f"{path}: the disk is full; free some space")
     return HistoryError(f"{path}: the history cannot be used: {exc}")
-
-
-def _is_headwatchs(connection: sqlite3.Connection) -> bool:
-    return bool(connection.execute("PRAGMA application_id").fetchone()[0] == _APPLICATION_ID)
 
 
 def _check_owner(connection: sqlite3.Connection, path: Path) -> int:
