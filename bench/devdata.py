@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from headwatch.pose import PoseEstimator
-from headwatch.sources import VideoFileReader, read_image, sample_video
 from headwatch.types import IMAGE_SUFFIXES, Pose
+from headwatch.vision.pose import PoseEstimator
+from headwatch.vision.sources import VideoFileReader, read_image, sample_video
 
 
 @dataclass(frozen=True, slots=True)

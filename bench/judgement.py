@@ -16,14 +16,14 @@ from pathlib import Path
 
 import cv2
 
-from headwatch.alerts import AlertEngine, AlertSettings
-from headwatch.assemble import DEFAULT_LIMITS
-from headwatch.judge import State, judge
-from headwatch.metrics import measure
-from headwatch.pipeline import measure_frames, replay_alerts
-from headwatch.pose import PoseEstimator
-from headwatch.scoring import Confusion
-from headwatch.sources import VideoFileReader, sample_video
+from headwatch.app.assemble import DEFAULT_LIMITS
+from headwatch.app.pipeline import measure_frames, replay_alerts
+from headwatch.evaluation.scoring import Confusion
+from headwatch.posture.judge import State, judge
+from headwatch.posture.metrics import measure
+from headwatch.timeline.alerts import AlertEngine, AlertSettings
+from headwatch.vision.pose import PoseEstimator
+from headwatch.vision.sources import VideoFileReader, sample_video
 
 SETS = {
     "side-standing-labeled": {"good": False, "poor": True},

@@ -32,13 +32,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 import devdata
-from headwatch import reference as reference_module
-from headwatch.assemble import absolute_limits
-from headwatch.config import Calibration, Thresholds
-from headwatch.config import Reference as Reference_
-from headwatch.judge import Limits, State, judge
-from headwatch.metrics import measure
-from headwatch.reference import (
+from headwatch.app.assemble import absolute_limits
+from headwatch.config.settings import Calibration, Thresholds
+from headwatch.config.settings import Reference as Reference_
+from headwatch.evaluation.scoring import Confusion, auc
+from headwatch.posture import reference as reference_module
+from headwatch.posture.judge import Limits, State, judge
+from headwatch.posture.metrics import measure
+from headwatch.posture.reference import (
     SPREAD_MARGINS,
     LearningJudge,
     ReferenceLearner,
@@ -46,7 +47,6 @@ from headwatch.reference import (
     learn_references,
     limits_for_references,
 )
-from headwatch.scoring import Confusion, auc
 from headwatch.types import PostureSample
 
 # set-up -> task name -> (good labels, bad labels)

@@ -21,12 +21,12 @@ from pathlib import Path
 import cv2
 import matplotlib
 
-from headwatch.alerts import AlertEngine
-from headwatch.assemble import DEFAULT_LIMITS
-from headwatch.monitor import Monitor, SamplingPolicy
-from headwatch.pose import PoseEstimator
-from headwatch.reference import FixedJudge
-from headwatch.sources import VideoFileReader
+from headwatch.app.assemble import DEFAULT_LIMITS
+from headwatch.app.monitor import Monitor, SamplingPolicy
+from headwatch.posture.reference import FixedJudge
+from headwatch.timeline.alerts import AlertEngine
+from headwatch.vision.pose import PoseEstimator
+from headwatch.vision.sources import VideoFileReader
 
 ABSOLUTE = FixedJudge(DEFAULT_LIMITS, "absolute limits")
 

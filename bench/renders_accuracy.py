@@ -40,10 +40,10 @@ from typing import Any
 
 import numpy as np
 
-from headwatch.metrics import measure, neck_midline_deg
-from headwatch.pose import PoseEstimator
-from headwatch.sources import read_image
+from headwatch.posture.metrics import measure, neck_midline_deg
 from headwatch.types import Landmark, Pose, PostureSample, View
+from headwatch.vision.pose import PoseEstimator
+from headwatch.vision.sources import read_image
 
 CACHE_FILE = "landmarks.json"
 CACHE_ROOT = Path("/tmp/renders_cache")

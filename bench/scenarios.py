@@ -35,15 +35,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from headwatch.alerts import AlertEngine, AlertEvent, EventKind
-from headwatch.assemble import ReferenceChoice, alert_settings, posture_judge
-from headwatch.camera_motion import CameraTracker
-from headwatch.config import Settings
-from headwatch.judge import State
-from headwatch.pipeline import observe
-from headwatch.pose import PoseEstimator
-from headwatch.sources import VideoFileReader, read_image, sample_video
+from headwatch.app.assemble import ReferenceChoice, alert_settings, posture_judge
+from headwatch.app.pipeline import observe
+from headwatch.config.settings import Settings
+from headwatch.posture.judge import State
+from headwatch.timeline.alerts import AlertEngine, AlertEvent, EventKind
 from headwatch.types import Frame, Pose
+from headwatch.vision.camera_motion import CameraTracker
+from headwatch.vision.pose import PoseEstimator
+from headwatch.vision.sources import VideoFileReader, read_image, sample_video
 
 FPS = 1.0
 Image = np.ndarray

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import cv2
 
-from headwatch.metrics import measure
-from headwatch.pose import PoseEstimator
-from headwatch.scoring import auc
+from headwatch.evaluation.scoring import auc
+from headwatch.posture.metrics import measure
+from headwatch.vision.pose import PoseEstimator
 
 HEAD_FORWARD_METRICS = ("neck_inclination_deg", "neck_angle_3d_deg", "head_forward_deg", "head_pitch_deg")
 

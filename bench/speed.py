@@ -37,7 +37,7 @@ FLOOR_LOOP = r"""
 import sys, cv2, mediapipe as mp
 from mediapipe.tasks.python import vision
 from mediapipe.tasks.python.core.base_options import BaseOptions
-from headwatch.models import load_model
+from headwatch.vision.models import load_model
 path, every, people = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 options = vision.PoseLandmarkerOptions(base_options=BaseOptions(model_asset_buffer=load_model("full").data),
                                        running_mode=vision.RunningMode.VIDEO, num_poses=people)

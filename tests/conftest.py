@@ -17,7 +17,7 @@ import matplotlib
 import numpy as np
 import pytest
 
-from headwatch.pose import PoseEstimator
+from headwatch.vision.pose import PoseEstimator
 
 BGRImage = np.ndarray
 
@@ -162,7 +162,7 @@ def network_guard_left_to_subprocesses(monkeypatch: pytest.MonkeyPatch) -> None:
     """The seccomp network guard cannot be lifted once installed: commands run in this process
     (CliRunner) must not install it, or every later test would run without the network. The real
     guard is tested on real headwatch processes (test_privacy.py)."""
-    monkeypatch.setattr("headwatch.netguard.deny_network", lambda: False)
+    monkeypatch.setattr("headwatch.system.netguard.deny_network", lambda: False)
 
 
 @pytest.fixture(autouse=True)

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import pytest
 
-from headwatch.alerts import AlertEngine, AlertEvent, AlertSettings, EventKind
-from headwatch.judge import AWAY, UNKNOWN, Finding, Reason, State, Verdict
+from headwatch.posture.judge import AWAY, UNKNOWN, Finding, Reason, State, Verdict
+from headwatch.timeline.alerts import AlertEngine, AlertEvent, AlertSettings, EventKind
 
 OK = Verdict(State.OK)
 BAD = Verdict(State.BAD, (Reason.HEAD_FORWARD,), {"head_forward_deg": 40.0})
@@ -134,8 +134,8 @@ def test_stillness_reminder_and_movement_resets_it() -> None:
 
 
 def test_at_a_low_sampling_rate_the_persistence_is_still_in_seconds() -> None:
-    from headwatch.assemble import alert_settings
-    from headwatch.config import Capture, Settings
+    from headwatch.app.assemble import alert_settings
+    from headwatch.config.settings import Capture, Settings
 
     settings = alert_settings(Settings(capture=Capture(fps=0.2, calm_fps=0.2)))
     assert settings.max_gap_s == pytest.approx(7.5)  # 1.5 x the 5 s between samples

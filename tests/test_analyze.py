@@ -241,9 +241,9 @@ def test_analyze_report_pages_per_video(tilting_clip: Path, tmp_path: Path, writ
 
 def test_analyze_annotate_draws_every_analysed_frame(tilting_clip: Path, tmp_path: Path,
                                                     image_estimator: Any) -> None:
-    from headwatch.judge import State
-    from headwatch.overlay import STATE_COLOURS
+    from headwatch.posture.judge import State
     from headwatch.types import Landmark
+    from headwatch.vision.overlay import STATE_COLOURS
 
     out = tmp_path / "annotated.mp4"
     code, stdout, _ = run(str(tilting_clip), "--reference", "absolute", "--annotate", str(out), "--json")

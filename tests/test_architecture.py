@@ -12,12 +12,12 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "headwatch"
 HEAVY = {"mediapipe", "cv2", "typer", "matplotlib", "distributed", "dask"}
 # Which heavy library each module may import; every other module may import none of them.
 ALLOWED: dict[str, set[str]] = {
-    "pose": {"mediapipe", "cv2"},  # cv2 for the colour conversion only
-    "sources": {"cv2"},
-    "overlay": {"cv2"},
-    "camera_motion": {"cv2"},
-    "plots": {"matplotlib"},
-    "batch": {"distributed"},
+    "vision.pose": {"mediapipe", "cv2"},  # cv2 for the colour conversion only
+    "vision.sources": {"cv2"},
+    "vision.overlay": {"cv2"},
+    "vision.camera_motion": {"cv2"},
+    "report.plots": {"matplotlib"},
+    "app.executors": {"distributed"},
     "cli.__init__": {"typer"},
     "cli.analyze": {"typer"},
     "cli.calibrate": {"typer"},

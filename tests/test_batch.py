@@ -15,8 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import BGRImage, WriteVideo, pad_and_rotate
-from headwatch.assemble import DEFAULT_LIMITS
-from headwatch.batch import (
+from headwatch.app.assemble import DEFAULT_LIMITS
+from headwatch.app.executors import (
     PHOTOS_PER_BATCH,
     DaskCluster,
     InProcess,
@@ -241,7 +241,7 @@ def test_a_refused_port_says_refused_not_timed_out(tmp_path: Path, grace_hopper:
                                                    ("scheduler:9000", ("scheduler", 9000)),
                                                    ("tls://[::1]:8786", ("::1", 8786)), ("myhost", ("myhost", 8786))])
 def test_scheduler_addresses(address: str, endpoint: tuple[str, int]) -> None:
-    from headwatch.batch import scheduler_endpoint
+    from headwatch.app.executors import scheduler_endpoint
 
     assert scheduler_endpoint(address) == endpoint
     for bad in ("not a url", "http://x:1", "tcp://host:99999", ""):

@@ -11,10 +11,17 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import WriteVideo, pad_and_rotate
-from headwatch.assemble import DEFAULT_LIMITS
-from headwatch.calibration import Baseline, CalibrationError, CalibrationSample, Profile, calibrate, limits_around
+from headwatch.app.assemble import DEFAULT_LIMITS
 from headwatch.cli import app
-from headwatch.config import Calibration
+from headwatch.config.settings import Calibration
+from headwatch.posture.calibration import (
+    Baseline,
+    CalibrationError,
+    CalibrationSample,
+    Profile,
+    calibrate,
+    limits_around,
+)
 from headwatch.types import PostureSample, View
 
 runner = CliRunner()

@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import WriteVideo, pad_and_rotate
-from headwatch.camera_motion import CameraShift, CameraTracker
 from headwatch.cli import app
+from headwatch.vision.camera_motion import CameraShift, CameraTracker
 
 WIDTH, HEIGHT = 640, 480
 

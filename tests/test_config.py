@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from conftest import mutate_text
 from headwatch.cli import app
-from headwatch.config import KEYS, ConfigError, Settings, default_file_text, load_settings, read_config_file
+from headwatch.config.settings import KEYS, ConfigError, Settings, default_file_text, load_settings, read_config_file
 
 runner = CliRunner()
 
@@ -239,9 +239,9 @@ def test_set_edits_valid_toml_as_written(tmp_path: Path, before: str, after: str
 def test_runtime_defaults_are_the_config_declarations() -> None:
     from dataclasses import fields
 
-    from headwatch.alerts import AlertSettings
-    from headwatch.assemble import alert_settings, sampling_policy
-    from headwatch.monitor import SamplingPolicy
+    from headwatch.app.assemble import alert_settings, sampling_policy
+    from headwatch.app.monitor import SamplingPolicy
+    from headwatch.timeline.alerts import AlertSettings
 
     built = alert_settings(Settings())
     for f in fields(AlertSettings):

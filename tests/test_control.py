@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from conftest import WriteVideo
-from headwatch.control import parse_duration
+from headwatch.system.control import parse_duration
 
 
 def lines(path: Path) -> int:
@@ -148,7 +148,7 @@ def test_s_in_the_terminal_snoozes_notifications(tmp_path: Path, tilting_clip: P
 def test_a_fifo_at_the_command_file_does_not_freeze_the_monitor(tmp_path: Path) -> None:
     import threading
 
-    from headwatch.control import COMMAND_FILE, ControlChannel
+    from headwatch.system.control import COMMAND_FILE, ControlChannel
 
     channel = ControlChannel(tmp_path / "run")
     os.mkfifo(tmp_path / "run" / COMMAND_FILE)
@@ -161,8 +161,8 @@ def test_a_fifo_at_the_command_file_does_not_freeze_the_monitor(tmp_path: Path) 
 
 
 def test_a_pid_file_left_by_a_crash_is_no_running_monitor(tmp_path: Path) -> None:
-    from headwatch.control import running_monitors, send
     from headwatch.errors import HeadwatchError
+    from headwatch.system.control import running_monitors, send
 
     folder = tmp_path / "run"
     folder.mkdir()
@@ -174,7 +174,7 @@ def test_a_pid_file_left_by_a_crash_is_no_running_monitor(tmp_path: Path) -> Non
 
 
 def test_two_monitors_each_keep_their_own_registration(tmp_path: Path) -> None:
-    from headwatch.control import ControlChannel, running_monitors, send
+    from headwatch.system.control import ControlChannel, running_monitors, send
 
     first, second = ControlChannel(tmp_path / "run"), ControlChannel(tmp_path / "run")
     second.pid_file.unlink()  # two processes in truth; here one process plays both

@@ -12,10 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import pad_and_rotate
+from headwatch.app.pipeline import Alert
 from headwatch.cli import app
-from headwatch.datasets import Span
-from headwatch.evaluate import score_alerts
-from headwatch.pipeline import Alert
+from headwatch.evaluation.datasets import Span
+from headwatch.evaluation.evaluate import score_alerts
 
 runner = CliRunner()
 

@@ -6,8 +6,8 @@ import datetime
 
 import pytest
 
-from headwatch.history import IntervalAggregator
-from headwatch.judge import AWAY, Reason, State, Verdict
+from headwatch.posture.judge import AWAY, Reason, State, Verdict
+from headwatch.timeline.intervals import IntervalAggregator
 from headwatch.types import PostureSample, View
 
 T0 = datetime.datetime(2026, 11, 24, 9, 0, tzinfo=datetime.UTC)

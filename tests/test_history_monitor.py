@@ -122,8 +122,7 @@ def test_analyze_history_records_each_video_as_a_session(tilting_clip: Path, tmp
 @pytest.fixture
 def locked_history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A history another process holds BEGIN EXCLUSIVE on, with the busy timeout cut to 0.5 s."""
-    from headwatch import store
-
+    from headwatch.storage import history as store
     db = tmp_path / "history.sqlite"
     store.History.open(db).close()
     monkeypatch.setattr(store, "BUSY_TIMEOUT_S", 0.5)
@@ -159,7 +158,7 @@ def test_analyze_with_a_history_it_cannot_use_analyses_without_it(tilting_clip: 
 def test_a_read_only_history_means_running_without_it(grace_hopper: np.ndarray, nobodys_home: Path) -> None:
     """A history the user may read but not write (root reads and writes everything, so the commands
     run as nobody): the monitor and analyze --history crashed; now they run without it, in one line."""
-    from headwatch.store import History
+    from headwatch.storage.history import History
 
     clip = nobodys_home / "clip.mp4"
     writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 5.0, (256, 288))

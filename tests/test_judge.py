@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from headwatch.assemble import DEFAULT_LIMITS
-from headwatch.judge import Band, Finding, Reason, State, judge
+from headwatch.app.assemble import DEFAULT_LIMITS
+from headwatch.posture.judge import Band, Finding, Reason, State, judge
 from headwatch.types import PostureSample, View
 
 

@@ -13,11 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import mutate_text
-from headwatch.calibration import Baseline, Profile
 from headwatch.errors import HeadwatchError
-from headwatch.profiles import load_learned, load_profile, save_learned, save_profile
-from headwatch.reference import Reference
-from headwatch.renders import read_renders
+from headwatch.evaluation.renders import read_renders
+from headwatch.posture.calibration import Baseline, Profile
+from headwatch.posture.reference import Reference
+from headwatch.storage.profiles import load_learned, load_profile, save_learned, save_profile
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

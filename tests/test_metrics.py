@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from headwatch import metrics
+from headwatch.posture import metrics
 from headwatch.types import Landmark as L
 from headwatch.types import Pose, View
 

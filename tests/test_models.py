@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from headwatch.errors import ModelError
-from headwatch.models import MODEL_FILES, load_model, models_dir
-from headwatch.pose import PoseEstimator
+from headwatch.vision.models import MODEL_FILES, load_model, models_dir
+from headwatch.vision.pose import PoseEstimator
 
 
 @pytest.mark.parametrize("name", sorted(MODEL_FILES))

@@ -20,15 +20,15 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import WriteVideo
-from headwatch import sources
-from headwatch.alerts import AlertEngine
-from headwatch.assemble import DEFAULT_LIMITS
+from headwatch.app.assemble import DEFAULT_LIMITS
+from headwatch.app.monitor import Monitor, SamplingPolicy, Status
 from headwatch.cli import app
-from headwatch.judge import State
-from headwatch.monitor import Monitor, SamplingPolicy, Status
-from headwatch.pose import PoseEstimator
-from headwatch.reference import FixedJudge
-from headwatch.sources import LiveReader
+from headwatch.posture.judge import State
+from headwatch.posture.reference import FixedJudge
+from headwatch.timeline.alerts import AlertEngine
+from headwatch.vision import sources
+from headwatch.vision.pose import PoseEstimator
+from headwatch.vision.sources import LiveReader
 
 ABSOLUTE = FixedJudge(DEFAULT_LIMITS, "absolute limits")
 

@@ -10,9 +10,8 @@ from collections.abc import Sequence
 
 import pytest
 
-from headwatch.alerts import AlertEvent, EventKind
-from headwatch.judge import Reason
-from headwatch.notify import (
+from headwatch.posture.judge import Reason
+from headwatch.system.notify import (
     CommandHook,
     DesktopNotifier,
     TerminalNotifier,
@@ -20,6 +19,7 @@ from headwatch.notify import (
     event_environment,
     message_for,
 )
+from headwatch.timeline.alerts import AlertEvent, EventKind
 
 EVENT = AlertEvent(EventKind.BAD_POSTURE, t_s=95.0, start_s=20.0, reasons=(Reason.HEAD_FORWARD,),
                    values={"head_forward_deg": 41.0})
@@ -164,8 +164,8 @@ def test_a_hung_notifier_never_stalls_the_caller() -> None:
     """notify-send waiting on a hung daemon held the monitor's loop up to 10 s per event."""
     import threading
 
-    from headwatch.alerts import AlertEvent, EventKind
-    from headwatch.notify import BackgroundNotifier
+    from headwatch.system.notify import BackgroundNotifier
+    from headwatch.timeline.alerts import AlertEvent, EventKind
 
     release, delivered = threading.Event(), []
 

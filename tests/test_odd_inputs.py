@@ -141,7 +141,7 @@ def test_preview_without_a_display_says_so_and_monitors_on(tmp_path: Path) -> No
     ("freebsd14", {}, set(), False), ("darwin", {}, set(), True), ("win32", {}, set(), True),
 ])
 def test_display_available(platform: str, env: dict[str, str], answering: set[str], expected: bool) -> None:
-    from headwatch.overlay import display_available
+    from headwatch.vision.overlay import display_available
 
     assert display_available(platform, env, answering.__contains__) is expected
 
@@ -199,7 +199,7 @@ def test_calibrating_on_a_video_of_tiny_frames_is_a_refusal(write_video: WriteVi
 
 
 def test_a_huge_photo_is_scaled_down_before_the_model(tmp_path: Path, grace_hopper: np.ndarray) -> None:
-    from headwatch.sources import MAX_IMAGE_SIDE, read_image
+    from headwatch.vision.sources import MAX_IMAGE_SIDE, read_image
 
     huge = cv2.resize(grace_hopper, (4000, 5000))
     path = tmp_path / "huge.png"
@@ -212,7 +212,7 @@ def test_a_huge_photo_is_scaled_down_before_the_model(tmp_path: Path, grace_hopp
 
 
 def test_jpeg_size_read_from_the_header(tmp_path: Path, grace_hopper: np.ndarray) -> None:
-    from headwatch.sources import MAX_IMAGE_SIDE, jpeg_size, read_image
+    from headwatch.vision.sources import MAX_IMAGE_SIDE, jpeg_size, read_image
 
     for width, height in ((640, 480), (5000, 3000), (3000, 9000)):
         ok, encoded = cv2.imencode(".jpg", cv2.resize(grace_hopper, (width, height)))

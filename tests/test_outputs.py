@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from conftest import WriteVideo, pad_and_rotate
 from headwatch.cli import app
-from headwatch.outputs import OutputClash, check_outputs, per_item_paths
+from headwatch.storage.outputs import OutputClash, check_outputs, per_item_paths
 
 runner = CliRunner()
 
@@ -233,7 +233,7 @@ def test_the_monitors_outputs_never_share_a_file(first: str, second: str, clip: 
 
 
 def test_report_never_writes_its_page_over_the_history(tmp_path: Path) -> None:
-    from headwatch.store import History
+    from headwatch.storage.history import History
 
     database = tmp_path / "h.sqlite"
     History.open(database).close()

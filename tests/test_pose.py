@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from conftest import pad_and_rotate
-from headwatch.metrics import measure
-from headwatch.pose import PoseEstimator, choose_person, crop_around, is_plausible, tiles
+from headwatch.posture.metrics import measure
 from headwatch.types import Landmark as L
 from headwatch.types import Pose, View
+from headwatch.vision.pose import PoseEstimator, choose_person, crop_around, is_plausible, tiles
 
 
 def assert_plausible_upper_body(pose: Pose) -> None:

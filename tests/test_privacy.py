@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from conftest import WriteVideo
-from headwatch import netguard
+from headwatch.system import netguard
 
 needs_guard = pytest.mark.skipif(not netguard.supported(), reason="the seccomp guard is Linux (x86-64, arm64) only")
 needs_strace = pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
@@ -61,7 +61,7 @@ def test_analyze_opens_no_internet_socket(tmp_path: Path, photo_and_clip: tuple[
 def test_without_the_guard_the_trace_shows_mediapipe_reaching_out(tmp_path: Path) -> None:
     """The check above can fail: MediaPipe alone, unguarded, creates internet sockets (its
     telemetry's DNS lookup)."""
-    script = ("from headwatch.pose import PoseEstimator\n"
+    script = ("from headwatch.vision.pose import PoseEstimator\n"
               "import numpy as np, time\n"
               "with PoseEstimator('lite', mode='image') as e:\n"
               "    e.detect(np.zeros((64, 64, 3), np.uint8))\n"
@@ -74,7 +74,7 @@ def test_without_the_guard_the_trace_shows_mediapipe_reaching_out(tmp_path: Path
 @needs_guard
 def test_the_guard_refuses_internet_sockets_and_keeps_local_ones() -> None:
     script = ("import socket\n"
-              "from headwatch.netguard import deny_network\n"
+              "from headwatch.system.netguard import deny_network\n"
               "assert deny_network()\n"
               "socket.socket(socket.AF_UNIX, socket.SOCK_STREAM).close()\n"
               "for family in (socket.AF_INET, socket.AF_INET6):\n"
@@ -102,7 +102,7 @@ def test_a_stream_url_keeps_the_network(monkeypatch: pytest.MonkeyPatch) -> None
     from headwatch.cli.common import stay_offline
 
     calls: list[str] = []
-    monkeypatch.setattr("headwatch.netguard.deny_network", lambda: calls.append("guard") or True)
+    monkeypatch.setattr("headwatch.system.netguard.deny_network", lambda: calls.append("guard") or True)
     assert stay_offline("rtsp://camera.local/stream") is False
     assert calls == []
     assert stay_offline("0", "clip.mp4") is True and calls == ["guard"]

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from conftest import WriteVideo, pad_and_rotate
-from headwatch.pose import missing_library_message
+from headwatch.vision.pose import missing_library_message
 
 
 def headwatch(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from headwatch import metrics
-from headwatch.alerts import EventKind
-from headwatch.assemble import DEFAULT_LIMITS
-from headwatch.config import Calibration
-from headwatch.judge import Anchor, Reason, State, head_drop, judge, neck_change
-from headwatch.reference import (
+from headwatch.app.assemble import DEFAULT_LIMITS
+from headwatch.config.settings import Calibration
+from headwatch.posture import metrics
+from headwatch.posture.judge import Anchor, Reason, State, head_drop, judge, neck_change
+from headwatch.posture.reference import (
     AWAY_RELEARN_S,
     CAMERA_CONFIRM_S,
     LOCKED_IN_S,
@@ -26,6 +25,7 @@ from headwatch.reference import (
     limits_around,
     same_setup,
 )
+from headwatch.timeline.alerts import EventKind
 from headwatch.types import Landmark as L
 from headwatch.types import PostureSample, View
 from test_metrics import make_pose

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from headwatch.cli import app
-from headwatch.renders import Render, read_renders, render_errors
+from headwatch.evaluation.renders import Render, read_renders, render_errors
 from headwatch.types import PostureSample, View
 
 SYNTH = Path(__file__).parent / "data" / "synth"

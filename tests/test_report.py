@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from headwatch.cli import app
-from headwatch.history_report import Period, figures
-from headwatch.store import History, Interval
+from headwatch.report.history import Period, figures
+from headwatch.storage.history import History, Interval
 
 TZ = datetime.timezone(datetime.timedelta(hours=1))
 DAY = datetime.datetime(2026, 11, 24, tzinfo=TZ)

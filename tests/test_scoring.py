@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from headwatch.scoring import auc
+from headwatch.evaluation.scoring import auc
 
 
 def test_auc_perfect_and_inverted() -> None:
@@ -21,7 +21,7 @@ def test_auc_none_when_a_side_is_empty() -> None:
 
 
 def test_confusion_counts_and_rates() -> None:
-    from headwatch.scoring import Confusion
+    from headwatch.evaluation.scoring import Confusion
 
     # (labelled bad, judged bad): 3 bad caught, 1 missed, 1 false alarm, 5 good passed.
     pairs = [(True, True)] * 3 + [(True, False)] + [(False, True)] + [(False, False)] * 5

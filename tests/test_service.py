@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from headwatch.service import install, monitor_command, service_for, uninstall
+from headwatch.system.service import install, monitor_command, service_for, uninstall
 
 COMMAND = ["/opt/py env/bin/python", "-m", "headwatch", "monitor", "--config", "/home/u/my settings.toml"]
 
@@ -69,7 +69,7 @@ def test_systemd_analyze_verifies_the_unit(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("platform", ["linux", "darwin", "win32"])
 def test_a_control_character_in_a_path_is_refused_on_every_system(platform: str) -> None:
-    from headwatch.service import ServiceError
+    from headwatch.system.service import ServiceError
 
     injected = [*COMMAND[:-1], "/x\nExecStartPre=/bin/touch /tmp/PWNED\n#"]
     with pytest.raises(ServiceError, match="control character"):
@@ -77,7 +77,7 @@ def test_a_control_character_in_a_path_is_refused_on_every_system(platform: str)
 
 
 def test_percent_and_dollar_reach_systemd_as_themselves(tmp_path: Path) -> None:
-    from headwatch.service import systemd_word
+    from headwatch.system.service import systemd_word
 
     assert systemd_word("/home/u/100%/$HOME \\ \"x\".toml") == '"/home/u/100%%/$$HOME \\\\ \\"x\\".toml"'
     assert systemd_word("monitor") == "monitor"

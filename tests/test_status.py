@@ -4,12 +4,12 @@ import io
 
 import numpy as np
 
-from headwatch.alerts import AlertEvent, EventKind
-from headwatch.judge import Reason, State, Verdict
-from headwatch.monitor import SessionSummary, Status
-from headwatch.overlay import STATE_COLOURS, draw
-from headwatch.status import StatusLine, format_status, format_summary
+from headwatch.app.monitor import SessionSummary, Status
+from headwatch.posture.judge import Reason, State, Verdict
+from headwatch.report.status import StatusLine, format_status, format_summary
+from headwatch.timeline.alerts import AlertEvent, EventKind
 from headwatch.types import PostureSample, View
+from headwatch.vision.overlay import STATE_COLOURS, draw
 
 SAMPLE = PostureSample(view=View.FRONT, head_forward_deg=33.4, head_pitch_deg=-4.2, shoulder_tilt_deg=2.6,
                        head_roll_deg=-1.2)
@@ -72,7 +72,7 @@ def test_the_status_line_never_wraps_on_a_narrow_terminal() -> None:
 
 
 def test_the_status_line_says_when_the_reference_is_being_relearned() -> None:
-    from headwatch.status import short_reference
+    from headwatch.report.status import short_reference
 
     described = "learned reference (profile: slouch_deg 21.00); set-up changed (camera) at 185 s: re-learning"
     assert short_reference(described) == "re-learning (camera)"

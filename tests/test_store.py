@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from conftest import exclusive_lock
-from headwatch import store
-from headwatch.store import History, HistoryError, Interval
+from headwatch.storage import history as store
+from headwatch.storage.history import History, HistoryError, Interval
 
 T0 = datetime.datetime(2026, 11, 24, 9, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=1)))
 

@@ -17,12 +17,12 @@ import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # what type checkers see; at run time __getattr__ imports on first use
-    from headwatch.alerts import AlertEngine, AlertEvent, AlertSettings, EventKind
-    from headwatch.analysis import Assessment, Estimator, VideoAnalysis, analyze_video
-    from headwatch.config import Settings
-    from headwatch.config import settings_from as load_settings
+    from headwatch.app.analysis import Assessment, Estimator, VideoAnalysis, analyze_video
+    from headwatch.config.settings import Settings
+    from headwatch.config.settings import settings_from as load_settings
     from headwatch.errors import HeadwatchError
-    from headwatch.judge import Reason, State, Verdict
+    from headwatch.posture.judge import Reason, State, Verdict
+    from headwatch.timeline.alerts import AlertEngine, AlertEvent, AlertSettings, EventKind
     from headwatch.types import Pose, PostureSample, View
 
 # OpenCV and FFmpeg print dozens of lines for one damaged video or a missing camera, on top of
@@ -44,12 +44,13 @@ def _version() -> str:
 
 
 _EXPORTS = {
-    "Estimator": "headwatch.analysis", "Assessment": "headwatch.analysis", "analyze_video": "headwatch.analysis",
-    "VideoAnalysis": "headwatch.analysis", "Settings": "headwatch.config", "AlertEngine": "headwatch.alerts",
-    "AlertSettings": "headwatch.alerts", "AlertEvent": "headwatch.alerts", "EventKind": "headwatch.alerts",
-    "Verdict": "headwatch.judge", "State": "headwatch.judge", "Reason": "headwatch.judge",
-    "PostureSample": "headwatch.types", "Pose": "headwatch.types", "View": "headwatch.types",
-    "HeadwatchError": "headwatch.errors",
+    "Estimator": "headwatch.app.analysis", "Assessment": "headwatch.app.analysis",
+    "analyze_video": "headwatch.app.analysis", "VideoAnalysis": "headwatch.app.analysis",
+    "Settings": "headwatch.config.settings", "AlertEngine": "headwatch.timeline.alerts",
+    "AlertSettings": "headwatch.timeline.alerts", "AlertEvent": "headwatch.timeline.alerts",
+    "EventKind": "headwatch.timeline.alerts", "Verdict": "headwatch.posture.judge", "State": "headwatch.posture.judge",
+    "Reason": "headwatch.posture.judge", "PostureSample": "headwatch.types", "Pose": "headwatch.types",
+    "View": "headwatch.types", "HeadwatchError": "headwatch.errors",
 }
 __all__ = [
     "AlertEngine", "AlertEvent", "AlertSettings", "Assessment", "Estimator", "EventKind", "HeadwatchError", "Pose",
@@ -64,7 +65,7 @@ def __getattr__(name: str) -> object:
     if name == "__version__":
         return _version()
     if name == "load_settings":
-        return importlib.import_module("headwatch.config").settings_from
+        return importlib.import_module("headwatch.config.settings").settings_from
     if name in _EXPORTS:
         return getattr(importlib.import_module(_EXPORTS[name]), name)
     raise AttributeError(f"module 'headwatch' has no attribute {name!r}")

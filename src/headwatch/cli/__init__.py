@@ -48,7 +48,7 @@ def _root(
 ) -> None:
     """headwatch: watches your posture through a webcam or in recorded videos, privately."""
     Output.quiet = quiet
-    if verbose:  # read by OpenCV when it loads and by headwatch.pose at each native call (workers inherit it)
+    if verbose:  # read by OpenCV when it loads and by headwatch.vision.pose at each native call (workers inherit it)
         os.environ.update({"OPENCV_LOG_LEVEL": "INFO", "OPENCV_FFMPEG_LOGLEVEL": "32",
                            "HEADWATCH_NATIVE_DIAGNOSTICS": "1"})
 

@@ -38,14 +38,14 @@ from headwatch.errors import HeadwatchError
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from headwatch.alerts import AlertEvent
-    from headwatch.assemble import ReferenceChoice
-    from headwatch.batch import Measured, MeasureTask
-    from headwatch.config import Settings
-    from headwatch.pipeline import Alert, FrameRecord
-    from headwatch.records import EventLog, RecordWriter
-    from headwatch.report import FileSummary
-    from headwatch.store import History
+    from headwatch.app.assemble import ReferenceChoice
+    from headwatch.app.executors import Measured, MeasureTask
+    from headwatch.app.pipeline import Alert, FrameRecord
+    from headwatch.config.settings import Settings
+    from headwatch.report.recording import FileSummary
+    from headwatch.storage.history import History
+    from headwatch.storage.records import EventLog, RecordWriter
+    from headwatch.timeline.alerts import AlertEvent
 
 
 class _Progress:
@@ -75,7 +75,7 @@ class _Progress:
 def _record_session(history: History, path: Path, records: list[FrameRecord], events: list[AlertEvent],
                     reference: str, settings: Settings) -> None:
     """A recording's analysis as a session of its own, timed from now."""
-    from headwatch.recorder import SessionRecorder
+    from headwatch.storage.recorder import SessionRecorder
 
     recorder = SessionRecorder(history, str(path), reference, settings, error)
     for record in records:
@@ -106,7 +106,7 @@ class Outputs:
 def _history_or_none(stack: ExitStack, settings: Settings, problems: list[str]) -> History | None:
     """The history to record into; a locked, read-only or foreign one is one line, and the analysis
     goes on without it."""
-    from headwatch.store import HistoryError
+    from headwatch.storage.history import HistoryError
 
     try:
         return stack.enter_context(open_history(settings))
@@ -124,10 +124,10 @@ def _write_report(path: Path, video: Path, records: list[FrameRecord], events: l
     """A recording's report page: the figures and plots of `headwatch report`, over the video."""
     import datetime
 
-    from headwatch.history import IntervalAggregator
-    from headwatch.history_report import Period, figures
-    from headwatch.html_report import render
-    from headwatch.store import iso, now_local
+    from headwatch.report.history import Period, figures
+    from headwatch.report.html import render
+    from headwatch.storage.history import iso, now_local
+    from headwatch.timeline.intervals import IntervalAggregator
 
     started = now_local().replace(microsecond=0)
     aggregator = IntervalAggregator(started)
@@ -153,8 +153,8 @@ def analyze_file(measured: Measured, settings: Settings, choice: ReferenceChoice
     With ``auto`` a video is judged against the reference learned from its own first minutes,
     the way the live monitor learns it; a photo alone has no reference of its own and is judged
     on the absolute limits. ``written``: its records went to --out already, as they were measured."""
-    from headwatch.analysis import annotate_video, judge_recording, replay_recording
-    from headwatch.report import summarize
+    from headwatch.app.analysis import annotate_video, judge_recording, replay_recording
+    from headwatch.report.recording import summarize
 
     if measured.error is not None:
         raise HeadwatchError(measured.error)
@@ -229,7 +229,7 @@ def _measure_here(writer: RecordWriter | None, streams: bool,
     """Measuring in this process: a progress bar per video, and (``streams``: the records are final
     as measured, with a fixed reference) each record written as it is measured; either way the
     video in flight's records are kept in ``in_flight``, so that an interruption loses nothing measured."""
-    from headwatch.batch import measure_batch
+    from headwatch.app.executors import measure_batch
 
     def measure(batch: Sequence[MeasureTask]) -> list[Measured]:
         progress = _Progress(batch[0].path.name if batch[0].kind == "video" else "photos")
@@ -285,14 +285,14 @@ def analyze(
     Exit codes: 0 all fine; 1 some input failed (the rest are still analysed and reported);
     2 usage error.
     """
-    from headwatch.assemble import limits_for
-    from headwatch.batch import InProcess, MeasureTask, make_executor, measure_all
-    from headwatch.models import load_model
-    from headwatch.outputs import check_outputs, per_item_paths
-    from headwatch.recorder import history_path
-    from headwatch.records import RECORD_SUFFIXES, EventLog, RecordWriter, record_columns
-    from headwatch.report import format_table
-    from headwatch.sources import expand_inputs
+    from headwatch.app.assemble import limits_for
+    from headwatch.app.executors import InProcess, MeasureTask, make_executor, measure_all
+    from headwatch.report.recording import format_table
+    from headwatch.storage.outputs import check_outputs, per_item_paths
+    from headwatch.storage.recorder import history_path
+    from headwatch.storage.records import RECORD_SUFFIXES, EventLog, RecordWriter, record_columns
+    from headwatch.vision.models import load_model
+    from headwatch.vision.sources import expand_inputs
 
     if out is not None and out.suffix.lower() not in RECORD_SUFFIXES:
         fail(f"--out {out}: the record file must end in .csv or .jsonl", EXIT_USAGE)
@@ -369,7 +369,7 @@ def analyze(
                 executor.stop()
                 # The video it was in, judged as far as it got, while --out and --events are still open.
                 if in_flight.task is not None and in_flight.records:
-                    from headwatch.batch import Measured
+                    from headwatch.app.executors import Measured
 
                     partial = Measured(in_flight.task, list(in_flight.records), in_flight.records[-1].t_s,
                                        in_flight.records[-1].t_s, ("interrupted",))

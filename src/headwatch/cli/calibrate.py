@@ -35,7 +35,7 @@ def calibrate(
     With a profile, monitor and analyze judge posture relative to it (for example head forward
     more than 10 degrees beyond your baseline) instead of by absolute thresholds.
     """
-    from headwatch.profiles import delete_profile, load_profile, profile_path, profiles_dir
+    from headwatch.storage.profiles import delete_profile, load_profile, profile_path, profiles_dir
 
     settings = load_settings(config, {"capture.source": source, "capture.model": model,
                                       "calibration.seconds": seconds})
@@ -54,12 +54,12 @@ def calibrate(
     if start is not None and stop is not None and stop <= start:
         fail(f"--to ({stop:g}) must be after --from ({start:g})", EXIT_USAGE)
 
-    from headwatch.analysis import open_source, record_stretch
-    from headwatch.calibration import CalibrationError
-    from headwatch.calibration import calibrate as learn
-    from headwatch.pose import PoseEstimator
-    from headwatch.profiles import save_profile
-    from headwatch.sources import is_live
+    from headwatch.app.analysis import open_source, record_stretch
+    from headwatch.posture.calibration import CalibrationError
+    from headwatch.posture.calibration import calibrate as learn
+    from headwatch.storage.profiles import save_profile
+    from headwatch.vision.pose import PoseEstimator
+    from headwatch.vision.sources import is_live
 
     spec = settings.capture.source
     live = is_live(spec)

@@ -11,10 +11,10 @@ import typer
 from headwatch.errors import HeadwatchError, printable
 
 if TYPE_CHECKING:
-    from headwatch.assemble import ReferenceChoice
-    from headwatch.calibration import Profile
-    from headwatch.config import Settings
-    from headwatch.store import History
+    from headwatch.app.assemble import ReferenceChoice
+    from headwatch.config.settings import Settings
+    from headwatch.posture.calibration import Profile
+    from headwatch.storage.history import History
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -69,8 +69,8 @@ def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
 
 def load_settings(config: Path | None, overrides: Mapping[str, Any] | None = None) -> Settings:
     """Settings from every layer; an invalid one is a one-line error with exit code 2."""
-    from headwatch.config import ConfigError
-    from headwatch.config import load_settings as load
+    from headwatch.config.settings import ConfigError
+    from headwatch.config.settings import load_settings as load
 
     try:
         loaded = load(config, overrides=overrides)
@@ -83,7 +83,7 @@ def load_settings(config: Path | None, overrides: Mapping[str, Any] | None = Non
 
 def select_profile(settings: Settings, name: str | None) -> tuple[Profile | None, str | None]:
     """(profile, hint): an explicitly named profile must exist; the configured one may not."""
-    from headwatch.profiles import load_profile, profile_path, profiles_dir
+    from headwatch.storage.profiles import load_profile, profile_path, profiles_dir
 
     folder = profiles_dir(settings.output.profiles_dir)
     wanted = name if name is not None else settings.calibration.profile
@@ -107,7 +107,7 @@ def select_reference(settings: Settings, reference: str | None,
                      profile: str | None) -> tuple[ReferenceChoice, str | None]:
     """(choice, hint): an explicitly named profile wins, then the configured one if it exists, then
     reference.mode. ``--reference NAME`` and ``--profile NAME`` both name a profile."""
-    from headwatch.assemble import ReferenceChoice
+    from headwatch.app.assemble import ReferenceChoice
 
     modes = ("auto", "absolute")
     if reference is not None and profile is not None and reference != profile:
@@ -133,7 +133,7 @@ def select_reference(settings: Settings, reference: str | None,
 def check_cluster(address: str | None) -> None:
     """A --cluster address that is no scheduler address at all is a usage error, said at once."""
     if address:
-        from headwatch.batch import scheduler_endpoint
+        from headwatch.app.executors import scheduler_endpoint
 
         try:
             scheduler_endpoint(address)
@@ -146,7 +146,7 @@ def stay_offline(*sources: str) -> bool:
     the guard is in place. (--on-alert hooks run in a process started before it: notify.HookProcess.)"""
     if any("://" in source for source in sources):
         return False
-    from headwatch.netguard import deny_network
+    from headwatch.system.netguard import deny_network
 
     return deny_network()
 
@@ -155,8 +155,8 @@ def open_history(settings: Settings, *, existing: bool = False, read_only: bool 
     """The history database in effect. ``existing``: one must be there already (one line and exit 1
     if not); ``read_only``: nothing about the file changes. A damaged history of headwatch's was
     moved aside: say so. Raises HistoryError otherwise."""
-    from headwatch.recorder import history_path
-    from headwatch.store import History
+    from headwatch.storage.history import History
+    from headwatch.storage.recorder import history_path
 
     path = history_path(settings.output.history)
     if existing and not path.is_file():

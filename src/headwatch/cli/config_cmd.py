@@ -11,7 +11,7 @@ import typer
 from headwatch.cli.common import EXIT_FAILED, EXIT_USAGE, ConfigOption, fail, note
 
 if TYPE_CHECKING:
-    from headwatch.config import LoadedSettings
+    from headwatch.config.settings import LoadedSettings
 
 config_app = typer.Typer(help="Show and change settings (TOML). Precedence, lowest to highest: built-in defaults, "
                               "the config file, HEADWATCH_<SECTION>_<KEY> variables, command-line flags.",
@@ -19,7 +19,7 @@ config_app = typer.Typer(help="Show and change settings (TOML). Precedence, lowe
 
 
 def _loaded(config: Path | None) -> LoadedSettings:
-    from headwatch.config import ConfigError, load_settings
+    from headwatch.config.settings import ConfigError, load_settings
 
     try:
         return load_settings(config)
@@ -30,7 +30,7 @@ def _loaded(config: Path | None) -> LoadedSettings:
 @config_app.command("path")
 def config_path(config: ConfigOption = None) -> None:
     """Print the config file in effect, and why that one."""
-    from headwatch.config import config_path_in_effect
+    from headwatch.config.settings import config_path_in_effect
 
     path, reason = config_path_in_effect(config, os.environ)
     state = "exists" if path.is_file() else "does not exist yet: `headwatch config init` writes it"
@@ -43,8 +43,8 @@ def config_init(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented config file holding every default."""
-    from headwatch.config import config_path_in_effect, default_file_text
-    from headwatch.files import replace_text
+    from headwatch.config.settings import config_path_in_effect, default_file_text
+    from headwatch.storage.files import replace_text
 
     path, _ = config_path_in_effect(config, os.environ)
     if path.exists() and not force:
@@ -59,7 +59,7 @@ def config_init(
 @config_app.command("show")
 def config_show(config: ConfigOption = None) -> None:
     """Print every effective setting and where its value came from."""
-    from headwatch.config import KEYS, value_of
+    from headwatch.config.settings import KEYS, value_of
 
     loaded = _loaded(config)
     typer.echo(f"# config file: {loaded.path} ({'in use' if loaded.file_exists else 'not present'})")
@@ -76,7 +76,7 @@ def config_set(
     config: ConfigOption = None,
 ) -> None:
     """Change one setting in the config file, keeping the rest of the file and its comments."""
-    from headwatch.config import (
+    from headwatch.config.settings import (
         KEYS,
         ConfigError,
         config_path_in_effect,
@@ -85,7 +85,7 @@ def config_set(
         set_value_in_text,
         suggest,
     )
-    from headwatch.files import read_text_as_written, replace_text
+    from headwatch.storage.files import read_text_as_written, replace_text
 
     path, _ = config_path_in_effect(config, os.environ)
     spec = KEYS.get(key)

@@ -14,8 +14,8 @@ def pause(
                                                         "resume`).", show_default=False)] = None,
 ) -> None:
     """Pause the running monitor: it releases the camera (its light goes off) and reads nothing."""
-    from headwatch.control import parse_duration, send
     from headwatch.errors import HeadwatchError
+    from headwatch.system.control import parse_duration, send
 
     try:
         seconds = parse_duration(duration) if duration is not None else None
@@ -30,8 +30,8 @@ def pause(
 
 def resume() -> None:
     """Resume the paused monitor."""
-    from headwatch.control import send
     from headwatch.errors import HeadwatchError
+    from headwatch.system.control import send
 
     try:
         send("resume")

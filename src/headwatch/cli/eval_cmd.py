@@ -63,11 +63,12 @@ def eval_command(
     """Score headwatch on labelled footage: detection, AUC per head-forward metric, the judgement's
     confusion matrix, sensitivity, specificity and balanced accuracy, and for videos the alert
     onset delay and the false alerts per hour."""
-    from headwatch.analysis import judge_recording, replay_recording
-    from headwatch.assemble import limits_for
-    from headwatch.batch import MeasureTask, make_executor, measure_all
-    from headwatch.datasets import DatasetError, find_dataset, parse_label_options
-    from headwatch.evaluate import (
+    from headwatch.app.analysis import judge_recording, replay_recording
+    from headwatch.app.assemble import limits_for
+    from headwatch.app.executors import MeasureTask, make_executor, measure_all
+    from headwatch.app.pipeline import FrameRecord, judge_against_own_reference
+    from headwatch.evaluation.datasets import DatasetError, find_dataset, parse_label_options
+    from headwatch.evaluation.evaluate import (
         AlertScore,
         ScoredFrame,
         evaluate,
@@ -76,8 +77,7 @@ def eval_command(
         score_alerts,
         spread_of,
     )
-    from headwatch.models import load_model
-    from headwatch.pipeline import FrameRecord, judge_against_own_reference
+    from headwatch.vision.models import load_model
 
     check_cluster(cluster)
     if not cluster:
@@ -171,10 +171,10 @@ def eval_command(
 
 def _eval_renders(root: Path, model: str | None, config: Path | None, as_json: bool) -> None:
     """The rendered-people layout: error in degrees against exactly known angles."""
-    from headwatch.pipeline import observe
-    from headwatch.pose import PoseEstimator
-    from headwatch.renders import format_render_report, read_renders, render_errors
-    from headwatch.sources import read_image
+    from headwatch.app.pipeline import observe
+    from headwatch.evaluation.renders import format_render_report, read_renders, render_errors
+    from headwatch.vision.pose import PoseEstimator
+    from headwatch.vision.sources import read_image
 
     settings = load_settings(config, {"capture.model": model})
     try:

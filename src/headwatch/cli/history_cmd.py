@@ -26,7 +26,7 @@ from headwatch.cli.common import (
 from headwatch.errors import HeadwatchError, printable
 
 if TYPE_CHECKING:
-    from headwatch.store import History
+    from headwatch.storage.history import History
 
 history_app = typer.Typer(help="The sessions the monitor recorded: list, prune, export.", no_args_is_help=True)
 
@@ -37,7 +37,7 @@ HistoryOption = Annotated[Path | None, typer.Option(
 
 
 def _open(history: Path | None, config: Path | None, *, write: bool = False) -> History:
-    from headwatch.store import HistoryError
+    from headwatch.storage.history import HistoryError
 
     settings = load_settings(config, {"output.history": str(history) if history is not None else None})
     try:
@@ -50,7 +50,7 @@ def _open(history: Path | None, config: Path | None, *, write: bool = False) -> 
 def history_list(history: HistoryOption = None, config: ConfigOption = None,
                  as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False) -> None:
     """One line per session: when, how long, share of good posture, alerts, source."""
-    from headwatch.history_report import format_duration
+    from headwatch.report.history import format_duration
     from headwatch.types import SCHEMA
 
     with _open(history, config) as opened:
@@ -78,7 +78,7 @@ def history_prune(
     if not 0 <= keep_days <= MAX_DAYS:  # inf, 1e10 and 99999999 overflowed the date arithmetic
         fail(f"--days {days:g}: expected a number of days from 0 to {MAX_DAYS}", EXIT_USAGE)
     before = datetime.datetime.now().astimezone() - datetime.timedelta(days=keep_days)
-    from headwatch.store import HistoryError
+    from headwatch.storage.history import HistoryError
 
     with _open(history, config, write=True) as opened:
         try:
@@ -96,8 +96,8 @@ def history_export(
 ) -> None:
     """Every recorded interval as CSV: session, start, seconds, time per state, bad per reason, medians."""
     if csv_path is not None:
-        from headwatch.outputs import check_outputs
-        from headwatch.recorder import history_path
+        from headwatch.storage.outputs import check_outputs
+        from headwatch.storage.recorder import history_path
 
         if csv_path.suffix.lower() != ".csv":
             fail(f"--csv {csv_path}: the CSV file must end in .csv", EXIT_USAGE)

@@ -30,10 +30,10 @@ from headwatch.cli.common import (
 from headwatch.errors import HeadwatchError
 
 if TYPE_CHECKING:
-    from headwatch.assemble import ReferenceChoice
-    from headwatch.config import Settings
-    from headwatch.monitor import PostureJudge, Status
-    from headwatch.recorder import SessionRecorder
+    from headwatch.app.assemble import ReferenceChoice
+    from headwatch.app.monitor import PostureJudge, Status
+    from headwatch.config.settings import Settings
+    from headwatch.storage.recorder import SessionRecorder
 
 
 class NotifyChoice(enum.StrEnum):
@@ -46,8 +46,8 @@ def _recorder(settings: Settings, source: str, reference: str) -> SessionRecorde
     """The session's history recorder, or None (with one line saying why) when it cannot be had."""
     import datetime
 
-    from headwatch.recorder import SessionRecorder
-    from headwatch.store import HistoryError
+    from headwatch.storage.history import HistoryError
+    from headwatch.storage.recorder import SessionRecorder
 
     try:
         history = open_history(settings)
@@ -68,9 +68,9 @@ def _recorder(settings: Settings, source: str, reference: str) -> SessionRecorde
 def _check_outputs(source: str, out: Path | None, settings: Settings, no_history: bool) -> None:
     """A video file as the source is never written over by an output, and no two outputs share a
     file (one line, exit 2, before anything is opened)."""
-    from headwatch.outputs import check_outputs
-    from headwatch.recorder import history_path
-    from headwatch.sources import is_live
+    from headwatch.storage.outputs import check_outputs
+    from headwatch.storage.recorder import history_path
+    from headwatch.vision.sources import is_live
 
     events = settings.output.events
     if events and Path(events).suffix.lower() != ".jsonl":
@@ -86,9 +86,9 @@ def _check_outputs(source: str, out: Path | None, settings: Settings, no_history
 def _judge(settings: Settings, choice: ReferenceChoice, source: str) -> PostureJudge:
     """The posture judge; a learned reference is stored per source (camera, stream or file), so
     the next session on it starts from it (once its first frames show the same set-up)."""
-    from headwatch.assemble import posture_judge
-    from headwatch.profiles import load_learned, profiles_dir, save_learned
-    from headwatch.sources import is_live
+    from headwatch.app.assemble import posture_judge
+    from headwatch.storage.profiles import load_learned, profiles_dir, save_learned
+    from headwatch.vision.sources import is_live
 
     folder = profiles_dir(settings.output.profiles_dir)
     key = source if is_live(source) else str(Path(source).resolve())
@@ -144,20 +144,20 @@ def monitor(
     Frames are never stored or sent anywhere; only the events you ask for are written.
     Stop with Ctrl-C: it prints the session summary.
     """
-    from headwatch.alerts import AlertEngine, AlertEvent, EventKind
-    from headwatch.analysis import open_source
-    from headwatch.assemble import alert_settings, sampling_policy
-    from headwatch.camera_motion import CameraTracker
-    from headwatch.control import Command, ControlChannel
-    from headwatch.keys import TerminalKeys
-    from headwatch.monitor import Monitor
-    from headwatch.notify import BackgroundNotifier, DesktopNotifier, HookProcess, make_notifier
-    from headwatch.pipeline import FrameRecord
-    from headwatch.pose import PoseEstimator
-    from headwatch.records import RECORD_SUFFIXES, EventLog, RecordWriter, record_columns
-    from headwatch.sources import is_live
-    from headwatch.status import StatusLine, format_summary
+    from headwatch.app.analysis import open_source
+    from headwatch.app.assemble import alert_settings, sampling_policy
+    from headwatch.app.monitor import Monitor
+    from headwatch.app.pipeline import FrameRecord
+    from headwatch.report.status import StatusLine, format_summary
+    from headwatch.storage.records import RECORD_SUFFIXES, EventLog, RecordWriter, record_columns
+    from headwatch.system.control import Command, ControlChannel
+    from headwatch.system.keys import TerminalKeys
+    from headwatch.system.notify import BackgroundNotifier, DesktopNotifier, HookProcess, make_notifier
+    from headwatch.timeline.alerts import AlertEngine, AlertEvent, EventKind
     from headwatch.types import PostureSample
+    from headwatch.vision.camera_motion import CameraTracker
+    from headwatch.vision.pose import PoseEstimator
+    from headwatch.vision.sources import is_live
 
     if out is not None and out.suffix.lower() not in RECORD_SUFFIXES:
         fail(f"--out {out}: the record file must end in .csv or .jsonl", EXIT_USAGE)
@@ -227,7 +227,7 @@ def monitor(
 
         window = None
         if preview:
-            from headwatch.overlay import PreviewWindow, display_available, draw
+            from headwatch.vision.overlay import PreviewWindow, display_available, draw
 
             if display_available():
                 window = PreviewWindow()

@@ -12,7 +12,7 @@ import typer
 from headwatch.cli.common import EXIT_FAILED, EXIT_USAGE, ConfigOption, fail, load_settings, note, open_history
 
 if TYPE_CHECKING:
-    from headwatch.store import History
+    from headwatch.storage.history import History
 
 
 def _period(today: bool, week: bool, session: int | None, start: str | None, end: str | None,
@@ -77,15 +77,15 @@ def report(
 ) -> None:
     """Time monitored, share of good posture, alerts per hour, the longest bad stretch, breaks taken,
     the worst hours of the day, and the trend against the period before."""
-    from headwatch.history_report import Period, figures, format_figures
-    from headwatch.store import HistoryError
+    from headwatch.report.history import Period, figures, format_figures
+    from headwatch.storage.history import HistoryError
     from headwatch.types import SCHEMA
 
     settings = load_settings(config, {"output.history": str(history) if history is not None else None})
     if html_path is not None:  # the page is never written over the history it reports
         from headwatch.errors import HeadwatchError
-        from headwatch.outputs import check_outputs
-        from headwatch.recorder import history_path
+        from headwatch.storage.outputs import check_outputs
+        from headwatch.storage.recorder import history_path
 
         if html_path.suffix.lower() not in (".html", ".htm"):
             fail(f"--html {html_path}: the report must end in .html", EXIT_USAGE)
@@ -112,7 +112,7 @@ def report(
     else:
         typer.echo(format_figures(period, now, before))
     if html_path is not None:
-        from headwatch.html_report import render
+        from headwatch.report.html import render
 
         try:
             html_path.write_text(render(period, now, before, intervals, events), encoding="utf-8")

@@ -15,7 +15,7 @@ service_app = typer.Typer(help="Start the monitor at login (systemd user unit, l
 
 
 def _service(config: Path | None):  # type: ignore[no-untyped-def]
-    from headwatch.service import ServiceError, monitor_command, service_for
+    from headwatch.system.service import ServiceError, monitor_command, service_for
 
     try:
         return service_for(sys.platform, Path.home(), monitor_command(config.resolve() if config else None))
@@ -26,7 +26,7 @@ def _service(config: Path | None):  # type: ignore[no-untyped-def]
 @service_app.command("install")
 def service_install(config: ConfigOption = None) -> None:
     """Write the login item for this system and enable it."""
-    from headwatch.service import install
+    from headwatch.system.service import install
 
     if config is not None and not config.is_file():  # the monitor would stop at every login
         fail(f"--config {printable(str(config))}: no such file; write it first (`headwatch config init --config "
@@ -44,7 +44,7 @@ def service_install(config: ConfigOption = None) -> None:
 @service_app.command("uninstall")
 def service_uninstall(config: ConfigOption = None) -> None:
     """Disable and remove the login item."""
-    from headwatch.service import uninstall
+    from headwatch.system.service import uninstall
 
     service = _service(config)
     typer.echo(f"removed {service.path}" if uninstall(service) else f"nothing installed at {service.path}")

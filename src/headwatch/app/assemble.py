@@ -1,0 +1,91 @@
+"""Runtime objects from Settings: limits, alert timings, the sampling policy. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from headwatch.app.monitor import PostureJudge, SamplingPolicy
+from headwatch.config.settings import Settings, Thresholds
+from headwatch.posture.calibration import Profile, limits_around
+from headwatch.posture.judge import Band, Limits
+from headwatch.posture.reference import Family, FixedJudge, LearningJudge, Reference, ReferenceLearner
+from headwatch.timeline.alerts import AlertSettings
+
+# How far beyond an absolute limit counts as one step (Band.scale), so that reasons can be put in
+# order: the default calibration margins for the angles one-sided limits measure, and 6 % of a
+# typical upright ear height (1.5 face widths); a band around zero uses its own half-width.
+ANGLE_SCALE_DEG = 10.0
+EAR_HEIGHT_FACE_SCALE = 0.09
+
+
+def _symmetric(limit: float) -> Band:
+    return Band(-limit, limit, scale=max(limit, 1.0))
+
+
+def absolute_limits(thresholds: Thresholds) -> Limits:
+    """Profile views: slouch and forward trunk lean; front view: ear height in face widths, tilts."""
+    t = thresholds
+    return Limits(
+        profile={"slouch_deg": Band(high=t.slouch_deg, scale=ANGLE_SCALE_DEG),
+                 "trunk_lean_deg": Band(high=t.trunk_forward_deg, scale=ANGLE_SCALE_DEG),
+                 "reclined_flexion_deg": Band(high=t.reclined_flexion_deg, scale=ANGLE_SCALE_DEG)},
+        front={"ear_height_face_ratio": Band(low=t.ear_height_face_ratio, scale=EAR_HEIGHT_FACE_SCALE),
+               "shoulder_tilt_deg": _symmetric(t.shoulder_tilt_deg),
+               "head_roll_deg": _symmetric(t.head_roll_deg),
+               "trunk_lean_deg": _symmetric(t.trunk_lean_deg)},
+        required_profile="head_forward_deg",
+        required_front="ear_height_face_ratio",
+        standing={"slouch_deg": Band(high=t.standing_slouch_deg, scale=ANGLE_SCALE_DEG),
+                  "trunk_lean_deg": Band(high=t.trunk_forward_deg, scale=ANGLE_SCALE_DEG)},
+    )
+
+
+DEFAULT_LIMITS = absolute_limits(Thresholds())
+
+
+def limits_for(settings: Settings, profile: Profile | None) -> Limits:
+    absolute = absolute_limits(settings.thresholds)
+    return absolute if profile is None else limits_around(profile, settings.calibration, absolute)
+
+
+def alert_settings(settings: Settings, sample_interval_s: float | None = None) -> AlertSettings:
+    """Alert timings; ``sample_interval_s`` is the longest normal wait between samples (default:
+    the monitor's calm rate). A gap counts toward the timers up to 1.5 of it (at least 2 s), so at
+    0.2 fps a 30 s persistence takes 30 s, not 75."""
+    a, r, c = settings.alerts, settings.reminders, settings.capture
+    interval = sample_interval_s if sample_interval_s is not None else 1.0 / min(c.fps, c.calm_fps)
+    return AlertSettings(bad_for_s=a.bad_for_s, bad_share=a.bad_share, good_for_s=a.good_for_s,
+                         repeat_after_s=a.repeat_after_s, away_reset_s=a.away_reset_s,
+                         max_gap_s=max(2.0, 1.5 * interval),
+                         break_after_min=r.break_after_min, break_min_s=r.break_min_s,
+                         still_for_min=r.still_for_min, still_tolerance=r.still_tolerance)
+
+
+def sampling_policy(settings: Settings) -> SamplingPolicy:
+    c = settings.capture
+    return SamplingPolicy(fps=c.fps, calm_fps=c.calm_fps, calm_after_s=c.calm_after_s)
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceChoice:
+    """What posture is judged against: a calibrated ``profile``, a reference learned from the
+    person (``auto``), or the ``absolute`` thresholds alone."""
+
+    mode: str  # "profile" | "auto" | "absolute"
+    profile: Profile | None = None
+
+    def describe(self) -> str:
+        if self.profile is not None:
+            return f"profile {self.profile.name}"
+        return "learned reference" if self.mode == "auto" else "absolute limits"
+
+
+def posture_judge(settings: Settings, choice: ReferenceChoice, stored: Mapping[Family, Reference] | None = None,
+                  on_change: Callable[[Mapping[Family, Reference]], None] | None = None) -> PostureJudge:
+    """The monitor's judge: fixed limits, or limits that follow the reference it learns."""
+    limits = limits_for(settings, choice.profile)
+    if choice.mode != "auto":
+        return FixedJudge(limits, choice.describe())
+    learner = ReferenceLearner(settings.reference.learn_min * 60.0, settings.reference.refresh_min * 60.0, stored)
+    return LearningJudge(learner, settings.calibration, limits, on_change)

@@ -1,0 +1,267 @@
+"""The live loop: read a frame when one is due, measure, judge, run the alert engine, report.
+
+It depends on protocols only (a frame reader, a pose detector, sinks), so the same loop runs
+on a camera, a stream or a video file, and tests drive it with a file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from headwatch.app.pipeline import CameraWatch, PoseDetector, observe
+from headwatch.config.settings import Capture
+from headwatch.errors import SourceError
+from headwatch.posture.judge import State, Verdict
+from headwatch.system.control import Command
+from headwatch.timeline.alerts import AlertEngine, AlertEvent, EventKind
+from headwatch.types import Frame, Pose, PostureSample
+from headwatch.vision.sources import SourceLost
+
+# A gap between samples longer than this (a lost camera, a stalled stream) is not attributed
+# to the state before it.
+_MAX_COUNTED_GAP_S = 5.0
+
+
+class PostureJudge(Protocol):
+    """Gives a sample its verdict; it may learn as it goes (reference.LearningJudge)."""
+
+    def __call__(self, t_s: float, sample: PostureSample | None) -> Verdict: ...
+
+    def take_events(self) -> list[AlertEvent]:
+        """Events of its own since the last call (setup_changed), to report beside the alerts."""
+        ...
+
+    def describe(self) -> str: ...
+
+
+class FrameReader(Protocol):
+    def next_frame(self, not_before_s: float) -> Frame | None: ...
+
+
+@runtime_checkable
+class Releasable(Protocol):
+    """A camera that can let go of the device while paused (so its light goes off)."""
+
+    def release(self) -> None: ...
+
+    def reopen(self) -> None: ...
+
+
+@runtime_checkable
+class Reconnectable(Protocol):
+    def reopen(self) -> None: ...
+
+    def now_s(self) -> float: ...
+
+
+_CAPTURE = Capture()
+
+
+@dataclass(frozen=True, slots=True)
+class SamplingPolicy:
+    """How often to look.
+
+    The full rate while posture matters: an alert is on, or a bad stretch may be building (at
+    least ``busy_share`` of the recent judged samples were bad), or the session is young. The
+    calm rate otherwise: posture has been mostly good for ``calm_after_s``, or nobody is there.
+    That is most of a working day, and where the CPU is saved; single stray bad frames do not
+    wake it up, as they cannot make an alert either.
+    """
+
+    fps: float = _CAPTURE.fps  # the defaults, declared once in config.py
+    calm_fps: float = _CAPTURE.calm_fps
+    calm_after_s: float = _CAPTURE.calm_after_s
+    busy_share: float = 0.3
+
+    def interval_s(self, engine: AlertEngine, last_state: State | None) -> float:
+        calm = 1.0 / min(self.calm_fps, self.fps)
+        if last_state is State.AWAY:
+            return calm
+        if (engine.in_bad_posture or engine.recent_bad_share >= self.busy_share
+                or engine.present_s < self.calm_after_s or last_state in (None, State.UNKNOWN)):
+            return 1.0 / self.fps
+        return calm
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """What the status line shows after each sample."""
+
+    t_s: float
+    verdict: Verdict
+    sample: PostureSample | None
+    in_bad_posture: bool
+    seconds_in_state: float
+    fps: float
+    note: str = ""  # e.g. "camera lost, retrying in 4 s"
+    reference: str = ""  # what posture is judged against, e.g. "learned reference: ..."
+
+
+@dataclass(slots=True)
+class SessionSummary:
+    seconds: dict[str, float] = field(default_factory=lambda: {s.value: 0.0 for s in State})
+    samples: int = 0
+    events: list[AlertEvent] = field(default_factory=list)
+    reference: str = ""  # what posture was judged against at the end
+
+    @property
+    def monitored_s(self) -> float:
+        return sum(self.seconds.values())
+
+    @property
+    def good_share(self) -> float | None:
+        judged = self.seconds["ok"] + self.seconds["bad"]
+        return self.seconds["ok"] / judged if judged > 0 else None
+
+    def count(self, kind: EventKind) -> int:
+        return sum(1 for e in self.events if e.kind is kind)
+
+
+class Monitor:
+    def __init__(self, reader: FrameReader, detector: PoseDetector, judge: PostureJudge, engine: AlertEngine, *,
+                 policy: SamplingPolicy | None = None, realtime: bool = False, duration_s: float | None = None,
+                 on_status: Callable[[Status], None] = lambda _: None,
+                 on_event: Callable[[AlertEvent], None] = lambda _: None,
+                 on_frame: Callable[[Frame, Pose | None, PostureSample | None, Verdict], None] | None = None,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], object] | None = None,
+                 max_backoff_s: float = 30.0, control: Callable[[], Command | None] | None = None,
+                 camera: CameraWatch | None = None) -> None:
+        self.reader = reader
+        self.detector = detector
+        self.camera = camera  # tells a moved camera from a moved person (camera_motion.CameraTracker)
+        self.judge = judge
+        self.engine = engine
+        self.policy = policy or SamplingPolicy()
+        self.realtime = realtime
+        self.duration_s = duration_s
+        self.on_status = on_status
+        self.on_event = on_event
+        self.on_frame = on_frame
+        self.clock = clock
+        self._stopping = threading.Event()
+        # Waiting on the stop event, not time.sleep: Ctrl-C ends a 30 s reconnect wait at once.
+        self.sleep = sleep or self._stopping.wait
+        self.max_backoff_s = max_backoff_s
+        self.control = control  # polled for `headwatch pause` / `resume`
+        self.summary = SessionSummary()
+        self._stop = False
+        self._state_since: tuple[State, float] | None = None
+        self._last_t = 0.0
+
+    def stop(self) -> None:
+        """Ask the loop to finish after the current sample (safe from a signal handler)."""
+        self._stop = True
+        self._stopping.set()
+
+    def run(self) -> SessionSummary:
+        wall_start = self.clock()
+        due_s = 0.0
+        last: tuple[float, State] | None = None
+        while not self._stop:
+            if self.duration_s is not None and due_s >= self.duration_s:
+                break
+            paused_s = self._obey_control()
+            wall_start += paused_s  # a file paced like a camera picks up where it paused
+            if self._stop:
+                break
+            if self.realtime:  # pace a file like a camera; a live source paces itself the same way
+                self.sleep(max(0.0, wall_start + due_s - self.clock()))
+            try:
+                frame = self.reader.next_frame(due_s)
+            except SourceLost as lost:
+                frame = self._recover(lost, last)
+                if frame is None:
+                    break
+            if frame is None:
+                break  # end of the file
+            if self.duration_s is not None and frame.t_s >= self.duration_s:
+                break
+            state, interval_s = self._process(frame, last)
+            last = (frame.t_s, state)
+            due_s = frame.t_s + interval_s
+        return self.summary
+
+    def _obey_control(self) -> float:
+        """Pause when asked: the camera is released (its light goes off) and no frame is read until
+        `headwatch resume`, the pause's end, or a stop. Returns how long it paused (s)."""
+        command = self.control() if self.control is not None else None
+        if command is None or command.action != "pause":
+            return 0.0
+        started = self.clock()
+        now_s = self.reader.now_s() if isinstance(self.reader, Reconnectable) else self._last_t
+        self._emit(AlertEvent(EventKind.PAUSED, now_s, now_s))
+        self.on_status(Status(now_s, Verdict(State.UNKNOWN), None, self.engine.in_bad_posture, 0.0, 0.0,
+                              note="paused" + (f" for {command.seconds:.0f} s" if command.seconds else "")
+                              + ": `headwatch resume` to go on"))
+        if isinstance(self.reader, Releasable):
+            self.reader.release()
+        while not self._stop:
+            if command.seconds is not None and self.clock() - started >= command.seconds:
+                break
+            self.sleep(0.25)
+            later = self.control() if self.control is not None else None
+            if later is not None and later.action == "resume":
+                break
+            if later is not None and later.action == "pause":
+                command, started = later, self.clock()
+        paused_s = self.clock() - started
+        if isinstance(self.reader, Releasable) and not self._stop:
+            # Gone meanwhile: the next read reports it lost, and the retries take over.
+            with contextlib.suppress(SourceError):
+                self.reader.reopen()
+        now_s = self.reader.now_s() if isinstance(self.reader, Reconnectable) else self._last_t
+        self._emit(AlertEvent(EventKind.RESUMED, now_s, now_s - paused_s))
+        return paused_s
+
+    def _emit(self, event: AlertEvent) -> None:
+        self.summary.events.append(event)
+        self.on_event(event)
+
+    def _process(self, frame: Frame, last: tuple[float, State] | None) -> tuple[State, float]:
+        """Measure, judge and report one frame; returns its state and the wait until the next."""
+        self._last_t = frame.t_s
+        seen = observe(frame, self.detector, self.camera)
+        pose, sample = seen.pose, seen.sample
+        verdict = self.judge(frame.t_s, sample)
+        events = self.judge.take_events() + self.engine.update(frame.t_s, verdict, seen.position)
+        if last is not None:  # the previous state held until now (a long gap, e.g. a lost camera, is not counted)
+            self.summary.seconds[last[1].value] += min(frame.t_s - last[0], _MAX_COUNTED_GAP_S)
+        self.summary.samples += 1
+        self.summary.reference = self.judge.describe()
+        for event in events:
+            self.summary.events.append(event)
+            self.on_event(event)
+        if self.on_frame is not None:
+            self.on_frame(frame, pose, sample, verdict)
+        if self._state_since is None or self._state_since[0] is not verdict.state:
+            self._state_since = (verdict.state, frame.t_s)
+        interval_s = self.policy.interval_s(self.engine, verdict.state)
+        self.on_status(Status(frame.t_s, verdict, sample, self.engine.in_bad_posture,
+                              frame.t_s - self._state_since[1], 1.0 / interval_s,
+                              reference=self.summary.reference))
+        return verdict.state, interval_s
+
+    def _recover(self, lost: SourceLost, last: tuple[float, State] | None) -> Frame | None:
+        """Retry a lost camera or stream with backoff until it answers, the time is up, or stop."""
+        if not isinstance(self.reader, Reconnectable):
+            return None
+        reader: Reconnectable = self.reader
+        backoff = 1.0
+        while not self._stop:
+            now = reader.now_s()
+            if self.duration_s is not None and now >= self.duration_s:
+                return None
+            self.on_status(Status(now, Verdict(State.UNKNOWN), None, self.engine.in_bad_posture, 0.0, 0.0,
+                                  note=f"{lost}; retrying in {backoff:.0f} s"))
+            self.sleep(backoff)
+            try:
+                reader.reopen()
+                return self.reader.next_frame(reader.now_s())
+            except SourceError:
+                backoff = min(backoff * 2.0, self.max_backoff_s)
+        return None

@@ -1,0 +1,1 @@
+"""Datasets, scores against labels, and rendered people with known angles."""

@@ -1,0 +1,570 @@
+"""The person's reference: what their posture is judged against. Pure.
+
+Three sources, and the judge sees only the Limits they make:
+- the absolute thresholds (assemble.absolute_limits), for anybody;
+- a calibrated profile (`headwatch calibrate`), which always wins when selected;
+- a reference learned from the person's own posture while headwatch runs (or, for a recording,
+  from the recording itself): within one person the head metrics separate upright from slouched
+  almost perfectly, while between people and camera set-ups the same numbers shift by 10-30
+  degrees, so limits relative to the person's own upright posture carry over where absolute
+  ones do not (README "Accuracy").
+
+What is learned: among the frames of one view family, the half with the head carried highest
+(upright sitting carries the head highest; slouching, leaning back and resting the head all lower
+it), and of those the medians of the key metric, the head's height in the frame and the neck's
+length. The key metric's reference is clamped to a plausible upright range, so that somebody who
+starts slouched is not taught that slouching is upright; the absolute limits apply until a
+reference is ready and to whatever it does not cover.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from headwatch.config.settings import Calibration
+from headwatch.posture.judge import NECK_CHANGE_MIN, Anchor, Band, Limits, Reason, State, Verdict, judge, neck_change
+from headwatch.timeline.alerts import AlertEvent, EventKind
+from headwatch.types import PostureSample, View
+
+Family = Literal["profile", "front"]
+FAMILIES: tuple[Family, ...] = ("profile", "front")
+
+# The metric a view family's head-forward verdict rests on, and which way is worse (+1: larger).
+KEY_METRIC: Mapping[Family, tuple[str, int]] = {"profile": ("slouch_deg", 1), "front": ("ear_height_face_ratio", -1)}
+# What a reference keeps per family (the key metric first).
+REFERENCE_METRICS: Mapping[Family, tuple[str, ...]] = {
+    "profile": ("slouch_deg", "head_forward_deg", "trunk_lean_deg", "ear_level", "neck_length", "shoulder_level",
+                "neck_dx"),
+    "front": ("ear_height_face_ratio", "head_forward_deg", "shoulder_tilt_deg", "head_roll_deg", "trunk_lean_deg",
+              "ear_level", "neck_length", "shoulder_level", "neck_dx"),
+}
+# The positions the head's drop is measured from (judge.Anchor); they move with the camera and
+# the seat, and are re-learned on their own when those move.
+POSITION_METRICS = ("ear_level", "neck_length", "shoulder_level", "neck_dx")
+# Where an upright key metric can plausibly lie, over every person and camera of the development
+# data (upright medians: slouch_deg 7-34, ear_height_face_ratio 1.41-1.66) with some room.
+UPRIGHT_RANGE: Mapping[Family, tuple[float, float]] = {"profile": (0.0, 35.0), "front": (1.3, 1.9)}
+UPRIGHT_SHARE = 0.3  # the share of frames, highest heads first, that the reference is taken from
+MIN_FRAMES = 10
+MAX_KEPT = 1500  # samples kept for learning and refreshing (at 1-5 fps: 5-25 minutes)
+REFRESH_WEIGHT = 0.25  # how far one refresh moves the reference toward the recent upright posture
+MAX_GAP_S = 2.0  # a gap between samples counts at most this toward the learning time
+# A stored reference is for one camera set-up: a neck length this far (as a ratio) from the stored
+# one means the camera or the distance changed, and the reference is learned anew.
+SETUP_TOLERANCE = 1.35
+# A margin never narrows below its configured value, and widens to this many robust standard
+# deviations (1.4826 MAD) of the person's own upright samples: somebody whose upright posture
+# wanders widely is not judged on a margin narrower than their own spread. bench/lopo.py, each
+# person left out: the others choose 0-1.5; 1.5 keeps every person at or above their absolute-limit
+# figure (mean 0.927 over seven people against 0.930 with none, 0.922 with 2 and 0.911 with 2.5).
+SPREAD_MARGINS = 1.5
+ROBUST_SD = 1.4826
+# The camera's view moved this far (frame heights, or a share of its scale) since the reference
+# was learned or last moved with it: a set-up change (camera_motion.CameraTracker measures it).
+CAMERA_MOVE = 0.03
+CAMERA_CONFIRM_S = 5.0  # and stayed moved this long (presence): the tracker's jitter does not flap
+# The whole body sat this many neck lengths higher or lower (as far as a sunk head must drop),
+# its neck unchanged, for SEAT_CONFIRM_S of presence: the seat changed (a camera move looks the same
+# where the background is hidden). Shifting about in the chair does not last that long one way.
+SEAT_MOVE = 0.3
+SEAT_CONFIRM_S = 15.0
+SEAT_AGREEMENT = 0.8  # of the samples in that time
+SEAT_STEADINESS = 0.08  # neck lengths: how much the body's height may wander over that time
+# After a set-up change the person's angles are learned again from this much presence; the new
+# key-metric reference may move at most one margin from the old (a slump then is not learned).
+RELEARN_S = 60.0
+# Nobody in view for this long (an alert's away_reset_s): whoever sits down next may be somebody
+# else, or on another chair; the reference must be confirmed again, as at a session's start.
+AWAY_RELEARN_S = 60.0
+# Judged bad for this long (presence), by the head's height alone, with every other metric within
+# the person's limits: the positions are re-learned from the last RELEARN_S (the lock-in guard).
+LOCKED_IN_S = 90.0
+LOCKED_IN_SHARE = 0.9
+
+
+def family_of(view: View | None) -> Family | None:
+    if view is None:
+        return None
+    return "front" if view is View.FRONT else "profile"
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A person's upright posture in one view family: metric name -> typical value, and how
+    widely each wandered while upright (a robust standard deviation)."""
+
+    family: Family
+    values: Mapping[str, float]
+    frames: int
+    origin: str = "learned"  # "learned", or "profile NAME" for a calibrated one
+    spreads: Mapping[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"family": self.family, "values": {k: round(v, 4) for k, v in self.values.items()},
+                "frames": self.frames, "origin": self.origin,
+                "spreads": {k: round(v, 4) for k, v in self.spreads.items()}}
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> Reference:
+        family = data["family"]
+        if family not in FAMILIES:
+            raise ValueError(f"unknown view family {family!r}")
+        values = {str(k): float(v) for k, v in data["values"].items()}
+        if KEY_METRIC[family][0] not in values:
+            raise ValueError("the reference lacks its key metric")
+        spreads = {str(k): float(v) for k, v in (data.get("spreads") or {}).items()}
+        if not all(math.isfinite(v) for v in values.values()) or not all(
+                math.isfinite(v) and v >= 0 for v in spreads.values()):
+            raise ValueError("a value is not a finite number")
+        return Reference(family, values, int(data["frames"]), str(data.get("origin", "learned")), spreads)
+
+    def anchor(self) -> Anchor | None:
+        """Where the head and shoulders sat upright, for the head's drop (None: not learned)."""
+        v = self.values
+        if "ear_level" not in v or v.get("neck_length", 0.0) <= 0:
+            return None
+        return Anchor(v["ear_level"], v["neck_length"], v.get("shoulder_level"), v.get("neck_dx"),
+                      v.get("ear_height_face_ratio"))
+
+    def shifted(self, dy: float) -> Reference:
+        """The same posture with the whole body ``dy`` frame heights lower (a lowered seat)."""
+        values = dict(self.values)
+        for level in ("ear_level", "shoulder_level"):
+            if level in values:
+                values[level] += dy
+        return replace(self, values=values)
+
+    def describe(self) -> str:
+        """e.g. ``profile: slouch_deg 21.63``."""
+        key, _ = KEY_METRIC[self.family]
+        return f"{self.family}: {key} {self.values[key]:.2f}"
+
+
+def describe_learned(references: Mapping[Family, Reference]) -> str:
+    """e.g. ``learned reference (profile: slouch_deg 21.63)``."""
+    return "learned reference (" + ", ".join(r.describe() for r in references.values()) + ")"
+
+
+def _clamp(value: float, low: float, high: float) -> float:
+    return min(max(value, low), high)
+
+
+def learn_reference(samples: Sequence[PostureSample], family: Family, origin: str = "learned") -> Reference | None:
+    """The upright reference of one view family from a person's samples, or None with too few."""
+    key, _ = KEY_METRIC[family]
+    usable = [s for s in samples if family_of(s.view) == family and getattr(s, key) is not None]
+    if len(usable) < MIN_FRAMES:
+        return None
+    levels = sorted(s.ear_level for s in usable if s.ear_level is not None)
+    upright = usable
+    if len(levels) >= MIN_FRAMES:
+        cut = levels[max(0, round(UPRIGHT_SHARE * len(levels)) - 1)]
+        upright = [s for s in usable if s.ear_level is not None and s.ear_level <= cut]
+    values: dict[str, float] = {}
+    spreads: dict[str, float] = {}
+    for metric in REFERENCE_METRICS[family]:
+        seen = [float(v) for s in upright if (v := getattr(s, metric)) is not None]
+        if len(seen) >= max(3, len(upright) // 2):
+            values[metric] = statistics.median(seen)
+            spreads[metric] = ROBUST_SD * statistics.median(abs(v - values[metric]) for v in seen)
+    values[key] = _clamp(values[key], *UPRIGHT_RANGE[family])
+    return Reference(family, values, len(upright), origin, spreads)
+
+
+def limits_around(reference: Reference, margins: Calibration, absolute: Limits, *,
+                  relative_tilts: bool = False) -> Limits:
+    """Limits for the reference's view family around its values; the other family keeps ``absolute``.
+
+    The head-forward limit and the sink limit move with the person; the other bands stay
+    absolute unless ``relative_tilts`` (a calibrated profile, where the person held still and
+    level on purpose: a learned reference must not learn a habitual tilt as normal).
+    """
+    base = reference.values
+
+    def margin(metric: str, floor: float) -> float:
+        return max(floor, SPREAD_MARGINS * reference.spreads.get(metric, 0.0))
+
+    if reference.family == "profile":
+        bands = dict(absolute.profile)
+        forward = margin("slouch_deg", margins.head_forward_margin_deg)
+        bands["slouch_deg"] = Band(high=base["slouch_deg"] + forward, scale=forward)
+        if relative_tilts and "trunk_lean_deg" in base:
+            lean = margin("trunk_lean_deg", margins.trunk_lean_margin_deg)
+            bands["trunk_lean_deg"] = Band(high=base["trunk_lean_deg"] + lean, scale=lean)
+    else:
+        bands = dict(absolute.front)
+        ratio = base["ear_height_face_ratio"]
+        ear_margin = margin("ear_height_face_ratio", ratio * margins.ear_height_margin)
+        bands["ear_height_face_ratio"] = Band(low=ratio - ear_margin, scale=ear_margin)
+        if relative_tilts:
+            for metric, floor in (("shoulder_tilt_deg", margins.shoulder_tilt_margin_deg),
+                                  ("head_roll_deg", margins.head_roll_margin_deg),
+                                  ("trunk_lean_deg", margins.trunk_lean_margin_deg)):
+                if metric in base:
+                    tilt = margin(metric, floor)
+                    bands[metric] = Band(base[metric] - tilt, base[metric] + tilt, scale=tilt)
+    anchor = reference.anchor()
+    if anchor is not None:
+        # In neck lengths; the upright spread of the ears' height widens it like the other margins.
+        sink = max(margins.sink_margin, SPREAD_MARGINS * reference.spreads.get("ear_level", 0.0) / anchor.neck_length)
+        bands["head_drop"] = Band(high=sink, scale=sink)
+    if reference.family == "profile":
+        # The person's own upright posture decides standing or sitting alike: the standing band is
+        # for people headwatch does not know yet (with it the reference scored lower, 0.839
+        # against 0.854 standing, and a desk worker whose hidden legs read as standing lost 0.06).
+        return replace(absolute, profile=bands, anchor_profile=anchor, standing=None)
+    return replace(absolute, front=bands, anchor_front=anchor)
+
+
+def limits_for_references(references: Mapping[Family, Reference], margins: Calibration, absolute: Limits,
+                          *, relative_tilts: bool = False) -> Limits:
+    limits = absolute
+    for reference in references.values():
+        limits = limits_around(reference, margins, limits, relative_tilts=relative_tilts)
+    return limits
+
+
+def learn_references(samples: Sequence[PostureSample], origin: str = "learned") -> dict[Family, Reference]:
+    """A reference per view family with enough frames (a recording, or a person's photos)."""
+    found = {family: learn_reference(samples, family, origin) for family in FAMILIES}
+    return {family: ref for family, ref in found.items() if ref is not None}
+
+
+def same_setup(reference: Reference, samples: Sequence[PostureSample]) -> bool:
+    """Whether samples of the reference's family look like the same camera set-up (neck length)
+    and the same person sitting as they sat (the key metric within a margin: a stored reference is
+    not forced on somebody else, or on a new chair)."""
+    mine = [s for s in samples if family_of(s.view) == reference.family]
+    key, _ = KEY_METRIC[reference.family]
+    seen = [float(v) for s in mine if (v := getattr(s, key)) is not None]
+    if seen and key in reference.values:
+        base = reference.values[key]
+        if abs(statistics.median(seen) - base) > relearn_bound(reference.family, base):
+            return False
+    stored = reference.values.get("neck_length")
+    lengths = [s.neck_length for s in mine if s.neck_length]
+    if stored is None or not lengths:
+        return True
+    ratio = statistics.median(lengths) / stored
+    return 1.0 / SETUP_TOLERANCE <= ratio <= SETUP_TOLERANCE
+
+
+@dataclass(slots=True)
+class _FamilyState:
+    """What the learner holds for one view family."""
+
+    kept: deque[tuple[float, PostureSample]] = field(default_factory=lambda: deque(maxlen=MAX_KEPT))
+    present_s: float = 0.0
+    last_t: float | None = None
+    refreshed_at: float = 0.0
+    camera: tuple[float, float] = (0.0, 1.0)  # (dy, scale) of the view the reference is in
+    relearn_at: float | None = None  # present time at which the angles are learned again
+    relearn_from: float = 0.0
+    seat_moves: deque[tuple[float, float]] = field(default_factory=deque)  # (present time, neck lengths)
+    locked_bad: deque[tuple[float, bool]] = field(default_factory=deque)  # (present time, bad by height alone)
+    recent: deque[tuple[float, PostureSample]] = field(default_factory=deque)  # every sample, RELEARN_S back
+    positions_pending: bool = False  # after a camera move: the positions are being learned again
+    camera_moves: list[tuple[float, float, float]] = field(default_factory=list)  # (present time, dy, scale)
+
+
+class ReferenceLearner:
+    """Learns a reference per view family while the monitor runs, refreshes it slowly, and keeps
+    it with the person when the set-up changes.
+
+    Feed ``add(t_s, sample, verdict)`` in time order. A family's reference is ready after
+    ``learn_s`` of presence in that family; after that only samples not judged bad are kept,
+    so a long slouch cannot teach itself as upright, and every ``refresh_s`` the reference moves
+    a quarter of the way toward the recent upright posture. A stored reference (``start``) is
+    used as soon as the first samples confirm the same camera set-up, and learned anew if not.
+
+    Set-up changes (``take_events`` gives them as ``setup_changed`` events):
+    - the camera moved (the background says so, through the samples' camera_* fields, for
+      CAMERA_CONFIRM_S): the positions and the angles are learned again over RELEARN_S, the
+      head's height unjudged meanwhile;
+    - the seat moved: for SEAT_CONFIRM_S the whole body sat higher or lower with its neck as it was;
+    - locked in: for LOCKED_IN_S every sample was bad by the head's height alone while every
+      other metric was within the person's limits: the positions are re-learned from the recent
+      samples. A real slump bends the neck or brings the head forward, so it is never re-learned.
+    """
+
+    def __init__(self, learn_s: float, refresh_s: float, start: Mapping[Family, Reference] | None = None) -> None:
+        self.learn_s = learn_s
+        self.refresh_s = refresh_s
+        self._pending = dict(start or {})  # stored, not yet confirmed
+        self._ready: dict[Family, Reference] = {}
+        self._state = {f: _FamilyState() for f in FAMILIES}
+        self._events: list[AlertEvent] = []
+        self.last_change: tuple[float, str] | None = None  # (t_s, cause) of the latest set-up change
+
+    @property
+    def references(self) -> Mapping[Family, Reference]:
+        return dict(self._ready)
+
+    def progress(self, family: Family) -> float:
+        """Share of the learning time done for a family (1.0 once its reference is in use)."""
+        if family in self._ready:
+            return 1.0
+        return min(1.0, self._state[family].present_s / self.learn_s) if self.learn_s > 0 else 1.0
+
+    def relearning(self) -> bool:
+        return any(st.relearn_at is not None for st in self._state.values())
+
+    def take_events(self) -> list[AlertEvent]:
+        events, self._events = self._events, []
+        return events
+
+    def add(self, t_s: float, sample: PostureSample | None, bad: bool, verdict: Verdict | None = None) -> bool:
+        """Take one sample; True when a family's reference became ready or changed."""
+        family = family_of(sample.view) if sample is not None else None
+        if sample is None or family is None:
+            return False
+        st = self._state[family]
+        came_back = self.begin(t_s, sample)
+        if st.last_t is not None:
+            st.present_s += min(max(0.0, t_s - st.last_t), MAX_GAP_S)
+        st.last_t = t_s
+        st.recent.append((st.present_s, sample))
+        while st.recent[0][0] < st.present_s - RELEARN_S:
+            st.recent.popleft()
+        if family in self._ready:
+            changed = self._follow_setup(family, t_s, sample, verdict)
+            if not bad:
+                st.kept.append((st.present_s, sample))
+            return self._maybe_relearn(family) or self._maybe_refresh(family) or changed
+        st.kept.append((st.present_s, sample))
+        st.camera = _camera_of(sample)
+        if family in self._pending and len(st.kept) >= MIN_FRAMES:
+            stored = self._pending.pop(family)
+            if same_setup(stored, [s for _, s in st.kept]):
+                self._ready[family] = stored
+                st.refreshed_at = st.present_s
+                return True
+        if st.present_s < self.learn_s:
+            return came_back  # the limits fell back to the absolute ones
+        learned = learn_reference([s for _, s in st.kept], family)
+        if learned is None:
+            return False
+        self._ready[family] = learned
+        st.refreshed_at = st.present_s
+        return True
+
+    def _changed(self, family: Family, t_s: float, cause: str, values: Mapping[str, float]) -> None:
+        self._events.append(AlertEvent(EventKind.SETUP_CHANGED, t_s, t_s, values=dict(values), cause=cause))
+        self.last_change = (t_s, cause)
+        st = self._state[family]
+        if cause == "camera":
+            # A camera sees the angles differently from another place: learned again. So are the
+            # positions: the background tracker that carried them over can be wrong where the
+            # person fills the frame, and a false "sunk" is what a moved camera must not cause.
+            self._forget_positions(family)
+        st.seat_moves.clear()
+        st.locked_bad.clear()
+
+    def _follow_setup(self, family: Family, t_s: float, sample: PostureSample, verdict: Verdict | None) -> bool:
+        st, reference = self._state[family], self._ready[family]
+        dy, scale = _camera_of(sample)
+        old_dy, old_scale = st.camera
+        moved = abs(dy - old_dy) >= CAMERA_MOVE or abs(scale / old_scale - 1.0) >= CAMERA_MOVE
+        if not moved:
+            st.camera_moves.clear()
+        else:
+            st.camera_moves.append((st.present_s, dy, scale))
+            if st.present_s - st.camera_moves[0][0] >= CAMERA_CONFIRM_S:
+                # A move that stayed (not the tracker's jitter about a threshold): see _changed.
+                dy = statistics.median(m[1] for m in st.camera_moves)
+                scale = statistics.median(m[2] for m in st.camera_moves)
+                st.camera = (dy, scale)
+                st.camera_moves.clear()
+                self._changed(family, t_s, "camera", {"camera_dy": dy - old_dy, "camera_scale": scale / old_scale})
+                return True
+        anchor = reference.anchor()
+        if anchor is None or sample.ear_level is None or sample.shoulder_level is None:
+            return False
+        return self._follow_seat(family, t_s, sample, anchor) or self._guard_lock_in(family, t_s, sample, verdict)
+
+    def _follow_seat(self, family: Family, t_s: float, sample: PostureSample, anchor: Anchor) -> bool:
+        st = self._state[family]
+        assert sample.ear_level is not None and sample.shoulder_level is not None
+        ear_move = (sample.ear_level - anchor.ear_level) / anchor.neck_length
+        change = neck_change(sample, anchor)
+        rigid = change is not None and change < NECK_CHANGE_MIN and abs(ear_move) >= SEAT_MOVE
+        st.seat_moves.append((st.present_s, ear_move if rigid else math.nan))
+        while st.seat_moves and st.seat_moves[0][0] < st.present_s - SEAT_CONFIRM_S:
+            st.seat_moves.popleft()
+        if st.present_s - st.seat_moves[0][0] < SEAT_CONFIRM_S * 0.9:
+            return False
+        moves = [m for _, m in st.seat_moves if not math.isnan(m)]
+        if len(moves) < SEAT_AGREEMENT * len(st.seat_moves) or min(moves) * max(moves) <= 0:
+            return False  # not steadily one way: shifting in the chair, not a new seat height
+        if statistics.pstdev(moves) > SEAT_STEADINESS:
+            return False  # a seat is one height: wandering up and down is the person moving
+        dy = statistics.median(moves) * anchor.neck_length
+        self._ready[family] = self._ready[family].shifted(dy)
+        self._changed(family, t_s, "seat", {"seat_dy": dy})
+        return True
+
+    def _guard_lock_in(self, family: Family, t_s: float, sample: PostureSample, verdict: Verdict | None) -> bool:
+        st = self._state[family]
+        if verdict is None or verdict.state not in (State.OK, State.BAD):
+            return False
+        by_height_alone = verdict.state is State.BAD and set(verdict.reasons) == {Reason.SUNK}
+        st.locked_bad.append((st.present_s, by_height_alone))
+        while st.locked_bad and st.locked_bad[0][0] < st.present_s - LOCKED_IN_S:
+            st.locked_bad.popleft()
+        if st.present_s - st.locked_bad[0][0] < LOCKED_IN_S * 0.95:
+            return False
+        if sum(b for _, b in st.locked_bad) < LOCKED_IN_SHARE * len(st.locked_bad):
+            return False
+        learned = learn_reference([s for _, s in st.recent], family)
+        if learned is None:
+            return False
+        values = dict(self._ready[family].values)
+        values.update({k: v for k, v in learned.values.items() if k in POSITION_METRICS})
+        self._ready[family] = replace(self._ready[family], values=values)
+        self._changed(family, t_s, "relearned", {"ear_level": values.get("ear_level", math.nan)})
+        return True
+
+    def begin(self, t_s: float, sample: PostureSample | None) -> bool:
+        """Call before judging ``sample`` (``add`` calls it too): the first sample after a long
+        absence in its view family ends the reference in use (_after_absence). True when it did."""
+        family = family_of(sample.view) if sample is not None else None
+        if family is None or family not in self._ready:
+            return False
+        last = self._state[family].last_t
+        if last is None or t_s - last < AWAY_RELEARN_S:
+            return False
+        self._after_absence(family)
+        return True
+
+    def _after_absence(self, family: Family) -> None:
+        """Back after a long absence, maybe somebody else, maybe on another chair: as at the start
+        of a session, the reference is a stored one again, used once the first samples show the
+        same set-up and the same person's upright posture, and learned anew if not (the absolute
+        limits apply meanwhile, never the previous person's)."""
+        st = self._state[family]
+        self._pending[family] = self._ready.pop(family)
+        st.kept.clear()
+        st.present_s, st.refreshed_at, st.relearn_at, st.positions_pending = 0.0, 0.0, None, False
+        st.last_t = None  # presence counts afresh, as at a session's start
+        st.seat_moves.clear()
+        st.locked_bad.clear()
+        st.camera_moves.clear()
+
+    def _forget_positions(self, family: Family) -> None:
+        """The head's height is not judged until the positions are learned again over RELEARN_S;
+        then the angles are re-learned too, within a margin."""
+        st = self._state[family]
+        old = self._ready[family]
+        self._ready[family] = replace(old, values={k: v for k, v in old.values.items() if k not in POSITION_METRICS})
+        st.relearn_at, st.relearn_from, st.positions_pending = st.present_s + RELEARN_S, st.present_s, True
+
+    def _maybe_relearn(self, family: Family) -> bool:
+        """After a camera move: the positions and the angles from what was seen since, the key
+        metric at most a margin away."""
+        st = self._state[family]
+        if st.relearn_at is None or st.present_s < st.relearn_at:
+            return False
+        st.relearn_at = None
+        fresh = learn_reference([s for at, s in st.recent if at >= st.relearn_from], family)
+        if fresh is None:
+            return False
+        old = self._ready[family]
+        key, _ = KEY_METRIC[family]
+        relearned = {k: v for k, v in fresh.values.items() if st.positions_pending or k not in POSITION_METRICS}
+        st.positions_pending = False
+        values = {**old.values, **relearned}
+        # The same person through a new camera: at most a margin, so a slump is not learned.
+        bound = relearn_bound(family, old.values[key])
+        values[key] = _clamp(fresh.values[key], old.values[key] - bound, old.values[key] + bound)
+        self._ready[family] = replace(old, values=values, spreads={**old.spreads, **fresh.spreads})
+        st.refreshed_at = st.present_s
+        return True
+
+    def _maybe_refresh(self, family: Family) -> bool:
+        st = self._state[family]
+        if st.present_s - st.refreshed_at < self.refresh_s:
+            return False
+        st.refreshed_at = st.present_s
+        fresh = learn_reference([s for _, s in st.kept], family)
+        if fresh is None:
+            return False
+        old = self._ready[family]
+        values = {k: v + REFRESH_WEIGHT * (fresh.values[k] - v) if k in fresh.values else v
+                  for k, v in old.values.items()}
+        key, _ = KEY_METRIC[family]
+        values[key] = _clamp(values[key], *UPRIGHT_RANGE[family])
+        self._ready[family] = Reference(family, values, old.frames + fresh.frames, old.origin, old.spreads)
+        return True
+
+
+# How far a re-learn after a set-up change may move the key metric's reference: the default
+# margins (degrees in profile; a share of the ear ratio facing the camera).
+RELEARN_BOUND: Mapping[Family, float] = {"profile": 10.0, "front": 0.06}
+
+
+def relearn_bound(family: Family, base: float) -> float:
+    """How far from ``base`` a key metric may be re-learned, in its own units."""
+    return RELEARN_BOUND[family] * base if family == "front" else RELEARN_BOUND[family]
+
+
+def _camera_of(sample: PostureSample) -> tuple[float, float]:
+    """(dy, scale) of the camera's move since the first look; none known: none."""
+    return (sample.camera_dy or 0.0, sample.camera_scale or 1.0)
+
+
+class LearningJudge:
+    """Judges with the absolute limits until the learner has a reference, then around it."""
+
+    def __init__(self, learner: ReferenceLearner, margins: Calibration, absolute: Limits,
+                 on_change: Callable[[Mapping[Family, Reference]], None] | None = None) -> None:
+        self.learner = learner
+        self.margins = margins
+        self.absolute = absolute
+        self.on_change = on_change  # e.g. store the reference, so that the next session starts from it
+        self.limits = absolute
+
+    def __call__(self, t_s: float, sample: PostureSample | None) -> Verdict:
+        if self.learner.begin(t_s, sample):  # back after a long absence: not against the one before
+            self.limits = limits_for_references(self.learner.references, self.margins, self.absolute)
+        verdict = judge(sample, self.limits)
+        if self.learner.add(t_s, sample, bad=verdict.state is State.BAD, verdict=verdict):
+            self.limits = limits_for_references(self.learner.references, self.margins, self.absolute)
+            if self.on_change is not None:
+                self.on_change(self.learner.references)
+        return verdict
+
+    def take_events(self) -> list[AlertEvent]:
+        return self.learner.take_events()
+
+    def describe(self) -> str:
+        refs = self.learner.references
+        if refs:
+            text = describe_learned(refs)
+            change = self.learner.last_change
+            if change is not None and self.learner.relearning():
+                text += f"; set-up changed ({change[1]}) at {change[0]:.0f} s: re-learning"
+            return text
+        progress = max(self.learner.progress(f) for f in FAMILIES)
+        return f"absolute limits (learning your upright posture: {progress:.0%})"
+
+
+class FixedJudge:
+    """Judges with fixed limits: absolute thresholds or a calibrated profile."""
+
+    def __init__(self, limits: Limits, description: str) -> None:
+        self.limits = limits
+        self.description = description
+
+    def __call__(self, t_s: float, sample: PostureSample | None) -> Verdict:
+        return judge(sample, self.limits)
+
+    def take_events(self) -> list[AlertEvent]:
+        return []
+
+    def describe(self) -> str:
+        return self.description

@@ -1,0 +1,48 @@
+"""The report as one self-contained HTML file: the figures and the plots embedded as PNG."""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from headwatch.report import plots
+from headwatch.report.history import Period, PeriodFigures, format_figures
+
+
+def _image(png: bytes, alt: str) -> str:
+    data = base64.b64encode(png).decode("ascii")
+    return f'<figure><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}"></figure>'
+
+
+def render(period: Period, now: PeriodFigures, before: PeriodFigures, intervals: Sequence[Mapping[str, Any]],
+           events: Sequence[Mapping[str, Any]]) -> str:
+    inside = [i for i in intervals if period.contains(plots._moment(i["started"]))]
+    own_events = [e for e in events if period.contains(plots._moment(e["at"]))]
+    lines = format_figures(period, now, before).splitlines()
+    rows = "\n".join(f"<tr><th>{html.escape(line[:24].strip())}</th><td>{html.escape(line[24:].strip())}</td></tr>"
+                     for line in lines[1:])
+    images = "\n".join([
+        _image(plots.timeline(inside, own_events), "head forward over the day, alert spans shaded"),
+        _image(plots.good_share_by_day(now.good_share_by_day), "share of good posture per day"),
+        _image(plots.alerts_by_hour(now.alerts_by_hour), "posture alerts by hour of the day"),
+        _image(plots.shoulder_tilt(inside), "shoulder tilt over time"),
+    ])
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>headwatch: {html.escape(lines[0])}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 960px; color: #222; }}
+table {{ border-collapse: collapse; margin-bottom: 1.5em; }}
+th, td {{ text-align: left; padding: 0.25em 1em 0.25em 0; }} th {{ font-weight: 600; }}
+figure {{ margin: 0 0 1em 0; }} img {{ max-width: 100%; }}
+</style></head>
+<body>
+<h1>headwatch report</h1>
+<p>{html.escape(lines[0])}</p>
+<table>
+{rows}
+</table>
+{images}
+</body></html>
+"""

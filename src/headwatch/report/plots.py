@@ -1,0 +1,127 @@
+"""The report's plots as PNG bytes: matplotlib with its non-interactive Agg backend, so no window
+and no display is ever needed. Each function takes plain history rows and returns an image."""
+
+from __future__ import annotations
+
+import datetime
+import io
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from headwatch.storage.files import keep_matplotlib_at_home
+
+keep_matplotlib_at_home()  # before matplotlib is imported: it writes its cache as it loads
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")  # before pyplot: a report is drawn, never shown
+
+import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+WIDTH_IN, HEIGHT_IN, DPI = 9.0, 3.0, 100  # 900 x 300 pixels
+GOOD, BAD, ALERT = "#2e8b57", "#c0392b", "#f5b7b1"
+
+
+def _png(figure: Any) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI)
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def _moment(text: str) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(text)
+
+
+def _x(moments: Sequence[datetime.datetime]) -> Any:
+    """Datetimes as matplotlib's date numbers (what its axes take)."""
+    return mdates.date2num(list(moments))  # type: ignore[no-untyped-call]
+
+
+def _time_axis(axis: Any, moments: Sequence[datetime.datetime]) -> None:
+    """Clock times on the x axis, in the time zone the samples were recorded in (with seconds
+    when the span is short, or every label would read the same minute)."""
+    zone = moments[0].tzinfo if moments else None
+    short = bool(moments) and (max(moments) - min(moments)).total_seconds() < 600
+    axis.xaxis_date(tz=zone)
+    axis.xaxis.set_major_formatter(
+        mdates.DateFormatter("%H:%M:%S" if short else "%H:%M", tz=zone))  # type: ignore[no-untyped-call]
+
+
+def alert_spans(events: Sequence[Mapping[str, Any]]) -> list[tuple[datetime.datetime, datetime.datetime]]:
+    """(start, end) of each alert: from a first bad_posture to the next posture_recovered."""
+    spans, opened = [], None
+    for event in sorted(events, key=lambda e: e["at"]):
+        if event["kind"] == "bad_posture" and event.get("detail", {}).get("repeat", 0) == 0 and opened is None:
+            opened = _moment(event["at"])
+        elif event["kind"] == "posture_recovered" and opened is not None:
+            spans.append((opened, _moment(event["at"])))
+            opened = None
+    if opened is not None:
+        spans.append((opened, opened + datetime.timedelta(minutes=1)))
+    return spans
+
+
+def timeline(intervals: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]],
+             metric: str = "head_forward_deg") -> bytes:
+    """The head-forward angle (each interval's median) over time, alert spans shaded, and the share
+    of each interval judged bad against its own limit (the limit moves with the person)."""
+    figure, axis = plt.subplots(figsize=(WIDTH_IN, HEIGHT_IN))
+    times = [_moment(i["started"]) for i in intervals if metric in i["medians"]]
+    values = [i["medians"][metric] for i in intervals if metric in i["medians"]]
+    for number, (start, end) in enumerate(alert_spans(events)):
+        axis.axvspan(float(_x([start])[0]), float(_x([end])[0]), color=ALERT, alpha=0.6, lw=0,
+                     label="alert" if number == 0 else None)
+    axis.plot(_x(times), values, color="#34495e", lw=1.2, label=metric.replace("_", " "))
+    axis.set_ylabel("degrees")
+    share_axis = axis.twinx()
+    bad_times = [_moment(i["started"]) for i in intervals]
+    shares = [100.0 * i["bad_s"] / (i["ok_s"] + i["bad_s"]) if i["ok_s"] + i["bad_s"] > 0 else 0.0 for i in intervals]
+    share_axis.fill_between(_x(bad_times), shares, step="post", color=BAD, alpha=0.25, lw=0, label="judged bad (%)")
+    share_axis.set_ylim(0, 100)
+    share_axis.set_ylabel("beyond the limit (%)")
+    axis.set_title("Head forward over the day")
+    handles = axis.get_legend_handles_labels()[0] + share_axis.get_legend_handles_labels()[0]
+    axis.legend(handles=handles, loc="upper left", fontsize=8)
+    _time_axis(axis, bad_times)
+    figure.tight_layout()
+    return _png(figure)
+
+
+def good_share_by_day(shares: Mapping[str, float]) -> bytes:
+    figure, axis = plt.subplots(figsize=(WIDTH_IN, HEIGHT_IN))
+    days = list(shares)
+    axis.bar(days, [100.0 * shares[d] for d in days], color=GOOD)
+    axis.set_ylim(0, 100)
+    axis.set_ylabel("good posture (%)")
+    axis.set_title("Share of good posture per day")
+    figure.tight_layout()
+    return _png(figure)
+
+
+def alerts_by_hour(counts: Mapping[int, int]) -> bytes:
+    figure, axis = plt.subplots(figsize=(WIDTH_IN, HEIGHT_IN))
+    hours = list(range(24))
+    axis.bar(hours, [counts.get(h, 0) for h in hours], color=BAD)
+    axis.set_xticks(hours)
+    axis.yaxis.set_major_locator(MaxNLocator(integer=True))  # alerts come whole
+    axis.set_xlabel("hour of the day")
+    axis.set_ylabel("alerts")
+    axis.set_title("Posture alerts by hour of the day")
+    figure.tight_layout()
+    return _png(figure)
+
+
+def shoulder_tilt(intervals: Sequence[Mapping[str, Any]]) -> bytes:
+    figure, axis = plt.subplots(figsize=(WIDTH_IN, HEIGHT_IN))
+    points = [(_moment(i["started"]), i["medians"]["shoulder_tilt_deg"]) for i in intervals
+              if "shoulder_tilt_deg" in i["medians"]]
+    axis.axhline(0.0, color="#999999", lw=0.8)
+    axis.plot(_x([p[0] for p in points]), [p[1] for p in points], color="#2c3e50", lw=1.2)
+    axis.set_ylabel("degrees (+ left shoulder lower)")
+    axis.set_title("Shoulder tilt over time" + ("" if points else " (no front-view samples)"))
+    _time_axis(axis, [p[0] for p in points])
+    figure.tight_layout()
+    return _png(figure)

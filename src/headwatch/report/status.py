@@ -1,0 +1,119 @@
+"""The one-line live status in the terminal, and the end-of-session summary. Text only."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Callable
+from typing import TextIO
+
+from headwatch.app.monitor import SessionSummary, Status
+from headwatch.posture.judge import State
+from headwatch.timeline.alerts import EventKind
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+def _angle(label: str, value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return f"{label} -"
+    return f"{label} {value:+.0f}°" if signed else f"{label} {value:.0f}°"
+
+
+def format_status(status: Status) -> str:
+    """e.g. ``00:12:05  BAD head_forward  for 42s  head 34°  tilt +2°  roll -1°  5 fps``."""
+    clock = _duration(status.t_s).rjust(6)
+    if status.note:
+        return f"{clock}  {status.note}"
+    state = status.verdict.state
+    if state is State.AWAY:
+        return f"{clock}  AWAY  nobody in view  {status.fps:.0f} fps"
+    if state is State.UNKNOWN:
+        return f"{clock}  ?     head and shoulders not clearly visible  {status.fps:.0f} fps"
+    label = "ALERT" if status.in_bad_posture else state.value.upper()
+    reasons = " " + ",".join(r.value for r in status.verdict.reasons) if status.verdict.reasons else ""
+    s = status.sample
+    angles = "  ".join([
+        _angle("head", s.head_forward_deg if s else None),
+        _angle("pitch", s.head_pitch_deg if s else None, signed=True),
+        _angle("tilt", s.shoulder_tilt_deg if s else None, signed=True),
+        _angle("roll", s.head_roll_deg if s else None, signed=True),
+    ])
+    reference = f"  [{short_reference(status.reference)}]" if status.reference else ""
+    return (f"{clock}  {label}{reasons}  for {_duration(status.seconds_in_state)}  {angles}"
+            f"  {status.fps:.0f} fps{reference}")
+
+
+def short_reference(description: str) -> str:
+    """``learned reference: ...`` -> ``learned``; ``absolute limits (learning ...: 40%)`` -> ``learning 40%``;
+    after a set-up change, ``re-learning (camera)`` until the reference has caught up."""
+    if "re-learning" in description and "set-up changed (" in description:
+        return "re-learning (" + description.split("set-up changed (", 1)[1].split(")", 1)[0] + ")"
+    if description.startswith("learned reference"):
+        return "learned"
+    if "learning" in description:
+        return "learning " + description.rsplit(" ", 1)[-1].rstrip(")")
+    return description.removesuffix(" limits")
+
+
+class StatusLine:
+    """Rewrites one line on an interactive terminal; elsewhere prints a line per change of state."""
+
+    def __init__(self, stream: TextIO | None = None, enabled: bool = True,
+                 columns: Callable[[], int] | None = None) -> None:
+        self.stream = stream or sys.stdout
+        self.enabled = enabled  # off with -q: only the summary is printed
+        self.columns = columns or (lambda: shutil.get_terminal_size().columns)
+        self.interactive = self.stream.isatty()
+        self._last_key: tuple[object, ...] | None = None
+        self._width = 0
+
+    def __call__(self, status: Status) -> None:
+        if not self.enabled:
+            return
+        text = format_status(status)
+        if self.interactive:
+            # A line longer than the terminal wraps, and "\r" then rewrites only its last part:
+            # cut it to the width the terminal has now (it may have been resized).
+            text = text[:max(self.columns() - 1, 10)]
+            padding = " " * max(0, self._width - len(text))
+            self.stream.write("\r" + text + padding)
+            self._width = len(text)
+        else:
+            # What posture is judged against counts as a change too, but not each percent of learning.
+            phase = short_reference(status.reference).split(" ")[0] if status.reference else ""
+            key = (status.verdict.state, status.verdict.reasons, status.in_bad_posture, status.note, phase)
+            if key == self._last_key:
+                return
+            self._last_key = key
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self.interactive and self._width:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def format_summary(summary: SessionSummary) -> str:
+    good = summary.good_share
+    lines = [
+        "session summary",
+        f"  monitored        {_duration(summary.monitored_s)} ({summary.samples} samples)",
+        f"  good posture     {'-' if good is None else f'{good:.0%}'} of the time your posture could be judged",
+        f"  in bad posture   {_duration(summary.seconds['bad'])}",
+        f"  away             {_duration(summary.seconds['away'])}",
+        f"  posture alerts   {summary.count(EventKind.BAD_POSTURE)}",
+        f"  break reminders  {summary.count(EventKind.BREAK)}",
+        f"  move reminders   {summary.count(EventKind.STILL)}",
+    ]
+    if summary.reference:
+        lines.append(f"  judged against   {summary.reference}")
+    return "\n".join(lines)

@@ -1,0 +1,144 @@
+"""A small control channel to a running monitor: `headwatch pause [DURATION]` and `headwatch resume`
+from another terminal or a keyboard shortcut.
+
+A folder in the user's runtime directory holds ``monitor-PID.pid``, one per running monitor, written
+when it starts and removed when it stops (a command checks the process is alive, so one a crash left
+behind does not count), and
+``control.json``, the last command, which the monitor reads whenever it changes. Plain files work
+the same on Linux, macOS and Windows, and need no network and no socket.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from headwatch.errors import HeadwatchError
+from headwatch.storage.files import read_small_text
+
+PID_PATTERN = "monitor-*.pid"  # one per running monitor
+COMMAND_SIZE_LIMIT = 4096  # a command is a line of JSON
+COMMAND_FILE = "control.json"
+
+
+def control_dir() -> Path:
+    """The user's runtime folder for headwatch ($XDG_RUNTIME_DIR/headwatch on Linux; the
+    platform's own elsewhere): private to the user, and emptied when they log out."""
+    import warnings
+
+    from platformdirs import user_runtime_dir
+
+    if os.environ.get("XDG_RUNTIME_DIR"):  # as set by the login session (platformdirs may pass it over)
+        return Path(os.environ["XDG_RUNTIME_DIR"]) / "headwatch"
+    with warnings.catch_warnings():  # no XDG_RUNTIME_DIR: platformdirs' own fallback, no warning line
+        warnings.simplefilter("ignore")
+        return Path(user_runtime_dir("headwatch", appauthor=False))
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    action: str  # "pause" | "resume"
+    seconds: float | None  # for a pause: how long (None: until resumed)
+    issued: float  # time.time() when sent: tells one command from the next
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id runs (POSIX; elsewhere a pid file is taken at its word:
+    Windows' os.kill would end the process, not ask about it)."""
+    if os.name != "posix":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # somebody else's process: alive
+        return True
+    return True
+
+
+def running_monitors(folder: Path) -> list[int]:
+    """The process ids of the monitors running now; the pid files a crash left behind are removed."""
+    alive = []
+    for pid_file in folder.glob(PID_PATTERN):
+        try:
+            pid = int(read_small_text(pid_file, 64).strip())
+        except (OSError, ValueError):
+            continue
+        if _alive(pid):
+            alive.append(pid)
+        else:
+            pid_file.unlink(missing_ok=True)
+    return alive
+
+
+def send(action: str, seconds: float | None = None, folder: Path | None = None) -> Path:
+    """Write a command for the running monitors; HeadwatchError when none is running."""
+    folder = folder or control_dir()
+    if not running_monitors(folder):
+        raise HeadwatchError("no headwatch monitor is running (start one with `headwatch monitor`)")
+    temporary = folder / (COMMAND_FILE + ".tmp")
+    temporary.write_text(json.dumps({"action": action, "seconds": seconds, "issued": time.time()}), encoding="utf-8")
+    temporary.replace(folder / COMMAND_FILE)  # atomic: the monitor never reads half a command
+    return folder
+
+
+class ControlChannel:
+    """The monitor's end: ``poll()`` returns a command once, when a new one arrives."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = folder or control_dir()
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # private to the user
+        (self.folder / COMMAND_FILE).unlink(missing_ok=True)  # an old command is not for this monitor
+        # A pid file of its own: with two monitors, the first to stop must not unregister both.
+        self.pid_file = self.folder / PID_PATTERN.replace("*", str(os.getpid()))
+        self.pid_file.write_text(str(os.getpid()), encoding="utf-8")
+        self._seen: float | None = None
+        self._stamp: tuple[int, int, int] | None = None
+
+    def poll(self) -> Command | None:
+        # Called before every sample: a stat, and a read only when the file changed.
+        try:
+            stamp = (self.folder / COMMAND_FILE).stat()
+        except OSError:
+            return None
+        if (stamp.st_mtime_ns, stamp.st_size, stamp.st_ino) == self._stamp:
+            return None
+        self._stamp = (stamp.st_mtime_ns, stamp.st_size, stamp.st_ino)
+        try:  # a FIFO or device put there must not freeze the monitor (NotAFile is a ValueError)
+            data = json.loads(read_small_text(self.folder / COMMAND_FILE, COMMAND_SIZE_LIMIT))
+            command = Command(str(data["action"]), None if data.get("seconds") is None else float(data["seconds"]),
+                              float(data["issued"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if command.issued == self._seen:
+            return None
+        self._seen = command.issued
+        return command
+
+    def close(self) -> None:
+        self.pid_file.unlink(missing_ok=True)
+        if not running_monitors(self.folder):  # the last monitor out: no command is left for anyone
+            (self.folder / COMMAND_FILE).unlink(missing_ok=True)
+
+
+def parse_duration(text: str) -> float:
+    """'90' (seconds), '90s', '15m', '1h', '1h30m' -> seconds; ValueError otherwise."""
+    remaining, total = text.strip().lower(), 0.0
+    if remaining.replace(".", "", 1).isdigit():
+        return float(remaining)
+    units = {"h": 3600.0, "m": 60.0, "s": 1.0}
+    number = ""
+    for char in remaining:
+        if char.isdigit() or char == ".":
+            number += char
+        elif char in units and number:
+            total += float(number) * units[char]
+            number = ""
+        else:
+            raise ValueError(f"{text!r}: expected a duration such as 90s, 15m or 1h30m")
+    if number or total <= 0:
+        raise ValueError(f"{text!r}: expected a duration such as 90s, 15m or 1h30m")
+    return total

@@ -1,0 +1,95 @@
+"""From the monitor's samples to the history's intervals. Pure: samples in, Intervals out.
+
+Each sample's state holds until the next sample (as in the session summary; a gap longer than
+``max_gap_s`` counts only that much), and every ``interval_s`` of session time closes one
+Interval: time present, time ok, bad (and per reason), away and unknown, and the medians of the
+metrics over the samples in it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import statistics
+from collections import defaultdict
+
+from headwatch.posture.judge import State, Verdict
+from headwatch.storage.history import Interval
+from headwatch.types import PostureSample
+
+# The metrics whose medians each interval keeps (what reports plot).
+KEPT_METRICS = ("head_forward_deg", "slouch_deg", "ear_height_face_ratio", "shoulder_tilt_deg", "head_roll_deg",
+                "trunk_lean_deg")
+
+
+class IntervalAggregator:
+    """``add(t_s, verdict, sample)`` for each sample; it returns the intervals that closed."""
+
+    def __init__(self, started: datetime.datetime, interval_s: float = 10.0, max_gap_s: float = 5.0) -> None:
+        self.started = started
+        self.interval_s = interval_s
+        self.max_gap_s = max_gap_s
+        self._start_s = 0.0
+        self._last: tuple[float, Verdict] | None = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self._seconds: dict[State, float] = defaultdict(float)
+        self._by_reason: dict[str, float] = defaultdict(float)
+        self._values: dict[str, list[float]] = defaultdict(list)
+        self._samples = 0
+
+    def add(self, t_s: float, verdict: Verdict, sample: PostureSample | None) -> list[Interval]:
+        closed: list[Interval] = []
+        if self._last is not None:
+            last_t, last_verdict = self._last
+            span = min(max(0.0, t_s - last_t), self.max_gap_s)
+            position = last_t
+            # Split the span over the interval boundaries it crosses.
+            while position < last_t + span:
+                boundary = self._start_s + self.interval_s
+                piece = min(last_t + span, boundary) - position
+                self._count(last_verdict, piece)
+                position += piece
+                if position >= boundary - 1e-9:
+                    closed.append(self._close(boundary))
+        if t_s >= self._start_s + self.interval_s:  # a long gap: close what was counted, skip the empty
+            if self._samples or any(self._seconds.values()):
+                closed.append(self._close(self._start_s + self.interval_s))
+            while t_s >= self._start_s + self.interval_s:
+                self._start_s += self.interval_s
+        self._last = (t_s, verdict)
+        self._samples += 1
+        if sample is not None:
+            for name in KEPT_METRICS:
+                value = getattr(sample, name)
+                if value is not None:
+                    self._values[name].append(float(value))
+        return closed
+
+    def _count(self, verdict: Verdict, seconds: float) -> None:
+        self._seconds[verdict.state] += seconds
+        if verdict.state is State.BAD:
+            for reason in verdict.reasons:
+                self._by_reason[reason.value] += seconds
+
+    def _close(self, end_s: float) -> Interval:
+        interval = self._interval(end_s)
+        self._start_s = end_s
+        self._reset()
+        return interval
+
+    def _interval(self, end_s: float) -> Interval:
+        s = self._seconds
+        present = s[State.OK] + s[State.BAD] + s[State.UNKNOWN]
+        return Interval(started=self.started + datetime.timedelta(seconds=self._start_s),
+                        seconds=end_s - self._start_s, present_s=present, ok_s=s[State.OK], bad_s=s[State.BAD],
+                        away_s=s[State.AWAY], unknown_s=s[State.UNKNOWN], bad_by_reason=dict(self._by_reason),
+                        medians={k: round(statistics.median(v), 3) for k, v in self._values.items() if v},
+                        samples=self._samples)
+
+    def finish(self) -> Interval | None:
+        """The interval in progress at the end of the session (None if nothing was counted)."""
+        if self._last is None or not (self._samples or any(self._seconds.values())):
+            return None
+        end_s = max(self._last[0], self._start_s)
+        return self._interval(end_s) if end_s > self._start_s or self._samples else None

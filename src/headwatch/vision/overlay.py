@@ -1,0 +1,132 @@
+"""The --preview window: the skeleton, the angles and the state drawn on the frame.
+
+The only module besides sources.py that uses cv2: drawing and the window. Nothing here is ever
+written to disk.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from headwatch.errors import HeadwatchError
+from headwatch.posture.judge import State, Verdict
+from headwatch.types import Landmark, Pose, PostureSample
+
+# BGR colours by state: green, red, grey, amber.
+STATE_COLOURS = {State.OK: (80, 200, 80), State.BAD: (60, 60, 230), State.AWAY: (150, 150, 150),
+                 State.UNKNOWN: (0, 190, 255)}
+_BONES = [(Landmark.LEFT_EAR, Landmark.LEFT_SHOULDER), (Landmark.RIGHT_EAR, Landmark.RIGHT_SHOULDER),
+          (Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER), (Landmark.LEFT_SHOULDER, Landmark.LEFT_HIP),
+          (Landmark.RIGHT_SHOULDER, Landmark.RIGHT_HIP), (Landmark.LEFT_HIP, Landmark.RIGHT_HIP),
+          (Landmark.LEFT_EAR, Landmark.NOSE), (Landmark.RIGHT_EAR, Landmark.NOSE)]
+WINDOW = "headwatch"
+
+
+def draw(image: npt.NDArray[np.uint8], pose: Pose | None, sample: PostureSample | None,
+         verdict: Verdict, alert: bool = False) -> npt.NDArray[np.uint8]:
+    """A copy of the frame with the skeleton and a caption, coloured by state; ``alert`` (an alert
+    is on) frames it in red and says so."""
+    canvas = image.copy()
+    colour = STATE_COLOURS[verdict.state]
+    if pose is not None:
+        points = pose.image_xy.round().astype(int)
+        for a, b in _BONES:
+            if min(pose.visibility[a], pose.visibility[b]) >= 0.5:
+                cv2.line(canvas, (int(points[a, 0]), int(points[a, 1])), (int(points[b, 0]), int(points[b, 1])),
+                         colour, 2, cv2.LINE_AA)
+        for mark in Landmark:
+            if pose.visibility[mark] >= 0.5:
+                cv2.circle(canvas, (int(points[mark, 0]), int(points[mark, 1])), 4, colour, -1, cv2.LINE_AA)
+    caption = ("ALERT  " if alert else "") + verdict.state.value.upper()
+    if verdict.reasons:
+        caption += ": " + ", ".join(r.value for r in verdict.reasons)
+    if sample is not None:
+        parts = [(name, getattr(sample, key)) for name, key in
+                 (("head", "head_forward_deg"), ("tilt", "shoulder_tilt_deg"), ("roll", "head_roll_deg"))]
+        caption += "  " + "  ".join(f"{n} {v:+.0f}" for n, v in parts if v is not None)
+    cv2.rectangle(canvas, (0, 0), (canvas.shape[1], 28), colour, -1)
+    if alert:
+        cv2.rectangle(canvas, (0, 0), (canvas.shape[1] - 1, canvas.shape[0] - 1), STATE_COLOURS[State.BAD], 4)
+    cv2.putText(canvas, caption, (8, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (255, 255, 255), 1, cv2.LINE_AA)
+    return canvas
+
+
+def display_available(platform: str | None = None, env: Mapping[str, str] | None = None,
+                      reachable: Callable[[str], bool] | None = None) -> bool:
+    """Whether a window can open: on Linux and the BSDs only with an X or Wayland display that
+    answers (without one, OpenCV's Qt backend aborts the whole process, exit 134: a DISPLAY that
+    is set but dead does the same); macOS and Windows always have one."""
+    platform = platform or sys.platform
+    env = os.environ if env is None else env
+    if platform in ("darwin", "win32"):
+        return True
+    reachable = reachable or _socket_answers
+    wayland = env.get("WAYLAND_DISPLAY", "")
+    if wayland:
+        folder = env.get("XDG_RUNTIME_DIR", "")
+        if reachable(wayland if os.path.isabs(wayland) else os.path.join(folder, wayland)):
+            return True
+    display = env.get("DISPLAY", "")
+    local = re.fullmatch(r"(?:unix)?:(\d+)(?:\.\d+)?", display)
+    if local:
+        return reachable(f"/tmp/.X11-unix/X{local.group(1)}")
+    return bool(display)  # a remote X display (host:0): only connecting would tell; Qt will try
+
+
+def _socket_answers(path: str) -> bool:
+    """Whether a local (Unix) socket at ``path`` accepts a connection."""
+    if not hasattr(socket, "AF_UNIX"):
+        return False
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1.0)
+        try:
+            probe.connect(path)
+        except OSError:
+            return False
+    return True
+
+
+class PreviewWindow:
+    """Shows each drawn frame; closing it or pressing q asks the monitor to stop."""
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    def show(self, image: npt.NDArray[np.uint8]) -> None:
+        cv2.imshow(WINDOW, image)
+        key = cv2.waitKey(1) & 0xFF
+        if key in (ord("q"), 27) or cv2.getWindowProperty(WINDOW, cv2.WND_PROP_VISIBLE) < 1:
+            self.closed = True
+
+    def close(self) -> None:
+        cv2.destroyAllWindows()
+
+
+class AnnotatedVideo:
+    """Writes drawn frames to an MP4 file: ``with AnnotatedVideo(path, fps, (w, h)) as out: out.write(img)``."""
+
+    def __init__(self, path: Path, fps: float, size: tuple[int, int]) -> None:
+        self.path = path
+        self._writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, size)
+        if not self._writer.isOpened():
+            raise HeadwatchError(f"{path}: cannot write the annotated video (check the folder and the .mp4 name)")
+        self.frames = 0
+
+    def write(self, image: npt.NDArray[np.uint8]) -> None:
+        self._writer.write(image)
+        self.frames += 1
+
+    def __enter__(self) -> AnnotatedVideo:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._writer.release()
