@@ -17,11 +17,13 @@ from pathlib import Path
 import cv2
 
 from headwatch.app.assemble import DEFAULT_LIMITS
-from headwatch.app.pipeline import measure_frames, replay_alerts
+from headwatch.app.pipeline import measure_frames
 from headwatch.evaluation.scoring import Confusion
-from headwatch.posture.judge import State, judge
+from headwatch.posture.judge import judge
 from headwatch.posture.metrics import measure
 from headwatch.timeline.alerts import AlertEngine, AlertSettings
+from headwatch.timeline.replay import replay_alerts
+from headwatch.types import State
 from headwatch.vision.pose import PoseEstimator
 from headwatch.vision.sources import VideoFileReader, sample_video
 

@@ -37,7 +37,7 @@ from headwatch.config.settings import Calibration, Thresholds
 from headwatch.config.settings import Reference as Reference_
 from headwatch.evaluation.scoring import Confusion, auc
 from headwatch.posture import reference as reference_module
-from headwatch.posture.judge import Limits, State, judge
+from headwatch.posture.judge import Limits, judge
 from headwatch.posture.metrics import measure
 from headwatch.posture.reference import (
     SPREAD_MARGINS,
@@ -47,7 +47,7 @@ from headwatch.posture.reference import (
     learn_references,
     limits_for_references,
 )
-from headwatch.types import PostureSample
+from headwatch.types import PostureSample, State
 
 # set-up -> task name -> (good labels, bad labels)
 TASKS: Mapping[str, Mapping[str, tuple[frozenset[str], frozenset[str]]]] = {

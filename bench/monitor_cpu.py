@@ -22,9 +22,10 @@ import cv2
 import matplotlib
 
 from headwatch.app.assemble import DEFAULT_LIMITS
-from headwatch.app.monitor import Monitor, SamplingPolicy
+from headwatch.app.monitor import Monitor
 from headwatch.posture.reference import FixedJudge
 from headwatch.timeline.alerts import AlertEngine
+from headwatch.timeline.sampling import SamplingPolicy
 from headwatch.vision.pose import PoseEstimator
 from headwatch.vision.sources import VideoFileReader
 

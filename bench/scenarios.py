@@ -38,9 +38,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from headwatch.app.assemble import ReferenceChoice, alert_settings, posture_judge
 from headwatch.app.pipeline import observe
 from headwatch.config.settings import Settings
-from headwatch.posture.judge import State
-from headwatch.timeline.alerts import AlertEngine, AlertEvent, EventKind
-from headwatch.types import Frame, Pose
+from headwatch.timeline.alerts import AlertEngine
+from headwatch.types import AlertEvent, EventKind, Frame, Pose, State
 from headwatch.vision.camera_motion import CameraTracker
 from headwatch.vision.pose import PoseEstimator
 from headwatch.vision.sources import VideoFileReader, read_image, sample_video

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 
 import pytest
 
-from headwatch.posture.judge import AWAY, UNKNOWN, Finding, Reason, State, Verdict
-from headwatch.timeline.alerts import AlertEngine, AlertEvent, AlertSettings, EventKind
+from headwatch.posture.judge import AWAY, UNKNOWN
+from headwatch.timeline.alerts import AlertEngine, AlertSettings
+from headwatch.types import AlertEvent, EventKind, Finding, Reason, State, Verdict
 
 OK = Verdict(State.OK)
 BAD = Verdict(State.BAD, (Reason.HEAD_FORWARD,), {"head_forward_deg": 40.0})

@@ -241,8 +241,7 @@ def test_analyze_report_pages_per_video(tilting_clip: Path, tmp_path: Path, writ
 
 def test_analyze_annotate_draws_every_analysed_frame(tilting_clip: Path, tmp_path: Path,
                                                     image_estimator: Any) -> None:
-    from headwatch.posture.judge import State
-    from headwatch.types import Landmark
+    from headwatch.types import Landmark, State
     from headwatch.vision.overlay import STATE_COLOURS
 
     out = tmp_path / "annotated.mp4"

@@ -240,8 +240,8 @@ def test_runtime_defaults_are_the_config_declarations() -> None:
     from dataclasses import fields
 
     from headwatch.app.assemble import alert_settings, sampling_policy
-    from headwatch.app.monitor import SamplingPolicy
     from headwatch.timeline.alerts import AlertSettings
+    from headwatch.timeline.sampling import SamplingPolicy
 
     built = alert_settings(Settings())
     for f in fields(AlertSettings):

@@ -12,10 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import pad_and_rotate
-from headwatch.app.pipeline import Alert
 from headwatch.cli import app
 from headwatch.evaluation.datasets import Span
 from headwatch.evaluation.evaluate import score_alerts
+from headwatch.timeline.replay import Alert
 
 runner = CliRunner()
 

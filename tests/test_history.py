@@ -6,9 +6,9 @@ import datetime
 
 import pytest
 
-from headwatch.posture.judge import AWAY, Reason, State, Verdict
+from headwatch.posture.judge import AWAY
 from headwatch.timeline.intervals import IntervalAggregator
-from headwatch.types import PostureSample, View
+from headwatch.types import PostureSample, Reason, State, Verdict, View
 
 T0 = datetime.datetime(2026, 11, 24, 9, 0, tzinfo=datetime.UTC)
 OK = Verdict(State.OK)

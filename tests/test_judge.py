@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from headwatch.app.assemble import DEFAULT_LIMITS
-from headwatch.posture.judge import Band, Finding, Reason, State, judge
-from headwatch.types import PostureSample, View
+from headwatch.posture.judge import Band, judge
+from headwatch.types import Finding, PostureSample, Reason, State, View
 
 
 def front(**metrics: float) -> PostureSample:

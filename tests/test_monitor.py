@@ -21,11 +21,13 @@ from typer.testing import CliRunner
 
 from conftest import WriteVideo
 from headwatch.app.assemble import DEFAULT_LIMITS
-from headwatch.app.monitor import Monitor, SamplingPolicy, Status
+from headwatch.app.monitor import Monitor
 from headwatch.cli import app
-from headwatch.posture.judge import State
 from headwatch.posture.reference import FixedJudge
 from headwatch.timeline.alerts import AlertEngine
+from headwatch.timeline.sampling import SamplingPolicy
+from headwatch.timeline.session import Status
+from headwatch.types import State
 from headwatch.vision import sources
 from headwatch.vision.pose import PoseEstimator
 from headwatch.vision.sources import LiveReader

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 
 import pytest
 
-from headwatch.posture.judge import Reason
 from headwatch.system.notify import (
     CommandHook,
     DesktopNotifier,
@@ -19,7 +18,7 @@ from headwatch.system.notify import (
     event_environment,
     message_for,
 )
-from headwatch.timeline.alerts import AlertEvent, EventKind
+from headwatch.types import AlertEvent, EventKind, Reason
 
 EVENT = AlertEvent(EventKind.BAD_POSTURE, t_s=95.0, start_s=20.0, reasons=(Reason.HEAD_FORWARD,),
                    values={"head_forward_deg": 41.0})
@@ -165,7 +164,7 @@ def test_a_hung_notifier_never_stalls_the_caller() -> None:
     import threading
 
     from headwatch.system.notify import BackgroundNotifier
-    from headwatch.timeline.alerts import AlertEvent, EventKind
+    from headwatch.types import AlertEvent, EventKind
 
     release, delivered = threading.Event(), []
 

@@ -8,7 +8,7 @@ import pytest
 from headwatch.app.assemble import DEFAULT_LIMITS
 from headwatch.config.settings import Calibration
 from headwatch.posture import metrics
-from headwatch.posture.judge import Anchor, Reason, State, head_drop, judge, neck_change
+from headwatch.posture.judge import Anchor, head_drop, judge, neck_change
 from headwatch.posture.reference import (
     AWAY_RELEARN_S,
     CAMERA_CONFIRM_S,
@@ -25,9 +25,8 @@ from headwatch.posture.reference import (
     limits_around,
     same_setup,
 )
-from headwatch.timeline.alerts import EventKind
+from headwatch.types import EventKind, PostureSample, Reason, State, View
 from headwatch.types import Landmark as L
-from headwatch.types import PostureSample, View
 from test_metrics import make_pose
 
 

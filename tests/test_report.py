@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from headwatch.cli import app
 from headwatch.report.history import Period, figures
-from headwatch.storage.history import History, Interval
+from headwatch.storage.history import History
+from headwatch.timeline.intervals import Interval
 
 TZ = datetime.timezone(datetime.timedelta(hours=1))
 DAY = datetime.datetime(2026, 11, 24, tzinfo=TZ)

@@ -4,11 +4,9 @@ import io
 
 import numpy as np
 
-from headwatch.app.monitor import SessionSummary, Status
-from headwatch.posture.judge import Reason, State, Verdict
 from headwatch.report.status import StatusLine, format_status, format_summary
-from headwatch.timeline.alerts import AlertEvent, EventKind
-from headwatch.types import PostureSample, View
+from headwatch.timeline.session import SessionSummary, Status
+from headwatch.types import AlertEvent, EventKind, PostureSample, Reason, State, Verdict, View
 from headwatch.vision.overlay import STATE_COLOURS, draw
 
 SAMPLE = PostureSample(view=View.FRONT, head_forward_deg=33.4, head_pitch_deg=-4.2, shoulder_tilt_deg=2.6,

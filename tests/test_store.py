@@ -13,7 +13,8 @@ import pytest
 
 from conftest import exclusive_lock
 from headwatch.storage import history as store
-from headwatch.storage.history import History, HistoryError, Interval
+from headwatch.storage.history import History, HistoryError
+from headwatch.timeline.intervals import Interval
 
 T0 = datetime.datetime(2026, 11, 24, 9, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=1)))
 

@@ -21,9 +21,8 @@ if TYPE_CHECKING:  # what type checkers see; at run time __getattr__ imports on 
     from headwatch.config.settings import Settings
     from headwatch.config.settings import settings_from as load_settings
     from headwatch.errors import HeadwatchError
-    from headwatch.posture.judge import Reason, State, Verdict
-    from headwatch.timeline.alerts import AlertEngine, AlertEvent, AlertSettings, EventKind
-    from headwatch.types import Pose, PostureSample, View
+    from headwatch.timeline.alerts import AlertEngine, AlertSettings
+    from headwatch.types import AlertEvent, EventKind, Pose, PostureSample, Reason, State, Verdict, View
 
 # OpenCV and FFmpeg print dozens of lines for one damaged video or a missing camera, on top of
 # headwatch's own one line; they read these before cv2 is first imported (`-v` would set them
@@ -47,9 +46,9 @@ _EXPORTS = {
     "Estimator": "headwatch.app.analysis", "Assessment": "headwatch.app.analysis",
     "analyze_video": "headwatch.app.analysis", "VideoAnalysis": "headwatch.app.analysis",
     "Settings": "headwatch.config.settings", "AlertEngine": "headwatch.timeline.alerts",
-    "AlertSettings": "headwatch.timeline.alerts", "AlertEvent": "headwatch.timeline.alerts",
-    "EventKind": "headwatch.timeline.alerts", "Verdict": "headwatch.posture.judge", "State": "headwatch.posture.judge",
-    "Reason": "headwatch.posture.judge", "PostureSample": "headwatch.types", "Pose": "headwatch.types",
+    "AlertSettings": "headwatch.timeline.alerts", "AlertEvent": "headwatch.types",
+    "EventKind": "headwatch.types", "Verdict": "headwatch.types", "State": "headwatch.types",
+    "Reason": "headwatch.types", "PostureSample": "headwatch.types", "Pose": "headwatch.types",
     "View": "headwatch.types", "HeadwatchError": "headwatch.errors",
 }
 __all__ = [

@@ -6,7 +6,8 @@ This module imports nothing from headwatch, so every other module may import it.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only: `headwatch --help` must not pay numpy's 120 ms import
@@ -135,3 +136,94 @@ class PostureSample:
 METRIC_NAMES: tuple[str, ...] = tuple(
     f.name for f in fields(PostureSample) if f.name not in ("view", "view_confidence")
 )
+
+
+class State(enum.StrEnum):
+    OK = "ok"
+    BAD = "bad"
+    AWAY = "away"  # nobody in view
+    UNKNOWN = "unknown"  # somebody, but the landmarks that matter are not visible enough
+
+
+class Reason(enum.StrEnum):
+    HEAD_FORWARD = "head_forward"
+    SHOULDER_TILT = "shoulder_tilt"
+    HEAD_ROLL = "head_roll"
+    TRUNK_LEAN = "trunk_lean"
+    RECLINED_SLUMP = "reclined_slump"  # reclined, with the head bent forward off the trunk
+    SUNK = "sunk"  # the head sank well below where this person sits upright (slumped down, leaning back)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One metric outside its band: the why behind a reason."""
+
+    reason: Reason
+    metric: str
+    value: float
+    limit: float
+    beyond: float  # how far past the limit, in the band's scales
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    state: State
+    reasons: tuple[Reason, ...] = ()  # furthest beyond its limit first
+    values: Mapping[str, float] = field(default_factory=dict)  # the metrics outside their band
+    findings: tuple[Finding, ...] = ()  # furthest beyond first; a reason's first finding decided it
+
+    def beyond(self, reason: Reason) -> float:
+        """How far the furthest metric of ``reason`` lies beyond its limit (0 if not a reason)."""
+        return max((f.beyond for f in self.findings if f.reason is reason), default=0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class FrameRecord:
+    """What headwatch measured in one analysed frame or photo."""
+
+    path: str
+    t_s: float
+    frame: int
+    person: bool
+    confidence: float | None
+    sample: PostureSample
+    verdict: Verdict
+    position: tuple[float, ...] | None = None  # for the stillness watch
+    pose: Pose | None = None  # the landmarks, for drawing (never written to a record file)
+
+    def to_json(self) -> dict[str, Any]:
+        row: dict[str, Any] = {"path": self.path, "t_s": round(self.t_s, 3), "frame": self.frame,
+                               "person": self.person, "confidence": self.confidence,
+                               "verdict": self.verdict.state.value,
+                               "reasons": [r.value for r in self.verdict.reasons]}
+        row.update(self.sample.to_json())
+        return row
+
+
+class EventKind(enum.StrEnum):
+    BAD_POSTURE = "bad_posture"  # a bad stretch reached the alert (or repeats while it lasts)
+    POSTURE_RECOVERED = "posture_recovered"  # the alerted stretch ended
+    BREAK = "break"  # time for a break from sitting
+    STILL = "still"  # one position held for long
+    PAUSED = "paused"  # monitoring paused (`headwatch pause`): the camera is released
+    RESUMED = "resumed"  # monitoring resumed
+    SETUP_CHANGED = "setup_changed"  # the camera or the seat moved: the reference followed (never an alert)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertEvent:
+    kind: EventKind
+    t_s: float  # when the event was raised
+    start_s: float  # when the condition began (the bad stretch, the presence, the stillness)
+    reasons: tuple[Reason, ...] = ()
+    values: Mapping[str, float] = field(default_factory=dict)  # median of the triggering metrics
+    repeat: int = 0  # 0 for the first alert of a stretch, then 1, 2, ...
+    cause: str = ""  # setup_changed: camera, seat or relearned
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"kind": self.kind.value, "t_s": round(self.t_s, 3),
+                                  "start_s": round(self.start_s, 3), "reasons": [r.value for r in self.reasons],
+                                  "values": {k: round(v, 2) for k, v in self.values.items()}, "repeat": self.repeat}
+        if self.cause:
+            out["cause"] = self.cause
+        return out

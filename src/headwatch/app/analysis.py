@@ -16,13 +16,14 @@ import numpy as np
 import numpy.typing as npt
 
 from headwatch.app.assemble import ReferenceChoice, alert_settings, limits_for, posture_judge
-from headwatch.app.pipeline import Alert, FrameRecord, measure_frames, observe, replay_alerts
+from headwatch.app.pipeline import measure_frames, observe
 from headwatch.config.settings import Settings
 from headwatch.errors import HeadwatchError, SourceError
 from headwatch.posture.calibration import CalibrationSample
-from headwatch.posture.judge import Limits, State, Verdict, judge
-from headwatch.timeline.alerts import AlertEngine, AlertEvent
-from headwatch.types import Frame, Pose, PostureSample
+from headwatch.posture.judge import Limits, judge
+from headwatch.timeline.alerts import AlertEngine
+from headwatch.timeline.replay import Alert, replay_alerts
+from headwatch.types import AlertEvent, Frame, FrameRecord, Pose, PostureSample, State, Verdict
 
 if TYPE_CHECKING:
     from headwatch.app.monitor import FrameReader

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from headwatch.app.monitor import PostureJudge, SamplingPolicy
+from headwatch.app.monitor import PostureJudge
 from headwatch.config.settings import Settings, Thresholds
 from headwatch.posture.calibration import Profile, limits_around
 from headwatch.posture.judge import Band, Limits
 from headwatch.posture.reference import Family, FixedJudge, LearningJudge, Reference, ReferenceLearner
 from headwatch.timeline.alerts import AlertSettings
+from headwatch.timeline.sampling import SamplingPolicy
 
 # How far beyond an absolute limit counts as one step (Band.scale), so that reasons can be put in
 # order: the default calibration margins for the angles one-sided limits measure, and 6 % of a

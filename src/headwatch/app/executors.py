@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from headwatch.app.pipeline import FrameRecord
 from headwatch.errors import HeadwatchError
 from headwatch.posture.judge import Limits
+from headwatch.types import FrameRecord
 
 if TYPE_CHECKING:
     from headwatch.vision.sources import InputKind

@@ -10,16 +10,15 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from headwatch.app.pipeline import CameraWatch, PoseDetector, observe
-from headwatch.config.settings import Capture
 from headwatch.errors import SourceError
-from headwatch.posture.judge import State, Verdict
 from headwatch.system.control import Command
-from headwatch.timeline.alerts import AlertEngine, AlertEvent, EventKind
-from headwatch.types import Frame, Pose, PostureSample
+from headwatch.timeline.alerts import AlertEngine
+from headwatch.timeline.sampling import SamplingPolicy
+from headwatch.timeline.session import SessionSummary, Status
+from headwatch.types import AlertEvent, EventKind, Frame, Pose, PostureSample, State, Verdict
 from headwatch.vision.sources import SourceLost
 
 # A gap between samples longer than this (a lost camera, a stalled stream) is not attributed
@@ -57,69 +56,6 @@ class Reconnectable(Protocol):
     def reopen(self) -> None: ...
 
     def now_s(self) -> float: ...
-
-
-_CAPTURE = Capture()
-
-
-@dataclass(frozen=True, slots=True)
-class SamplingPolicy:
-    """How often to look.
-
-    The full rate while posture matters: an alert is on, or a bad stretch may be building (at
-    least ``busy_share`` of the recent judged samples were bad), or the session is young. The
-    calm rate otherwise: posture has been mostly good for ``calm_after_s``, or nobody is there.
-    That is most of a working day, and where the CPU is saved; single stray bad frames do not
-    wake it up, as they cannot make an alert either.
-    """
-
-    fps: float = _CAPTURE.fps  # the defaults, declared once in config.py
-    calm_fps: float = _CAPTURE.calm_fps
-    calm_after_s: float = _CAPTURE.calm_after_s
-    busy_share: float = 0.3
-
-    def interval_s(self, engine: AlertEngine, last_state: State | None) -> float:
-        calm = 1.0 / min(self.calm_fps, self.fps)
-        if last_state is State.AWAY:
-            return calm
-        if (engine.in_bad_posture or engine.recent_bad_share >= self.busy_share
-                or engine.present_s < self.calm_after_s or last_state in (None, State.UNKNOWN)):
-            return 1.0 / self.fps
-        return calm
-
-
-@dataclass(frozen=True, slots=True)
-class Status:
-    """What the status line shows after each sample."""
-
-    t_s: float
-    verdict: Verdict
-    sample: PostureSample | None
-    in_bad_posture: bool
-    seconds_in_state: float
-    fps: float
-    note: str = ""  # e.g. "camera lost, retrying in 4 s"
-    reference: str = ""  # what posture is judged against, e.g. "learned reference: ..."
-
-
-@dataclass(slots=True)
-class SessionSummary:
-    seconds: dict[str, float] = field(default_factory=lambda: {s.value: 0.0 for s in State})
-    samples: int = 0
-    events: list[AlertEvent] = field(default_factory=list)
-    reference: str = ""  # what posture was judged against at the end
-
-    @property
-    def monitored_s(self) -> float:
-        return sum(self.seconds.values())
-
-    @property
-    def good_share(self) -> float | None:
-        judged = self.seconds["ok"] + self.seconds["bad"]
-        return self.seconds["ok"] / judged if judged > 0 else None
-
-    def count(self, kind: EventKind) -> int:
-        return sum(1 for e in self.events if e.kind is kind)
 
 
 class Monitor:

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from headwatch.config.settings import Calibration
-from headwatch.posture.judge import Limits, Verdict, judge
+from headwatch.posture.judge import Limits, judge
 from headwatch.posture.metrics import CameraShiftLike, in_first_view, measure, upper_body_position
 from headwatch.posture.reference import Family, Reference, learn_references, limits_for_references
-from headwatch.timeline.alerts import AlertEngine, AlertEvent, EventKind
-from headwatch.types import Frame, Pose, PostureSample
+from headwatch.types import Frame, FrameRecord, Pose, PostureSample
 
 
 class PoseDetector(Protocol):
@@ -26,29 +25,6 @@ class CameraWatch(Protocol):
 
     def update(self, image_bgr: npt.NDArray[np.uint8],
                person_box: tuple[float, float, float, float] | None) -> CameraShiftLike: ...
-
-
-@dataclass(frozen=True, slots=True)
-class FrameRecord:
-    """What headwatch measured in one analysed frame or photo."""
-
-    path: str
-    t_s: float
-    frame: int
-    person: bool
-    confidence: float | None
-    sample: PostureSample
-    verdict: Verdict
-    position: tuple[float, ...] | None = None  # for the stillness watch
-    pose: Pose | None = None  # the landmarks, for drawing (never written to a record file)
-
-    def to_json(self) -> dict[str, Any]:
-        row: dict[str, Any] = {"path": self.path, "t_s": round(self.t_s, 3), "frame": self.frame,
-                               "person": self.person, "confidence": self.confidence,
-                               "verdict": self.verdict.state.value,
-                               "reasons": [r.value for r in self.verdict.reasons]}
-        row.update(self.sample.to_json())
-        return row
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,38 +66,3 @@ def judge_against_own_reference(records: Sequence[FrameRecord], samples: Sequenc
     limits = limits_for_references(references, margins, absolute)
     judged = [replace(r, verdict=judge(r.sample if r.person else None, limits)) for r in records]
     return judged, references
-
-
-@dataclass(frozen=True, slots=True)
-class Alert:
-    """One bad-posture alert in a recording: when it fired, when posture recovered, and why."""
-
-    start_s: float
-    end_s: float
-    reasons: tuple[str, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"start_s": round(self.start_s, 2), "end_s": round(self.end_s, 2), "reasons": list(self.reasons)}
-
-
-def replay_alerts(records: Iterable[FrameRecord], engine: AlertEngine,
-                  end_s: float) -> tuple[list[Alert], list[AlertEvent]]:
-    """Run the alert engine over a recording's records, as the live monitor would have.
-
-    Returns the alerts (an alert lasts from its first firing to the recovery, or to the end of
-    the recording) and every raised event.
-    """
-    events: list[AlertEvent] = []
-    for record in records:
-        events += engine.update(record.t_s, record.verdict, record.position)
-    alerts: list[Alert] = []
-    open_alert: AlertEvent | None = None
-    for event in events:
-        if event.kind is EventKind.BAD_POSTURE and event.repeat == 0:
-            open_alert = event
-        elif event.kind is EventKind.POSTURE_RECOVERED and open_alert is not None:
-            alerts.append(Alert(open_alert.t_s, event.start_s, tuple(r.value for r in open_alert.reasons)))
-            open_alert = None
-    if open_alert is not None:
-        alerts.append(Alert(open_alert.t_s, end_s, tuple(r.value for r in open_alert.reasons)))
-    return alerts, events

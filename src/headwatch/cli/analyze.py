@@ -40,12 +40,12 @@ if TYPE_CHECKING:
 
     from headwatch.app.assemble import ReferenceChoice
     from headwatch.app.executors import Measured, MeasureTask
-    from headwatch.app.pipeline import Alert, FrameRecord
     from headwatch.config.settings import Settings
     from headwatch.report.recording import FileSummary
     from headwatch.storage.history import History
     from headwatch.storage.records import EventLog, RecordWriter
-    from headwatch.timeline.alerts import AlertEvent
+    from headwatch.timeline.replay import Alert
+    from headwatch.types import AlertEvent, FrameRecord
 
 
 class _Progress:
@@ -126,8 +126,7 @@ def _write_report(path: Path, video: Path, records: list[FrameRecord], events: l
 
     from headwatch.report.history import Period, figures
     from headwatch.report.html import render
-    from headwatch.storage.history import iso, now_local
-    from headwatch.timeline.intervals import IntervalAggregator
+    from headwatch.timeline.intervals import IntervalAggregator, iso, now_local
 
     started = now_local().replace(microsecond=0)
     aggregator = IntervalAggregator(started)

@@ -44,7 +44,7 @@ def config_init(
 ) -> None:
     """Write a commented config file holding every default."""
     from headwatch.config.settings import config_path_in_effect, default_file_text
-    from headwatch.storage.files import replace_text
+    from headwatch.files import replace_text
 
     path, _ = config_path_in_effect(config, os.environ)
     if path.exists() and not force:
@@ -85,7 +85,7 @@ def config_set(
         set_value_in_text,
         suggest,
     )
-    from headwatch.storage.files import read_text_as_written, replace_text
+    from headwatch.files import read_text_as_written, replace_text
 
     path, _ = config_path_in_effect(config, os.environ)
     spec = KEYS.get(key)

@@ -66,7 +66,7 @@ def eval_command(
     from headwatch.app.analysis import judge_recording, replay_recording
     from headwatch.app.assemble import limits_for
     from headwatch.app.executors import MeasureTask, make_executor, measure_all
-    from headwatch.app.pipeline import FrameRecord, judge_against_own_reference
+    from headwatch.app.pipeline import judge_against_own_reference
     from headwatch.evaluation.datasets import DatasetError, find_dataset, parse_label_options
     from headwatch.evaluation.evaluate import (
         AlertScore,
@@ -77,6 +77,7 @@ def eval_command(
         score_alerts,
         spread_of,
     )
+    from headwatch.types import FrameRecord
     from headwatch.vision.models import load_model
 
     check_cluster(cluster)

@@ -31,9 +31,10 @@ from headwatch.errors import HeadwatchError
 
 if TYPE_CHECKING:
     from headwatch.app.assemble import ReferenceChoice
-    from headwatch.app.monitor import PostureJudge, Status
+    from headwatch.app.monitor import PostureJudge
     from headwatch.config.settings import Settings
     from headwatch.storage.recorder import SessionRecorder
+    from headwatch.timeline.session import Status
 
 
 class NotifyChoice(enum.StrEnum):
@@ -147,14 +148,13 @@ def monitor(
     from headwatch.app.analysis import open_source
     from headwatch.app.assemble import alert_settings, sampling_policy
     from headwatch.app.monitor import Monitor
-    from headwatch.app.pipeline import FrameRecord
     from headwatch.report.status import StatusLine, format_summary
     from headwatch.storage.records import RECORD_SUFFIXES, EventLog, RecordWriter, record_columns
     from headwatch.system.control import Command, ControlChannel
     from headwatch.system.keys import TerminalKeys
     from headwatch.system.notify import BackgroundNotifier, DesktopNotifier, HookProcess, make_notifier
-    from headwatch.timeline.alerts import AlertEngine, AlertEvent, EventKind
-    from headwatch.types import PostureSample
+    from headwatch.timeline.alerts import AlertEngine
+    from headwatch.types import AlertEvent, EventKind, FrameRecord, PostureSample
     from headwatch.vision.camera_motion import CameraTracker
     from headwatch.vision.pose import PoseEstimator
     from headwatch.vision.sources import is_live

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from headwatch.errors import HeadwatchError
-from headwatch.storage.files import NotAFile, read_small_text
+from headwatch.files import NotAFile, read_small_text
 
 CONFIG_ENV = "HEADWATCH_CONFIG"
 CONFIG_SIZE_LIMIT = 1 << 20  # a config file is a few KiB: more is not one

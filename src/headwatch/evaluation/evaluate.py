@@ -6,12 +6,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from headwatch.app.pipeline import Alert
 from headwatch.errors import printable
 from headwatch.evaluation.datasets import Span
 from headwatch.evaluation.scoring import Confusion, auc
-from headwatch.posture.judge import State
-from headwatch.types import PostureSample
+from headwatch.timeline.replay import Alert
+from headwatch.types import PostureSample, State
 
 # The head-forward signals scored, and which way is worse: +1 larger is worse, -1 smaller is worse
 # (the AUC is of the oriented value, so 1.0 is perfect and 0.5 is chance for every metric).

@@ -8,28 +8,13 @@ both just Limits, so the judge does not know which it has.
 
 from __future__ import annotations
 
-import enum
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from headwatch.types import PostureSample, View
+from headwatch.types import Finding, PostureSample, Reason, State, Verdict, View
 
-
-class State(enum.StrEnum):
-    OK = "ok"
-    BAD = "bad"
-    AWAY = "away"  # nobody in view
-    UNKNOWN = "unknown"  # somebody, but the landmarks that matter are not visible enough
-
-
-class Reason(enum.StrEnum):
-    HEAD_FORWARD = "head_forward"
-    SHOULDER_TILT = "shoulder_tilt"
-    HEAD_ROLL = "head_roll"
-    TRUNK_LEAN = "trunk_lean"
-    RECLINED_SLUMP = "reclined_slump"  # reclined, with the head bent forward off the trunk
-    SUNK = "sunk"  # the head sank well below where this person sits upright (slumped down, leaning back)
+__all__ = ["AWAY", "UNKNOWN", "Finding", "Reason", "State", "Verdict", "judge"]  # the verdict types live in types.py
 
 
 # Which reason a metric speaks for. Head pitch is deliberately absent: looking down at the
@@ -185,29 +170,6 @@ def relative_metrics(sample: PostureSample, limits: Limits) -> dict[str, float]:
     change = neck_change(sample, anchor)
     found = {"head_drop": _head_drop(sample, anchor, change), "neck_change": change}
     return {name: value for name, value in found.items() if value is not None}
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One metric outside its band: the why behind a reason."""
-
-    reason: Reason
-    metric: str
-    value: float
-    limit: float
-    beyond: float  # how far past the limit, in the band's scales
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    state: State
-    reasons: tuple[Reason, ...] = ()  # furthest beyond its limit first
-    values: Mapping[str, float] = field(default_factory=dict)  # the metrics outside their band
-    findings: tuple[Finding, ...] = ()  # furthest beyond first; a reason's first finding decided it
-
-    def beyond(self, reason: Reason) -> float:
-        """How far the furthest metric of ``reason`` lies beyond its limit (0 if not a reason)."""
-        return max((f.beyond for f in self.findings if f.reason is reason), default=0.0)
 
 
 AWAY = Verdict(State.AWAY)

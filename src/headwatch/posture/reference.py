@@ -27,9 +27,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from headwatch.config.settings import Calibration
-from headwatch.posture.judge import NECK_CHANGE_MIN, Anchor, Band, Limits, Reason, State, Verdict, judge, neck_change
-from headwatch.timeline.alerts import AlertEvent, EventKind
-from headwatch.types import PostureSample, View
+from headwatch.posture.judge import NECK_CHANGE_MIN, Anchor, Band, Limits, judge, neck_change
+from headwatch.types import AlertEvent, EventKind, PostureSample, Reason, State, Verdict, View
 
 Family = Literal["profile", "front"]
 FAMILIES: tuple[Family, ...] = ("profile", "front")

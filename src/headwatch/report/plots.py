@@ -8,7 +8,7 @@ import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from headwatch.storage.files import keep_matplotlib_at_home
+from headwatch.files import keep_matplotlib_at_home
 
 keep_matplotlib_at_home()  # before matplotlib is imported: it writes its cache as it loads
 

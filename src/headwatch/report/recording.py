@@ -9,10 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from headwatch.app.pipeline import Alert, FrameRecord
 from headwatch.errors import printable
-from headwatch.posture.judge import State
-from headwatch.types import METRIC_NAMES
+from headwatch.timeline.replay import Alert
+from headwatch.types import METRIC_NAMES, FrameRecord, State
 
 
 @dataclass(frozen=True, slots=True)

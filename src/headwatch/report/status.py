@@ -7,9 +7,8 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
-from headwatch.app.monitor import SessionSummary, Status
-from headwatch.posture.judge import State
-from headwatch.timeline.alerts import EventKind
+from headwatch.timeline.session import SessionSummary, Status
+from headwatch.types import EventKind, State
 
 
 def _duration(seconds: float) -> str:

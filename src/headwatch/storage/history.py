@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from headwatch.errors import MALFORMED_DATA, HeadwatchError
-from headwatch.storage.files import PRIVATE_MODE
+from headwatch.files import PRIVATE_MODE
+from headwatch.timeline.intervals import Interval, iso, now_local
 
 SCHEMA_VERSION = 2
 _APPLICATION_ID = 0x68647774  # "hdwt": marks the file as headwatch's own
@@ -71,36 +72,6 @@ assert len(_MIGRATIONS) == SCHEMA_VERSION
 
 class HistoryError(HeadwatchError):
     """The history database cannot be used; the message says why and what was done."""
-
-
-def now_local() -> datetime.datetime:
-    return datetime.datetime.now().astimezone()
-
-
-def iso(moment: datetime.datetime) -> str:
-    return moment.isoformat(timespec="seconds")
-
-
-@dataclass(frozen=True, slots=True)
-class Interval:
-    """What happened in one stretch of a session (default 10 s)."""
-
-    started: datetime.datetime
-    seconds: float
-    present_s: float
-    ok_s: float
-    bad_s: float
-    away_s: float
-    unknown_s: float
-    bad_by_reason: Mapping[str, float]
-    medians: Mapping[str, float]
-    samples: int
-
-    def to_json(self) -> dict[str, Any]:
-        """The interval as a history row reads back (what reports take)."""
-        return {"started": iso(self.started), "seconds": self.seconds, "present_s": self.present_s,
-                "ok_s": self.ok_s, "bad_s": self.bad_s, "away_s": self.away_s, "unknown_s": self.unknown_s,
-                "bad_by_reason": dict(self.bad_by_reason), "medians": dict(self.medians), "samples": self.samples}
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,14 +12,12 @@ from dataclasses import asdict
 from functools import partial
 from pathlib import Path
 
-from headwatch.app.monitor import Status
 from headwatch.config.settings import Settings
 from headwatch.errors import HeadwatchError
-from headwatch.posture.judge import Verdict
-from headwatch.storage.history import History, iso, now_local
-from headwatch.timeline.alerts import AlertEvent
-from headwatch.timeline.intervals import IntervalAggregator
-from headwatch.types import PostureSample
+from headwatch.storage.history import History
+from headwatch.timeline.intervals import IntervalAggregator, iso, now_local
+from headwatch.timeline.session import Status
+from headwatch.types import AlertEvent, PostureSample, Verdict
 
 
 def history_path(configured: str) -> Path:

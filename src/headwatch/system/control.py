@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from headwatch.errors import HeadwatchError
-from headwatch.storage.files import read_small_text
+from headwatch.files import read_small_text
 
 PID_PATTERN = "monitor-*.pid"  # one per running monitor
 COMMAND_SIZE_LIMIT = 4096  # a command is a line of JSON

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TextIO
 
-from headwatch.timeline.alerts import AlertEvent, EventKind
+from headwatch.types import AlertEvent, EventKind
 
 TITLE = "headwatch"
 

@@ -18,14 +18,15 @@ Unknown samples advance present time but are neither good nor bad.
 
 from __future__ import annotations
 
-import enum
 import math
 from collections import Counter, deque
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from headwatch.config.settings import Alerts, Reminders
-from headwatch.posture.judge import Reason, State, Verdict
+from headwatch.types import AlertEvent, EventKind, State, Verdict
+
+__all__ = ["AlertEngine", "AlertEvent", "AlertSettings", "EventKind"]  # the events are plain data: types.py
 
 _ALERTS, _REMINDERS = Alerts(), Reminders()  # the defaults, declared once in config.py
 
@@ -42,35 +43,6 @@ class AlertSettings:
     break_min_s: float = _REMINDERS.break_min_s
     still_for_min: float = _REMINDERS.still_for_min
     still_tolerance: float = _REMINDERS.still_tolerance  # share of the frame's height
-
-
-class EventKind(enum.StrEnum):
-    BAD_POSTURE = "bad_posture"  # a bad stretch reached the alert (or repeats while it lasts)
-    POSTURE_RECOVERED = "posture_recovered"  # the alerted stretch ended
-    BREAK = "break"  # time for a break from sitting
-    STILL = "still"  # one position held for long
-    PAUSED = "paused"  # monitoring paused (`headwatch pause`): the camera is released
-    RESUMED = "resumed"  # monitoring resumed
-    SETUP_CHANGED = "setup_changed"  # the camera or the seat moved: the reference followed (never an alert)
-
-
-@dataclass(frozen=True, slots=True)
-class AlertEvent:
-    kind: EventKind
-    t_s: float  # when the event was raised
-    start_s: float  # when the condition began (the bad stretch, the presence, the stillness)
-    reasons: tuple[Reason, ...] = ()
-    values: Mapping[str, float] = field(default_factory=dict)  # median of the triggering metrics
-    repeat: int = 0  # 0 for the first alert of a stretch, then 1, 2, ...
-    cause: str = ""  # setup_changed: camera, seat or relearned
-
-    def to_json(self) -> dict[str, object]:
-        out: dict[str, object] = {"kind": self.kind.value, "t_s": round(self.t_s, 3),
-                                  "start_s": round(self.start_s, 3), "reasons": [r.value for r in self.reasons],
-                                  "values": {k: round(v, 2) for k, v in self.values.items()}, "repeat": self.repeat}
-        if self.cause:
-            out["cause"] = self.cause
-        return out
 
 
 @dataclass(slots=True)

@@ -11,10 +11,43 @@ from __future__ import annotations
 import datetime
 import statistics
 from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
-from headwatch.posture.judge import State, Verdict
-from headwatch.storage.history import Interval
-from headwatch.types import PostureSample
+from headwatch.types import PostureSample, State, Verdict
+
+
+def now_local() -> datetime.datetime:
+    return datetime.datetime.now().astimezone()
+
+
+def iso(moment: datetime.datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """What happened in one stretch of a session (default 10 s)."""
+
+    started: datetime.datetime
+    seconds: float
+    present_s: float
+    ok_s: float
+    bad_s: float
+    away_s: float
+    unknown_s: float
+    bad_by_reason: Mapping[str, float]
+    medians: Mapping[str, float]
+    samples: int
+
+    def to_json(self) -> dict[str, Any]:
+        """The interval as a history row reads back (what reports take)."""
+        return {"started": iso(self.started), "seconds": self.seconds, "present_s": self.present_s,
+                "ok_s": self.ok_s, "bad_s": self.bad_s, "away_s": self.away_s, "unknown_s": self.unknown_s,
+                "bad_by_reason": dict(self.bad_by_reason), "medians": dict(self.medians), "samples": self.samples}
+
+
 
 # The metrics whose medians each interval keeps (what reports plot).
 KEPT_METRICS = ("head_forward_deg", "slouch_deg", "ear_height_face_ratio", "shoulder_tilt_deg", "head_roll_deg",

@@ -18,8 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from headwatch.errors import HeadwatchError
-from headwatch.posture.judge import State, Verdict
-from headwatch.types import Landmark, Pose, PostureSample
+from headwatch.types import Landmark, Pose, PostureSample, State, Verdict
 
 # BGR colours by state: green, red, grey, amber.
 STATE_COLOURS = {State.OK: (80, 200, 80), State.BAD: (60, 60, 230), State.AWAY: (150, 150, 150),

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from headwatch.errors import ModelError, SystemLibraryError
-from headwatch.storage.files import keep_matplotlib_at_home
+from headwatch.files import keep_matplotlib_at_home
 from headwatch.types import Landmark, Pose
 from headwatch.vision.models import DEFAULT_MODEL, load_model
 
