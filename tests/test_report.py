@@ -60,6 +60,19 @@ def test_the_days_figures_by_hand(tmp_path: Path) -> None:
     assert now.alerts_by_hour == {9: 2}
     before = figures(intervals, events, today.previous())
     assert before.good_share == 0.5 and before.monitored_s == 1200
+    # A break is what the user's reminders call one: ten minutes away are none if breaks are 15 min.
+    assert figures(intervals, events, today, break_min_s=15 * 60).breaks == 0
+
+
+def test_the_report_counts_breaks_as_the_config_says(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite"
+    fill(path)
+    config = tmp_path / "headwatch.toml"
+    config.write_text("[reminders]\nbreak_min_s = 900\n")
+    result = CliRunner().invoke(app, ["report", "--history", str(path), "--config", str(config),
+                                      "--from", "2026-11-24T00:00+01:00", "--to", "2026-11-25T00:00+01:00"])
+    assert result.exit_code == 0, result.output
+    assert "breaks taken          0 (absences of 15 min or more)" in result.stdout
 
 
 def test_the_report_command(tmp_path: Path) -> None:

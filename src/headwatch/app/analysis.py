@@ -128,7 +128,7 @@ def judge_recording(records: list[FrameRecord], settings: Settings, choice: Refe
     """
     if choice.mode != "auto":
         return JudgedRecording(records, choice.describe(), [])
-    judge = posture_judge(settings, choice)
+    judge = posture_judge(settings, choice, sample_interval_s=1.0 / settings.capture.analyze_fps)
     judged: list[FrameRecord] = []
     events: list[AlertEvent] = []
     for record in records:

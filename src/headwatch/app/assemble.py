@@ -11,6 +11,7 @@ from headwatch.posture.calibration import Profile, limits_around
 from headwatch.posture.judge import Band, Limits
 from headwatch.posture.reference import Family, FixedJudge, LearningJudge, Reference, ReferenceLearner
 from headwatch.timeline.alerts import AlertSettings
+from headwatch.timeline.presence import presence_gap_s
 from headwatch.timeline.sampling import SamplingPolicy
 
 # How far beyond an absolute limit counts as one step (Band.scale), so that reasons can be put in
@@ -50,15 +51,19 @@ def limits_for(settings: Settings, profile: Profile | None) -> Limits:
     return absolute if profile is None else limits_around(profile, settings.calibration, absolute)
 
 
+def session_gap_s(settings: Settings, sample_interval_s: float | None = None) -> float:
+    """The presence clock's cap for a session: ``sample_interval_s`` is the longest normal wait
+    between samples (default: the monitor's calm rate; analyze: 1 / analyze_fps)."""
+    c = settings.capture
+    return presence_gap_s(sample_interval_s if sample_interval_s is not None else 1.0 / min(c.fps, c.calm_fps))
+
+
 def alert_settings(settings: Settings, sample_interval_s: float | None = None) -> AlertSettings:
-    """Alert timings; ``sample_interval_s`` is the longest normal wait between samples (default:
-    the monitor's calm rate). A gap counts toward the timers up to 1.5 of it (at least 2 s), so at
-    0.2 fps a 30 s persistence takes 30 s, not 75."""
-    a, r, c = settings.alerts, settings.reminders, settings.capture
-    interval = sample_interval_s if sample_interval_s is not None else 1.0 / min(c.fps, c.calm_fps)
+    """Alert timings, their clock capped as every presence clock of the session is (session_gap_s)."""
+    a, r = settings.alerts, settings.reminders
     return AlertSettings(bad_for_s=a.bad_for_s, bad_share=a.bad_share, good_for_s=a.good_for_s,
                          repeat_after_s=a.repeat_after_s, away_reset_s=a.away_reset_s,
-                         max_gap_s=max(2.0, 1.5 * interval),
+                         max_gap_s=session_gap_s(settings, sample_interval_s),
                          break_after_min=r.break_after_min, break_min_s=r.break_min_s,
                          still_for_min=r.still_for_min, still_tolerance=r.still_tolerance)
 
@@ -83,10 +88,13 @@ class ReferenceChoice:
 
 
 def posture_judge(settings: Settings, choice: ReferenceChoice, stored: Mapping[Family, Reference] | None = None,
-                  on_change: Callable[[Mapping[Family, Reference]], None] | None = None) -> PostureJudge:
-    """The monitor's judge: fixed limits, or limits that follow the reference it learns."""
+                  on_change: Callable[[Mapping[Family, Reference]], None] | None = None,
+                  sample_interval_s: float | None = None) -> PostureJudge:
+    """The monitor's judge: fixed limits, or limits that follow the reference it learns (its
+    learning time on the session's presence clock: session_gap_s)."""
     limits = limits_for(settings, choice.profile)
     if choice.mode != "auto":
         return FixedJudge(limits, choice.describe())
-    learner = ReferenceLearner(settings.reference.learn_min * 60.0, settings.reference.refresh_min * 60.0, stored)
+    learner = ReferenceLearner(settings.reference.learn_min * 60.0, settings.reference.refresh_min * 60.0, stored,
+                               session_gap_s(settings, sample_interval_s))
     return LearningJudge(learner, settings.calibration, limits, on_change)

@@ -16,14 +16,11 @@ from headwatch.app.pipeline import CameraWatch, PoseDetector, observe
 from headwatch.errors import SourceError
 from headwatch.system.control import Command
 from headwatch.timeline.alerts import AlertEngine
+from headwatch.timeline.presence import PresenceClock
 from headwatch.timeline.sampling import SamplingPolicy
 from headwatch.timeline.session import SessionSummary, Status
 from headwatch.types import AlertEvent, EventKind, Frame, Pose, PostureSample, State, Verdict
 from headwatch.vision.sources import SourceLost
-
-# A gap between samples longer than this (a lost camera, a stalled stream) is not attributed
-# to the state before it.
-_MAX_COUNTED_GAP_S = 5.0
 
 
 class PostureJudge(Protocol):
@@ -88,6 +85,7 @@ class Monitor:
         self._stop = False
         self._state_since: tuple[State, float] | None = None
         self._last_t = 0.0
+        self._presence = PresenceClock(engine.settings.max_gap_s)  # the alert timers' own cap
 
     def stop(self) -> None:
         """Ask the loop to finish after the current sample (safe from a signal handler)."""
@@ -165,8 +163,9 @@ class Monitor:
         pose, sample = seen.pose, seen.sample
         verdict = self.judge(frame.t_s, sample)
         events = self.judge.take_events() + self.engine.update(frame.t_s, verdict, seen.position)
-        if last is not None:  # the previous state held until now (a long gap, e.g. a lost camera, is not counted)
-            self.summary.seconds[last[1].value] += min(frame.t_s - last[0], _MAX_COUNTED_GAP_S)
+        counted = self._presence.tick(frame.t_s)  # a long gap (a lost camera, a pause) counts only so much
+        if last is not None:
+            self.summary.seconds[last[1].value] += counted
         self.summary.samples += 1
         self.summary.reference = self.judge.describe()
         for event in events:

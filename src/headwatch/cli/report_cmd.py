@@ -105,7 +105,9 @@ def report(
         note(f"headwatch: warning: {skipped} damaged row{'s' if skipped != 1 else ''} of the history "
              "skipped; the report covers the rest")
     period = Period(first, last, label)
-    now, before = figures(intervals, events, period), figures(intervals, events, period.previous())
+    break_min_s = settings.reminders.break_min_s
+    now = figures(intervals, events, period, break_min_s)
+    before = figures(intervals, events, period.previous(), break_min_s)
     if as_json:
         typer.echo(json.dumps({"schema": SCHEMA, "from": period.start.isoformat(), "to": period.end.isoformat(),
                                "figures": now.to_json(), "before": before.to_json()}, indent=2))

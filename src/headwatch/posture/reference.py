@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 from headwatch.config.settings import Calibration
 from headwatch.posture.judge import NECK_CHANGE_MIN, Anchor, Band, Limits, judge, neck_change
+from headwatch.timeline.presence import MIN_GAP_S, PresenceClock
 from headwatch.types import AlertEvent, EventKind, PostureSample, Reason, State, Verdict, View
 
 Family = Literal["profile", "front"]
@@ -52,7 +53,6 @@ UPRIGHT_SHARE = 0.3  # the share of frames, highest heads first, that the refere
 MIN_FRAMES = 10
 MAX_KEPT = 1500  # samples kept for learning and refreshing (at 1-5 fps: 5-25 minutes)
 REFRESH_WEIGHT = 0.25  # how far one refresh moves the reference toward the recent upright posture
-MAX_GAP_S = 2.0  # a gap between samples counts at most this toward the learning time
 # A stored reference is for one camera set-up: a neck length this far (as a ratio) from the stored
 # one means the camera or the distance changed, and the reference is learned anew.
 SETUP_TOLERANCE = 1.35
@@ -259,7 +259,7 @@ class _FamilyState:
 
     kept: deque[tuple[float, PostureSample]] = field(default_factory=lambda: deque(maxlen=MAX_KEPT))
     present_s: float = 0.0
-    last_t: float | None = None
+    clock: PresenceClock = field(default_factory=PresenceClock)  # the learning time's
     refreshed_at: float = 0.0
     camera: tuple[float, float] = (0.0, 1.0)  # (dy, scale) of the view the reference is in
     relearn_at: float | None = None  # present time at which the angles are learned again
@@ -291,12 +291,13 @@ class ReferenceLearner:
       samples. A real slump bends the neck or brings the head forward, so it is never re-learned.
     """
 
-    def __init__(self, learn_s: float, refresh_s: float, start: Mapping[Family, Reference] | None = None) -> None:
+    def __init__(self, learn_s: float, refresh_s: float, start: Mapping[Family, Reference] | None = None,
+                 max_gap_s: float = MIN_GAP_S) -> None:
         self.learn_s = learn_s
         self.refresh_s = refresh_s
         self._pending = dict(start or {})  # stored, not yet confirmed
         self._ready: dict[Family, Reference] = {}
-        self._state = {f: _FamilyState() for f in FAMILIES}
+        self._state = {f: _FamilyState(clock=PresenceClock(max_gap_s)) for f in FAMILIES}
         self._events: list[AlertEvent] = []
         self.last_change: tuple[float, str] | None = None  # (t_s, cause) of the latest set-up change
 
@@ -324,9 +325,7 @@ class ReferenceLearner:
             return False
         st = self._state[family]
         came_back = self.begin(t_s, sample)
-        if st.last_t is not None:
-            st.present_s += min(max(0.0, t_s - st.last_t), MAX_GAP_S)
-        st.last_t = t_s
+        st.present_s += st.clock.tick(t_s)
         st.recent.append((st.present_s, sample))
         while st.recent[0][0] < st.present_s - RELEARN_S:
             st.recent.popleft()
@@ -434,7 +433,7 @@ class ReferenceLearner:
         family = family_of(sample.view) if sample is not None else None
         if family is None or family not in self._ready:
             return False
-        last = self._state[family].last_t
+        last = self._state[family].clock.last_t
         if last is None or t_s - last < AWAY_RELEARN_S:
             return False
         self._after_absence(family)
@@ -449,7 +448,7 @@ class ReferenceLearner:
         self._pending[family] = self._ready.pop(family)
         st.kept.clear()
         st.present_s, st.refreshed_at, st.relearn_at, st.positions_pending = 0.0, 0.0, None, False
-        st.last_t = None  # presence counts afresh, as at a session's start
+        st.clock.restart()  # presence counts afresh, as at a session's start
         st.seat_moves.clear()
         st.locked_bad.clear()
         st.camera_moves.clear()

@@ -9,7 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-BREAK_MIN_S = 180.0  # an absence this long is a break (as the reminders count it)
+from headwatch.config.settings import Reminders
+
 MIN_HOUR_S = 300.0  # an hour of the day needs this much monitoring to be ranked
 
 
@@ -38,6 +39,7 @@ class PeriodFigures:
     worst_hours: tuple[tuple[int, float], ...]  # (hour of day, share of bad posture), worst first
     good_share_by_day: Mapping[str, float] = field(default_factory=dict)
     alerts_by_hour: Mapping[int, int] = field(default_factory=dict)
+    break_min_s: float = Reminders().break_min_s  # what counted as a break (the user's reminders.break_min_s)
 
     def to_json(self) -> dict[str, Any]:
         return {"monitored_s": round(self.monitored_s, 1),
@@ -55,8 +57,9 @@ def _moment(text: str) -> datetime.datetime:
 
 
 def figures(intervals: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]],
-            period: Period) -> PeriodFigures:
-    """The period's figures from its intervals (history rows) and events (kind, at, detail)."""
+            period: Period, break_min_s: float = Reminders().break_min_s) -> PeriodFigures:
+    """The period's figures from its intervals (history rows) and events (kind, at, detail); an
+    absence of ``break_min_s`` or more is a break, as the reminders count it."""
     mine = sorted((i for i in intervals if period.contains(_moment(i["started"]))), key=lambda i: i["started"])
     ok = sum(i["ok_s"] for i in mine)
     bad = sum(i["bad_s"] for i in mine)
@@ -70,10 +73,11 @@ def figures(intervals: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str
         alerts=len(alerts),
         alerts_per_hour=len(alerts) / hours if hours > 0 else None,
         longest_bad_s=_longest_bad(mine),
-        breaks=_breaks(mine),
+        breaks=_breaks(mine, break_min_s),
         worst_hours=_worst_hours(mine),
         good_share_by_day=_good_share_by_day(mine),
         alerts_by_hour=_count_by_hour(alerts),
+        break_min_s=break_min_s,
     )
 
 
@@ -92,8 +96,8 @@ def _longest_bad(intervals: Sequence[Mapping[str, Any]]) -> float:
     return longest
 
 
-def _breaks(intervals: Sequence[Mapping[str, Any]]) -> int:
-    """Absences of at least BREAK_MIN_S: away time within sessions, and the gaps between them."""
+def _breaks(intervals: Sequence[Mapping[str, Any]], break_min_s: float) -> int:
+    """Absences of at least ``break_min_s``: away time within sessions, and the gaps between them."""
     breaks = 0
     away = 0.0
     previous_end: datetime.datetime | None = None
@@ -103,7 +107,7 @@ def _breaks(intervals: Sequence[Mapping[str, Any]]) -> int:
             away += max(0.0, (start - previous_end).total_seconds())
         away += interval["away_s"]
         if interval["present_s"] > 0:
-            breaks += away >= BREAK_MIN_S
+            breaks += away >= break_min_s
             away = 0.0
         previous_end = start + datetime.timedelta(seconds=interval["seconds"])
     return breaks
@@ -163,7 +167,7 @@ def format_figures(period: Period, now: PeriodFigures, before: PeriodFigures) ->
         f"  posture alerts        {now.alerts}"
         + ("" if now.alerts_per_hour is None else f" ({now.alerts_per_hour:.1f} per hour)"),
         f"  longest bad stretch   {format_duration(now.longest_bad_s)}",
-        f"  breaks taken          {now.breaks} (absences of {BREAK_MIN_S / 60:.0f} min or more)",
+        f"  breaks taken          {now.breaks} (absences of {now.break_min_s / 60:g} min or more)",
         f"  worst hours           {worst}",
     ]
     return "\n".join(lines)

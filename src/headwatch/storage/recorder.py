@@ -16,6 +16,7 @@ from headwatch.config.settings import Settings
 from headwatch.errors import HeadwatchError
 from headwatch.storage.history import History
 from headwatch.timeline.intervals import IntervalAggregator, iso, now_local
+from headwatch.timeline.presence import MIN_GAP_S
 from headwatch.timeline.session import Status
 from headwatch.types import AlertEvent, PostureSample, Verdict
 
@@ -38,13 +39,14 @@ class SessionRecorder:
     """Feed it the monitor's statuses and events; ``close()`` ends the session."""
 
     def __init__(self, history: History, source: str, reference: str, settings: Settings,
-                 on_error: Callable[[str], None], clock: Callable[[], datetime.datetime] = now_local) -> None:
+                 on_error: Callable[[str], None], clock: Callable[[], datetime.datetime] = now_local,
+                 max_gap_s: float = MIN_GAP_S) -> None:
         self.history = history
         self.on_error = on_error
         self.clock = clock
         self.started = clock()
         self.session_id: int | None = history.start_session(self.started, source, reference, settings_hash(settings))
-        self.aggregator = IntervalAggregator(self.started)
+        self.aggregator = IntervalAggregator(self.started, max_gap_s=max_gap_s)  # the session's presence clock cap
 
     def wall(self, t_s: float) -> datetime.datetime:
         return self.started + datetime.timedelta(seconds=t_s)

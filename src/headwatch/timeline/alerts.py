@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from headwatch.config.settings import Alerts, Reminders
+from headwatch.timeline.presence import MIN_GAP_S, PresenceClock
 from headwatch.types import AlertEvent, EventKind, State, Verdict
 
 __all__ = ["AlertEngine", "AlertEvent", "AlertSettings", "EventKind"]  # the events are plain data: types.py
@@ -38,7 +39,7 @@ class AlertSettings:
     good_for_s: float = _ALERTS.good_for_s
     repeat_after_s: float = _ALERTS.repeat_after_s
     away_reset_s: float = _ALERTS.away_reset_s
-    max_gap_s: float = 2.0  # assemble.alert_settings derives it from the sampling interval
+    max_gap_s: float = MIN_GAP_S  # presence.presence_gap_s of the sampling interval (assemble.alert_settings)
     break_after_min: float = _REMINDERS.break_after_min
     break_min_s: float = _REMINDERS.break_min_s
     still_for_min: float = _REMINDERS.still_for_min
@@ -219,7 +220,7 @@ class AlertEngine:
         self.posture = PostureWatch(self.settings)
         self.breaks = BreakWatch(self.settings)
         self.stillness = StillnessWatch(self.settings)
-        self._last_t: float | None = None
+        self._clock = PresenceClock(self.settings.max_gap_s)
         self._last_present = False
         self._present_s = 0.0  # present time: advances only while somebody is in view
         self._away_since: float | None = None
@@ -250,10 +251,9 @@ class AlertEngine:
 
     def update(self, t_s: float, verdict: Verdict, position: Sequence[float] | None = None) -> list[AlertEvent]:
         present = verdict.state is not State.AWAY
-        gap = 0.0 if self._last_t is None else max(0.0, t_s - self._last_t)
+        counted = self._clock.tick(t_s)
         if present and self._last_present:
-            self._present_s += min(gap, self.settings.max_gap_s)
-        self._last_t = t_s
+            self._present_s += counted
         self._last_present = present
         if not present:
             if self._away_since is None:

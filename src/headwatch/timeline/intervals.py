@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from headwatch.timeline.presence import MIN_GAP_S, PresenceClock
 from headwatch.types import PostureSample, State, Verdict
 
 
@@ -57,10 +58,10 @@ KEPT_METRICS = ("head_forward_deg", "slouch_deg", "ear_height_face_ratio", "shou
 class IntervalAggregator:
     """``add(t_s, verdict, sample)`` for each sample; it returns the intervals that closed."""
 
-    def __init__(self, started: datetime.datetime, interval_s: float = 10.0, max_gap_s: float = 5.0) -> None:
+    def __init__(self, started: datetime.datetime, interval_s: float = 10.0, max_gap_s: float = MIN_GAP_S) -> None:
         self.started = started
         self.interval_s = interval_s
-        self.max_gap_s = max_gap_s
+        self._clock = PresenceClock(max_gap_s)
         self._start_s = 0.0
         self._last: tuple[float, Verdict] | None = None
         self._reset()
@@ -73,9 +74,9 @@ class IntervalAggregator:
 
     def add(self, t_s: float, verdict: Verdict, sample: PostureSample | None) -> list[Interval]:
         closed: list[Interval] = []
+        span = self._clock.tick(t_s)
         if self._last is not None:
             last_t, last_verdict = self._last
-            span = min(max(0.0, t_s - last_t), self.max_gap_s)
             position = last_t
             # Split the span over the interval boundaries it crosses.
             while position < last_t + span:
