@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -11,7 +14,19 @@ from typer.testing import CliRunner
 
 from conftest import mutate_text
 from headwatch.cli import app
-from headwatch.config.settings import KEYS, ConfigError, Settings, default_file_text, load_settings, read_config_file
+from headwatch.config.settings import (
+    KEYS,
+    Alerts,
+    ConfigError,
+    Notify,
+    Settings,
+    Thresholds,
+    default_file_text,
+    load_settings,
+    read_config_file,
+)
+from headwatch.timeline.alerts import AlertSettings
+from headwatch.timeline.sampling import SamplingPolicy
 
 runner = CliRunner()
 
@@ -317,3 +332,21 @@ def test_a_number_of_five_thousand_digits_is_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 2
     (line,) = result.stderr.strip().splitlines()
     assert "a number too long" in line
+
+
+@pytest.mark.parametrize(("build", "message"), [
+    (lambda: Alerts(bad_for_s=-1), "Alerts: alerts.bad_for_s: expected a number from 1 to 3600, found -1"),
+    (lambda: AlertSettings(bad_for_s=-1), "AlertSettings: alerts.bad_for_s: expected a number from 1 to 3600"),
+    (lambda: AlertSettings(still_tolerance=2.0), "AlertSettings: reminders.still_tolerance: expected a number"),
+    (lambda: AlertSettings(max_gap_s=0.0), "AlertSettings: max_gap_s: expected a number above 0"),
+    (lambda: SamplingPolicy(fps=0.0), "SamplingPolicy: capture.fps: expected a number from 0.2 to 60, found 0"),
+    (lambda: Thresholds(slouch_deg=math.nan), "Thresholds: thresholds.slouch_deg: expected a number"),
+    (lambda: Notify(mode="loud"), "Notify: notify.mode: expected one of desktop, terminal, none, found 'loud'"),
+])
+def test_settings_built_in_code_are_checked_as_a_file_is(build: Any, message: str) -> None:
+    """Through the Python API a value out of range is refused when the object is built, with the
+    message a config file would get (a ValueError too, for code that builds settings itself)."""
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        build()
+    with pytest.raises(ValueError):
+        build()

@@ -30,8 +30,22 @@ OTHER_VARIABLES = frozenset({CONFIG_ENV, "HEADWATCH_MODELS_DIR", "HEADWATCH_NATI
                              "HEADWATCH_EVENT_JSON"})
 
 
-class ConfigError(HeadwatchError):
-    """An invalid config file, variable or value (exit code 2)."""
+class ConfigError(HeadwatchError, ValueError):
+    """An invalid config file, variable or value (exit code 2; a ValueError to code that builds
+    settings itself)."""
+
+
+def check_fields(obj: Any, sections: tuple[str, ...]) -> None:
+    """Each field of the dataclass ``obj`` that is a setting of one of ``sections`` checked against
+    that setting's declared type and range: settings built in code (the Python API, a test) are
+    held to what a config file is. Fields that are not settings are left alone."""
+    where = type(obj).__name__
+    for f in fields(obj):
+        for section in sections:
+            key = KEYS.get(f"{section}.{f.name}")
+            if key is not None:
+                check_value(key, getattr(obj, f.name), where)
+                break
 
 
 def _opt(default: Any, help: str, low: float | None = None, high: float | None = None,
@@ -56,6 +70,9 @@ class Thresholds:
     reclined_flexion_deg: float = _opt(25.0, "profile view, reclined with the hips in view: the head bent forward "
                                        "off the trunk by more than this is bad (ISO 11226)", 0, 90)
 
+    def __post_init__(self) -> None:
+        check_fields(self, ("thresholds",))
+
 
 @dataclass(frozen=True, slots=True)
 class Calibration:
@@ -74,6 +91,9 @@ class Calibration:
     profile: str = _opt("default", "the profile monitor and analyze use when it exists (empty = absolute "
                         "thresholds)")
 
+    def __post_init__(self) -> None:
+        check_fields(self, ("calibration",))
+
 
 @dataclass(frozen=True, slots=True)
 class Reference:
@@ -83,6 +103,9 @@ class Reference:
                      "absolute: the absolute thresholds only", choices=("auto", "absolute"))
     learn_min: float = _opt(2.0, "minutes of presence the learned reference needs before it is used", 0.1, 60)
     refresh_min: float = _opt(10.0, "how often a learned reference is refreshed from recent good posture", 1, 1440)
+
+    def __post_init__(self) -> None:
+        check_fields(self, ("reference",))
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +118,9 @@ class Alerts:
     repeat_after_s: float = _opt(300.0, "repeat an alert (and reminders) this often while it lasts", 10, 86400)
     away_reset_s: float = _opt(60.0, "an absence this long resets the posture timers", 1, 86400)
 
+    def __post_init__(self) -> None:
+        check_fields(self, ("alerts",))
+
 
 @dataclass(frozen=True, slots=True)
 class Reminders:
@@ -104,6 +130,9 @@ class Reminders:
     break_min_s: float = _opt(180.0, "an absence this long counts as a break", 10, 86400)
     still_for_min: float = _opt(30.0, "remind to move after this many minutes in one position", 1, 1440)
     still_tolerance: float = _opt(0.05, "movement under this share of the frame height counts as still", 0.001, 1)
+
+    def __post_init__(self) -> None:
+        check_fields(self, ("reminders",))
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +150,9 @@ class Capture:
     # and bad shares on the development video and the demo at a fifth of the cost.
     analyze_fps: float = _opt(1.0, "frames per second `analyze` and `eval` sample from videos", 0.1, 120)
 
+    def __post_init__(self) -> None:
+        check_fields(self, ("capture",))
+
 
 @dataclass(frozen=True, slots=True)
 class Notify:
@@ -130,6 +162,9 @@ class Notify:
     on_alert: str = _opt("", "a command to run on each event (empty = none)")
     snooze_min: float = _opt(30.0, "how long `s` in the monitor's terminal silences notifications (minutes)", 1,
                              1440)
+
+    def __post_init__(self) -> None:
+        check_fields(self, ("notify",))
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +177,9 @@ class Output:
                         "folder)")
     retention_days: float = _opt(365.0, "sessions older than this many days are deleted from the history when "
                                  "the monitor starts (0 keeps everything)", 0, 36500)
+
+    def __post_init__(self) -> None:
+        check_fields(self, ("output",))
 
 
 @dataclass(frozen=True, slots=True)

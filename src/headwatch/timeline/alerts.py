@@ -23,7 +23,7 @@ from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from headwatch.config.settings import Alerts, Reminders
+from headwatch.config.settings import Alerts, ConfigError, Reminders, check_fields
 from headwatch.timeline.presence import MIN_GAP_S, PresenceClock
 from headwatch.types import AlertEvent, EventKind, State, Verdict
 
@@ -44,6 +44,11 @@ class AlertSettings:
     break_min_s: float = _REMINDERS.break_min_s
     still_for_min: float = _REMINDERS.still_for_min
     still_tolerance: float = _REMINDERS.still_tolerance  # share of the frame's height
+
+    def __post_init__(self) -> None:
+        check_fields(self, ("alerts", "reminders"))  # the ranges a config file is held to
+        if not self.max_gap_s > 0:
+            raise ConfigError(f"AlertSettings: max_gap_s: expected a number above 0, found {self.max_gap_s!r}")
 
 
 @dataclass(slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from headwatch.config.settings import Capture
+from headwatch.config.settings import Capture, ConfigError, check_fields
 from headwatch.timeline.alerts import AlertEngine
 from headwatch.types import State
 
@@ -26,6 +26,12 @@ class SamplingPolicy:
     calm_fps: float = _CAPTURE.calm_fps
     calm_after_s: float = _CAPTURE.calm_after_s
     busy_share: float = 0.3
+
+    def __post_init__(self) -> None:
+        check_fields(self, ("capture",))
+        if not 0 < self.busy_share <= 1:
+            raise ConfigError(f"SamplingPolicy: busy_share: expected a share above 0 up to 1, "
+                              f"found {self.busy_share!r}")
 
     def interval_s(self, engine: AlertEngine, last_state: State | None) -> float:
         calm = 1.0 / min(self.calm_fps, self.fps)
