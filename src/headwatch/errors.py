@@ -32,3 +32,7 @@ class SourceError(HeadwatchError):
 # where a table belongs, a 400-digit number, thousands of nested lists): loaders turn these into
 # one HeadwatchError line.
 MALFORMED_DATA = (ValueError, KeyError, TypeError, AttributeError, ArithmeticError, RecursionError)
+
+
+class UsageError(HeadwatchError):
+    """Options that cannot go together or name what is not there (the command line exits with 2)."""

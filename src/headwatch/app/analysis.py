@@ -8,22 +8,21 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
-from headwatch.app.assemble import ReferenceChoice, alert_settings, limits_for, posture_judge
+from headwatch.app.assemble import ReferenceChoice, limits_for
 from headwatch.app.pipeline import measure_frames, observe
 from headwatch.config.settings import Settings
 from headwatch.errors import HeadwatchError, SourceError
 from headwatch.posture.calibration import CalibrationSample
 from headwatch.posture.judge import Limits, judge
-from headwatch.timeline.alerts import AlertEngine
-from headwatch.timeline.replay import Alert, replay_alerts
-from headwatch.types import AlertEvent, Frame, FrameRecord, Pose, PostureSample, State, Verdict
+from headwatch.timeline.replay import Alert
+from headwatch.types import Frame, FrameRecord, Pose, PostureSample, State, Verdict
 
 if TYPE_CHECKING:
     from headwatch.app.monitor import FrameReader
@@ -110,43 +109,6 @@ def measure_video(path: Path, fps: float, model: str, limits: Limits,
 
 
 @dataclass(frozen=True, slots=True)
-class JudgedRecording:
-    """A recording's records with their verdicts, what they were judged against, and the events
-    of the judging itself (setup_changed)."""
-
-    records: list[FrameRecord]
-    reference: str
-    events: list[AlertEvent]
-
-
-def judge_recording(records: list[FrameRecord], settings: Settings, choice: ReferenceChoice) -> JudgedRecording:
-    """A recording's records judged as ``choice`` says.
-
-    With ``auto`` the recording is judged exactly as the live monitor would have judged it, by
-    the same judge: the absolute limits until the reference is learned from the first
-    ``learn_min`` minutes of presence, then that reference, following set-up changes as they come.
-    """
-    if choice.mode != "auto":
-        return JudgedRecording(records, choice.describe(), [])
-    judge = posture_judge(settings, choice, sample_interval_s=1.0 / settings.capture.analyze_fps)
-    judged: list[FrameRecord] = []
-    events: list[AlertEvent] = []
-    for record in records:
-        judged.append(replace(record, verdict=judge(record.t_s, record.sample if record.person else None)))
-        events += judge.take_events()
-    return JudgedRecording(judged, judge.describe(), events)
-
-
-def replay_recording(judged: JudgedRecording, settings: Settings,
-                     end_s: float) -> tuple[list[Alert], list[AlertEvent]]:
-    """The alerts, and every event, the live monitor would have raised over a recording sampled
-    at analyze_fps (the judge's own events among them, in time order)."""
-    engine = AlertEngine(alert_settings(settings, 1.0 / settings.capture.analyze_fps))
-    alerts, events = replay_alerts(judged.records, engine, end_s=end_s)
-    return alerts, sorted([*judged.events, *events], key=lambda e: e.t_s)
-
-
-@dataclass(frozen=True, slots=True)
 class VideoAnalysis:
     """A video measured and judged: what ``headwatch analyze`` reports for it."""
 
@@ -176,11 +138,12 @@ def analyze_video(path: str | Path, settings: Settings | None = None,
         if mode not in ("auto", "absolute"):
             raise ValueError(f"reference {mode!r}: expected 'auto', 'absolute' or a ReferenceChoice")
         choice = ReferenceChoice(mode)
+    from headwatch.app.recording import judge_recording
+
     measured = measure_video(Path(path), settings.capture.analyze_fps, settings.capture.model,
                              limits_for(settings, choice.profile))
-    judged = judge_recording(measured.records, settings, choice)
-    alerts, _ = replay_recording(judged, settings, measured.read_s)
-    return VideoAnalysis(judged.records, alerts, measured.duration_s, judged.reference, measured.problems)
+    judged = judge_recording(measured.records, settings, choice, measured.read_s)
+    return VideoAnalysis(judged.records, judged.alerts, measured.duration_s, judged.reference, measured.problems)
 
 
 @contextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from headwatch.app.monitor import PostureJudge
+from headwatch.app.session import PostureJudge
 from headwatch.config.settings import Settings, Thresholds
 from headwatch.posture.calibration import Profile, limits_around
 from headwatch.posture.judge import Band, Limits

@@ -1,7 +1,7 @@
-"""The live loop: read a frame when one is due, measure, judge, run the alert engine, report.
+"""The live loop: read a frame when one is due and look at it through the session.
 
-It depends on protocols only (a frame reader, a pose detector, sinks), so the same loop runs
-on a camera, a stream or a video file, and tests drive it with a file.
+It depends on protocols only (a frame reader, a pose detector, the session's sinks), so the same
+loop runs on a camera, a stream or a video file, and tests drive it with a file.
 """
 
 from __future__ import annotations
@@ -13,26 +13,15 @@ from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 from headwatch.app.pipeline import CameraWatch, PoseDetector, observe
+from headwatch.app.session import PostureJudge, PostureSession
+from headwatch.app.sinks import BaseSink, Fanout
 from headwatch.errors import SourceError
 from headwatch.system.control import Command
 from headwatch.timeline.alerts import AlertEngine
-from headwatch.timeline.presence import PresenceClock
 from headwatch.timeline.sampling import SamplingPolicy
 from headwatch.timeline.session import SessionSummary, Status
-from headwatch.types import AlertEvent, EventKind, Frame, Pose, PostureSample, State, Verdict
+from headwatch.types import AlertEvent, EventKind, Frame, State, Verdict
 from headwatch.vision.sources import SourceLost
-
-
-class PostureJudge(Protocol):
-    """Gives a sample its verdict; it may learn as it goes (reference.LearningJudge)."""
-
-    def __call__(self, t_s: float, sample: PostureSample | None) -> Verdict: ...
-
-    def take_events(self) -> list[AlertEvent]:
-        """Events of its own since the last call (setup_changed), to report beside the alerts."""
-        ...
-
-    def describe(self) -> str: ...
 
 
 class FrameReader(Protocol):
@@ -56,36 +45,56 @@ class Reconnectable(Protocol):
 
 
 class Monitor:
-    def __init__(self, reader: FrameReader, detector: PoseDetector, judge: PostureJudge, engine: AlertEngine, *,
+    """The live loop over a session: reads a frame when one is due (pacing a file like a camera),
+    looks at it through ``session``, obeys pause and resume, and retries a lost camera.
+
+    Built from a judge and an alert engine (the session is made here, its outputs the
+    ``on_status``/``on_event`` callbacks), or from a ready ``session`` with its sinks.
+    """
+
+    def __init__(self, reader: FrameReader, detector: PoseDetector, judge: PostureJudge | None = None,
+                 engine: AlertEngine | None = None, *,
+                 session: PostureSession | None = None,
                  policy: SamplingPolicy | None = None, realtime: bool = False, duration_s: float | None = None,
                  on_status: Callable[[Status], None] = lambda _: None,
                  on_event: Callable[[AlertEvent], None] = lambda _: None,
-                 on_frame: Callable[[Frame, Pose | None, PostureSample | None, Verdict], None] | None = None,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], object] | None = None,
                  max_backoff_s: float = 30.0, control: Callable[[], Command | None] | None = None,
                  camera: CameraWatch | None = None) -> None:
+        self._callbacks = _Callbacks(on_status, on_event)
+        if session is None:
+            if judge is None or engine is None:
+                raise TypeError("Monitor needs a session, or a judge and an alert engine")
+            session = PostureSession("", judge, engine, Fanout([self._callbacks], "monitoring goes on without it"),
+                                     policy=policy or SamplingPolicy())
         self.reader = reader
         self.detector = detector
         self.camera = camera  # tells a moved camera from a moved person (camera_motion.CameraTracker)
-        self.judge = judge
-        self.engine = engine
-        self.policy = policy or SamplingPolicy()
+        self.session = session
+        self.engine = session.engine
         self.realtime = realtime
         self.duration_s = duration_s
-        self.on_status = on_status
-        self.on_event = on_event
-        self.on_frame = on_frame
         self.clock = clock
         self._stopping = threading.Event()
         # Waiting on the stop event, not time.sleep: Ctrl-C ends a 30 s reconnect wait at once.
         self.sleep = sleep or self._stopping.wait
         self.max_backoff_s = max_backoff_s
         self.control = control  # polled for `headwatch pause` / `resume`
-        self.summary = SessionSummary()
         self._stop = False
-        self._state_since: tuple[State, float] | None = None
         self._last_t = 0.0
-        self._presence = PresenceClock(engine.settings.max_gap_s)  # the alert timers' own cap
+
+    @property
+    def summary(self) -> SessionSummary:
+        return self.session.summary
+
+    @property
+    def on_status(self) -> Callable[[Status], None]:
+        """Where statuses go when the monitor made its own session (a program's loop, a test)."""
+        return self._callbacks.on_status
+
+    @on_status.setter
+    def on_status(self, show: Callable[[Status], None]) -> None:
+        self._callbacks.on_status = show
 
     def stop(self) -> None:
         """Ask the loop to finish after the current sample (safe from a signal handler)."""
@@ -129,7 +138,7 @@ class Monitor:
         started = self.clock()
         now_s = self.reader.now_s() if isinstance(self.reader, Reconnectable) else self._last_t
         self._emit(AlertEvent(EventKind.PAUSED, now_s, now_s))
-        self.on_status(Status(now_s, Verdict(State.UNKNOWN), None, self.engine.in_bad_posture, 0.0, 0.0,
+        self.session.outputs.status(Status(now_s, Verdict(State.UNKNOWN), None, self.engine.in_bad_posture, 0.0, 0.0,
                               note="paused" + (f" for {command.seconds:.0f} s" if command.seconds else "")
                               + ": `headwatch resume` to go on"))
         if isinstance(self.reader, Releasable):
@@ -153,33 +162,13 @@ class Monitor:
         return paused_s
 
     def _emit(self, event: AlertEvent) -> None:
-        self.summary.events.append(event)
-        self.on_event(event)
+        self.session.happened(event)
 
     def _process(self, frame: Frame, last: tuple[float, State] | None) -> tuple[State, float]:
-        """Measure, judge and report one frame; returns its state and the wait until the next."""
+        """Look at one frame; returns its state and the wait until the next."""
         self._last_t = frame.t_s
-        seen = observe(frame, self.detector, self.camera)
-        pose, sample = seen.pose, seen.sample
-        verdict = self.judge(frame.t_s, sample)
-        events = self.judge.take_events() + self.engine.update(frame.t_s, verdict, seen.position)
-        counted = self._presence.tick(frame.t_s)  # a long gap (a lost camera, a pause) counts only so much
-        if last is not None:
-            self.summary.seconds[last[1].value] += counted
-        self.summary.samples += 1
-        self.summary.reference = self.judge.describe()
-        for event in events:
-            self.summary.events.append(event)
-            self.on_event(event)
-        if self.on_frame is not None:
-            self.on_frame(frame, pose, sample, verdict)
-        if self._state_since is None or self._state_since[0] is not verdict.state:
-            self._state_since = (verdict.state, frame.t_s)
-        interval_s = self.policy.interval_s(self.engine, verdict.state)
-        self.on_status(Status(frame.t_s, verdict, sample, self.engine.in_bad_posture,
-                              frame.t_s - self._state_since[1], 1.0 / interval_s,
-                              reference=self.summary.reference))
-        return verdict.state, interval_s
+        look = self.session.look(frame.t_s, frame.index, observe(frame, self.detector, self.camera), frame.image)
+        return look.record.verdict.state, look.interval_s
 
     def _recover(self, lost: SourceLost, last: tuple[float, State] | None) -> Frame | None:
         """Retry a lost camera or stream with backoff until it answers, the time is up, or stop."""
@@ -191,7 +180,7 @@ class Monitor:
             now = reader.now_s()
             if self.duration_s is not None and now >= self.duration_s:
                 return None
-            self.on_status(Status(now, Verdict(State.UNKNOWN), None, self.engine.in_bad_posture, 0.0, 0.0,
+            self.session.outputs.status(Status(now, Verdict(State.UNKNOWN), None, self.engine.in_bad_posture, 0.0, 0.0,
                                   note=f"{lost}; retrying in {backoff:.0f} s"))
             self.sleep(backoff)
             try:
@@ -200,3 +189,17 @@ class Monitor:
             except SourceError:
                 backoff = min(backoff * 2.0, self.max_backoff_s)
         return None
+
+
+class _Callbacks(BaseSink):
+    """A session's outputs as two callbacks (a program's own loop, the tests)."""
+
+    def __init__(self, on_status: Callable[[Status], None], on_event: Callable[[AlertEvent], None]) -> None:
+        self.on_status = on_status
+        self.on_event = on_event
+
+    def status(self, status: Status) -> None:
+        self.on_status(status)
+
+    def event(self, event: AlertEvent) -> None:
+        self.on_event(event)

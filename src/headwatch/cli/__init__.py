@@ -14,7 +14,7 @@ import typer
 import headwatch
 from headwatch.cli.analyze import analyze
 from headwatch.cli.calibrate import calibrate
-from headwatch.cli.common import Output
+from headwatch.cli.common import show_diagnostics
 from headwatch.cli.config_cmd import config_app
 from headwatch.cli.control_cmd import pause, resume
 from headwatch.cli.eval_cmd import eval_command
@@ -47,7 +47,7 @@ def _root(
                                                                 "own diagnostics (silenced by default).")] = False,
 ) -> None:
     """headwatch: watches your posture through a webcam or in recorded videos, privately."""
-    Output.quiet = quiet
+    show_diagnostics(quiet, verbose)
     if verbose:  # read by OpenCV when it loads and by headwatch.vision.pose at each native call (workers inherit it)
         os.environ.update({"OPENCV_LOG_LEVEL": "INFO", "OPENCV_FFMPEG_LOGLEVEL": "32",
                            "HEADWATCH_NATIVE_DIAGNOSTICS": "1"})

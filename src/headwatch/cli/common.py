@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from headwatch.errors import HeadwatchError, printable
+from headwatch.config.settings import ConfigError
+from headwatch.errors import HeadwatchError, UsageError, printable
 
 if TYPE_CHECKING:
     from headwatch.app.assemble import ReferenceChoice
     from headwatch.config.settings import Settings
-    from headwatch.posture.calibration import Profile
     from headwatch.storage.history import History
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -47,6 +49,33 @@ class Output:
     quiet = False
 
 
+class _Terminal(logging.Handler):
+    """The library's diagnostics (the ``headwatch`` logger) on standard error: errors always,
+    warnings and hints unless -q, debug lines with -v. Written where standard error is at the
+    time (a test runner swaps it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = printable(record.getMessage())
+        if record.levelno >= logging.ERROR:
+            typer.echo(f"headwatch: error: {message}", err=True)
+        elif Output.quiet:
+            return
+        elif record.levelno >= logging.WARNING:
+            typer.echo(f"headwatch: warning: {message}", err=True)
+        else:
+            typer.echo(message, err=True)
+
+
+def show_diagnostics(quiet: bool = False, verbose: bool = False) -> None:
+    """Route the library's logging to the terminal, as -q/-v say (once per process)."""
+    Output.quiet = quiet
+    logger = logging.getLogger("headwatch")
+    if not any(isinstance(h, _Terminal) for h in logger.handlers):
+        logger.addHandler(_Terminal())
+    logger.setLevel(logging.DEBUG if verbose else logging.INFO)
+    logger.propagate = False
+
+
 def error(message: str) -> None:
     typer.echo(f"headwatch: error: {printable(message)}", err=True)  # file names may hold escapes
 
@@ -67,101 +96,57 @@ def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
     raise typer.Exit(code)
 
 
+def exit_code_of(exc: HeadwatchError) -> int:
+    """2 for a wrong option or setting, 1 for anything else that went wrong."""
+    return EXIT_USAGE if isinstance(exc, UsageError | ConfigError) else EXIT_FAILED
+
+
+@contextmanager
+def one_line_errors(code: int | None = None) -> Iterator[None]:
+    """A HeadwatchError raised inside ends the command with its one line and exit code (``code``
+    if given, else exit_code_of)."""
+    try:
+        yield
+    except HeadwatchError as exc:
+        fail(str(exc), code if code is not None else exit_code_of(exc))
+
+
 def load_settings(config: Path | None, overrides: Mapping[str, Any] | None = None) -> Settings:
     """Settings from every layer; an invalid one is a one-line error with exit code 2."""
-    from headwatch.config.settings import ConfigError
-    from headwatch.config.settings import load_settings as load
+    from headwatch.app.context import settings_in_effect
 
-    try:
-        loaded = load(config, overrides=overrides)
-    except ConfigError as exc:
-        fail(str(exc), EXIT_USAGE)
-    for warning in loaded.warnings:
-        note(f"headwatch: warning: {warning}")
-    return loaded.settings
-
-
-def select_profile(settings: Settings, name: str | None) -> tuple[Profile | None, str | None]:
-    """(profile, hint): an explicitly named profile must exist; the configured one may not."""
-    from headwatch.storage.profiles import load_profile, profile_path, profiles_dir
-
-    folder = profiles_dir(settings.output.profiles_dir)
-    wanted = name if name is not None else settings.calibration.profile
-    if not wanted:
-        return None, None
-    try:
-        if name is None and not profile_path(folder, wanted).is_file():
-            return None, ("hint: no calibrated profile yet, so absolute thresholds apply; run `headwatch calibrate` "
-                          "while sitting upright for thresholds fitted to you")
-        return load_profile(folder, wanted), None
-    except HeadwatchError as exc:
-        fail(str(exc), EXIT_USAGE if name is not None else EXIT_FAILED)
-    except OSError as exc:  # a profiles folder this user may not read
-        if name is not None:
-            fail(f"{folder}: cannot read the profiles folder ({exc.strerror}); check its permissions", EXIT_FAILED)
-        return None, (f"hint: the profiles folder {folder} cannot be read ({exc.strerror}), so no calibrated "
-                      "profile applies")
+    with one_line_errors(EXIT_USAGE):
+        return settings_in_effect(config, overrides)
 
 
 def select_reference(settings: Settings, reference: str | None,
                      profile: str | None) -> tuple[ReferenceChoice, str | None]:
-    """(choice, hint): an explicitly named profile wins, then the configured one if it exists, then
-    reference.mode. ``--reference NAME`` and ``--profile NAME`` both name a profile."""
-    from headwatch.app.assemble import ReferenceChoice
+    """(choice, hint); a named profile that is not there ends the command (exit 2)."""
+    from headwatch.app.context import select_reference as select
 
-    modes = ("auto", "absolute")
-    if reference is not None and profile is not None and reference != profile:
-        fail(f"--reference {reference} and --profile {profile}: give one of them", EXIT_USAGE)
-    named = profile if profile is not None else (reference if reference not in (None, *modes) else None)
-    if named is not None:
-        chosen, _ = select_profile(settings, named)
-        return ReferenceChoice("profile", chosen), None
-    if reference in modes:
-        return ReferenceChoice(reference), None
-    chosen, _ = select_profile(settings, None)
-    if chosen is not None:
-        return ReferenceChoice("profile", chosen), None
-    mode = settings.reference.mode
-    if mode == "auto":
-        return ReferenceChoice("auto"), (
-            f"hint: no calibrated profile, so headwatch learns your upright posture over the first "
-            f"{settings.reference.learn_min:g} min (absolute limits until then); `headwatch calibrate` fits "
-            "limits to you at once")
-    return ReferenceChoice("absolute"), None
+    with one_line_errors():
+        return select(settings, reference, profile)
 
 
 def check_cluster(address: str | None) -> None:
-    """A --cluster address that is no scheduler address at all is a usage error, said at once."""
-    if address:
-        from headwatch.app.executors import scheduler_endpoint
+    from headwatch.app.context import check_cluster as check
 
-        try:
-            scheduler_endpoint(address)
-        except HeadwatchError as exc:
-            fail(str(exc), EXIT_USAGE)
+    with one_line_errors():
+        check(address)
 
 
 def stay_offline(*sources: str) -> bool:
-    """Shut the process off from the internet (netguard) unless a source is a stream URL; True when
-    the guard is in place. (--on-alert hooks run in a process started before it: notify.HookProcess.)"""
-    if any("://" in source for source in sources):
-        return False
-    from headwatch.system.netguard import deny_network
+    from headwatch.app.context import stay_offline as guard
 
-    return deny_network()
+    return guard(*sources)
 
 
 def open_history(settings: Settings, *, existing: bool = False, read_only: bool = False) -> History:
-    """The history database in effect. ``existing``: one must be there already (one line and exit 1
-    if not); ``read_only``: nothing about the file changes. A damaged history of headwatch's was
-    moved aside: say so. Raises HistoryError otherwise."""
-    from headwatch.storage.history import History
-    from headwatch.storage.recorder import history_path
+    """The history in effect (app.context.open_history); none when one is needed ends the command."""
+    from headwatch.app.context import NoHistoryYet
+    from headwatch.app.context import open_history as opened
 
-    path = history_path(settings.output.history)
-    if existing and not path.is_file():
-        fail(f"{path}: no history yet (`headwatch monitor` records one)", EXIT_FAILED)
-    history = History.open(path, read_only=read_only)
-    if history.moved_aside is not None:
-        error(f"{path}: the history was damaged; moved aside to {history.moved_aside.name}, and a new one started")
-    return history
+    try:
+        return opened(settings, existing=existing, read_only=read_only)
+    except NoHistoryYet as exc:
+        fail(str(exc), EXIT_FAILED)

@@ -63,10 +63,10 @@ def eval_command(
     """Score headwatch on labelled footage: detection, AUC per head-forward metric, the judgement's
     confusion matrix, sensitivity, specificity and balanced accuracy, and for videos the alert
     onset delay and the false alerts per hour."""
-    from headwatch.app.analysis import judge_recording, replay_recording
     from headwatch.app.assemble import limits_for
     from headwatch.app.executors import MeasureTask, make_executor, measure_all
     from headwatch.app.pipeline import judge_against_own_reference
+    from headwatch.app.recording import judge_recording
     from headwatch.evaluation.datasets import DatasetError, find_dataset, parse_label_options
     from headwatch.evaluation.evaluate import (
         AlertScore,
@@ -136,14 +136,13 @@ def eval_command(
             result = measured[video.path]
             if result.error is not None:
                 continue
-            judged = judge_recording(result.records, settings, choice)
+            judged = judge_recording(result.records, settings, choice, result.read_s)
             for record in judged.records:
                 bad = video.label_at(record.t_s)
                 if bad is not None:
                     frames.setdefault(group, []).append(
                         ScoredFrame(bad, record.person, record.verdict.state, record.sample))
-            alerts, _ = replay_recording(judged, settings, result.read_s)
-            alert_scores.setdefault(group, []).append(score_alerts(video.spans, alerts))
+            alert_scores.setdefault(group, []).append(score_alerts(video.spans, judged.alerts))
         if not frames:
             raise DatasetError(f"{dataset}: no frame fell inside a labelled span or folder")
     except HeadwatchError as exc:  # DatasetError among them

@@ -149,8 +149,13 @@ def format_duration(seconds: float) -> str:
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
 
 
-def format_figures(period: Period, now: PeriodFigures, before: PeriodFigures) -> str:
-    """The terminal report: this period's figures and the trend against the one before."""
+def period_heading(period: Period) -> str:
+    return f"{period.label}: {period.start:%Y-%m-%d %H:%M} to {period.end:%Y-%m-%d %H:%M}"
+
+
+def figure_rows(period: Period, now: PeriodFigures, before: PeriodFigures) -> list[tuple[str, str]]:
+    """(label, value) of each figure, in the report's order: the terminal and the HTML page both
+    show these."""
     def share(value: float | None) -> str:
         return "-" if value is None else f"{value:.0%}"
 
@@ -159,15 +164,19 @@ def format_figures(period: Period, now: PeriodFigures, before: PeriodFigures) ->
         points = 100.0 * (now.good_share - before.good_share)
         trend = f"{points:+.0f} points against {before.good_share:.0%} {period.previous().label}"
     worst = ", ".join(f"{h:02d}:00 ({s:.0%} bad)" for h, s in now.worst_hours) or "-"
-    lines = [
-        f"{period.label}: {period.start:%Y-%m-%d %H:%M} to {period.end:%Y-%m-%d %H:%M}",
-        f"  time monitored        {format_duration(now.monitored_s)}",
-        f"  good posture          {share(now.good_share)} of the judged time",
-        f"  trend                 {trend}",
-        f"  posture alerts        {now.alerts}"
-        + ("" if now.alerts_per_hour is None else f" ({now.alerts_per_hour:.1f} per hour)"),
-        f"  longest bad stretch   {format_duration(now.longest_bad_s)}",
-        f"  breaks taken          {now.breaks} (absences of {now.break_min_s / 60:g} min or more)",
-        f"  worst hours           {worst}",
+    return [
+        ("time monitored", format_duration(now.monitored_s)),
+        ("good posture", f"{share(now.good_share)} of the judged time"),
+        ("trend", trend),
+        ("posture alerts", f"{now.alerts}"
+         + ("" if now.alerts_per_hour is None else f" ({now.alerts_per_hour:.1f} per hour)")),
+        ("longest bad stretch", format_duration(now.longest_bad_s)),
+        ("breaks taken", f"{now.breaks} (absences of {now.break_min_s / 60:g} min or more)"),
+        ("worst hours", worst),
     ]
-    return "\n".join(lines)
+
+
+def format_figures(period: Period, now: PeriodFigures, before: PeriodFigures) -> str:
+    """The terminal report: this period's figures and the trend against the one before."""
+    rows = figure_rows(period, now, before)
+    return "\n".join([period_heading(period), *(f"  {label:<20}  {value}" for label, value in rows)])

@@ -8,7 +8,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from headwatch.report import plots
-from headwatch.report.history import Period, PeriodFigures, format_figures
+from headwatch.report.history import Period, PeriodFigures, figure_rows, period_heading
+from headwatch.report.recording import FileSummary, video_lines
+from headwatch.timeline.replay import Alert
+from headwatch.types import FrameRecord
 
 
 def _image(png: bytes, alt: str) -> str:
@@ -16,21 +19,9 @@ def _image(png: bytes, alt: str) -> str:
     return f'<figure><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}"></figure>'
 
 
-def render(period: Period, now: PeriodFigures, before: PeriodFigures, intervals: Sequence[Mapping[str, Any]],
-           events: Sequence[Mapping[str, Any]]) -> str:
-    inside = [i for i in intervals if period.contains(plots._moment(i["started"]))]
-    own_events = [e for e in events if period.contains(plots._moment(e["at"]))]
-    lines = format_figures(period, now, before).splitlines()
-    rows = "\n".join(f"<tr><th>{html.escape(line[:24].strip())}</th><td>{html.escape(line[24:].strip())}</td></tr>"
-                     for line in lines[1:])
-    images = "\n".join([
-        _image(plots.timeline(inside, own_events), "head forward over the day, alert spans shaded"),
-        _image(plots.good_share_by_day(now.good_share_by_day), "share of good posture per day"),
-        _image(plots.alerts_by_hour(now.alerts_by_hour), "posture alerts by hour of the day"),
-        _image(plots.shoulder_tilt(inside), "shoulder tilt over time"),
-    ])
+def _page(title: str, heading: str, rows: str, images: str) -> str:
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>headwatch: {html.escape(lines[0])}</title>
+<html lang="en"><head><meta charset="utf-8"><title>headwatch: {html.escape(title)}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 960px; color: #222; }}
 table {{ border-collapse: collapse; margin-bottom: 1.5em; }}
@@ -39,10 +30,35 @@ figure {{ margin: 0 0 1em 0; }} img {{ max-width: 100%; }}
 </style></head>
 <body>
 <h1>headwatch report</h1>
-<p>{html.escape(lines[0])}</p>
+<p>{html.escape(heading)}</p>
 <table>
 {rows}
 </table>
 {images}
 </body></html>
 """
+
+
+def render_recording(summary: FileSummary, records: Sequence[FrameRecord], alerts: Sequence[Alert]) -> str:
+    """A recording's page (`analyze --report`): the figures of the analyze table, in the video's own
+    time, and its head-forward angle over that time with the alerts shaded."""
+    head, *lines = video_lines(summary)
+    rows = "\n".join(f"<tr><td>{html.escape(line.strip())}</td></tr>" for line in lines)
+    images = _image(plots.recording_timeline(records, alerts), "head forward over the recording, alerts shaded")
+    return _page(summary.path, head, rows, images)
+
+
+def render(period: Period, now: PeriodFigures, before: PeriodFigures, intervals: Sequence[Mapping[str, Any]],
+           events: Sequence[Mapping[str, Any]]) -> str:
+    inside = [i for i in intervals if period.contains(plots._moment(i["started"]))]
+    own_events = [e for e in events if period.contains(plots._moment(e["at"]))]
+    heading = period_heading(period)
+    rows = "\n".join(f"<tr><th>{html.escape(label)}</th><td>{html.escape(value)}</td></tr>"
+                     for label, value in figure_rows(period, now, before))
+    images = "\n".join([
+        _image(plots.timeline(inside, own_events), "head forward over the day, alert spans shaded"),
+        _image(plots.good_share_by_day(now.good_share_by_day), "share of good posture per day"),
+        _image(plots.alerts_by_hour(now.alerts_by_hour), "posture alerts by hour of the day"),
+        _image(plots.shoulder_tilt(inside), "shoulder tilt over time"),
+    ])
+    return _page(heading, heading, rows, images)

@@ -6,9 +6,12 @@ from __future__ import annotations
 import datetime
 import io
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from headwatch.files import keep_matplotlib_at_home
+from headwatch.timeline.replay import Alert, pair_alerts
+from headwatch.types import AlertEvent, EventKind, FrameRecord, State
 
 keep_matplotlib_at_home()  # before matplotlib is imported: it writes its cache as it loads
 
@@ -51,17 +54,50 @@ def _time_axis(axis: Any, moments: Sequence[datetime.datetime]) -> None:
 
 
 def alert_spans(events: Sequence[Mapping[str, Any]]) -> list[tuple[datetime.datetime, datetime.datetime]]:
-    """(start, end) of each alert: from a first bad_posture to the next posture_recovered."""
-    spans, opened = [], None
-    for event in sorted(events, key=lambda e: e["at"]):
-        if event["kind"] == "bad_posture" and event.get("detail", {}).get("repeat", 0) == 0 and opened is None:
-            opened = _moment(event["at"])
-        elif event["kind"] == "posture_recovered" and opened is not None:
-            spans.append((opened, _moment(event["at"])))
-            opened = None
-    if opened is not None:
-        spans.append((opened, opened + datetime.timedelta(minutes=1)))
-    return spans
+    """(start, end) of each alert among history event rows (timeline.replay.pair_alerts); one not
+    recovered from is shown for a minute."""
+    ordered = sorted((e for e in events if e["kind"] in _KINDS), key=lambda e: e["at"])
+    if not ordered:
+        return []
+    origin = _moment(ordered[0]["at"])
+    as_events = []
+    for row in ordered:
+        t_s = (_moment(row["at"]) - origin).total_seconds()
+        as_events.append(AlertEvent(EventKind(row["kind"]), t_s, t_s, repeat=row.get("detail", {}).get("repeat", 0)))
+    opened = [e.t_s for e in as_events if e.kind is EventKind.BAD_POSTURE and e.repeat == 0]
+    end_s = (opened[-1] if opened else 0.0) + 60.0
+    moment = partial(_after, origin)
+    return [(moment(alert.start_s), moment(alert.end_s)) for alert in pair_alerts(as_events, end_s)]
+
+
+_KINDS = frozenset(kind.value for kind in EventKind)
+
+
+def _after(origin: datetime.datetime, seconds: float) -> datetime.datetime:
+    return origin + datetime.timedelta(seconds=seconds)
+
+
+def recording_timeline(records: Sequence[FrameRecord], alerts: Sequence[Alert],
+                       metric: str = "head_forward_deg") -> bytes:
+    """A recording's head-forward angle over its own time (video seconds), the looks judged bad
+    marked and the alerts shaded, as `analyze` reported them."""
+    figure, axis = plt.subplots(figsize=(WIDTH_IN, HEIGHT_IN))
+    for number, alert in enumerate(alerts):
+        axis.axvspan(alert.start_s, alert.end_s, color=ALERT, alpha=0.6, lw=0, label="alert" if number == 0 else None)
+    points = [(r.t_s, value, r.verdict.state is State.BAD) for r in records
+              if r.person and (value := getattr(r.sample, metric)) is not None]
+    axis.plot([p[0] for p in points], [p[1] for p in points], color="#34495e", lw=1.2,
+              label=metric.replace("_", " "))
+    bad = [p for p in points if p[2]]
+    if bad:
+        axis.scatter([p[0] for p in bad], [p[1] for p in bad], color=BAD, s=12, zorder=3, label="judged bad")
+    axis.set_xlabel("video time (s)")
+    axis.set_ylabel("degrees")
+    axis.set_title("Head forward over the recording" + ("" if points else " (nobody measured)"))
+    if points or alerts:
+        axis.legend(loc="upper left", fontsize=8)
+    figure.tight_layout()
+    return _png(figure)
 
 
 def timeline(intervals: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]],

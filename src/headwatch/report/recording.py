@@ -72,11 +72,11 @@ def format_table(summaries: Sequence[FileSummary]) -> str:
             previous_was_photo = True
             continue
         previous_was_photo = False
-        blocks.append(_video_lines(s))
+        blocks.append(video_lines(s))
     return "\n\n".join("\n".join(lines) for lines in blocks)
 
 
-def _video_lines(s: FileSummary) -> list[str]:
+def video_lines(s: FileSummary) -> list[str]:
     head = (f"{printable(s.path)}  ({s.kind}, {s.duration_s:.1f} s, {s.frames} frames analysed, "
             f"person in {s.person_share:.0%}, view {s.view or '-'})")
     if not s.metrics:

@@ -11,14 +11,16 @@ from collections.abc import Callable
 from dataclasses import asdict
 from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from headwatch.config.settings import Settings
 from headwatch.errors import HeadwatchError
 from headwatch.storage.history import History
-from headwatch.timeline.intervals import IntervalAggregator, iso, now_local
+from headwatch.timeline.intervals import IntervalAggregator, now_local
 from headwatch.timeline.presence import MIN_GAP_S
-from headwatch.timeline.session import Status
 from headwatch.types import AlertEvent, PostureSample, Verdict
+
+_T = TypeVar("_T")
 
 
 def history_path(configured: str) -> Path:
@@ -36,60 +38,51 @@ def settings_hash(settings: Settings) -> str:
 
 
 class SessionRecorder:
-    """Feed it the monitor's statuses and events; ``close()`` ends the session."""
+    """One session in the history: feed it the session's samples and events; ``close()`` ends it.
+
+    A write that fails raises HeadwatchError naming the history (the session's fan-out says so
+    once and records no more); ``close()`` still ends the session if it can.
+    """
 
     def __init__(self, history: History, source: str, reference: str, settings: Settings,
-                 on_error: Callable[[str], None], clock: Callable[[], datetime.datetime] = now_local,
-                 max_gap_s: float = MIN_GAP_S) -> None:
+                 clock: Callable[[], datetime.datetime] = now_local, max_gap_s: float = MIN_GAP_S) -> None:
         self.history = history
-        self.on_error = on_error
         self.clock = clock
         self.started = clock()
-        self.session_id: int | None = history.start_session(self.started, source, reference, settings_hash(settings))
+        self.session_id: int | None = self._guarded(
+            lambda: history.start_session(self.started, source, reference, settings_hash(settings)))
         self.aggregator = IntervalAggregator(self.started, max_gap_s=max_gap_s)  # the session's presence clock cap
 
     def wall(self, t_s: float) -> datetime.datetime:
         return self.started + datetime.timedelta(seconds=t_s)
 
-    def status(self, status: Status) -> None:
-        if not status.note:  # a lost camera's retry notes are not samples
-            self.sample(status.t_s, status.verdict, status.sample)
-
     def sample(self, t_s: float, verdict: Verdict, sample: PostureSample | None) -> None:
-        if self.session_id is None:
-            return
         for interval in self.aggregator.add(t_s, verdict, sample):
             self._guarded(partial(self.history.add_interval, self._id(), interval))
-            if self.session_id is None:
-                return
 
     def event(self, event: AlertEvent) -> None:
-        if self.session_id is not None:
-            self._guarded(lambda: self.history.add_event(self._id(), self.wall(event.t_s), event.kind.value,
-                                                         [r.value for r in event.reasons], event.to_json()))
-
-    def stamp(self, event: AlertEvent) -> dict[str, object]:
-        """The event as the --events file writes it: with its wall-clock time and the session id."""
-        return {**event.to_json(), "at": iso(self.wall(event.t_s)), "session": self.session_id}
+        self._guarded(lambda: self.history.add_event(self._id(), self.wall(event.t_s), event.kind.value,
+                                                     [r.value for r in event.reasons], event.to_json()))
 
     def close(self) -> None:
         if self.session_id is None:
             return
         last = self.aggregator.finish()
-        if last is not None:
-            self._guarded(lambda: self.history.add_interval(self._id(), last))
-        self._guarded(lambda: self.history.end_session(self._id(), self.clock()))
-        self.session_id = None
+        try:
+            if last is not None:
+                self._guarded(lambda: self.history.add_interval(self._id(), last))
+            self._guarded(lambda: self.history.end_session(self._id(), self.clock()))
+        finally:
+            self.session_id = None
 
     def _id(self) -> int:
         assert self.session_id is not None
         return self.session_id
 
-    def _guarded(self, write: Callable[[], None]) -> None:
+    def _guarded(self, write: Callable[[], _T]) -> _T:
         import sqlite3
 
         try:
-            write()
-        except (sqlite3.Error, OSError, HeadwatchError) as exc:
-            self.on_error(f"{self.history.path}: cannot record the history ({exc}); monitoring goes on without it")
-            self.session_id = None
+            return write()
+        except (sqlite3.Error, OSError) as exc:
+            raise HeadwatchError(f"{self.history.path}: cannot record the history ({exc})") from None

@@ -1,0 +1,305 @@
+"""The monitor use case: watch a camera, a stream or a video file through one posture session,
+with its outputs (status line, notifications, hook, history, record and event files, preview)
+fanned out under one failure rule, pause and resume from the keys and the control channel.
+
+    from headwatch.app.live import MonitorRequest, run_monitor
+    result = run_monitor(MonitorRequest(settings, ReferenceChoice("auto"), source="0"))
+    print(result.text())
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from headwatch.app.assemble import ReferenceChoice, alert_settings, posture_judge, sampling_policy, session_gap_s
+from headwatch.app.context import open_history, stay_offline
+from headwatch.app.session import PostureJudge, PostureSession
+from headwatch.app.sinks import (
+    BaseSink,
+    EventSink,
+    EventStamp,
+    Fanout,
+    HistorySink,
+    HookSink,
+    Image,
+    NotifySink,
+    RecordSink,
+    StatusSink,
+)
+from headwatch.config.settings import Settings
+from headwatch.errors import HeadwatchError, UsageError
+from headwatch.storage.recorder import SessionRecorder
+from headwatch.timeline.alerts import AlertEngine
+from headwatch.timeline.intervals import now_local
+from headwatch.timeline.session import SessionSummary
+from headwatch.types import FrameRecord
+
+log = logging.getLogger("headwatch")
+GOING_ON = "monitoring goes on without it"
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorRequest:
+    """What to watch and what to write; ``settings`` hold the rest (capture, alerts, notify, output)."""
+
+    settings: Settings
+    choice: ReferenceChoice
+    source: str | None = None  # default: capture.source
+    out: Path | None = None  # --out: one record per look
+    preview: bool = False
+    record_history: bool = True
+    realtime: bool | None = None  # a video file paced like a camera (default) or as fast as it goes
+    duration_s: float | None = None
+    status_line: bool = True  # off with -q
+    hint: str | None = None  # said once the source works
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorResult:
+    summary: SessionSummary
+
+    def text(self) -> str:
+        from headwatch.report.status import format_summary
+
+        return format_summary(self.summary)
+
+
+def check_monitor_outputs(request: MonitorRequest) -> None:
+    """A video file as the source is never written over by an output, and no two outputs share a
+    file (UsageError, before anything is opened)."""
+    from headwatch.storage.outputs import check_outputs
+    from headwatch.storage.recorder import history_path
+    from headwatch.storage.records import RECORD_SUFFIXES
+    from headwatch.vision.sources import is_live
+
+    settings, source = request.settings, request.source or request.settings.capture.source
+    if request.out is not None and request.out.suffix.lower() not in RECORD_SUFFIXES:
+        raise UsageError(f"--out {request.out}: the record file must end in .csv or .jsonl")
+    events = settings.output.events
+    if events and Path(events).suffix.lower() != ".jsonl":
+        raise UsageError(f"--events {events}: the events file must end in .jsonl")
+    try:
+        check_outputs([] if is_live(source) else [Path(source)], {
+            "--out": [request.out] if request.out is not None else [],
+            "--events": [Path(events)] if events else [],
+            "--history": [history_path(settings.output.history)] if request.record_history else []})
+    except HeadwatchError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _recorder(settings: Settings, source: str, reference: str) -> SessionRecorder | None:
+    """The session's history recorder, or None (with one line saying why) when it cannot be had."""
+    try:
+        history = open_history(settings)
+    except HeadwatchError as exc:
+        log.error(f"{exc}; monitoring without the history")
+        return None
+    try:  # a lock held for long, a read-only file or a full disk: monitor all the same
+        if settings.output.retention_days > 0:
+            history.prune(now_local() - datetime.timedelta(days=settings.output.retention_days))
+        return SessionRecorder(history, source, reference, settings, max_gap_s=session_gap_s(settings))
+    except HeadwatchError as exc:
+        history.close()
+        log.error(f"{exc}; monitoring without the history")
+        return None
+
+
+def _judge(settings: Settings, choice: ReferenceChoice, source: str) -> PostureJudge:
+    """The posture judge; a learned reference is stored per source (camera, stream or file), so
+    the next session on it starts from it (once its first frames show the same set-up)."""
+    from headwatch.storage.profiles import load_learned, profiles_dir, save_learned
+    from headwatch.vision.sources import is_live
+
+    folder = profiles_dir(settings.output.profiles_dir)
+    key = source if is_live(source) else str(Path(source).resolve())
+    warned = False
+
+    def store(references: Any) -> None:
+        nonlocal warned
+        try:
+            save_learned(folder, key, references)
+        except HeadwatchError as exc:
+            if not warned:  # monitoring goes on; the reference is learned again next time
+                log.error(str(exc))
+                warned = True
+
+    return posture_judge(settings, choice, load_learned(folder, key), store)
+
+
+class PreviewSink(BaseSink):
+    """The preview window: every look drawn with its skeleton, angles, verdict and the alert."""
+
+    def __init__(self, window: Any, draw: Callable[..., Any], alerting: Callable[[], bool],
+                 on_closed: Callable[[], None]) -> None:
+        self.window = window
+        self.draw = draw
+        self.alerting = alerting
+        self.on_closed = on_closed
+
+    def record(self, record: FrameRecord, image: Image | None) -> None:
+        if image is None:
+            return
+        self.window.show(self.draw(image, record.pose, record.sample if record.person else None, record.verdict,
+                                   self.alerting()))
+        if self.window.closed:
+            self.on_closed()
+
+    def close(self) -> None:
+        self.window.close()
+
+
+class _Snooze:
+    """`s` in the terminal: no notifications for notify.snooze_min."""
+
+    def __init__(self, minutes: float) -> None:
+        self.minutes = minutes
+        self.until = 0.0
+
+    def start(self) -> None:
+        self.until = time.monotonic() + self.minutes * 60.0
+        log.info(f"notifications snoozed for {self.minutes:g} min")
+
+    def active(self) -> bool:
+        return time.monotonic() < self.until
+
+
+def run_monitor(request: MonitorRequest) -> MonitorResult:
+    """Watch until the source ends, ``duration_s`` passes, or a stop (Ctrl-C, SIGTERM, the preview
+    closed). Raises HeadwatchError when the source or the model cannot be opened (nothing is
+    written then); every later failure of an output is one line, and monitoring goes on."""
+    from headwatch.app.analysis import open_source
+    from headwatch.report.status import StatusLine
+    from headwatch.storage.records import EventLog, RecordWriter, record_columns
+    from headwatch.system.control import Command, ControlChannel
+    from headwatch.system.keys import TerminalKeys
+    from headwatch.system.notify import BackgroundNotifier, DesktopNotifier, HookProcess, make_notifier
+    from headwatch.vision.camera_motion import CameraTracker
+    from headwatch.vision.pose import PoseEstimator
+    from headwatch.vision.sources import is_live
+
+    settings = request.settings
+    source = request.source or settings.capture.source
+    check_monitor_outputs(request)
+    # The hooks' runner first: started before the guard, it keeps the network for them.
+    hook = HookProcess(settings.notify.on_alert) if settings.notify.on_alert else None
+    stay_offline(source)
+    status_line = StatusLine(enabled=request.status_line)
+    with ExitStack() as stack:
+        reader = stack.enter_context(open_source(source))
+        detector = stack.enter_context(PoseEstimator(settings.capture.model, mode="video"))
+        outputs = Fanout([StatusSink(status_line)], GOING_ON)
+        stack.callback(outputs.close)  # also on an error: the session ends, what it wrote kept
+        event_log = EventLog(Path(settings.output.events)) if settings.output.events else None
+        if event_log is not None:
+            stack.callback(event_log.close)
+        writer = stack.enter_context(RecordWriter(request.out, record_columns())) if request.out is not None else None
+        if request.hint:  # only once the source and the files work, so a failed start stays one line
+            log.info(request.hint)
+        recorder = _recorder(settings, source, request.choice.describe()) if request.record_history else None
+        if event_log is not None:
+            stamp = EventStamp(source, recorder.started if recorder is not None else now_local(),
+                               (lambda: recorder.session_id) if recorder is not None else (lambda: None))
+            outputs.add(EventSink(event_log, stamp))
+        if writer is not None:
+            outputs.add(RecordSink(writer))
+        if recorder is not None:
+            outputs.add(HistorySink(recorder))
+        chosen = make_notifier(settings.notify.mode)
+        if isinstance(chosen, DesktopNotifier) and not chosen.available:
+            log.info("note: no desktop notifications here (notify-send, osascript or PowerShell not found): alerts "
+                     "show in this terminal")
+        notifier = BackgroundNotifier(chosen)  # a hung notification daemon must not stall the monitor
+        stack.callback(notifier.close)
+        snooze = _Snooze(settings.notify.snooze_min)
+        outputs.add(NotifySink(notifier, snooze.active))
+        if hook is not None:
+            outputs.add(HookSink(hook))
+        keys = TerminalKeys()
+        stack.callback(keys.close)
+        try:
+            channel: ControlChannel | None = ControlChannel()
+        except OSError as exc:  # no runtime folder: monitoring works, pause/resume do not
+            log.error(f"cannot set up `headwatch pause`/`resume` ({exc.strerror}); monitoring without them")
+            channel = None
+        if channel is not None:
+            stack.callback(channel.close)
+        judge = _judge(settings, request.choice, source)
+        session = PostureSession(source, judge, AlertEngine(alert_settings(settings)), outputs,
+                                 policy=sampling_policy(settings))
+        paused = [False]
+
+        def control() -> Command | None:
+            """The channel's commands, and the keys: p pauses and resumes, s snoozes notifications."""
+            key = keys.get()
+            if key == "p":
+                return Command("resume" if paused[0] else "pause", None, time.time())
+            if key == "s":
+                snooze.start()
+            return channel.poll() if channel is not None else None
+
+        from headwatch.app.monitor import Monitor
+
+        loop = Monitor(reader, detector, session=session,
+                       realtime=is_live(source) or request.realtime is not False, duration_s=request.duration_s,
+                       control=control, camera=CameraTracker())
+        outputs.add(_PauseWatch(paused))
+        if request.preview:
+            _add_preview(outputs, session, loop.stop)
+        stack.enter_context(_stopping_on_signals(loop.stop))
+        try:
+            summary = loop.run()
+        except KeyboardInterrupt:  # a second Ctrl-C while a frame was being processed
+            summary = loop.summary
+        status_line.finish()
+        if hook is not None:
+            hook.wait()
+    return MonitorResult(summary)
+
+
+@contextmanager
+def _stopping_on_signals(stop: Callable[[], None]) -> Iterator[None]:
+    """Ctrl-C and SIGTERM end the session after the current look (its summary printed, its files
+    whole); the handlers before are put back after. Only the main thread can take signals."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    for signum in before:
+        signal.signal(signum, lambda *_: stop())
+    try:
+        yield
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
+
+
+class _PauseWatch(BaseSink):
+    """Keeps the `p` key's toggle in step with the session's paused and resumed events."""
+
+    def __init__(self, paused: list[bool]) -> None:
+        self.paused = paused
+
+    def event(self, event: Any) -> None:
+        from headwatch.types import EventKind
+
+        if event.kind in (EventKind.PAUSED, EventKind.RESUMED):
+            self.paused[0] = event.kind is EventKind.PAUSED
+
+
+def _add_preview(outputs: Fanout, session: PostureSession, stop: Callable[[], None]) -> None:
+    from headwatch.vision.overlay import PreviewWindow, display_available, draw
+
+    if not display_available():
+        log.error("--preview: no display here (DISPLAY and WAYLAND_DISPLAY unset, or nothing answers there); "
+                  "monitoring without the window")
+        return
+    outputs.add(PreviewSink(PreviewWindow(), draw, lambda: session.engine.in_bad_posture, stop))
