@@ -221,6 +221,11 @@ def test_analyze_events_are_what_the_monitor_would_have_written(tilting_clip: Pa
     live = [json.loads(line) for line in monitored.read_text().splitlines()]
     assert [e["kind"] for e in live] == [e["kind"] for e in lines]
     assert abs(live[0]["t_s"] - lines[0]["t_s"]) <= 1.0  # the monitor samples at its own adaptive rate
+    # The same keys in both (the wall-clock time and the history's session among them), written
+    # by the same code: a recording is a session on the video's clock.
+    assert [sorted(e) for e in live] == [sorted(e) for e in lines]
+    assert {"path", "at", "session", "kind", "t_s", "reasons"} <= set(lines[0])
+    assert live[0]["path"] == str(tilting_clip) and live[0]["session"] is not None  # the monitor kept a history
 
 
 def test_analyze_report_pages_per_video(tilting_clip: Path, tmp_path: Path, write_video: WriteVideo,

@@ -51,3 +51,15 @@ def test_every_exported_name_resolves() -> None:
     assert set(headwatch.__all__) == {*headwatch._EXPORTS, "load_settings", "__version__"}
     for name in headwatch.__all__:
         assert getattr(headwatch, name) is not None
+
+
+def test_the_use_cases_examples_run(tmp_path: Path) -> None:
+    """headwatch.analyze_recordings and headwatch.monitor_session: the examples in their docstrings
+    run as written (in a process of its own: the monitor shuts it off the network)."""
+    code = ("import doctest, headwatch, headwatch.app.api as api\n"
+            "result = doctest.testmod(api, extraglobs={'headwatch': headwatch})\n"
+            "print(result.attempted, result.failed)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-2:] == ["4", "0"], done.stdout

@@ -99,7 +99,7 @@ def test_the_guard_refuses_internet_sockets_and_keeps_local_ones() -> None:
 
 
 def test_a_stream_url_keeps_the_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    from headwatch.cli.common import stay_offline
+    from headwatch.app.context import stay_offline
 
     calls: list[str] = []
     monkeypatch.setattr("headwatch.system.netguard.deny_network", lambda: calls.append("guard") or True)

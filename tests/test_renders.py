@@ -18,7 +18,11 @@ SYNTH = Path(__file__).parent / "data" / "synth"
 
 @pytest.fixture(scope="module")
 def report() -> dict[str, object]:
-    result = CliRunner().invoke(app, ["eval", str(SYNTH), "--json"])
+    # Module-scoped: conftest's per-test patch is not in place yet, and the real network guard
+    # would stay on this process for every later test (test_privacy's unguarded checks among them).
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("headwatch.system.netguard.deny_network", lambda: False)
+        result = CliRunner().invoke(app, ["eval", str(SYNTH), "--json"])
     assert result.exit_code == 0, result.stderr
     return json.loads(result.stdout)  # type: ignore[no-any-return]
 

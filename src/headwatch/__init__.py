@@ -9,6 +9,8 @@ headwatch` (and `headwatch --help`) stays free of mediapipe and OpenCV:
   bad_share, ...)``
 - ``load_settings(path=None)`` -> ``Settings``
 - ``AlertEngine`` and ``AlertSettings`` for your own loop: ``engine.update(t_s, verdict)``
+- ``analyze_recordings(paths, ...)`` and ``monitor_session(source, ...)``: the commands' own use
+  cases (app/), with their outputs as keyword arguments and results instead of printed text
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # what type checkers see; at run time __getattr__ imports on first use
     from headwatch.app.analysis import Assessment, Estimator, VideoAnalysis, analyze_video
+    from headwatch.app.api import analyze_recordings, monitor_session
     from headwatch.config.settings import Settings
     from headwatch.config.settings import settings_from as load_settings
-    from headwatch.errors import HeadwatchError
+    from headwatch.errors import HeadwatchError, UsageError
     from headwatch.timeline.alerts import AlertEngine, AlertSettings
     from headwatch.types import AlertEvent, EventKind, Pose, PostureSample, Reason, State, Verdict, View
 
@@ -50,11 +53,31 @@ _EXPORTS = {
     "EventKind": "headwatch.types", "Verdict": "headwatch.types", "State": "headwatch.types",
     "Reason": "headwatch.types", "PostureSample": "headwatch.types", "Pose": "headwatch.types",
     "View": "headwatch.types", "HeadwatchError": "headwatch.errors",
+    "analyze_recordings": "headwatch.app.api", "monitor_session": "headwatch.app.api",
+    "UsageError": "headwatch.errors",
 }
 __all__ = [
-    "AlertEngine", "AlertEvent", "AlertSettings", "Assessment", "Estimator", "EventKind", "HeadwatchError", "Pose",
-    "PostureSample", "Reason", "Settings", "State", "Verdict", "VideoAnalysis", "View", "__version__",
-    "analyze_video", "load_settings",
+    "AlertEngine",
+    "AlertEvent",
+    "AlertSettings",
+    "Assessment",
+    "Estimator",
+    "EventKind",
+    "HeadwatchError",
+    "Pose",
+    "PostureSample",
+    "Reason",
+    "Settings",
+    "State",
+    "UsageError",
+    "Verdict",
+    "VideoAnalysis",
+    "View",
+    "__version__",
+    "analyze_recordings",
+    "analyze_video",
+    "load_settings",
+    "monitor_session",
 ]
 
 

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import datetime
-import json
-from contextlib import ExitStack
 from typing import Annotated
 
 import typer
 
-from headwatch.cli.common import EXIT_USAGE, ConfigOption, ModelOption, fail, load_settings, stay_offline
-from headwatch.errors import HeadwatchError
+from headwatch.cli.common import ConfigOption, ModelOption, load_settings, one_line_errors
 
 
 def calibrate(
@@ -35,53 +31,16 @@ def calibrate(
     With a profile, monitor and analyze judge posture relative to it (for example head forward
     more than 10 degrees beyond your baseline) instead of by absolute thresholds.
     """
-    from headwatch.storage.profiles import delete_profile, load_profile, profile_path, profiles_dir
+    from headwatch.app.calibrate import calibrate_profile, delete_profile, show_profile
 
     settings = load_settings(config, {"capture.source": source, "capture.model": model,
                                       "calibration.seconds": seconds})
-    stay_offline(settings.capture.source)
-    folder = profiles_dir(settings.output.profiles_dir)
-    try:
-        path = profile_path(folder, profile)
+    with one_line_errors():
         if show:
-            typer.echo(json.dumps(load_profile(folder, profile).to_json(), indent=2))
+            typer.echo(show_profile(settings, profile))
             return
         if reset:
-            typer.echo(f"deleted {path}" if delete_profile(folder, profile) else f"no profile {profile!r} to delete")
+            typer.echo(delete_profile(settings, profile))
             return
-    except HeadwatchError as exc:
-        fail(str(exc), EXIT_USAGE)
-    if start is not None and stop is not None and stop <= start:
-        fail(f"--to ({stop:g}) must be after --from ({start:g})", EXIT_USAGE)
-
-    from headwatch.app.analysis import open_source, record_stretch
-    from headwatch.posture.calibration import CalibrationError
-    from headwatch.posture.calibration import calibrate as learn
-    from headwatch.storage.profiles import save_profile
-    from headwatch.vision.pose import PoseEstimator
-    from headwatch.vision.sources import is_live
-
-    spec = settings.capture.source
-    live = is_live(spec)
-    begin = 0.0 if live else (start or 0.0)
-    end = begin + settings.calibration.seconds if live or stop is None else stop
-    with ExitStack() as stack:
-        try:
-            reader = stack.enter_context(open_source(spec))
-            detector = stack.enter_context(PoseEstimator(settings.capture.model, mode="video"))
-            if live:
-                typer.echo(f"Sit upright and look at the screen: recording {end - begin:.0f} s ...", err=True)
-            samples = record_stretch(reader, detector, begin, end, settings.capture.fps, live)
-            created = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-            where = spec if live else f"{spec} from {begin:g} s to {end:g} s"
-            learned = learn(samples, profile, source=where, created=created)
-            saved = save_profile(folder, learned)
-        except CalibrationError as exc:
-            fail(f"calibration refused: {exc}")
-        except HeadwatchError as exc:
-            fail(str(exc))
-    key = next(iter(learned.baseline))
-    typer.echo(f"saved profile {profile!r} ({learned.family} view, {learned.frames} frames) to {saved}")
-    for name, base in learned.baseline.items():
-        marker = "  <- judged" if name == key else ""
-        typer.echo(f"  {name:<22} {base.median:8.2f}  (spread {base.spread:.2f}){marker}")
+        result = calibrate_profile(settings, profile, start, stop, tell=lambda line: typer.echo(line, err=True))
+    typer.echo(result.text())

@@ -1,4 +1,5 @@
-"""What every command shares: one-line errors, exit codes, settings and profile loading."""
+"""What every command shares: one-line errors and exit codes, the library's diagnostics on the
+terminal (-q/-v), settings and the reference in effect."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from headwatch.errors import HeadwatchError, UsageError, printable
 if TYPE_CHECKING:
     from headwatch.app.assemble import ReferenceChoice
     from headwatch.config.settings import Settings
-    from headwatch.storage.history import History
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -126,27 +126,3 @@ def select_reference(settings: Settings, reference: str | None,
 
     with one_line_errors():
         return select(settings, reference, profile)
-
-
-def check_cluster(address: str | None) -> None:
-    from headwatch.app.context import check_cluster as check
-
-    with one_line_errors():
-        check(address)
-
-
-def stay_offline(*sources: str) -> bool:
-    from headwatch.app.context import stay_offline as guard
-
-    return guard(*sources)
-
-
-def open_history(settings: Settings, *, existing: bool = False, read_only: bool = False) -> History:
-    """The history in effect (app.context.open_history); none when one is needed ends the command."""
-    from headwatch.app.context import NoHistoryYet
-    from headwatch.app.context import open_history as opened
-
-    try:
-        return opened(settings, existing=existing, read_only=read_only)
-    except NoHistoryYet as exc:
-        fail(str(exc), EXIT_FAILED)

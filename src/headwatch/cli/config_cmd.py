@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from headwatch.cli.common import EXIT_FAILED, EXIT_USAGE, ConfigOption, fail, note
+from headwatch.cli.common import EXIT_USAGE, ConfigOption, fail, note, one_line_errors
 
 if TYPE_CHECKING:
     from headwatch.config.settings import LoadedSettings
@@ -43,16 +43,12 @@ def config_init(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented config file holding every default."""
-    from headwatch.config.settings import config_path_in_effect, default_file_text
-    from headwatch.files import replace_text
+    from headwatch.config.edit import init_config_file
+    from headwatch.config.settings import config_path_in_effect
 
     path, _ = config_path_in_effect(config, os.environ)
-    if path.exists() and not force:
-        fail(f"{path} exists already; use --force to overwrite it (your changes in it would be lost)")
-    try:
-        replace_text(path, default_file_text())  # a new file readable by its owner only: hooks may hold tokens
-    except OSError as exc:
-        fail(f"{path}: cannot write the config file: {exc.strerror}")
+    with one_line_errors():
+        init_config_file(path, force)
     typer.echo(f"wrote {path}")
 
 
@@ -76,41 +72,12 @@ def config_set(
     config: ConfigOption = None,
 ) -> None:
     """Change one setting in the config file, keeping the rest of the file and its comments."""
-    from headwatch.config.settings import (
-        KEYS,
-        ConfigError,
-        config_path_in_effect,
-        parse_text_value,
-        read_config_file,
-        set_value_in_text,
-        suggest,
-    )
-    from headwatch.files import read_text_as_written, replace_text
+    from headwatch.config.edit import set_config_value
+    from headwatch.config.settings import config_path_in_effect
 
     path, _ = config_path_in_effect(config, os.environ)
-    spec = KEYS.get(key)
-    if spec is None:
-        fail(f"unknown key {key}{suggest(key, list(KEYS))}", EXIT_USAGE)
-    try:
-        parsed = parse_text_value(spec, value, "config set")
-        text = read_text_as_written(path) if path.is_file() else ""
-        if text:
-            read_config_file(path)  # do not build on a broken file
-    except ConfigError as exc:
-        fail(str(exc), EXIT_USAGE)
-    except OSError as exc:
-        fail(f"{path}: cannot read the config file: {exc.strerror}")
-    new_text = set_value_in_text(text, spec, parsed)
-    if "\r\n" in text:  # a file written on Windows keeps its line endings
-        new_text = new_text.replace("\r\n", "\n").replace("\n", "\r\n")
-    try:
-        # Through a symlink, keeping the file's mode (it may hold a hook's token) and owner; the
-        # result must load before it replaces the file.
-        replace_text(path, new_text, check=read_config_file)
-    except ConfigError as exc:
-        fail(str(exc), EXIT_USAGE)
-    except OSError as exc:
-        fail(f"{path}: cannot write the config file: {exc.strerror}", EXIT_FAILED)
+    with one_line_errors():
+        parsed = set_config_value(path, key, value)
     typer.echo(f"{key} = {parsed!r} in {path}")
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from headwatch.cli.common import EXIT_FAILED, EXIT_USAGE, fail
+from headwatch.cli.common import one_line_errors
 
 
 def pause(
@@ -14,27 +14,15 @@ def pause(
                                                         "resume`).", show_default=False)] = None,
 ) -> None:
     """Pause the running monitor: it releases the camera (its light goes off) and reads nothing."""
-    from headwatch.errors import HeadwatchError
-    from headwatch.system.control import parse_duration, send
+    from headwatch.app.control import pause_monitor
 
-    try:
-        seconds = parse_duration(duration) if duration is not None else None
-    except ValueError as exc:
-        fail(str(exc), EXIT_USAGE)
-    try:
-        send("pause", seconds)
-    except HeadwatchError as exc:
-        fail(str(exc), EXIT_FAILED)
-    typer.echo("paused" + (f" for {duration}" if duration else ": `headwatch resume` to go on"))
+    with one_line_errors():
+        typer.echo(pause_monitor(duration))
 
 
 def resume() -> None:
     """Resume the paused monitor."""
-    from headwatch.errors import HeadwatchError
-    from headwatch.system.control import send
+    from headwatch.app.control import resume_monitor
 
-    try:
-        send("resume")
-    except HeadwatchError as exc:
-        fail(str(exc), EXIT_FAILED)
-    typer.echo("resumed")
+    with one_line_errors():
+        typer.echo(resume_monitor())

@@ -9,6 +9,7 @@ grace and the runner exits. Ctrl-C is the monitor's to handle: the runner ignore
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import sys
 
@@ -20,6 +21,14 @@ def main(argv: list[str]) -> int:
         sys.stderr.write("usage: python -m headwatch.system.hook_runner COMMAND\n")
         return 2
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The library's warnings (a hook that cannot start) on this process's standard error, which
+    # is the monitor's terminal.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("headwatch: %(levelname)s: %(message)s"))
+    logger = logging.getLogger("headwatch")
+    logger.addHandler(handler)
+    logger.propagate = False
+    logging.addLevelName(logging.WARNING, "warning")
     hook = CommandHook(argv[1])
     for line in sys.stdin:
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import queue
 import shutil
@@ -23,6 +24,8 @@ from typing import Any, Protocol, TextIO
 from headwatch.types import AlertEvent, EventKind
 
 TITLE = "headwatch"
+
+log = logging.getLogger("headwatch")
 
 
 def message_for(event: AlertEvent) -> str:
@@ -217,7 +220,7 @@ class CommandHook:
             env = {**os.environ, **variables}
             self._running.append(subprocess.Popen(self.command, shell=True, env=env, **_own_process_group()))
         except OSError as exc:
-            sys.stderr.write(f"headwatch: warning: --on-alert command could not start: {exc.strerror}\n")
+            log.warning(f"--on-alert command could not start: {exc.strerror}")
 
     def wait(self, grace_s: float = 2.0) -> None:
         """Let commands still running finish within ``grace_s`` in all, then end their groups."""
@@ -250,7 +253,7 @@ class HookProcess:
             self._process.stdin.flush()
         except (BrokenPipeError, OSError):
             self._broken = True
-            sys.stderr.write("headwatch: warning: the --on-alert runner stopped; hooks no longer run\n")
+            log.warning("the --on-alert runner stopped; hooks no longer run")
 
     def wait(self, grace_s: float = 2.0) -> None:
         """No more events: the runner gives running hooks ``grace_s`` in all, then ends their groups."""

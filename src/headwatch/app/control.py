@@ -1,0 +1,25 @@
+"""Reaching the running monitor: pause (for a while or until resumed) and resume."""
+
+from __future__ import annotations
+
+from headwatch.errors import UsageError
+
+
+def pause_monitor(duration: str | None = None) -> str:
+    """Pause the running monitor (``duration`` like 90s, 15m, 1h30m; None: until resumed). Raises
+    UsageError for a duration that is none, HeadwatchError when no monitor answers."""
+    from headwatch.system.control import parse_duration, send
+
+    try:
+        seconds = parse_duration(duration) if duration is not None else None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    send("pause", seconds)
+    return "paused" + (f" for {duration}" if duration else ": `headwatch resume` to go on")
+
+
+def resume_monitor() -> str:
+    from headwatch.system.control import send
+
+    send("resume")
+    return "resumed"
