@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import devdata
 from headwatch.app.assemble import absolute_limits
 from headwatch.config.settings import Calibration, Thresholds
-from headwatch.config.settings import Reference as Reference_
+from headwatch.config.settings import ReferenceSettings as Reference_
 from headwatch.evaluation.scoring import Confusion, auc
 from headwatch.posture import reference as reference_module
 from headwatch.posture.judge import Limits, judge

@@ -20,7 +20,7 @@ from headwatch.posture.calibration import (
     CalibrationSample,
     Profile,
     calibrate,
-    limits_around,
+    limits_around_profile,
 )
 from headwatch.types import PostureSample, View
 
@@ -70,7 +70,7 @@ def test_moving_too_much_is_refused() -> None:
 def test_limits_around_a_profile_baseline() -> None:
     profile = Profile("desk", "profile", {"slouch_deg": Baseline(25.0, 1.0, 30),
                                           "trunk_lean_deg": Baseline(6.0, 1.0, 30)}, 30)
-    limits = limits_around(profile, Calibration(head_forward_margin_deg=10.0, trunk_lean_margin_deg=8.0),
+    limits = limits_around_profile(profile, Calibration(head_forward_margin_deg=10.0, trunk_lean_margin_deg=8.0),
                            DEFAULT_LIMITS)
     assert limits.profile["slouch_deg"].high == 35.0
     assert limits.profile["trunk_lean_deg"].high == 14.0
@@ -80,7 +80,8 @@ def test_limits_around_a_profile_baseline() -> None:
 def test_limits_around_a_front_baseline() -> None:
     profile = Profile("desk", "front", {"ear_height_face_ratio": Baseline(1.5, 0.01, 30),
                                         "shoulder_tilt_deg": Baseline(4.0, 0.5, 30)}, 30)
-    limits = limits_around(profile, Calibration(ear_height_margin=0.1, shoulder_tilt_margin_deg=3.0), DEFAULT_LIMITS)
+    limits = limits_around_profile(profile, Calibration(ear_height_margin=0.1, shoulder_tilt_margin_deg=3.0),
+                                   DEFAULT_LIMITS)
     assert limits.front["ear_height_face_ratio"].low == pytest.approx(1.35)
     assert (limits.front["shoulder_tilt_deg"].low, limits.front["shoulder_tilt_deg"].high) == (1.0, 7.0)
     # Not in the baseline: the absolute band stays (a reference refines the absolute limits).

@@ -12,7 +12,7 @@ import numpy as np
 from typer.testing import CliRunner
 
 from headwatch.cli import app
-from headwatch.cli.common import Output
+from headwatch.cli.common import Verbosity
 
 runner = CliRunner()
 
@@ -20,7 +20,7 @@ runner = CliRunner()
 def invoke(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
     result = runner.invoke(app, list(args), env=env)
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    Output.quiet = False  # the root callback sets it for the process; later tests start talkative
+    Verbosity.quiet = False  # the root callback sets it for the process; later tests start talkative
     return result
 
 

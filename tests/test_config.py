@@ -22,7 +22,7 @@ from headwatch.config.settings import (
     Settings,
     Thresholds,
     default_file_text,
-    load_settings,
+    load_layered,
     read_config_file,
 )
 from headwatch.timeline.alerts import AlertSettings
@@ -46,27 +46,27 @@ def config_file(tmp_path: Path) -> Path:
 
 
 def test_precedence_default_file_env_flag(config_file: Path) -> None:
-    assert load_settings(config_file, env={}).settings.alerts.good_for_s == Settings().alerts.good_for_s
-    loaded = load_settings(config_file, env={})
+    assert load_layered(config_file, env={}).settings.alerts.good_for_s == Settings().alerts.good_for_s
+    loaded = load_layered(config_file, env={})
     assert loaded.settings.alerts.bad_for_s == 20.0
     assert loaded.origins["alerts.bad_for_s"] == str(config_file)
     assert loaded.origins["alerts.good_for_s"] == "default"
     env = {"HEADWATCH_ALERTS_BAD_FOR_S": "40"}
-    loaded = load_settings(config_file, env=env)
+    loaded = load_layered(config_file, env=env)
     assert loaded.settings.alerts.bad_for_s == 40.0
     assert loaded.origins["alerts.bad_for_s"] == "environment HEADWATCH_ALERTS_BAD_FOR_S"
-    loaded = load_settings(config_file, env=env, overrides={"alerts.bad_for_s": 60.0, "capture.fps": None})
+    loaded = load_layered(config_file, env=env, overrides={"alerts.bad_for_s": 60.0, "capture.fps": None})
     assert loaded.settings.alerts.bad_for_s == 60.0
     assert loaded.origins["alerts.bad_for_s"] == "command line"
     assert loaded.settings.capture.fps == 4.0  # an unset flag does not override
 
 
 def test_config_file_location(tmp_path: Path, config_file: Path, isolated_settings: Path) -> None:
-    assert load_settings(None, env={}).path == isolated_settings / "config" / "headwatch" / "config.toml"
-    assert load_settings(None, env={"HEADWATCH_CONFIG": str(config_file)}).path == config_file
+    assert load_layered(None, env={}).path == isolated_settings / "config" / "headwatch" / "config.toml"
+    assert load_layered(None, env={"HEADWATCH_CONFIG": str(config_file)}).path == config_file
     other = tmp_path / "other.toml"
     other.write_text("")
-    assert load_settings(other, env={"HEADWATCH_CONFIG": str(config_file)}).path == other
+    assert load_layered(other, env={"HEADWATCH_CONFIG": str(config_file)}).path == other
 
 
 def test_precedence_through_the_command_line(config_file: Path, tmp_path: Path) -> None:
@@ -101,7 +101,7 @@ def test_set_changes_one_key_and_keeps_the_rest(config_file: Path) -> None:
     assert config_file.read_text().endswith('[notify]\nmode = "terminal"\n')
     assert cli("config", "set", "alerts.good_for_s", "9", "--config", str(config_file)).exit_code == 0
     assert "bad_for_s = 45.0  # twenty\ngood_for_s = 9.0\n" in config_file.read_text()
-    assert load_settings(config_file, env={}).settings.alerts.good_for_s == 9.0
+    assert load_layered(config_file, env={}).settings.alerts.good_for_s == 9.0
 
 
 def test_set_uncomments_a_default_written_by_init(tmp_path: Path) -> None:
@@ -166,7 +166,7 @@ def test_environment_errors(tmp_path: Path) -> None:
 
 def test_flags_go_through_validation_too(config_file: Path) -> None:
     with pytest.raises(ConfigError, match=r"command line: capture\.fps"):
-        load_settings(config_file, env={}, overrides={"capture.fps": 1000.0})
+        load_layered(config_file, env={}, overrides={"capture.fps": 1000.0})
 
 
 VALID = default_file_text().replace("# bad_for_s = 30.0", "bad_for_s = 12.0").replace("# mode = ", "mode = ")
@@ -175,7 +175,7 @@ VALID = default_file_text().replace("# bad_for_s = 30.0", "bad_for_s = 12.0").re
 def _loads_or_config_error(path: Path) -> None:
     try:
         read_config_file(path)
-        load_settings(path, env={})
+        load_layered(path, env={})
     except ConfigError as exc:
         assert str(exc).startswith(str(path))
         assert "\n" not in str(exc).strip() or "invalid TOML" in str(exc)
@@ -248,7 +248,7 @@ def test_set_edits_valid_toml_as_written(tmp_path: Path, before: str, after: str
     result = cli("config", "set", "alerts.bad_for_s", "45", "--config", str(path))
     assert result.exit_code == 0, result.stderr
     assert path.read_text() == after
-    assert load_settings(path, env={}).settings.alerts.bad_for_s == 45.0
+    assert load_layered(path, env={}).settings.alerts.bad_for_s == 45.0
 
 
 def test_runtime_defaults_are_the_config_declarations() -> None:

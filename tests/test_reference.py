@@ -22,7 +22,7 @@ from headwatch.posture.reference import (
     Reference,
     ReferenceLearner,
     learn_reference,
-    limits_around,
+    limits_around_reference,
     same_setup,
 )
 from headwatch.types import EventKind, PostureSample, Reason, State, View
@@ -73,7 +73,7 @@ def test_limits_move_with_the_person_and_catch_a_sinking_head() -> None:
     reference = Reference("profile", {"slouch_deg": 30.0, "ear_level": 0.30, "neck_length": 0.10,
                                       "shoulder_level": 0.40, "neck_dx": 0.0}, 40)
     margins = Calibration(head_forward_margin_deg=10.0, sink_margin=0.3)
-    limits = limits_around(reference, margins, DEFAULT_LIMITS)
+    limits = limits_around_reference(reference, margins, DEFAULT_LIMITS)
     assert limits.profile["slouch_deg"].high == 40.0
     assert limits.profile["head_drop"].high == pytest.approx(0.3)  # in neck lengths
     assert limits.anchor_profile == Anchor(0.30, 0.10, 0.40, 0.0, None)
@@ -102,11 +102,12 @@ def test_without_the_shoulders_a_drop_counts_as_it_is() -> None:
 
 def test_margins_widen_with_the_persons_own_spread_and_never_narrow() -> None:
     values = {"slouch_deg": 20.0, "ear_level": 0.3, "neck_length": 0.1}
-    steady = limits_around(Reference("profile", values, 40, spreads={"slouch_deg": 1.0}), Calibration(),
-                           DEFAULT_LIMITS)
+    steady = limits_around_reference(Reference("profile", values, 40, spreads={"slouch_deg": 1.0}), Calibration(),
+                                     DEFAULT_LIMITS)
     assert steady.profile["slouch_deg"].high == 30.0  # 1.5 x 1 degree is under the 10-degree floor
-    wandering = limits_around(Reference("profile", values, 40, spreads={"slouch_deg": 8.0, "ear_level": 0.03}),
-                              Calibration(), DEFAULT_LIMITS)
+    spreads = {"slouch_deg": 8.0, "ear_level": 0.03}
+    wandering = limits_around_reference(Reference("profile", values, 40, spreads=spreads), Calibration(),
+                                        DEFAULT_LIMITS)
     assert wandering.profile["slouch_deg"].high == pytest.approx(20.0 + SPREAD_MARGINS * 8.0)
     assert wandering.profile["head_drop"].high == pytest.approx(SPREAD_MARGINS * 0.03 / 0.1)
 

@@ -69,11 +69,26 @@ def read_small_text(path: Path, limit: int) -> str:
     return data.decode("utf-8")
 
 
+def user_folder(kind: str) -> Path:
+    """headwatch's own folder of a ``kind`` ("config", "data", "cache" or "runtime") for this user,
+    where the platform keeps them (platformdirs: ~/.config, ~/.local/share, ~/.cache and
+    $XDG_RUNTIME_DIR on Linux; Library/... on macOS; AppData on Windows). The one place that asks."""
+    import warnings
+
+    import platformdirs
+
+    if kind == "runtime" and os.environ.get("XDG_RUNTIME_DIR"):  # as the login session set it
+        return Path(os.environ["XDG_RUNTIME_DIR"]) / "headwatch"
+    find = {"config": platformdirs.user_config_dir, "data": platformdirs.user_data_dir,
+            "cache": platformdirs.user_cache_dir, "runtime": platformdirs.user_runtime_dir}[kind]
+    with warnings.catch_warnings():  # no XDG_RUNTIME_DIR: platformdirs' own fallback, no warning line
+        warnings.simplefilter("ignore")
+        return Path(find("headwatch", appauthor=False))
+
+
 def keep_matplotlib_at_home() -> None:
     """Send matplotlib's config and font cache to headwatch's own cache folder (it would create
     ~/.config/matplotlib and ~/.cache/matplotlib): call before matplotlib is imported. A user's
     own MPLCONFIGDIR wins."""
     if "MPLCONFIGDIR" not in os.environ:
-        from platformdirs import user_cache_dir
-
-        os.environ["MPLCONFIGDIR"] = os.path.join(user_cache_dir("headwatch", appauthor=False), "matplotlib")
+        os.environ["MPLCONFIGDIR"] = str(user_folder("cache") / "matplotlib")

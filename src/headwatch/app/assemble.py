@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from headwatch.app.session import PostureJudge
 from headwatch.config.settings import Settings, Thresholds
-from headwatch.posture.calibration import Profile, limits_around
+from headwatch.posture.calibration import Profile, limits_around_profile
 from headwatch.posture.judge import Band, Limits
 from headwatch.posture.reference import Family, FixedJudge, LearningJudge, Reference, ReferenceLearner
 from headwatch.timeline.alerts import AlertSettings
@@ -48,7 +48,7 @@ DEFAULT_LIMITS = absolute_limits(Thresholds())
 
 def limits_for(settings: Settings, profile: Profile | None) -> Limits:
     absolute = absolute_limits(settings.thresholds)
-    return absolute if profile is None else limits_around(profile, settings.calibration, absolute)
+    return absolute if profile is None else limits_around_profile(profile, settings.calibration, absolute)
 
 
 def session_gap_s(settings: Settings, sample_interval_s: float | None = None) -> float:

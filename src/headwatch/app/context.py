@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from headwatch.app.assemble import ReferenceChoice
-from headwatch.config.settings import Settings, load_settings
+from headwatch.config.settings import Settings, load_layered
 from headwatch.errors import HeadwatchError, UsageError
 from headwatch.posture.calibration import Profile
 from headwatch.storage.history import History
@@ -24,7 +24,7 @@ log = logging.getLogger("headwatch")
 def settings_in_effect(config: Path | None, overrides: Mapping[str, Any] | None = None) -> Settings:
     """Settings from every layer (defaults, file, environment, ``overrides`` by dotted key); an
     invalid value raises ConfigError, a misspelt variable is a warning."""
-    loaded = load_settings(config, overrides=overrides)
+    loaded = load_layered(config, overrides=overrides)
     for warning in loaded.warnings:
         log.warning(warning)
     return loaded.settings

@@ -20,9 +20,9 @@ from headwatch.cli.common import (
     ProfileOption,
     ReferenceOption,
     echo_lines,
-    load_settings,
     one_line_errors,
     select_reference,
+    settings_for,
 )
 
 
@@ -92,7 +92,7 @@ def analyze(
     """
     from headwatch.app.analyze import AnalyzeRequest, analyze_recordings
 
-    settings = load_settings(config, {"capture.analyze_fps": fps, "capture.model": model,
+    settings = settings_for(config, {"capture.analyze_fps": fps, "capture.model": model,
                                       "alerts.bad_for_s": bad_for})
     choice, _ = select_reference(settings, reference, profile)
     request = AnalyzeRequest(paths, settings, choice, out=out, events=events, report=report, annotate=annotate,

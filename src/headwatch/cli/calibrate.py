@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from headwatch.cli.common import ConfigOption, ModelOption, load_settings, one_line_errors
+from headwatch.cli.common import ConfigOption, ModelOption, one_line_errors, settings_for
 
 
 def calibrate(
@@ -33,7 +33,7 @@ def calibrate(
     """
     from headwatch.app.calibrate import calibrate_profile, delete_profile, show_profile
 
-    settings = load_settings(config, {"capture.source": source, "capture.model": model,
+    settings = settings_for(config, {"capture.source": source, "capture.model": model,
                                       "calibration.seconds": seconds})
     with one_line_errors():
         if show:

@@ -43,7 +43,7 @@ ClusterOption = Annotated[str | None, typer.Option(
                                          "the workers at the same path. Needs pip install 'headwatch[cluster]'.")]
 
 
-class Output:
+class Verbosity:
     """How talkative the command line is, set once by the root options -q/-v."""
 
     quiet = False
@@ -58,7 +58,7 @@ class _Terminal(logging.Handler):
         message = printable(record.getMessage())
         if record.levelno >= logging.ERROR:
             typer.echo(f"headwatch: error: {message}", err=True)
-        elif Output.quiet:
+        elif Verbosity.quiet:
             return
         elif record.levelno >= logging.WARNING:
             typer.echo(f"headwatch: warning: {message}", err=True)
@@ -68,7 +68,7 @@ class _Terminal(logging.Handler):
 
 def show_diagnostics(quiet: bool = False, verbose: bool = False) -> None:
     """Route the library's logging to the terminal, as -q/-v say (once per process)."""
-    Output.quiet = quiet
+    Verbosity.quiet = quiet
     logger = logging.getLogger("headwatch")
     if not any(isinstance(h, _Terminal) for h in logger.handlers):
         logger.addHandler(_Terminal())
@@ -82,7 +82,7 @@ def error(message: str) -> None:
 
 def note(message: str) -> None:
     """A hint or warning: shown unless -q/--quiet."""
-    if not Output.quiet:
+    if not Verbosity.quiet:
         typer.echo(printable(message), err=True)
 
 
@@ -111,7 +111,7 @@ def one_line_errors(code: int | None = None) -> Iterator[None]:
         fail(str(exc), code if code is not None else exit_code_of(exc))
 
 
-def load_settings(config: Path | None, overrides: Mapping[str, Any] | None = None) -> Settings:
+def settings_for(config: Path | None, overrides: Mapping[str, Any] | None = None) -> Settings:
     """Settings from every layer; an invalid one is a one-line error with exit code 2."""
     from headwatch.app.context import settings_in_effect
 

@@ -19,10 +19,10 @@ config_app = typer.Typer(help="Show and change settings (TOML). Precedence, lowe
 
 
 def _loaded(config: Path | None) -> LoadedSettings:
-    from headwatch.config.settings import ConfigError, load_settings
+    from headwatch.config.settings import ConfigError, load_layered
 
     try:
-        return load_settings(config)
+        return load_layered(config)
     except ConfigError as exc:
         fail(str(exc), EXIT_USAGE)
 

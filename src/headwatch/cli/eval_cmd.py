@@ -18,9 +18,9 @@ from headwatch.cli.common import (
     ProfileOption,
     ReferenceOption,
     echo_lines,
-    load_settings,
     one_line_errors,
     select_reference,
+    settings_for,
 )
 
 
@@ -51,12 +51,12 @@ def eval_command(
     from headwatch.app.evaluate import EvalRequest, evaluate_dataset, evaluate_renders, is_render_set
 
     if is_render_set(dataset):
-        settings = load_settings(config, {"capture.model": model})
+        settings = settings_for(config, {"capture.model": model})
         with one_line_errors():
             renders = evaluate_renders(dataset, settings)
         typer.echo(json.dumps(renders.document(), indent=2)) if as_json else echo_lines(renders.text())
         return
-    settings = load_settings(config, {"capture.analyze_fps": fps, "capture.model": model,
+    settings = settings_for(config, {"capture.analyze_fps": fps, "capture.model": model,
                                       "alerts.bad_for_s": bad_for})
     choice, _ = select_reference(settings, reference, profile)
     request = EvalRequest(dataset, settings, choice, list(label or []), group_by, jobs, cluster)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from headwatch.cli.common import ConfigOption, echo_lines, load_settings, note, one_line_errors
+from headwatch.cli.common import ConfigOption, echo_lines, note, one_line_errors, settings_for
 from headwatch.config.settings import Settings
 
 history_app = typer.Typer(help="The sessions the monitor recorded: list, prune, export.", no_args_is_help=True)
@@ -20,7 +20,7 @@ HistoryOption = Annotated[Path | None, typer.Option(
 
 
 def _settings(history: Path | None, config: Path | None) -> Settings:
-    return load_settings(config, {"output.history": str(history) if history is not None else None})
+    return settings_for(config, {"output.history": str(history) if history is not None else None})
 
 
 @history_app.command("list")

@@ -14,12 +14,12 @@ from headwatch.cli.common import (
     BadForOption,
     ConfigOption,
     ModelOption,
-    Output,
     ProfileOption,
     ReferenceOption,
-    load_settings,
+    Verbosity,
     one_line_errors,
     select_reference,
+    settings_for,
 )
 
 
@@ -69,14 +69,14 @@ def monitor(
     """
     from headwatch.app.live import MonitorRequest, check_monitor_outputs, run_monitor
 
-    settings = load_settings(config, {
+    settings = settings_for(config, {
         "capture.source": source, "capture.fps": fps, "capture.model": model, "alerts.bad_for_s": bad_for,
         "notify.mode": notify.value if notify is not None else None, "notify.on_alert": on_alert,
         "output.events": str(events) if events is not None else None,
         "output.history": str(history) if history is not None else None})
     choice, hint = select_reference(settings, reference, profile)
     request = MonitorRequest(settings, choice, out=out, preview=preview, record_history=not no_history,
-                             realtime=realtime, duration_s=duration, status_line=not Output.quiet, hint=hint)
+                             realtime=realtime, duration_s=duration, status_line=not Verbosity.quiet, hint=hint)
     with one_line_errors(EXIT_USAGE):
         check_monitor_outputs(request)
     with one_line_errors(EXIT_FAILED):

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from headwatch.cli.common import ConfigOption, load_settings, one_line_errors
+from headwatch.cli.common import ConfigOption, one_line_errors, settings_for
 
 
 def report(
@@ -30,7 +30,7 @@ def report(
     the worst hours of the day, and the trend against the period before."""
     from headwatch.app.report import PeriodChoice, check_html_path, history_report
 
-    settings = load_settings(config, {"output.history": str(history) if history is not None else None})
+    settings = settings_for(config, {"output.history": str(history) if history is not None else None})
     with one_line_errors():
         if html_path is not None:  # the page is never written over the history it reports
             check_html_path(settings, html_path)

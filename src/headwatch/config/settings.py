@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from headwatch.errors import HeadwatchError
-from headwatch.files import NotAFile, read_small_text
+from headwatch.files import NotAFile, read_small_text, user_folder
 
 CONFIG_ENV = "HEADWATCH_CONFIG"
 CONFIG_SIZE_LIMIT = 1 << 20  # a config file is a few KiB: more is not one
@@ -96,7 +96,7 @@ class Calibration:
 
 
 @dataclass(frozen=True, slots=True)
-class Reference:
+class ReferenceSettings:
     """What posture is judged against when no calibrated profile is selected."""
 
     mode: str = _opt("auto", "auto: learn your upright posture as you work (absolute limits until then); "
@@ -168,7 +168,7 @@ class Notify:
 
 
 @dataclass(frozen=True, slots=True)
-class Output:
+class OutputSettings:
     """Files headwatch writes when asked to."""
 
     events: str = _opt("", "append monitor events to this JSON Lines file (empty = none)")
@@ -186,12 +186,12 @@ class Output:
 class Settings:
     thresholds: Thresholds = field(default_factory=Thresholds)
     calibration: Calibration = field(default_factory=Calibration)
-    reference: Reference = field(default_factory=Reference)
+    reference: ReferenceSettings = field(default_factory=ReferenceSettings)
     alerts: Alerts = field(default_factory=Alerts)
     reminders: Reminders = field(default_factory=Reminders)
     capture: Capture = field(default_factory=Capture)
     notify: Notify = field(default_factory=Notify)
-    output: Output = field(default_factory=Output)
+    output: OutputSettings = field(default_factory=OutputSettings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,9 +284,7 @@ def parse_text_value(key: Key, text: str, where: str) -> Any:
 
 
 def default_config_path() -> Path:
-    from platformdirs import user_config_dir
-
-    return Path(user_config_dir("headwatch", appauthor=False)) / "config.toml"
+    return user_folder("config") / "config.toml"
 
 
 def config_path_in_effect(explicit: Path | None, env: Mapping[str, str]) -> tuple[Path, str]:
@@ -344,7 +342,7 @@ class LoadedSettings:
     warnings: tuple[str, ...] = ()  # e.g. a misspelt HEADWATCH_ variable, which is otherwise ignored
 
 
-def load_settings(explicit: Path | None = None, env: Mapping[str, str] | None = None,
+def load_layered(explicit: Path | None = None, env: Mapping[str, str] | None = None,
                   overrides: Mapping[str, Any] | None = None) -> LoadedSettings:
     """Settings from all four layers. ``overrides`` are command-line values by dotted key (None = unset)."""
     env = os.environ if env is None else env
@@ -468,4 +466,4 @@ def set_value_in_text(text: str, key: Key, value: Any) -> str:
 def settings_from(path: str | Path | None = None) -> Settings:
     """The settings in effect, as a program sees them: defaults < the config file (``path``, else
     $HEADWATCH_CONFIG, else the user's) < HEADWATCH_ variables. Raises ConfigError."""
-    return load_settings(Path(path) if path is not None else None).settings
+    return load_layered(Path(path) if path is not None else None).settings

@@ -15,8 +15,14 @@ from typing import Any
 from headwatch.config.settings import Calibration
 from headwatch.errors import HeadwatchError
 from headwatch.posture.judge import Limits
-from headwatch.posture.reference import FAMILIES, REFERENCE_METRICS, Family, Reference, family_of
-from headwatch.posture.reference import limits_around as limits_around_reference
+from headwatch.posture.reference import (
+    FAMILIES,
+    REFERENCE_METRICS,
+    Family,
+    Reference,
+    family_of,
+    limits_around_reference,
+)
 from headwatch.types import SCHEMA, PostureSample
 
 # What is learned per view family; the first metric is the one a verdict needs.
@@ -124,7 +130,7 @@ def calibrate(samples: Sequence[CalibrationSample], name: str, source: str = "",
     return Profile(name, family, baseline, len(usable), source, created)
 
 
-def limits_around(profile: Profile, margins: Calibration, absolute: Limits) -> Limits:
+def limits_around_profile(profile: Profile, margins: Calibration, absolute: Limits) -> Limits:
     """Limits relative to the baseline for the calibrated view family; the other keeps ``absolute``.
 
     The person held still and level on purpose, so the tilts are relative to the baseline too.

@@ -2,7 +2,7 @@
 
 The judge compares metrics with Limits: an allowed band per metric and per view family (profile
 or front). Absolute thresholds (assemble.absolute_limits) and a calibrated per-user baseline
-(calibration.limits_around: "head forward more than X degrees beyond my upright posture") are
+(calibration.limits_around_profile: "head forward more than X degrees beyond my upright posture") are
 both just Limits, so the judge does not know which it has.
 """
 

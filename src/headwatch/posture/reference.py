@@ -175,7 +175,7 @@ def learn_reference(samples: Sequence[PostureSample], family: Family, origin: st
     return Reference(family, values, len(upright), origin, spreads)
 
 
-def limits_around(reference: Reference, margins: Calibration, absolute: Limits, *,
+def limits_around_reference(reference: Reference, margins: Calibration, absolute: Limits, *,
                   relative_tilts: bool = False) -> Limits:
     """Limits for the reference's view family around its values; the other family keeps ``absolute``.
 
@@ -224,7 +224,7 @@ def limits_for_references(references: Mapping[Family, Reference], margins: Calib
                           *, relative_tilts: bool = False) -> Limits:
     limits = absolute
     for reference in references.values():
-        limits = limits_around(reference, margins, limits, relative_tilts=relative_tilts)
+        limits = limits_around_reference(reference, margins, limits, relative_tilts=relative_tilts)
     return limits
 
 

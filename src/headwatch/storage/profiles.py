@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from headwatch.errors import MALFORMED_DATA, HeadwatchError
+from headwatch.files import user_folder
 from headwatch.posture.calibration import Profile
 from headwatch.posture.reference import Family, Reference
 from headwatch.types import SCHEMA
@@ -21,9 +22,7 @@ def profiles_dir(configured: str = "") -> Path:
     """The configured folder, or <user data dir>/profiles."""
     if configured:
         return Path(configured).expanduser()
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("headwatch", appauthor=False)) / "profiles"
+    return user_folder("data") / "profiles"
 
 
 def profile_path(folder: Path, name: str) -> Path:

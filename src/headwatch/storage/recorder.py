@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from headwatch.config.settings import Settings
 from headwatch.errors import HeadwatchError
+from headwatch.files import user_folder
 from headwatch.storage.history import History
 from headwatch.timeline.intervals import IntervalAggregator, now_local
 from headwatch.timeline.presence import MIN_GAP_S
@@ -27,9 +28,7 @@ def history_path(configured: str) -> Path:
     """The configured file, or history.sqlite in the user data folder."""
     if configured:
         return Path(configured).expanduser()
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("headwatch", appauthor=False)) / "history.sqlite"
+    return user_folder("data") / "history.sqlite"
 
 
 def settings_hash(settings: Settings) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from headwatch.errors import HeadwatchError
-from headwatch.files import read_small_text
+from headwatch.files import read_small_text, user_folder
 
 PID_PATTERN = "monitor-*.pid"  # one per running monitor
 COMMAND_SIZE_LIMIT = 4096  # a command is a line of JSON
@@ -27,15 +27,7 @@ COMMAND_FILE = "control.json"
 def control_dir() -> Path:
     """The user's runtime folder for headwatch ($XDG_RUNTIME_DIR/headwatch on Linux; the
     platform's own elsewhere): private to the user, and emptied when they log out."""
-    import warnings
-
-    from platformdirs import user_runtime_dir
-
-    if os.environ.get("XDG_RUNTIME_DIR"):  # as set by the login session (platformdirs may pass it over)
-        return Path(os.environ["XDG_RUNTIME_DIR"]) / "headwatch"
-    with warnings.catch_warnings():  # no XDG_RUNTIME_DIR: platformdirs' own fallback, no warning line
-        warnings.simplefilter("ignore")
-        return Path(user_runtime_dir("headwatch", appauthor=False))
+    return user_folder("runtime")
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ Unknown samples advance present time but are neither good nor bad.
 from __future__ import annotations
 
 import math
+import statistics
 from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -57,12 +58,6 @@ class _Judged:
     t_s: float
     bad: bool
     verdict: Verdict
-
-
-def _median(values: Sequence[float]) -> float:
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2.0
 
 
 class _Reminder:
@@ -170,7 +165,7 @@ class PostureWatch:
         common = [r for r, n in counts.items() if n >= 0.5 * len(bad)] or [counts.most_common(1)[0][0]]
         reasons = tuple(sorted(common, key=lambda r: (-distance[r], -counts[r])))
         names = {name for v in bad for name in v.values}
-        values = {name: _median([v.values[name] for v in bad if name in v.values]) for name in sorted(names)}
+        values = {name: statistics.median([v.values[name] for v in bad if name in v.values]) for name in sorted(names)}
         return AlertEvent(EventKind.BAD_POSTURE, t_s, stretch_start.t_s, reasons, values, repeat=self._alert_count)
 
 
