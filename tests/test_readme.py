@@ -39,3 +39,18 @@ def test_the_quick_start_sample_exists() -> None:
     install = readme_commands()[0]
     sample = re.search(r"headwatch analyze (\S+)", install)
     assert sample is not None and (ROOT / sample.group(1)).is_file()
+
+
+def test_the_module_map_names_every_folder_and_module() -> None:
+    """The README's module map follows the tree: every folder of the package and every module in
+    it is named in the Development section."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    development = text.split("## Development", 1)[1].split("\n## ", 1)[0]
+    package = ROOT / "src" / "headwatch"
+    for folder in sorted(p for p in package.iterdir() if p.is_dir() and p.name != "__pycache__"):
+        assert f"{folder.name}/" in development, folder.name
+        for module in sorted(folder.glob("*.py")):
+            if module.name != "__init__.py":
+                assert module.name in development or module.stem in development, f"{folder.name}/{module.name}"
+    for module in sorted(package.glob("*.py")):
+        assert module.name in development, module.name

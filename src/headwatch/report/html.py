@@ -19,7 +19,7 @@ def _image(png: bytes, alt: str) -> str:
     return f'<figure><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}"></figure>'
 
 
-def _page(title: str, heading: str, rows: str, images: str) -> str:
+def _page(title: str, heading: str, rows: str, images: str, table_class: str = "figures") -> str:
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>headwatch: {html.escape(title)}</title>
 <style>
@@ -27,11 +27,12 @@ body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 960px; 
 table {{ border-collapse: collapse; margin-bottom: 1.5em; }}
 th, td {{ text-align: left; padding: 0.25em 1em 0.25em 0; }} th {{ font-weight: 600; }}
 figure {{ margin: 0 0 1em 0; }} img {{ max-width: 100%; }}
+table.lines td {{ font-family: ui-monospace, monospace; white-space: pre; padding: 0; }}
 </style></head>
 <body>
 <h1>headwatch report</h1>
 <p>{html.escape(heading)}</p>
-<table>
+<table class="{table_class}">
 {rows}
 </table>
 {images}
@@ -45,7 +46,7 @@ def render_recording(summary: FileSummary, records: Sequence[FrameRecord], alert
     head, *lines = video_lines(summary)
     rows = "\n".join(f"<tr><td>{html.escape(line.strip())}</td></tr>" for line in lines)
     images = _image(plots.recording_timeline(records, alerts), "head forward over the recording, alerts shaded")
-    return _page(summary.path, head, rows, images)
+    return _page(summary.path, head, rows, images, table_class="lines")  # aligned as in the terminal
 
 
 def render(period: Period, now: PeriodFigures, before: PeriodFigures, intervals: Sequence[Mapping[str, Any]],
