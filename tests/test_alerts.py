@@ -163,3 +163,19 @@ def test_an_alert_names_first_the_reason_furthest_beyond_its_limit() -> None:
                                 {"ear_height_face_ratio": 1.33, "shoulder_tilt_deg": 15.0}, (ears, tilt))
     (event,) = run(timeline((10.2, listed_ears_first)))
     assert event.reasons == (Reason.SHOULDER_TILT, Reason.HEAD_FORWARD)
+
+
+def test_an_alert_says_why_as_its_latest_bad_look_saw_it() -> None:
+    """The alert carries the findings of its reasons (the deciding metric, its value, its limit and
+    where the limit came from), and its JSON line says them in the one wording."""
+    def bad(ratio: float) -> Verdict:
+        finding = Finding(Reason.HEAD_FORWARD, "ear_height_face_ratio", ratio, 1.52, (1.52 - ratio) / 0.1,
+                          "your upright 1.62 - 6%")
+        return Verdict(State.BAD, (Reason.HEAD_FORWARD,), {"ear_height_face_ratio": ratio}, (finding,))
+
+    engine = AlertEngine(AlertSettings(bad_for_s=10.0, good_for_s=3.0, repeat_after_s=20.0))
+    events = [e for t in range(15) for e in engine.update(float(t), bad(1.10 - 0.01 * t))]
+    (alert,) = [e for e in events if e.kind is EventKind.BAD_POSTURE]
+    assert alert.why() == "ear/face 1.00 < 1.52 (your upright 1.62 - 6%)"  # the look at 10 s
+    assert alert.to_json()["why"] == ["ear/face 1.00 < 1.52 (your upright 1.62 - 6%)"]
+    assert "why" not in AlertEvent(EventKind.BREAK, 1.0, 0.0).to_json()

@@ -43,3 +43,19 @@ def test_ears_far_under_come_before_a_slight_lean() -> None:
 def test_a_good_sample_has_no_findings() -> None:
     verdict = judge(front(shoulder_tilt_deg=2.0), DEFAULT_LIMITS)
     assert verdict.state is State.OK and verdict.reasons == () and verdict.findings == ()
+
+
+def test_every_finding_says_its_value_its_limit_and_where_the_limit_came_from() -> None:
+    """One wording for the why, from the band that decided: a learned reference names the
+    person's upright value and the margin; the absolute limits say so."""
+    from headwatch.config.settings import Calibration
+    from headwatch.posture.reference import Reference, limits_around_reference
+
+    upright = Reference("front", {"ear_height_face_ratio": 1.62}, 40)
+    limits = limits_around_reference(upright, Calibration(ear_height_margin=0.06), DEFAULT_LIMITS)
+    verdict = judge(PostureSample(view=View.FRONT, ear_height_face_ratio=1.02), limits)
+    assert verdict.why() == "ear/face 1.02 < 1.52 (your upright 1.62 - 6%)"
+    absolute = judge(PostureSample(view=View.FRONT, ear_height_face_ratio=1.02, shoulder_tilt_deg=-12.0),
+                     DEFAULT_LIMITS)
+    assert absolute.why() == ("ear/face 1.02 < 1.35 (absolute limit); "
+                              "shoulder tilt -12° < -8° (absolute limit)")

@@ -180,3 +180,12 @@ def test_a_hung_notifier_never_stalls_the_caller() -> None:
     release.set()
     background.close()
     assert delivered == [EventKind.BAD_POSTURE, EventKind.POSTURE_RECOVERED]  # in order, none lost
+
+
+def test_a_notification_says_why() -> None:
+    from headwatch.types import Finding
+
+    finding = Finding(Reason.SHOULDER_TILT, "shoulder_tilt_deg", -12.0, -8.0, 0.5)
+    event = AlertEvent(EventKind.BAD_POSTURE, 60.0, 0.0, (Reason.SHOULDER_TILT,), findings=(finding,))
+    assert message_for(event) == ("Bad posture (shoulder tilt) for 1 min: sit back and lift your head. "
+                                  "Why: shoulder tilt -12° < -8° (absolute limit).")

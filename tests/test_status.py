@@ -76,3 +76,13 @@ def test_the_status_line_says_when_the_reference_is_being_relearned() -> None:
     assert short_reference(described) == "re-learning (camera)"
     assert short_reference("learned reference (profile: slouch_deg 21.00)") == "learned"
     assert short_reference("absolute limits (learning your upright posture: 40%)") == "learning 40%"
+
+
+def test_the_status_line_names_what_decided() -> None:
+    """Facing the camera the ear height in face widths decides, not the 3D angle: the line says it."""
+    from headwatch.types import Finding
+
+    finding = Finding(Reason.HEAD_FORWARD, "ear_height_face_ratio", 1.02, 1.35, 3.7)
+    verdict = Verdict(State.BAD, (Reason.HEAD_FORWARD,), findings=(finding,))
+    text = format_status(Status(125.0, verdict, SAMPLE, False, 4.0, 5.0))
+    assert text.startswith(" 2m05s  BAD head_forward: ear/face 1.02 < 1.35 (absolute limit)  for 4s  ")

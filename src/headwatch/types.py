@@ -163,6 +163,27 @@ class Finding:
     value: float
     limit: float
     beyond: float  # how far past the limit, in the band's scales
+    origin: str = "absolute limit"  # where the limit came from, e.g. "your upright 1.62 - 6 %"
+
+    def describe(self) -> str:
+        """The one wording of a why, wherever it is shown: ``ear/face 1.02 < 1.52 (your upright
+        1.62 - 6 %)``."""
+        label, digits, unit = METRIC_WORDS.get(self.metric, (self.metric.replace("_", " "), 2, ""))
+        sign = "<" if self.value < self.limit else ">"
+        return f"{label} {self.value:.{digits}f}{unit} {sign} {self.limit:.{digits}f}{unit} ({self.origin})"
+
+
+# How each judged metric reads in a why: (label, decimals, unit).
+METRIC_WORDS: Mapping[str, tuple[str, int, str]] = {
+    "slouch_deg": ("head forward", 0, "°"),
+    "head_forward_deg": ("head forward", 0, "°"),
+    "trunk_lean_deg": ("trunk lean", 0, "°"),
+    "reclined_flexion_deg": ("neck bent off the reclined trunk", 0, "°"),
+    "ear_height_face_ratio": ("ear/face", 2, ""),
+    "shoulder_tilt_deg": ("shoulder tilt", 0, "°"),
+    "head_roll_deg": ("head roll", 0, "°"),
+    "head_drop": ("head sank", 2, " necks"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +196,10 @@ class Verdict:
     def beyond(self, reason: Reason) -> float:
         """How far the furthest metric of ``reason`` lies beyond its limit (0 if not a reason)."""
         return max((f.beyond for f in self.findings if f.reason is reason), default=0.0)
+
+    def why(self) -> str:
+        """Each finding in the one wording, furthest beyond its limit first ("" when none)."""
+        return "; ".join(f.describe() for f in self.findings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +244,11 @@ class AlertEvent:
     values: Mapping[str, float] = field(default_factory=dict)  # median of the triggering metrics
     repeat: int = 0  # 0 for the first alert of a stretch, then 1, 2, ...
     cause: str = ""  # setup_changed: camera, seat or relearned
+    # bad_posture: what decided it, at the latest bad look (furthest beyond first)
+    findings: tuple[Finding, ...] = ()
+
+    def why(self) -> str:
+        return "; ".join(f.describe() for f in self.findings)
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {"kind": self.kind.value, "t_s": round(self.t_s, 3),
@@ -226,4 +256,6 @@ class AlertEvent:
                                   "values": {k: round(v, 2) for k, v in self.values.items()}, "repeat": self.repeat}
         if self.cause:
             out["cause"] = self.cause
+        if self.findings:
+            out["why"] = [f.describe() for f in self.findings]
         return out

@@ -38,7 +38,8 @@ def absolute_limits(thresholds: Thresholds) -> Limits:
                "trunk_lean_deg": _symmetric(t.trunk_lean_deg)},
         required_profile="head_forward_deg",
         required_front="ear_height_face_ratio",
-        standing={"slouch_deg": Band(high=t.standing_slouch_deg, scale=ANGLE_SCALE_DEG),
+        standing={"slouch_deg": Band(high=t.standing_slouch_deg, scale=ANGLE_SCALE_DEG,
+                                     origin="absolute limit, standing"),
                   "trunk_lean_deg": Band(high=t.trunk_forward_deg, scale=ANGLE_SCALE_DEG)},
     )
 

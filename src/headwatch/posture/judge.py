@@ -55,6 +55,7 @@ class Band:
     low: float = -math.inf
     high: float = math.inf
     scale: float = 1.0
+    origin: str = "absolute limit"  # what the limit came from, said in every why
 
     def contains(self, value: float) -> bool:
         return self.low <= value <= self.high
@@ -195,7 +196,7 @@ def judge(sample: PostureSample | None, limits: Limits) -> Verdict:
         values[name] = value
         reason = REASON_OF_METRIC.get(name)
         if reason is not None:
-            findings.append(Finding(reason, name, value, band.limit_passed(value), band.beyond(value)))
+            findings.append(Finding(reason, name, value, band.limit_passed(value), band.beyond(value), band.origin))
     if "head_drop" in values and "neck_change" in relative:
         values["neck_change"] = relative["neck_change"]  # why the drop counted as posture
     if not findings:

@@ -184,6 +184,7 @@ def limits_around_reference(reference: Reference, margins: Calibration, absolute
     level on purpose: a learned reference must not learn a habitual tilt as normal).
     """
     base = reference.values
+    whose = "your upright" if reference.origin == "learned" else f"{reference.origin}: upright"
 
     def margin(metric: str, floor: float) -> float:
         return max(floor, SPREAD_MARGINS * reference.spreads.get(metric, 0.0))
@@ -191,27 +192,31 @@ def limits_around_reference(reference: Reference, margins: Calibration, absolute
     if reference.family == "profile":
         bands = dict(absolute.profile)
         forward = margin("slouch_deg", margins.head_forward_margin_deg)
-        bands["slouch_deg"] = Band(high=base["slouch_deg"] + forward, scale=forward)
+        bands["slouch_deg"] = Band(high=base["slouch_deg"] + forward, scale=forward,
+                                   origin=f"{whose} {base['slouch_deg']:.0f}° + {forward:.0f}°")
         if relative_tilts and "trunk_lean_deg" in base:
             lean = margin("trunk_lean_deg", margins.trunk_lean_margin_deg)
-            bands["trunk_lean_deg"] = Band(high=base["trunk_lean_deg"] + lean, scale=lean)
+            bands["trunk_lean_deg"] = Band(high=base["trunk_lean_deg"] + lean, scale=lean,
+                                           origin=f"{whose} {base['trunk_lean_deg']:.0f}° + {lean:.0f}°")
     else:
         bands = dict(absolute.front)
         ratio = base["ear_height_face_ratio"]
         ear_margin = margin("ear_height_face_ratio", ratio * margins.ear_height_margin)
-        bands["ear_height_face_ratio"] = Band(low=ratio - ear_margin, scale=ear_margin)
+        bands["ear_height_face_ratio"] = Band(low=ratio - ear_margin, scale=ear_margin,
+                                              origin=f"{whose} {ratio:.2f} - {ear_margin / ratio:.0%}")
         if relative_tilts:
             for metric, floor in (("shoulder_tilt_deg", margins.shoulder_tilt_margin_deg),
                                   ("head_roll_deg", margins.head_roll_margin_deg),
                                   ("trunk_lean_deg", margins.trunk_lean_margin_deg)):
                 if metric in base:
                     tilt = margin(metric, floor)
-                    bands[metric] = Band(base[metric] - tilt, base[metric] + tilt, scale=tilt)
+                    bands[metric] = Band(base[metric] - tilt, base[metric] + tilt, scale=tilt,
+                                         origin=f"{whose} {base[metric]:+.0f}° ± {tilt:.0f}°")
     anchor = reference.anchor()
     if anchor is not None:
         # In neck lengths; the upright spread of the ears' height widens it like the other margins.
         sink = max(margins.sink_margin, SPREAD_MARGINS * reference.spreads.get("ear_level", 0.0) / anchor.neck_length)
-        bands["head_drop"] = Band(high=sink, scale=sink)
+        bands["head_drop"] = Band(high=sink, scale=sink, origin=f"{whose} height - {sink:.2f} necks")
     if reference.family == "profile":
         # The person's own upright posture decides standing or sitting alike: the standing band is
         # for people headwatch does not know yet (with it the reference scored lower, 0.839

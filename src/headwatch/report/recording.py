@@ -87,7 +87,8 @@ def video_lines(s: FileSummary) -> list[str]:
     if s.reference:
         lines.append(f"  judged against: {s.reference}")
     lines.append(f"  alerts: {len(s.alerts)}")
-    lines += [f"    {a.start_s:7.1f} s - {a.end_s:7.1f} s  {', '.join(a.reasons)}" for a in s.alerts]
+    lines += [f"    {a.start_s:7.1f} s - {a.end_s:7.1f} s  {', '.join(a.reasons)}" + (f": {a.why}" if a.why else "")
+              for a in s.alerts]
     width = max(len(name) for name in s.metrics)
     lines.append(f"  {'metric':<{width}}  {'median':>8}  {'p90':>8}")
     lines += [f"  {name:<{width}}  {m['median']:>8.2f}  {m['p90']:>8.2f}" for name, m in s.metrics.items()]

@@ -38,6 +38,8 @@ def format_status(status: Status) -> str:
         return f"{clock}  ?     head and shoulders not clearly visible  {status.fps:.0f} fps"
     label = "ALERT" if status.in_bad_posture else state.value.upper()
     reasons = " " + ",".join(r.value for r in status.verdict.reasons) if status.verdict.reasons else ""
+    if status.verdict.findings:  # what decided, in the one wording: the deciding metric, not the 3D angle
+        reasons += f": {status.verdict.findings[0].describe()}"
     s = status.sample
     angles = "  ".join([
         _angle("head", s.head_forward_deg if s else None),

@@ -34,7 +34,8 @@ def message_for(event: AlertEvent) -> str:
         minutes = max(0.0, event.t_s - event.start_s) / 60.0
         what = ", ".join(r.value.replace("_", " ") for r in event.reasons) or "posture"
         held = f"{minutes:.0f} min" if minutes >= 1 else f"{event.t_s - event.start_s:.0f} s"
-        return f"Bad posture ({what}) for {held}: sit back and lift your head."
+        why = event.why()
+        return f"Bad posture ({what}) for {held}: sit back and lift your head." + (f" Why: {why}." if why else "")
     if event.kind is EventKind.POSTURE_RECOVERED:
         return "Posture is good again."
     if event.kind is EventKind.PAUSED:

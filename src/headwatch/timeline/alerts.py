@@ -166,7 +166,10 @@ class PostureWatch:
         reasons = tuple(sorted(common, key=lambda r: (-distance[r], -counts[r])))
         names = {name for v in bad for name in v.values}
         values = {name: statistics.median([v.values[name] for v in bad if name in v.values]) for name in sorted(names)}
-        return AlertEvent(EventKind.BAD_POSTURE, t_s, stretch_start.t_s, reasons, values, repeat=self._alert_count)
+        # Why, as the latest bad look saw it: its findings of the alert's reasons, furthest first.
+        findings = tuple(f for f in bad[-1].findings if f.reason in reasons)
+        return AlertEvent(EventKind.BAD_POSTURE, t_s, stretch_start.t_s, reasons, values, repeat=self._alert_count,
+                          findings=findings)
 
 
 class BreakWatch:

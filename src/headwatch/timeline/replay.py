@@ -17,9 +17,11 @@ class Alert:
     start_s: float
     end_s: float
     reasons: tuple[str, ...]
+    why: str = ""  # the findings when it fired, in the one wording (types.Finding.describe)
 
     def to_json(self) -> dict[str, Any]:
-        return {"start_s": round(self.start_s, 2), "end_s": round(self.end_s, 2), "reasons": list(self.reasons)}
+        return {"start_s": round(self.start_s, 2), "end_s": round(self.end_s, 2), "reasons": list(self.reasons),
+                "why": self.why}
 
 
 def pair_alerts(events: Iterable[AlertEvent], end_s: float) -> list[Alert]:
@@ -31,10 +33,11 @@ def pair_alerts(events: Iterable[AlertEvent], end_s: float) -> list[Alert]:
         if event.kind is EventKind.BAD_POSTURE and event.repeat == 0 and open_alert is None:
             open_alert = event
         elif event.kind is EventKind.POSTURE_RECOVERED and open_alert is not None:
-            alerts.append(Alert(open_alert.t_s, event.start_s, tuple(r.value for r in open_alert.reasons)))
+            alerts.append(Alert(open_alert.t_s, event.start_s, tuple(r.value for r in open_alert.reasons),
+                                open_alert.why()))
             open_alert = None
     if open_alert is not None:
-        alerts.append(Alert(open_alert.t_s, end_s, tuple(r.value for r in open_alert.reasons)))
+        alerts.append(Alert(open_alert.t_s, end_s, tuple(r.value for r in open_alert.reasons), open_alert.why()))
     return alerts
 
 
