@@ -120,8 +120,14 @@ def test_calibrate_from_a_clip_then_show_and_reset(leaning_clip: Path, isolated_
     data = json.loads(saved.read_text())
     assert data["family"] == "front" and data["frames"] == 20  # 1-5 s at 5 fps
     assert 3.0 < data["baseline"]["shoulder_tilt_deg"]["median"] < 9.0
-    shown = invoke("calibrate", "--profile", "lean", "--show")
+    assert "judged bad when:" in result.stdout  # the limits it gives, in the why's wording
+    assert "shoulder tilt < " in result.stdout and "(profile lean: upright +" in result.stdout
+    shown = invoke("calibrate", "--profile", "lean", "--show", "--json")
     assert json.loads(shown.stdout) == data
+    readable = invoke("calibrate", "--profile", "lean", "--show").stdout
+    assert readable.startswith("profile 'lean' (front view, 20 frames, from ") and "judged bad when:" in readable
+    listed = invoke("calibrate", "--list").stdout
+    assert listed.splitlines()[1].startswith("lean ") and "front" in listed
     assert invoke("calibrate", "--profile", "lean", "--reset").stdout.startswith("deleted")
     assert not saved.exists()
     result = invoke("calibrate", "--profile", "lean", "--show")
@@ -165,10 +171,39 @@ def test_the_configured_default_profile_is_used_when_it_exists(leaning_clip: Pat
     result = invoke("monitor", "--source", str(level_clip), "--no-realtime", "--notify", "none", "--config",
                     str(config))
     assert "hint: no calibrated profile, so headwatch learns your upright posture" in result.stderr
-    assert invoke("calibrate", "--source", str(leaning_clip), "--config", str(config)).exit_code == 0  # "default"
+    # From a video file the default profile is made only when asked for by name.
+    assert invoke("calibrate", "--source", str(leaning_clip), "--config", str(config), "--profile",
+                  "default").exit_code == 0
     result = invoke("analyze", str(level_clip), "--json", "--config", str(config))
     assert json.loads(result.stdout)["profile"] == "default"
     assert json.loads(result.stdout)["files"][0]["bad_share"] == 1.0
     result = invoke("monitor", "--source", str(level_clip), "--no-realtime", "--notify", "none", "--config",
                     str(config))
     assert "hint:" not in result.stderr
+
+
+def test_a_profile_from_a_video_is_not_the_live_default_unless_named(leaning_clip: Path,
+                                                                      isolated_settings: Path) -> None:
+    result = invoke("calibrate", "--source", str(leaning_clip))
+    assert result.exit_code == 0, result.stderr
+    assert "saved profile 'leaning' " in result.stdout
+    assert "--profile leaning" in result.stderr  # how to use it
+    assert (isolated_settings / "profiles" / "leaning.json").is_file()
+    assert not (isolated_settings / "profiles" / "default.json").exists()
+
+
+def test_a_slouched_stretch_is_not_taken_for_upright(isolated_settings: Path) -> None:
+    """The demo slouches from about 9 s to 52 s: its ears sit about 1.0 face widths above the
+    shoulders, where upright people read 1.3 or more. Calibrating there would make every slouch
+    look normal: refused, unless --force."""
+    demo = Path(__file__).resolve().parents[1] / "samples" / "demo_slouch.mp4"
+    args = ["calibrate", "--source", str(demo), "--from", "15", "--to", "25", "--profile", "slumped"]
+    result = invoke(*args)
+    assert result.exit_code == 1
+    assert "calibration refused: this does not look like upright posture: ear/face 1.0" in result.stderr
+    assert "--force" in result.stderr
+    assert not (isolated_settings / "profiles" / "slumped.json").exists()
+    forced = invoke(*args, "--force")
+    assert forced.exit_code == 0 and (isolated_settings / "profiles" / "slumped.json").is_file()
+    upright = invoke("calibrate", "--source", str(demo), "--from", "1", "--to", "8", "--profile", "upright")
+    assert upright.exit_code == 0, upright.stderr

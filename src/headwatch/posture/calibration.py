@@ -18,12 +18,13 @@ from headwatch.posture.judge import Limits
 from headwatch.posture.reference import (
     FAMILIES,
     REFERENCE_METRICS,
+    UPRIGHT_RANGE,
     Family,
     Reference,
     family_of,
     limits_around_reference,
 )
-from headwatch.types import SCHEMA, PostureSample
+from headwatch.types import METRIC_WORDS, SCHEMA, PostureSample
 
 # What is learned per view family; the first metric is the one a verdict needs.
 BASELINE_METRICS = REFERENCE_METRICS
@@ -91,8 +92,11 @@ def _mad(values: Sequence[float]) -> float:
     return statistics.median(abs(v - centre) for v in values)
 
 
-def calibrate(samples: Sequence[CalibrationSample], name: str, source: str = "", created: str = "") -> Profile:
-    """The baseline of an upright person, or CalibrationError when the footage is not good enough."""
+def calibrate(samples: Sequence[CalibrationSample], name: str, source: str = "", created: str = "",
+              force: bool = False) -> Profile:
+    """The baseline of an upright person, or CalibrationError when the footage is not good enough,
+    or (unless ``force``) when its key metric lies outside what upright people show (UPRIGHT_RANGE):
+    a slouched stretch taken for upright would make every slouch look normal."""
     if not samples:
         raise CalibrationError("calibration saw no frames: check the source and the --from/--to times")
     found = [s for s in samples if s.sample is not None]
@@ -127,6 +131,13 @@ def calibrate(samples: Sequence[CalibrationSample], name: str, source: str = "",
         values = [float(v) for s in usable if (v := getattr(s.sample, metric)) is not None]
         if len(values) >= MIN_FRAMES // 2:
             baseline[metric] = Baseline(statistics.median(values), _mad(values), len(values))
+    low, high = UPRIGHT_RANGE[family]
+    value = baseline[key].median
+    if not force and not low <= value <= high:
+        label, digits, unit = METRIC_WORDS.get(key, (key, 2, ""))
+        raise CalibrationError(f"this does not look like upright posture: {label} {value:.{digits}f}{unit}, where "
+                               f"upright people read {low:.{digits}f}-{high:.{digits}f}{unit}; sit upright, looking "
+                               "at the screen, and calibrate again (or give --force to keep it)")
     return Profile(name, family, baseline, len(usable), source, created)
 
 

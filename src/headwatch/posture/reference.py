@@ -211,7 +211,7 @@ def limits_around_reference(reference: Reference, margins: Calibration, absolute
                 if metric in base:
                     tilt = margin(metric, floor)
                     bands[metric] = Band(base[metric] - tilt, base[metric] + tilt, scale=tilt,
-                                         origin=f"{whose} {base[metric]:+.0f}° ± {tilt:.0f}°")
+                                         origin=f"{whose} {round(base[metric]) + 0:+d}° ± {tilt:.0f}°")
     anchor = reference.anchor()
     if anchor is not None:
         # In neck lengths; the upright spread of the ears' height widens it like the other margins.
