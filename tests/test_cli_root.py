@@ -7,6 +7,7 @@ import subprocess
 import sys
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from typer.testing import CliRunner
@@ -71,3 +72,28 @@ def test_help_and_config_show_import_no_heavy_library() -> None:
     for args in (["--help"], ["config", "show"]):
         done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, timeout=60)
         assert done.stdout.splitlines()[-1] == "[]", (args, done.stdout[-300:], done.stderr[-300:])
+
+
+def test_help_texts_say_what_they_mean() -> None:
+    """rich reads [brackets] as markup: the cluster extra must survive it; an option shared by the
+    commands says nothing of another command's options."""
+    runner = CliRunner()
+    analyze = runner.invoke(app, ["analyze", "--help"], env={"COLUMNS": "200"})
+    assert "headwatch[cluster]" in analyze.stdout
+    monitor = runner.invoke(app, ["monitor", "--help"], env={"COLUMNS": "200"})
+    assert monitor.exit_code == 0 and "--group-by" not in monitor.stdout
+
+
+def test_written_files_are_said(tmp_path: Path, write_video: Any, grace_hopper: np.ndarray) -> None:
+    import cv2
+
+    clip = write_video("still.mp4", [cv2.resize(grace_hopper, (256, 288))] * 10, 5.0)
+    out, page = tmp_path / "r.csv", tmp_path / "r.html"
+    result = CliRunner().invoke(app, ["analyze", str(clip), "--out", str(out), "--report", str(page)])
+    assert result.exit_code == 0, result.stderr
+    written = len(out.read_text().splitlines()) - 1  # the header
+    assert written > 0 and f"headwatch: wrote {written} records to {out}" in result.stderr
+    assert f"headwatch: wrote {page}" in result.stderr
+    quiet = CliRunner().invoke(app, ["-q", "analyze", str(clip), "--out", str(out)])
+    assert "wrote" not in quiet.stderr
+    Verbosity.quiet = False

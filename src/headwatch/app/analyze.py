@@ -309,14 +309,16 @@ class _Run:
         summary = summarize(str(task.path), task.kind, measured.duration_s, judged.records, judged.alerts,
                             judged.reference)
         report_path = self.outputs.plan.reports.get(task.path)
-        if report_path is not None:
-            _guarded(problems, lambda: _write_report(report_path, summary, judged.records, judged.alerts))
+        if report_path is not None and _guarded(
+                problems, lambda: _write_report(report_path, summary, judged.records, judged.alerts)):
+            log.info(f"headwatch: wrote {report_path}")
         annotate_path = self.outputs.plan.annotated.get(task.path)
         if annotate_path is not None:
             from headwatch.app.analysis import annotate_video
 
-            _guarded(problems, lambda: annotate_video(task.path, judged.records, judged.alerts,
-                                                      self.request.settings.capture.analyze_fps, annotate_path))
+            if _guarded(problems, lambda: annotate_video(task.path, judged.records, judged.alerts,
+                                                         self.request.settings.capture.analyze_fps, annotate_path)):
+                log.info(f"headwatch: wrote {annotate_path}")
         return summary, problems
 
     def _drop_video(self) -> None:
@@ -332,14 +334,16 @@ class _Run:
                 self.outputs.result.summaries.append(summary)
 
 
-def _guarded(problems: list[str], write: Callable[[], object]) -> None:
+def _guarded(problems: list[str], write: Callable[[], object]) -> bool:
     """Run one output's write; a failure is a problem of the file, not the end of its report."""
     try:
         write()
+        return True
     except HeadwatchError as exc:
         problems.append(str(exc))
     except OSError as exc:
         problems.append(f"{exc.filename or 'an output'}: cannot be written: {exc.strerror}")
+    return False
 
 
 def _write_report(path: Path, summary: FileSummary, records: Sequence[FrameRecord], alerts: Sequence[Any]) -> None:
@@ -394,4 +398,13 @@ def analyze_recordings(request: AnalyzeRequest) -> AnalyzeResult:
         result.problems[-1] = "interrupted"
     if outputs.incomplete():
         result.problems.append("an output file is incomplete")
+    _said_written(outputs)
     return result
+
+
+def _said_written(outputs: _Outputs) -> None:
+    """Files written are said, not left to be guessed (a hint line: -q keeps it quiet)."""
+    if outputs.writer is not None and not outputs.writer.broken:
+        log.info(f"headwatch: wrote {outputs.writer.written} records to {outputs.writer.path}")
+    if outputs.log is not None and not outputs.log.broken:
+        log.info(f"headwatch: appended the events to {outputs.log.path}")

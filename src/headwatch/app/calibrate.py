@@ -164,6 +164,6 @@ def calibrate_profile(settings: Settings, name: str | None, start: float | None 
             raise HeadwatchError(f"calibration refused: {exc}") from None
         result = CalibrationResult(learned, save_profile(folder, learned), limits_of(settings, learned))
     if name != (settings.calibration.profile or "default"):
-        log.info(f"monitor and analyze use this profile with --profile {name} (their default is "
+        log.info(f"hint: monitor and analyze use this profile with --profile {name} (their default is "
                  f"{settings.calibration.profile or 'none'!r})")
     return result

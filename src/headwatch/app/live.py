@@ -262,6 +262,8 @@ def run_monitor(request: MonitorRequest) -> MonitorResult:
         status_line.finish()
         if hook is not None:
             hook.wait()
+        if writer is not None and not writer.broken:
+            log.info(f"headwatch: wrote {writer.written} records to {writer.path}")
     return MonitorResult(summary)
 
 
@@ -299,7 +301,7 @@ def _add_preview(outputs: Fanout, session: PostureSession, stop: Callable[[], No
     from headwatch.vision.overlay import PreviewWindow, display_available, draw
 
     if not display_available():
-        log.error("--preview: no display here (DISPLAY and WAYLAND_DISPLAY unset, or nothing answers there); "
+        log.warning("--preview: no display here (DISPLAY and WAYLAND_DISPLAY unset, or nothing answers there); "
                   "monitoring without the window")
         return
     outputs.add(PreviewSink(PreviewWindow(), draw, lambda: session.engine.in_bad_posture, stop))

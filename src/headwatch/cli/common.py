@@ -29,7 +29,7 @@ ModelOption = Annotated[str | None, typer.Option(
     "--model", help="Pose model: 'lite', 'full' or the path of a .task file. (default: full)")]
 ReferenceOption = Annotated[str | None, typer.Option(
     "--reference", help="What posture is judged against: 'auto' (learned from the person in view: per video, or per "
-                        "--group-by group in eval), 'absolute' (the fixed thresholds), or the name of a calibrated "
+                        "group in eval), 'absolute' (the fixed thresholds), or the name of a calibrated "
                         "profile. (default: the calibration.profile setting if that profile exists, else "
                         "reference.mode: auto)")]
 BadForOption = Annotated[float | None, typer.Option(
@@ -40,7 +40,7 @@ JobsOption = Annotated[int | None, typer.Option(
 ClusterOption = Annotated[str | None, typer.Option(
     "--cluster", metavar="ADDRESS", help="Measure on the workers of a running Dask scheduler (e.g. "
                                          "tcp://host:8786) instead of this machine; the files must be readable by "
-                                         "the workers at the same path. Needs pip install 'headwatch[cluster]'.")]
+                                         "the workers at the same path. Needs pip install 'headwatch\\[cluster]'.")]
 
 
 class Verbosity:

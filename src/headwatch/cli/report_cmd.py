@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from headwatch.cli.common import ConfigOption, one_line_errors, settings_for
+from headwatch.cli.common import ConfigOption, note, one_line_errors, settings_for
 
 
 def report(
@@ -39,3 +39,4 @@ def report(
     if html_path is not None:
         with one_line_errors():
             made.write_html(html_path)
+        note(f"headwatch: wrote {html_path}")

@@ -88,8 +88,8 @@ class Calibration:
     sink_margin: float = _opt(0.3, "your head sinking (slumping down, leaning back) by more than this many neck "
                               "lengths below your upright height is bad", 0.05, 5)
     seconds: float = _opt(10.0, "how long `headwatch calibrate` records", 3, 120)
-    profile: str = _opt("default", "the profile monitor and analyze use when it exists (empty = absolute "
-                        "thresholds)")
+    profile: str = _opt("default", "the profile monitor and analyze use when it exists (empty = none: "
+                        "reference.mode decides)")
 
     def __post_init__(self) -> None:
         check_fields(self, ("calibration",))

@@ -58,6 +58,7 @@ class RecordWriter:
         self._file: IO[str] | None = None
         self._csv: Any = None
         self.broken = False  # set by a caller that went on after a failed write
+        self.written = 0  # rows
 
     def __enter__(self) -> RecordWriter:
         try:
@@ -81,6 +82,7 @@ class RecordWriter:
             self._file.flush()  # a crash or Ctrl-C keeps every record written so far
         except OSError as exc:  # a full disk: the caller decides whether to go on without the file
             raise HeadwatchError(f"{self.path}: cannot write the record file: {exc.strerror}") from None
+        self.written += 1
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
