@@ -93,12 +93,15 @@ def test_p_in_the_terminal_pauses_and_resumes(tmp_path: Path, write_video: Write
     env = {**os.environ, "XDG_RUNTIME_DIR": str(tmp_path / "run"), "HEADWATCH_OUTPUT_PROFILES_DIR":
            str(tmp_path / "profiles")}
     master, slave = pty.openpty()  # the monitor's terminal: keys typed into it arrive one by one
+    errors = (tmp_path / "stderr.txt").open("w")
     monitor = subprocess.Popen([sys.executable, "-m", "headwatch", "monitor", "--source", str(clip), "--realtime",
                                 "--notify", "none", "--no-history", "--out", str(samples)],
-                               stdin=slave, stdout=slave, stderr=subprocess.DEVNULL, env=env)
+                               stdin=slave, stdout=slave, stderr=errors, env=env)
     os.close(slave)
     try:
         assert wait_for(lambda: lines(samples) >= 5)
+        # The keys are said once where the monitor reads them.
+        assert "keys: p pause/resume, s snooze notifications, Ctrl-C stop" in (tmp_path / "stderr.txt").read_text()
         os.write(master, b"p")
         time.sleep(1.5)
         during = lines(samples)
@@ -110,6 +113,7 @@ def test_p_in_the_terminal_pauses_and_resumes(tmp_path: Path, write_video: Write
         monitor.send_signal(signal.SIGTERM)
         monitor.wait(timeout=30)
         os.close(master)
+        errors.close()
     assert monitor.returncode == 0
 
 

@@ -145,8 +145,11 @@ def test_a_busy_or_absent_camera_is_one_line(monkeypatch: pytest.MonkeyPatch, op
     monkeypatch.setattr(sources, "open_capture", lambda spec: FakeCapture(None, opened=opened))
     result = monitor("--source", "0", "--notify", "none")
     assert result.exit_code == 1
-    assert result.stderr.strip() == ("headwatch: error: camera 0 is not available: no camera there, or another "
-                                     "program is using it (close that program, or choose another with --source N)")
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("headwatch: error: camera 0 is not available: no camera there, or another program is "
+                           "using it (close that program, or choose another with --source N); without a camera, "
+                           "watch the demo: headwatch monitor --source ")
+    assert line.endswith("samples/demo_slouch.mp4") and Path(line.rsplit(" ", 1)[-1]).is_file()
 
 
 class FakeClock:

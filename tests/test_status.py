@@ -86,3 +86,8 @@ def test_the_status_line_names_what_decided() -> None:
     verdict = Verdict(State.BAD, (Reason.HEAD_FORWARD,), findings=(finding,))
     text = format_status(Status(125.0, verdict, SAMPLE, False, 4.0, 5.0))
     assert text.startswith(" 2m05s  BAD head_forward: ear/face 1.02 < 1.35 (absolute limit)  for 4s  ")
+
+
+def test_a_recovery_does_not_read_as_an_alert() -> None:
+    good_again = Status(125.0, Verdict(State.OK), SAMPLE, True, 4.0, 5.0)
+    assert format_status(good_again).startswith(" 2m05s  RECOVERING  for 4s  ")

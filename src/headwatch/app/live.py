@@ -36,7 +36,7 @@ from headwatch.app.sinks import (
     StatusSink,
 )
 from headwatch.config.settings import Settings
-from headwatch.errors import HeadwatchError, UsageError
+from headwatch.errors import HeadwatchError, SourceError, UsageError
 from headwatch.storage.recorder import SessionRecorder
 from headwatch.timeline.alerts import AlertEngine
 from headwatch.timeline.intervals import now_local
@@ -194,7 +194,10 @@ def run_monitor(request: MonitorRequest) -> MonitorResult:
     stay_offline(source)
     status_line = StatusLine(enabled=request.status_line)
     with ExitStack() as stack:
-        reader = stack.enter_context(open_source(source))
+        try:
+            reader = stack.enter_context(open_source(source))
+        except SourceError as exc:
+            raise SourceError(f"{exc}{_demo_hint(source)}") from None
         detector = stack.enter_context(PoseEstimator(settings.capture.model, mode="video"))
         outputs = Fanout([StatusSink(status_line)], GOING_ON)
         stack.callback(outputs.close)  # also on an error: the session ends, what it wrote kept
@@ -225,6 +228,8 @@ def run_monitor(request: MonitorRequest) -> MonitorResult:
             outputs.add(HookSink(hook))
         keys = TerminalKeys()
         stack.callback(keys.close)
+        if keys.active and request.status_line:
+            log.info("keys: p pause/resume, s snooze notifications, Ctrl-C stop (with the summary)")
         try:
             channel: ControlChannel | None = ControlChannel()
         except OSError as exc:  # no runtime folder: monitoring works, pause/resume do not
@@ -282,6 +287,21 @@ def _stopping_on_signals(stop: Callable[[], None]) -> Iterator[None]:
     finally:
         for signum, handler in before.items():
             signal.signal(signum, handler)
+
+
+def demo_clip() -> Path | None:
+    """The bundled demo (a rendered person who sits upright, slouches and sits up again), where a
+    source checkout or an editable install has it."""
+    path = Path(__file__).resolve().parents[3] / "samples" / "demo_slouch.mp4"
+    return path if path.is_file() else None
+
+
+def _demo_hint(source: str) -> str:
+    """For a camera that is not there: how to see headwatch work without one."""
+    demo = demo_clip()
+    if not source.isdigit() or demo is None:
+        return ""
+    return f"; without a camera, watch the demo: headwatch monitor --source {demo}"
 
 
 class _PauseWatch(BaseSink):

@@ -36,7 +36,8 @@ def format_status(status: Status) -> str:
         return f"{clock}  AWAY  nobody in view  {status.fps:.0f} fps"
     if state is State.UNKNOWN:
         return f"{clock}  ?     head and shoulders not clearly visible  {status.fps:.0f} fps"
-    label = "ALERT" if status.in_bad_posture else state.value.upper()
+    # Good again, but not yet for good_for_s: the alert is ending, not going on.
+    label = ("RECOVERING" if state is State.OK else "ALERT") if status.in_bad_posture else state.value.upper()
     reasons = " " + ",".join(r.value for r in status.verdict.reasons) if status.verdict.reasons else ""
     if status.verdict.findings:  # what decided, in the one wording: the deciding metric, not the 3D angle
         reasons += f": {status.verdict.findings[0].describe()}"
