@@ -135,6 +135,31 @@ def _judge(settings: Settings, choice: ReferenceChoice, source: str) -> PostureJ
     return posture_judge(settings, choice, load_learned(folder, key), store)
 
 
+class FramingCheck(BaseSink):
+    """The first looks checked for framing (head and both shoulders in view, not too close or
+    small, light enough): what most of them lacked is said once, as what to change."""
+
+    LOOKS = 5
+
+    def __init__(self) -> None:
+        self.seen: list[list[str]] = []
+
+    def record(self, record: FrameRecord, image: Image | None) -> None:
+        if len(self.seen) >= self.LOOKS or image is None:
+            return
+        from headwatch.posture.framing import framing_problems
+
+        self.seen.append(framing_problems(record.pose, float(image[::8, ::8].mean())))
+        if len(self.seen) == self.LOOKS:
+            counts: dict[str, int] = {}
+            for problems in self.seen:
+                for problem in problems:
+                    counts[problem] = counts.get(problem, 0) + 1
+            lasting = [p for p, n in counts.items() if n > self.LOOKS // 2]
+            if lasting:
+                log.info("hint: framing: " + "; ".join(lasting))
+
+
 class PreviewSink(BaseSink):
     """The preview window: every look drawn with its skeleton, angles, verdict and the alert."""
 
@@ -257,6 +282,7 @@ def run_monitor(request: MonitorRequest) -> MonitorResult:
                        realtime=is_live(source) or request.realtime is not False, duration_s=request.duration_s,
                        control=control, camera=CameraTracker())
         outputs.add(_PauseWatch(paused))
+        outputs.add(FramingCheck())
         if request.preview:
             _add_preview(outputs, session, loop.stop)
         stack.enter_context(_stopping_on_signals(loop.stop))
