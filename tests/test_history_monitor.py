@@ -191,3 +191,15 @@ def test_analyze_with_a_locked_history_reports_all_the_same_in_one_line(tilting_
     assert json.loads(result.stdout)["files"][0]["frames"] > 0  # the analysis is all there
     (line,) = result.stderr.strip().splitlines()
     assert "locked by another program" in line
+
+
+def test_a_session_that_never_learned_is_listed_as_judged_on_the_absolute_limits(tilting_clip: Path,
+                                                                                  tmp_path: Path) -> None:
+    """A 16 s session with the default (learned) reference never learns it (that takes 2 minutes):
+    the history names what it was really judged against, not what it set out with."""
+    db = tmp_path / "history.sqlite"
+    assert monitor("--source", str(tilting_clip), "--history", str(db)).exit_code == 0
+    listed = runner.invoke(app, ["history", "list", "--json", "--history", str(db)])
+    (session,) = json.loads(listed.stdout)["sessions"]
+    assert session["reference"].startswith("absolute limits (learning your upright posture: ")
+    assert session["monitored_s"] == round(session["monitored_s"], 1)  # no 13.399999999999999

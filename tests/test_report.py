@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from headwatch.cli import app
-from headwatch.report.history import Period, figures
+from headwatch.report.history import Period, figures, format_figures
 from headwatch.storage.history import History
 from headwatch.timeline.intervals import Interval
 
@@ -163,3 +163,27 @@ def test_the_html_report_leaves_no_matplotlib_folders_in_the_home(tmp_path: Path
     assert page.stat().st_size > 10_000
     assert not (home / ".config" / "matplotlib").exists() and not (home / ".cache" / "matplotlib").exists()
     assert (home / ".cache" / "headwatch" / "matplotlib").is_dir()
+
+
+def test_a_week_is_seven_days_and_lines_break_between_sessions() -> None:
+    import math
+
+    from headwatch.report.history import period_days
+    from headwatch.report.plots import _broken_at_gaps
+
+    week = Period(DAY - datetime.timedelta(days=6), DAY + datetime.timedelta(days=1), "week")
+    days = period_days(week)
+    assert days is not None and len(days) == 7 and days[-1] == DAY.date().isoformat()
+    assert period_days(Period(DAY, DAY + datetime.timedelta(days=90), "period")) is None
+    t0 = DAY.replace(hour=9)
+    rows = [(t0, 10.0, 1.0), (t0 + datetime.timedelta(seconds=10), 10.0, 2.0),
+            (t0 + datetime.timedelta(hours=2), 10.0, 3.0)]  # a second session two hours later
+    times, values = _broken_at_gaps(rows)
+    assert len(times) == 4 and values[:2] == [1.0, 2.0] and math.isnan(values[2]) and values[3] == 3.0
+
+
+def test_a_missing_figure_says_why() -> None:
+    empty = Period(DAY, DAY + datetime.timedelta(days=1), "day")
+    text = format_figures(empty, figures([], [], empty), figures([], [], empty.previous()))
+    assert "trend                 - (nothing judged in this period)" in text
+    assert "worst hours           - (no hour of the day with 5 min monitored)" in text

@@ -241,6 +241,7 @@ def test_prune_deletes_old_sessions_with_their_rows(tmp_path: Path) -> None:
 def test_the_history_command_lists_prunes_and_exports(tmp_path: Path) -> None:
     import csv
     import json
+    import re
 
     from typer.testing import CliRunner
 
@@ -260,7 +261,9 @@ def test_the_history_command_lists_prunes_and_exports(tmp_path: Path) -> None:
         return result
 
     listed = cli("list").stdout.splitlines()
-    assert len(listed) == 3 and listed[2].split()[2:5] == ["0m10s", "75%", "1"]
+    # The start in local time, to the minute (two words), then monitored, good share and alerts.
+    assert len(listed) == 3 and listed[2].split()[3:6] == ["0m10s", "75%", "1"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", " ".join(listed[2].split()[1:3]))
     sessions = json.loads(cli("list", "--json").stdout)["sessions"]
     assert [s["bad_s"] for s in sessions] == [0.0, 2.5]
     assert cli("prune").stdout.startswith("deleted 1 session ")  # the default keeps 365 days

@@ -33,6 +33,7 @@ from headwatch.storage.history import History
 from headwatch.storage.recorder import SessionRecorder
 from headwatch.storage.records import EventLog, RecordWriter
 from headwatch.timeline.intervals import now_local
+from headwatch.timeline.session import Status
 from headwatch.types import SCHEMA, AlertEvent, FrameRecord
 
 log = logging.getLogger("headwatch")
@@ -194,6 +195,7 @@ class _LazyHistory(BaseSink):
         self.outputs = outputs
         self.path = path
         self._recorder: SessionRecorder | None = None
+        self.reference: str | None = None  # what the video was judged against in the end
 
     def _started(self) -> SessionRecorder:
         if self._recorder is None:
@@ -213,9 +215,13 @@ class _LazyHistory(BaseSink):
     def session_id(self) -> int | None:
         return self._recorder.session_id if self._recorder is not None else None
 
+    def status(self, status: Status) -> None:
+        if status.reference:
+            self.reference = status.reference
+
     def close(self) -> None:
         if self._recorder is not None:
-            self._recorder.close()
+            self._recorder.close(self.reference)
 
 
 class _Run:

@@ -27,15 +27,22 @@ def list_sessions(settings: Settings) -> list[SessionRow]:
 
 
 def sessions_document(rows: list[SessionRow]) -> dict[str, Any]:
-    return {"schema": SCHEMA, "sessions": [asdict(row) for row in rows]}
+    """The sessions, times as stored (ISO 8601 with their UTC offset), seconds to a tenth."""
+    return {"schema": SCHEMA, "sessions": [{k: round(v, 1) if isinstance(v, float) else v
+                                            for k, v in asdict(row).items()} for row in rows]}
+
+
+def _local(text: str) -> str:
+    """An ISO time as this machine's local time, to the minute."""
+    return datetime.datetime.fromisoformat(text).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 def sessions_table(rows: list[SessionRow]) -> str:
-    lines = [f"{'id':>4}  {'started':25}  {'monitored':>9}  {'good':>5}  {'alerts':>6}  source"]
+    lines = [f"{'id':>4}  {'started (local)':16}  {'monitored':>9}  {'good':>5}  {'alerts':>6}  source"]
     for row in rows:
         judged = row.ok_s + row.bad_s
         good = f"{row.ok_s / judged:.0%}" if judged > 0 else "-"
-        lines.append(f"{row.id:>4}  {row.started:25}  {format_duration(row.monitored_s):>9}  {good:>5}  "
+        lines.append(f"{row.id:>4}  {_local(row.started):16}  {format_duration(row.monitored_s):>9}  {good:>5}  "
                      f"{row.alerts:>6}  {printable(row.source)}")
     return "\n".join(lines)
 

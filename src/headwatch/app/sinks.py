@@ -164,10 +164,12 @@ class EventSink(BaseSink):
 
 
 class HistorySink(BaseSink):
-    """The history database: the session's intervals and events."""
+    """The history database: the session's intervals and events, and in the end what its posture
+    was judged against (as the last status said)."""
 
     def __init__(self, recorder: SessionRecorder) -> None:
         self.recorder = recorder
+        self.reference: str | None = None
 
     def record(self, record: FrameRecord, image: Image | None) -> None:
         self.recorder.sample(record.t_s, record.verdict, record.sample if record.person else None)
@@ -175,8 +177,12 @@ class HistorySink(BaseSink):
     def event(self, event: AlertEvent) -> None:
         self.recorder.event(event)
 
+    def status(self, status: Status) -> None:
+        if status.reference:
+            self.reference = status.reference
+
     def close(self) -> None:
-        self.recorder.close()
+        self.recorder.close(self.reference)
 
 
 class Notifying(Protocol):

@@ -149,6 +149,16 @@ def format_duration(seconds: float) -> str:
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
 
 
+def period_days(period: Period, most: int = 31) -> list[str] | None:
+    """Every calendar day of a period (ISO dates), for a chart that shows days without data too;
+    None for a period longer than ``most`` days."""
+    first, last = period.start.date(), (period.end - datetime.timedelta(microseconds=1)).date()
+    count = (last - first).days + 1
+    if count > most:
+        return None
+    return [(first + datetime.timedelta(days=n)).isoformat() for n in range(count)]
+
+
 def period_heading(period: Period) -> str:
     return f"{period.label}: {period.start:%Y-%m-%d %H:%M} to {period.end:%Y-%m-%d %H:%M}"
 
@@ -159,11 +169,12 @@ def figure_rows(period: Period, now: PeriodFigures, before: PeriodFigures) -> li
     def share(value: float | None) -> str:
         return "-" if value is None else f"{value:.0%}"
 
-    trend = "-"
+    trend = "- (nothing judged " + ("the period before)" if now.good_share is not None else "in this period)")
     if now.good_share is not None and before.good_share is not None:
         points = 100.0 * (now.good_share - before.good_share)
         trend = f"{points:+.0f} points against {before.good_share:.0%} {period.previous().label}"
-    worst = ", ".join(f"{h:02d}:00 ({s:.0%} bad)" for h, s in now.worst_hours) or "-"
+    worst = (", ".join(f"{h:02d}:00 ({s:.0%} bad)" for h, s in now.worst_hours)
+             or f"- (no hour of the day with {MIN_HOUR_S / 60:.0f} min monitored)")
     return [
         ("time monitored", format_duration(now.monitored_s)),
         ("good posture", f"{share(now.good_share)} of the judged time"),

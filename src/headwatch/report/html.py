@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from headwatch.report import plots
-from headwatch.report.history import Period, PeriodFigures, figure_rows, period_heading
+from headwatch.report.history import Period, PeriodFigures, figure_rows, period_days, period_heading
 from headwatch.report.recording import FileSummary, video_lines
 from headwatch.timeline.replay import Alert
 from headwatch.types import FrameRecord
@@ -58,7 +58,7 @@ def render(period: Period, now: PeriodFigures, before: PeriodFigures, intervals:
                      for label, value in figure_rows(period, now, before))
     images = "\n".join([
         _image(plots.timeline(inside, own_events), "head forward over the day, alert spans shaded"),
-        _image(plots.good_share_by_day(now.good_share_by_day), "share of good posture per day"),
+        _image(plots.good_share_by_day(now.good_share_by_day, period_days(period)), "share of good posture per day"),
         _image(plots.alerts_by_hour(now.alerts_by_hour), "posture alerts by hour of the day"),
         _image(plots.shoulder_tilt(inside), "shoulder tilt over time"),
     ])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import math
 from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
@@ -24,7 +25,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 WIDTH_IN, HEIGHT_IN, DPI = 9.0, 3.0, 100  # 900 x 300 pixels
-GOOD, BAD, ALERT = "#2e8b57", "#c0392b", "#f5b7b1"
+# Good green, bad red, alerts amber: an alert span and the bad share under it must not read as one.
+GOOD, BAD, ALERT, NO_DATA = "#2e8b57", "#c0392b", "#f0b429", "#bbbbbb"
 
 
 def _png(figure: Any) -> bytes:
@@ -100,13 +102,28 @@ def recording_timeline(records: Sequence[FrameRecord], alerts: Sequence[Alert],
     return _png(figure)
 
 
+def _broken_at_gaps(rows: Sequence[tuple[datetime.datetime, float, float]],
+                    ) -> tuple[list[datetime.datetime], list[float]]:
+    """(time, value) of each interval, with a gap (NaN) wherever monitoring stopped between two:
+    a line must not run straight across the hours between two sessions."""
+    times: list[datetime.datetime] = []
+    values: list[float] = []
+    for number, (start, _, value) in enumerate(rows):
+        if number and (start - rows[number - 1][0]).total_seconds() > rows[number - 1][1] + 1.0:
+            times.append(start)
+            values.append(math.nan)
+        times.append(start)
+        values.append(value)
+    return times, values
+
+
 def timeline(intervals: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]],
              metric: str = "head_forward_deg") -> bytes:
     """The head-forward angle (each interval's median) over time, alert spans shaded, and the share
     of each interval judged bad against its own limit (the limit moves with the person)."""
     figure, axis = plt.subplots(figsize=(WIDTH_IN, HEIGHT_IN))
-    times = [_moment(i["started"]) for i in intervals if metric in i["medians"]]
-    values = [i["medians"][metric] for i in intervals if metric in i["medians"]]
+    times, values = _broken_at_gaps([(_moment(i["started"]), i["seconds"], i["medians"][metric])
+                                     for i in intervals if metric in i["medians"]])
     for number, (start, end) in enumerate(alert_spans(events)):
         axis.axvspan(float(_x([start])[0]), float(_x([end])[0]), color=ALERT, alpha=0.6, lw=0,
                      label="alert" if number == 0 else None)
@@ -126,10 +143,15 @@ def timeline(intervals: Sequence[Mapping[str, Any]], events: Sequence[Mapping[st
     return _png(figure)
 
 
-def good_share_by_day(shares: Mapping[str, float]) -> bytes:
+def good_share_by_day(shares: Mapping[str, float], days: Sequence[str] | None = None) -> bytes:
+    """A bar per day of ``days`` (default: the days with data); a day without monitoring is
+    marked "no data" rather than left out, so a week reads as seven days."""
     figure, axis = plt.subplots(figsize=(WIDTH_IN, HEIGHT_IN))
-    days = list(shares)
-    axis.bar(days, [100.0 * shares[d] for d in days], color=GOOD)
+    days = list(days) if days is not None else list(shares)
+    axis.bar(days, [100.0 * shares.get(d, 0.0) for d in days], color=GOOD)
+    for number, day in enumerate(days):
+        if day not in shares:
+            axis.text(number, 3, "no data", ha="center", va="bottom", fontsize=8, color=NO_DATA, rotation=90)
     axis.set_ylim(0, 100)
     axis.set_ylabel("good posture (%)")
     axis.set_title("Share of good posture per day")
@@ -152,10 +174,11 @@ def alerts_by_hour(counts: Mapping[int, int]) -> bytes:
 
 def shoulder_tilt(intervals: Sequence[Mapping[str, Any]]) -> bytes:
     figure, axis = plt.subplots(figsize=(WIDTH_IN, HEIGHT_IN))
-    points = [(_moment(i["started"]), i["medians"]["shoulder_tilt_deg"]) for i in intervals
-              if "shoulder_tilt_deg" in i["medians"]]
+    times, values = _broken_at_gaps([(_moment(i["started"]), i["seconds"], i["medians"]["shoulder_tilt_deg"])
+                                     for i in intervals if "shoulder_tilt_deg" in i["medians"]])
+    points = list(zip(times, values, strict=True))
     axis.axhline(0.0, color="#999999", lw=0.8)
-    axis.plot(_x([p[0] for p in points]), [p[1] for p in points], color="#2c3e50", lw=1.2)
+    axis.plot(_x(times), values, color="#2c3e50", lw=1.2)
     axis.set_ylabel("degrees (+ left shoulder lower)")
     axis.set_title("Shoulder tilt over time" + ("" if points else " (no front-view samples)"))
     _time_axis(axis, [p[0] for p in points])

@@ -168,9 +168,12 @@ class History:
             self.connection.execute("INSERT INTO events (session_id, at, kind, reasons, detail) VALUES (?, ?, ?, ?, ?)",
                                     (session_id, iso(at), kind, ",".join(reasons), json.dumps(dict(detail))))
 
-    def end_session(self, session_id: int, ended: datetime.datetime) -> None:
+    def end_session(self, session_id: int, ended: datetime.datetime, reference: str | None = None) -> None:
+        """The session's end, and what its posture was judged against in the end (a session that
+        never learned a reference stayed on the absolute limits, whatever it started with)."""
         with self._writing():
-            self.connection.execute("UPDATE sessions SET ended = ? WHERE id = ?", (iso(ended), session_id))
+            self.connection.execute("UPDATE sessions SET ended = ?, reference = COALESCE(?, reference) WHERE id = ?",
+                                    (iso(ended), reference, session_id))
 
     def prune(self, before: datetime.datetime, now: datetime.datetime | None = None) -> int:
         """Delete the sessions that started before ``before`` (with their intervals and events),

@@ -63,14 +63,15 @@ class SessionRecorder:
         self._guarded(lambda: self.history.add_event(self._id(), self.wall(event.t_s), event.kind.value,
                                                      [r.value for r in event.reasons], event.to_json()))
 
-    def close(self) -> None:
+    def close(self, reference: str | None = None) -> None:
+        """End the session; ``reference``: what it was judged against in the end."""
         if self.session_id is None:
             return
         last = self.aggregator.finish()
         try:
             if last is not None:
                 self._guarded(lambda: self.history.add_interval(self._id(), last))
-            self._guarded(lambda: self.history.end_session(self._id(), self.clock()))
+            self._guarded(lambda: self.history.end_session(self._id(), self.clock(), reference))
         finally:
             self.session_id = None
 
