@@ -116,7 +116,7 @@ def test_analyze_with_jobs_matches_one_process(clips: list[Path], tmp_path: Path
     code1, table1, err1 = analyze(*map(str, clips), "--jobs", "1", "--out", str(tmp_path / "one.csv"))
     code2, table2, err2 = analyze(*map(str, clips), "--jobs", "2", "--out", str(tmp_path / "two.csv"))
     assert code1 == code2 == 1  # the damaged file
-    assert table1 == table2 and err1 == err2
+    assert table1 == table2 and err1.replace("one.csv", "OUT") == err2.replace("two.csv", "OUT")
     assert err2.count("headwatch: error:") == 1 and "c.mp4: cannot read the video" in err2
     assert (tmp_path / "one.csv").read_text() == (tmp_path / "two.csv").read_text()
     order = [line.split(",")[0] for line in (tmp_path / "two.csv").read_text().splitlines()[1:]]
@@ -189,7 +189,7 @@ def test_analyze_on_the_cluster_matches_one_process(dask_scheduler: str, clips: 
     code2, table2, err2 = analyze(*map(str, clips), "--cluster", dask_scheduler, "--out",
                                   str(tmp_path / "cluster.csv"))
     assert code1 == code2 == 1
-    assert table1 == table2 and err1 == err2
+    assert table1 == table2 and err1.replace("here.csv", "OUT") == err2.replace("cluster.csv", "OUT")
     assert (tmp_path / "here.csv").read_text() == (tmp_path / "cluster.csv").read_text()
 
 

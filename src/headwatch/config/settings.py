@@ -15,7 +15,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from headwatch.errors import HeadwatchError
 from headwatch.files import NotAFile, read_small_text, user_folder
@@ -48,12 +48,28 @@ def check_fields(obj: Any, sections: tuple[str, ...]) -> None:
                 break
 
 
+_T = TypeVar("_T")
+
+
+def _checked(cls: type[_T]) -> type[_T]:
+    """A settings section whose fields are checked when it is built (below @dataclass, so that the
+    generated __init__ calls the check). Its section is the Settings field holding the class."""
+    def __post_init__(self: Any) -> None:
+        name = type(self).__name__
+        section = next(f.name for f in fields(Settings) if getattr(f.default_factory, "__name__", "") == name)
+        check_fields(self, (section,))
+
+    cls.__post_init__ = __post_init__  # type: ignore[attr-defined]
+    return cls
+
+
 def _opt(default: Any, help: str, low: float | None = None, high: float | None = None,
          choices: tuple[str, ...] | None = None) -> Any:
     return field(default=default, metadata={"help": help, "low": low, "high": high, "choices": choices})
 
 
 @dataclass(frozen=True, slots=True)
+@_checked
 class Thresholds:
     """Absolute limits, used when no calibrated profile is selected (see README "Thresholds")."""
 
@@ -70,11 +86,9 @@ class Thresholds:
     reclined_flexion_deg: float = _opt(25.0, "profile view, reclined with the hips in view: the head bent forward "
                                        "off the trunk by more than this is bad (ISO 11226)", 0, 90)
 
-    def __post_init__(self) -> None:
-        check_fields(self, ("thresholds",))
-
 
 @dataclass(frozen=True, slots=True)
+@_checked
 class Calibration:
     """Margins around a calibrated baseline, used when a profile is selected."""
 
@@ -91,11 +105,9 @@ class Calibration:
     profile: str = _opt("default", "the profile monitor and analyze use when it exists (empty = none: "
                         "reference.mode decides)")
 
-    def __post_init__(self) -> None:
-        check_fields(self, ("calibration",))
-
 
 @dataclass(frozen=True, slots=True)
+@_checked
 class ReferenceSettings:
     """What posture is judged against when no calibrated profile is selected."""
 
@@ -104,11 +116,9 @@ class ReferenceSettings:
     learn_min: float = _opt(2.0, "minutes of presence the learned reference needs before it is used", 0.1, 60)
     refresh_min: float = _opt(10.0, "how often a learned reference is refreshed from recent good posture", 1, 1440)
 
-    def __post_init__(self) -> None:
-        check_fields(self, ("reference",))
-
 
 @dataclass(frozen=True, slots=True)
+@_checked
 class Alerts:
     """When a bad posture becomes an alert."""
 
@@ -118,11 +128,9 @@ class Alerts:
     repeat_after_s: float = _opt(300.0, "repeat an alert (and reminders) this often while it lasts", 10, 86400)
     away_reset_s: float = _opt(60.0, "an absence this long resets the posture timers", 1, 86400)
 
-    def __post_init__(self) -> None:
-        check_fields(self, ("alerts",))
-
 
 @dataclass(frozen=True, slots=True)
+@_checked
 class Reminders:
     """Break and movement reminders."""
 
@@ -131,11 +139,9 @@ class Reminders:
     still_for_min: float = _opt(30.0, "remind to move after this many minutes in one position", 1, 1440)
     still_tolerance: float = _opt(0.05, "movement under this share of the frame height counts as still", 0.001, 1)
 
-    def __post_init__(self) -> None:
-        check_fields(self, ("reminders",))
-
 
 @dataclass(frozen=True, slots=True)
+@_checked
 class Capture:
     """Where frames come from and how often they are looked at."""
 
@@ -150,11 +156,9 @@ class Capture:
     # and bad shares on the development video and the demo at a fifth of the cost.
     analyze_fps: float = _opt(1.0, "frames per second `analyze` and `eval` sample from videos", 0.1, 120)
 
-    def __post_init__(self) -> None:
-        check_fields(self, ("capture",))
-
 
 @dataclass(frozen=True, slots=True)
+@_checked
 class Notify:
     """How alerts reach you."""
 
@@ -163,11 +167,9 @@ class Notify:
     snooze_min: float = _opt(30.0, "how long `s` in the monitor's terminal silences notifications (minutes)", 1,
                              1440)
 
-    def __post_init__(self) -> None:
-        check_fields(self, ("notify",))
-
 
 @dataclass(frozen=True, slots=True)
+@_checked
 class OutputSettings:
     """Files headwatch writes when asked to."""
 
@@ -177,9 +179,6 @@ class OutputSettings:
                         "folder)")
     retention_days: float = _opt(365.0, "sessions older than this many days are deleted from the history when "
                                  "the monitor starts (0 keeps everything)", 0, 36500)
-
-    def __post_init__(self) -> None:
-        check_fields(self, ("output",))
 
 
 @dataclass(frozen=True, slots=True)
