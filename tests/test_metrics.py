@@ -223,3 +223,16 @@ def test_measure_fills_only_what_the_view_allows() -> None:
     assert side.view is View.LEFT
     assert side.neck_inclination_deg == pytest.approx(45.0)
     assert side.shoulder_tilt_deg is None and side.ear_height_ratio is None
+
+
+def test_a_face_whose_ears_collapsed_reads_as_a_deep_bow() -> None:
+    """Facing the camera with the crown showing, MediaPipe puts the ears on the middle of the face
+    and the ear height reads a head held high: a narrow face counts as a deep bow instead."""
+    from headwatch.posture.metrics import FRONT_COLLAPSE, head_forward_deg
+
+    upright = head_forward_deg(None, None, View.FRONT, ear_height_face=1.6)
+    assert upright is not None
+    assert head_forward_deg(None, None, View.FRONT, 1.6, face_width=0.45) == upright  # a sound face
+    assert head_forward_deg(None, None, View.FRONT, 1.6, face_width=0.25) == FRONT_COLLAPSE[2]
+    halfway = head_forward_deg(None, None, View.FRONT, 1.6, face_width=0.305)
+    assert halfway == pytest.approx((upright + FRONT_COLLAPSE[2]) / 2)

@@ -298,17 +298,27 @@ PROFILE_BLEND = (-4.195, 0.789, 0.162)  # offset, mid-line weight, 3D weight
 # the 3D angle, raw MAE 5.9 / 5.7 against 20.2 / 21.0.
 FRONT_EAR_HEIGHT = (48.93, -27.493)  # offset, degrees per unit of ear_height_face_ratio
 FRONT_CONFIDENCE = (0.5, 0.8)  # view confidence where the ear-height angle starts, and takes over
+# When a head bows toward the camera far enough for the crown to show, MediaPipe collapses the ears
+# onto the middle of the face (on renders: face_width_ratio 0.20-0.31 where upright faces read
+# 0.34-0.50, all of them deep slumps, 20-44 degrees of neck) and the ear height in face widths
+# reads a head held high: errors of 20-90 degrees. Below the first width the face counts as
+# collapsed and the angle as the third value, a deep bow; between the two widths, a blend.
+# Chosen on the fit renders (seed 3117) only.
+FRONT_COLLAPSE = (0.28, 0.33, 38.0)  # face_width_ratio collapsed, sound; degrees of a deep bow
 
 
 def head_forward_deg(neck_2d: float | None, neck_3d: float | None, view: View | None,
-                     ear_height_face: float | None = None, view_confidence: float | None = None) -> float | None:
+                     ear_height_face: float | None = None, view_confidence: float | None = None,
+                     face_width: float | None = None) -> float | None:
     """headwatch's primary head-forward angle: the best estimate available for the view.
 
     In profile, ``neck_2d`` is the mid-line angle (``neck_midline_deg``); it and the 3D angle
     see the same thing with independent errors, and their blend (PROFILE_BLEND) is nearer the
     true angle than either. Facing the camera, ``ear_height_face`` (``ear_height_face_ratio``)
     mapped to degrees (FRONT_EAR_HEIGHT), blended toward the 3D angle when ``view_confidence`` is
-    low (FRONT_CONFIDENCE; no confidence counts as full); without it, the 3D angle.
+    low (FRONT_CONFIDENCE; no confidence counts as full); without it, the 3D angle. With
+    ``face_width`` (``face_width_ratio``) a face whose ears collapsed onto its middle reads as a
+    deep bow (FRONT_COLLAPSE).
     """
     if view is None:
         return None
@@ -317,12 +327,16 @@ def head_forward_deg(neck_2d: float | None, neck_3d: float | None, view: View | 
         return offset + w2d * neck_2d + w3d * neck_3d
     if view is View.FRONT and ear_height_face is not None:
         offset, per_unit = FRONT_EAR_HEIGHT
-        from_ears = offset + per_unit * ear_height_face
-        if neck_3d is None or view_confidence is None:
-            return from_ears
-        low, high = FRONT_CONFIDENCE
-        weight = min(max((view_confidence - low) / (high - low), 0.0), 1.0)
-        return weight * from_ears + (1.0 - weight) * neck_3d
+        angle = offset + per_unit * ear_height_face
+        if neck_3d is not None and view_confidence is not None:
+            low, high = FRONT_CONFIDENCE
+            weight = min(max((view_confidence - low) / (high - low), 0.0), 1.0)
+            angle = weight * angle + (1.0 - weight) * neck_3d
+        if face_width is None:
+            return angle
+        collapsed, sound_width, bow = FRONT_COLLAPSE
+        sound = min(max((face_width - collapsed) / (sound_width - collapsed), 0.0), 1.0)
+        return sound * angle + (1.0 - sound) * bow
     return neck_3d if neck_3d is not None else neck_2d
 
 
@@ -458,7 +472,9 @@ def measure(pose: Pose) -> PostureSample:
     view, confidence = estimated if estimated is not None else (None, None)
     neck_3d = neck_angle_3d_deg(pose)
     ear_height_face = ear_height_face_ratio(pose, view)
-    head_forward = head_forward_deg(neck_midline_deg(pose, view), neck_3d, view, ear_height_face, confidence)
+    face_width = face_width_ratio(pose, view)
+    head_forward = head_forward_deg(neck_midline_deg(pose, view), neck_3d, view, ear_height_face, confidence,
+                                    face_width)
     trunk_lean = trunk_lean_deg(pose, view)
     flexion = neck_flexion_deg(head_forward, trunk_lean, view)
     return PostureSample(
@@ -468,7 +484,7 @@ def measure(pose: Pose) -> PostureSample:
         neck_angle_3d_deg=neck_3d,
         head_forward_deg=head_forward,
         ear_height_ratio=ear_height_ratio(pose, view),
-        face_width_ratio=face_width_ratio(pose, view),
+        face_width_ratio=face_width,
         ear_height_face_ratio=ear_height_face,
         head_pitch_deg=head_pitch_deg(pose, view),
         shoulder_tilt_deg=shoulder_tilt_deg(pose, view),
