@@ -59,6 +59,8 @@ def test_pause_stops_reading_frames_and_resume_goes_on(tmp_path: Path, write_vid
         out, err = monitor.communicate(timeout=30)
     assert monitor.returncode == 0, err
     assert "session summary" in out
+    (paused_line,) = [line for line in out.splitlines() if line.strip().startswith("paused ")]
+    assert paused_line.split()[-1] in ("3s", "4s", "5s", "6s")  # the summary counts the pause too
     kinds = [json.loads(line)["kind"] for line in events.read_text().splitlines()]
     assert kinds[:2] == ["paused", "resumed"]
     import sqlite3

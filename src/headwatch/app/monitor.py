@@ -110,6 +110,7 @@ class Monitor:
                 break
             paused_s = self._obey_control()
             wall_start += paused_s  # a file paced like a camera picks up where it paused
+            self.summary.paused_s += paused_s
             if self._stop:
                 break
             if self.realtime:  # pace a file like a camera; a live source paces itself the same way

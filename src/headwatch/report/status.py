@@ -112,6 +112,7 @@ def format_summary(summary: SessionSummary) -> str:
         f"  good posture     {'-' if good is None else f'{good:.0%}'} of the time your posture could be judged",
         f"  in bad posture   {_duration(summary.seconds['bad'])}",
         f"  away             {_duration(summary.seconds['away'])}",
+        *([f"  paused           {_duration(summary.paused_s)}"] if summary.paused_s > 0 else []),
         f"  posture alerts   {summary.count(EventKind.BAD_POSTURE)}",
         f"  break reminders  {summary.count(EventKind.BREAK)}",
         f"  move reminders   {summary.count(EventKind.STILL)}",

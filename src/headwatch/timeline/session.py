@@ -28,6 +28,7 @@ class SessionSummary:
     samples: int = 0
     events: list[AlertEvent] = field(default_factory=list)
     reference: str = ""  # what posture was judged against at the end
+    paused_s: float = 0.0  # wall-clock time paused (`headwatch pause`, the p key): not monitored
 
     @property
     def monitored_s(self) -> float:
