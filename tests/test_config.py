@@ -350,3 +350,18 @@ def test_settings_built_in_code_are_checked_as_a_file_is(build: Any, message: st
         build()
     with pytest.raises(ValueError):
         build()
+
+
+def test_config_check_lists_every_problem_not_only_the_first(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text("[alerts]\nbad_for_s = -5\ngood_for = 3\n\n[capture]\nfps = 'fast'\n\n[colours]\nx = 1\n")
+    result = CliRunner().invoke(app, ["config", "check", "--config", str(config)],
+                                env={"HEADWATCH_NOTIFY_MODE": "loud"})
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 5 and all(line.startswith("headwatch: error: ") for line in lines)
+    said = "\n".join(lines)
+    for part in ("alerts.bad_for_s: expected a number from 1 to 3600, found -5", "unknown key alerts.good_for",
+                 "capture.fps: expected a number from 0.2 to 60", "unknown section [colours]",
+                 "environment HEADWATCH_NOTIFY_MODE: notify.mode"):
+        assert part in said, part

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from headwatch.cli.common import EXIT_USAGE, ConfigOption, fail, note, one_line_errors
+from headwatch.cli.common import EXIT_USAGE, ConfigOption, error, fail, note, one_line_errors
 
 if TYPE_CHECKING:
     from headwatch.config.settings import LoadedSettings
@@ -83,7 +83,14 @@ def config_set(
 
 @config_app.command("check")
 def config_check(config: ConfigOption = None) -> None:
-    """Validate the config file in effect (and the HEADWATCH_ variables)."""
+    """Validate the config file in effect (and the HEADWATCH_ variables): every problem, a line each."""
+    from headwatch.config.settings import config_problems
+
+    problems = config_problems(config, os.environ)
+    for problem in problems:
+        error(problem)
+    if problems:
+        raise typer.Exit(EXIT_USAGE)
     loaded = _loaded(config)
     for warning in loaded.warnings:
         note(f"headwatch: warning: {warning}")

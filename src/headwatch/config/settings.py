@@ -12,7 +12,7 @@ import math
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -313,22 +313,67 @@ def read_config_file(path: Path) -> dict[str, dict[str, Any]]:
         raise ConfigError(f"{path}: invalid TOML: nested too deeply") from None
     except ValueError as exc:  # a 5000-digit integer: Python's limit on converting digits
         raise ConfigError(f"{path}: invalid TOML: a number too long ({str(exc).split(';')[0]})") from None
+    return _checked_values(path, data, _raise)
+
+
+def _raise(error: ConfigError) -> None:
+    raise error
+
+
+def _checked_values(path: Path, data: Mapping[str, Any],
+                    problem: Callable[[ConfigError], None]) -> dict[str, dict[str, Any]]:
+    """The file's values by section; each problem goes to ``problem`` (which may raise, or note it
+    and let the rest be checked)."""
     sections = _section_classes()
     values: dict[str, dict[str, Any]] = {}
     for section, table in data.items():
         if section not in sections:
-            raise ConfigError(f"{path}: unknown section [{section}]{suggest(section, list(sections))}")
+            problem(ConfigError(f"{path}: unknown section [{section}]{suggest(section, list(sections))}"))
+            continue
         if not isinstance(table, dict):
-            raise ConfigError(f"{path}: {section}: expected a [{section}] table, found {_describe(table)}")
+            problem(ConfigError(f"{path}: {section}: expected a [{section}] table, found {_describe(table)}"))
+            continue
         for name, value in table.items():
             dotted = f"{section}.{name}"
             key = KEYS.get(dotted)
             if key is None:
                 names = [k.dotted for k in KEYS.values() if k.section == section]
                 hint = suggest(dotted, names) or suggest(dotted, list(KEYS))
-                raise ConfigError(f"{path}: unknown key {dotted}{hint}")
-            values.setdefault(section, {})[name] = check_value(key, value, str(path))
+                problem(ConfigError(f"{path}: unknown key {dotted}{hint}"))
+                continue
+            try:
+                values.setdefault(section, {})[name] = check_value(key, value, str(path))
+            except ConfigError as exc:
+                problem(exc)
     return values
+
+
+def config_problems(explicit: Path | None = None, env: Mapping[str, str] | None = None) -> list[str]:
+    """Every problem of the config file in effect and of the HEADWATCH_ variables, not only the
+    first (what `config check` lists); empty when the settings load."""
+    env = os.environ if env is None else env
+    found: list[str] = []
+    path, reason = config_path_in_effect(explicit, env)
+    if path.is_file() or reason != "default location":
+        try:
+            read_config_file(path)
+        except ConfigError as first:
+            try:  # a file that parses: check every value; one that does not has its one problem
+                data = tomllib.loads(read_small_text(path, CONFIG_SIZE_LIMIT).replace("\r\n", "\n"))
+            except (OSError, UnicodeDecodeError, NotAFile, tomllib.TOMLDecodeError, RecursionError, ValueError):
+                found.append(str(first))
+            else:
+                _checked_values(path, data, lambda error: found.append(str(error)))
+    known_env = {key.env: key for key in KEYS.values()}
+    for variable, text in env.items():
+        key = known_env.get(variable)
+        if key is None:
+            continue
+        try:
+            parse_text_value(key, text, f"environment {variable}")
+        except ConfigError as exc:
+            found.append(str(exc))
+    return found
 
 
 @dataclass(frozen=True, slots=True)
