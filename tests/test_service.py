@@ -98,3 +98,36 @@ def test_the_command_refuses_an_injected_or_missing_config(tmp_path: Path) -> No
     missing = CliRunner().invoke(app, ["service", "install", "--config", str(tmp_path / "nope.toml")], env=home)
     assert missing.exit_code == 2 and "no such file" in missing.stderr
     assert not list(tmp_path.rglob("headwatch.service"))
+
+
+def test_status_asks_the_service_manager(tmp_path: Path) -> None:
+    from headwatch.system.service import state_of
+
+    service = service_for("linux", tmp_path, monitor_command(), env={})
+    assert state_of(service).describe(service.path) == f"not installed ({service.path})"
+    install(service, runner=lambda argv: 0)
+    answers = {"is-enabled": (0, "enabled"), "is-active": (3, "inactive")}
+    state = state_of(service, query=lambda argv: answers[argv[2]])
+    assert state.describe(service.path) == f"installed: {service.path}; enabled at login; not running now"
+    unknown = state_of(service, query=lambda argv: (127, ""))  # no systemctl here
+    assert unknown.enabled is None and unknown.running is None
+    assert "unknown (the service manager did not answer)" in unknown.describe(service.path)
+    windows = service_for("win32", tmp_path, monitor_command(), env={})
+    install(windows, runner=lambda argv: 0)
+    assert state_of(windows).enabled is True  # the Startup folder runs what it holds
+
+
+def test_an_install_that_cannot_be_enabled_says_so_and_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No user service manager (systemctl --user fails): the unit is written but would never start
+    at login, so the command says so, with what to run, and exits 1 (it used to exit 0)."""
+    from typer.testing import CliRunner
+
+    from headwatch.cli import app
+
+    monkeypatch.setattr("headwatch.system.service._run", lambda argv: 1)
+    monkeypatch.setattr(Path, "home", lambda: tmp_path)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    result = CliRunner().invoke(app, ["service", "install"])
+    assert result.exit_code == 1
+    assert "written but not enabled" in result.stderr and "systemctl --user enable --now headwatch.service" in (
+        result.stderr) and "headwatch service uninstall" in result.stderr

@@ -34,9 +34,13 @@ def install_service(config: Path | None) -> Installed:
                          "--config FILE`)")
     service = _service(config)
     try:
-        return Installed(service.path, list(install(service)))
+        left = list(install(service))
     except OSError as exc:
         raise HeadwatchError(f"{service.path}: cannot write the login item: {exc.strerror}") from None
+    if left:  # written, but not enabled: the monitor would not start at login
+        raise HeadwatchError(f"{service.path}: written but not enabled ({'; '.join(left)} did not run: no user "
+                             "service manager here?); run it yourself, or `headwatch service uninstall`")
+    return Installed(service.path, left)
 
 
 def uninstall_service(config: Path | None) -> str:
@@ -47,5 +51,8 @@ def uninstall_service(config: Path | None) -> str:
 
 
 def service_status(config: Path | None) -> str:
+    """Installed or not, and as the system's service manager says: enabled at login, running now."""
+    from headwatch.system.service import state_of
+
     service = _service(config)
-    return f"installed: {service.path}" if service.path.exists() else f"not installed ({service.path})"
+    return state_of(service).describe(service.path)

@@ -106,6 +106,10 @@ class Service:
     text: str
     enable: list[list[str]]
     disable: list[list[str]]
+    # Asked for the state: (argv, what its output says) for "enabled" and for "running"; none: the
+    # file alone says it (Windows' Startup folder runs what it holds at login).
+    enabled_query: list[str] | None = None
+    active_query: list[str] | None = None
 
 
 def service_for(platform: str, home: Path, command: Sequence[str], env: dict[str, str] | None = None) -> Service:
@@ -114,11 +118,12 @@ def service_for(platform: str, home: Path, command: Sequence[str], env: dict[str
         config_home = Path(env.get("XDG_CONFIG_HOME") or home / ".config")
         return Service(config_home / "systemd" / "user" / UNIT, systemd_unit(command),
                        [["systemctl", "--user", "daemon-reload"], ["systemctl", "--user", "enable", "--now", UNIT]],
-                       [["systemctl", "--user", "disable", "--now", UNIT]])
+                       [["systemctl", "--user", "disable", "--now", UNIT]],
+                       ["systemctl", "--user", "is-enabled", UNIT], ["systemctl", "--user", "is-active", UNIT])
     if platform == "darwin":
         path = home / "Library" / "LaunchAgents" / f"{LABEL}.plist"
         return Service(path, launchd_plist(command), [["launchctl", "load", "-w", str(path)]],
-                       [["launchctl", "unload", "-w", str(path)]])
+                       [["launchctl", "unload", "-w", str(path)]], None, ["launchctl", "list", LABEL])
     appdata = Path(env.get("APPDATA") or home / "AppData" / "Roaming")
     startup = appdata / "Microsoft" / "Windows" / "Start Menu" / "Programs" / "Startup"
     return Service(startup / "headwatch.cmd", windows_script(command), [], [])
@@ -131,6 +136,50 @@ def _run(argv: list[str]) -> int:
     if shutil.which(argv[0]) is None:
         return 127
     return subprocess.run(argv, capture_output=True, check=False).returncode
+
+
+Query = Callable[[list[str]], tuple[int, str]]
+
+
+def _query(argv: list[str]) -> tuple[int, str]:
+    if shutil.which(argv[0]) is None:
+        return 127, ""
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    return done.returncode, done.stdout.strip()
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceState:
+    installed: bool
+    enabled: bool | None  # None: the system could not be asked
+    running: bool | None
+
+    def describe(self, path: Path) -> str:
+        if not self.installed:
+            return f"not installed ({path})"
+
+        def word(value: bool | None, yes: str, no: str) -> str:
+            return "unknown (the service manager did not answer)" if value is None else yes if value else no
+
+        return (f"installed: {path}; {word(self.enabled, 'enabled at login', 'not enabled at login')}; "
+                f"{word(self.running, 'running now', 'not running now')}")
+
+
+def state_of(service: Service, query: Query = _query) -> ServiceState:
+    """Whether the login item is installed, enabled and running, as the system's own manager says."""
+    installed = service.path.exists()
+    if not installed:
+        return ServiceState(False, False, False)
+
+    def ask(argv: list[str] | None, default: bool) -> bool | None:
+        if argv is None:
+            return default
+        code, output = query(argv)
+        if code == 127:
+            return None
+        return code == 0 and output not in ("disabled", "inactive", "failed")
+
+    return ServiceState(True, ask(service.enabled_query, True), ask(service.active_query, False))
 
 
 def install(service: Service, runner: Runner = _run) -> list[str]:
