@@ -325,3 +325,27 @@ def test_monitor_out_writes_one_record_per_sample_like_analyze(tilting_clip: Pat
     assert rows[0]["schema"] == 1 and rows[0]["path"] == str(tilting_clip) and rows[0]["person"] is True
     assert [r["t_s"] for r in rows] == sorted(r["t_s"] for r in rows)
     assert monitor("--source", str(tilting_clip), "--out", str(tmp_path / "x.txt")).exit_code == 2
+
+
+def test_a_pause_is_two_events_that_say_when_it_began_and_how_long_it_lasted(tilting_clip: Path) -> None:
+    """A pause, extended once by a second `pause`, on a video file (whose clock stands still while
+    paused): resumed starts where paused began, and says the whole pause's wall-clock length."""
+    from headwatch.system.control import Command
+    from headwatch.types import AlertEvent, EventKind
+
+    clock = FakeClock()
+    commands = iter([None, None, Command("pause", 2.0, 0.0), None, Command("pause", 3.0, 0.0)])
+    events: list[AlertEvent] = []
+    reader = sources.VideoFileReader(tilting_clip)
+    with PoseEstimator("lite", mode="video") as detector:
+        loop = Monitor(reader, detector, ABSOLUTE, AlertEngine(), policy=SamplingPolicy(fps=2.0),
+                       duration_s=3.0, clock=clock, sleep=clock.sleep, on_event=events.append,
+                       control=lambda: next(commands, None))
+        summary = loop.run()
+    reader.close()
+    paused, resumed = [e for e in events if e.kind in (EventKind.PAUSED, EventKind.RESUMED)]
+    assert paused.kind is EventKind.PAUSED and resumed.kind is EventKind.RESUMED
+    assert resumed.start_s == paused.t_s  # not before the pause began
+    # Two 0.25 s polls before the second `pause`, then its 3 s: the extension counts whole.
+    assert resumed.values["paused_s"] == pytest.approx(0.5 + 3.0)
+    assert summary.paused_s == pytest.approx(resumed.values["paused_s"])

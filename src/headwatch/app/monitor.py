@@ -136,8 +136,9 @@ class Monitor:
         command = self.control() if self.control is not None else None
         if command is None or command.action != "pause":
             return 0.0
-        started = self.clock()
-        now_s = self.reader.now_s() if isinstance(self.reader, Reconnectable) else self._last_t
+        began = started = self.clock()  # began: the whole pause; started: the latest command's
+        paused_at = self.reader.now_s() if isinstance(self.reader, Reconnectable) else self._last_t
+        now_s = paused_at
         self._emit(AlertEvent(EventKind.PAUSED, now_s, now_s))
         self.session.outputs.status(Status(now_s, Verdict(State.UNKNOWN), None, self.engine.in_bad_posture, 0.0, 0.0,
                               note="paused" + (f" for {command.seconds:.0f} s" if command.seconds else "")
@@ -153,13 +154,15 @@ class Monitor:
                 break
             if later is not None and later.action == "pause":
                 command, started = later, self.clock()
-        paused_s = self.clock() - started
+        paused_s = self.clock() - began  # a pause extended by a second `pause` counts whole
         if isinstance(self.reader, Releasable) and not self._stop:
             # Gone meanwhile: the next read reports it lost, and the retries take over.
             with contextlib.suppress(SourceError):
                 self.reader.reopen()
         now_s = self.reader.now_s() if isinstance(self.reader, Reconnectable) else self._last_t
-        self._emit(AlertEvent(EventKind.RESUMED, now_s, now_s - paused_s))
+        # From the pause to now on the session's clock (a file's stands still while paused), and
+        # how long it lasted on the wall clock.
+        self._emit(AlertEvent(EventKind.RESUMED, now_s, paused_at, values={"paused_s": paused_s}))
         return paused_s
 
     def _emit(self, event: AlertEvent) -> None:
