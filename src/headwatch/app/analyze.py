@@ -25,7 +25,7 @@ from headwatch.app.assemble import ReferenceChoice, limits_for, session_gap_s
 from headwatch.app.context import open_history, stay_offline
 from headwatch.app.executors import Measured, MeasureTask
 from headwatch.app.recording import RecordingSession
-from headwatch.app.sinks import BaseSink, EventSink, EventStamp, Fanout, Image, RecordSink
+from headwatch.app.sinks import EventSink, EventStamp, Fanout, HistorySink, RecordSink, describe_failure
 from headwatch.config.settings import Settings
 from headwatch.errors import HeadwatchError, UsageError
 from headwatch.report.recording import FileSummary, format_table, summarize
@@ -33,8 +33,7 @@ from headwatch.storage.history import History
 from headwatch.storage.recorder import SessionRecorder
 from headwatch.storage.records import EventLog, RecordWriter
 from headwatch.timeline.intervals import now_local
-from headwatch.timeline.session import Status
-from headwatch.types import SCHEMA, AlertEvent, FrameRecord
+from headwatch.types import SCHEMA, FrameRecord
 
 log = logging.getLogger("headwatch")
 GOING_ON = "analysing on without it"
@@ -170,7 +169,7 @@ class _Outputs:
         """A video's session outputs: the shared record and event files, and a history session of
         its own (started with the first look, so a video that cannot be read leaves none)."""
         outputs = Fanout([], GOING_ON)
-        history = _LazyHistory(self, path) if self.history is not None else None
+        history = HistorySink(lambda: self._recorder(path)) if self.history is not None else None
         if self.writer is not None:
             outputs.add(RecordSink(self.writer))
         if self.log is not None:
@@ -180,48 +179,17 @@ class _Outputs:
             outputs.add(history)
         return outputs
 
+    def _recorder(self, path: Path) -> SessionRecorder:
+        settings = self.request.settings
+        assert self.history is not None
+        return SessionRecorder(self.history, str(path), self.request.choice.describe(), settings,
+                               max_gap_s=session_gap_s(settings, 1.0 / settings.capture.analyze_fps))
+
     def for_photos(self) -> Fanout:
         return Fanout([RecordSink(self.writer)] if self.writer is not None else [], GOING_ON)
 
     def incomplete(self) -> bool:
         return (self.writer is not None and self.writer.broken) or (self.log is not None and self.log.broken)
-
-
-class _LazyHistory(BaseSink):
-    """The history session of one video, started at its first look (a video that cannot be read
-    leaves no empty session behind)."""
-
-    def __init__(self, outputs: _Outputs, path: Path) -> None:
-        self.outputs = outputs
-        self.path = path
-        self._recorder: SessionRecorder | None = None
-        self.reference: str | None = None  # what the video was judged against in the end
-
-    def _started(self) -> SessionRecorder:
-        if self._recorder is None:
-            settings, history = self.outputs.request.settings, self.outputs.history
-            assert history is not None
-            gap = session_gap_s(settings, 1.0 / settings.capture.analyze_fps)
-            self._recorder = SessionRecorder(history, str(self.path), self.outputs.request.choice.describe(),
-                                             settings, max_gap_s=gap)
-        return self._recorder
-
-    def record(self, record: FrameRecord, image: Image | None) -> None:
-        self._started().sample(record.t_s, record.verdict, record.sample if record.person else None)
-
-    def event(self, event: AlertEvent) -> None:
-        self._started().event(event)
-
-    def session_id(self) -> int | None:
-        return self._recorder.session_id if self._recorder is not None else None
-
-    def status(self, status: Status) -> None:
-        if status.reference:
-            self.reference = status.reference
-
-    def close(self) -> None:
-        if self._recorder is not None:
-            self._recorder.close(self.reference)
 
 
 class _Run:
@@ -345,10 +313,8 @@ def _guarded(problems: list[str], write: Callable[[], object]) -> bool:
     try:
         write()
         return True
-    except HeadwatchError as exc:
-        problems.append(str(exc))
-    except OSError as exc:
-        problems.append(f"{exc.filename or 'an output'}: cannot be written: {exc.strerror}")
+    except (HeadwatchError, OSError) as exc:
+        problems.append(describe_failure(exc))
     return False
 
 

@@ -265,13 +265,11 @@ def run_monitor(request: MonitorRequest) -> MonitorResult:
         judge = _judge(settings, request.choice, source)
         session = PostureSession(source, judge, AlertEngine(alert_settings(settings)), outputs,
                                  policy=sampling_policy(settings))
-        paused = [False]
-
         def control() -> Command | None:
             """The channel's commands, and the keys: p pauses and resumes, s snoozes notifications."""
             key = keys.get()
             if key == "p":
-                return Command("resume" if paused[0] else "pause", None, time.time())
+                return Command("resume" if loop.paused else "pause", None, time.time())
             if key == "s":
                 snooze.start()
             return channel.poll() if channel is not None else None
@@ -281,7 +279,6 @@ def run_monitor(request: MonitorRequest) -> MonitorResult:
         loop = Monitor(reader, detector, session=session,
                        realtime=is_live(source) or request.realtime is not False, duration_s=request.duration_s,
                        control=control, camera=CameraTracker())
-        outputs.add(_PauseWatch(paused))
         outputs.add(FramingCheck())
         if request.preview:
             _add_preview(outputs, session, loop.stop)
@@ -328,19 +325,6 @@ def _demo_hint(source: str) -> str:
     if not source.isdigit() or demo is None:
         return ""
     return f"; without a camera, watch the demo: headwatch monitor --source {demo}"
-
-
-class _PauseWatch(BaseSink):
-    """Keeps the `p` key's toggle in step with the session's paused and resumed events."""
-
-    def __init__(self, paused: list[bool]) -> None:
-        self.paused = paused
-
-    def event(self, event: Any) -> None:
-        from headwatch.types import EventKind
-
-        if event.kind in (EventKind.PAUSED, EventKind.RESUMED):
-            self.paused[0] = event.kind is EventKind.PAUSED
 
 
 def _add_preview(outputs: Fanout, session: PostureSession, stop: Callable[[], None]) -> None:

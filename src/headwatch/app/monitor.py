@@ -82,6 +82,7 @@ class Monitor:
         self.control = control  # polled for `headwatch pause` / `resume`
         self._stop = False
         self._last_t = 0.0
+        self.paused = False  # inside a pause (the `p` key resumes then)
 
     @property
     def summary(self) -> SessionSummary:
@@ -145,6 +146,7 @@ class Monitor:
                               + ": `headwatch resume` to go on"))
         if isinstance(self.reader, Releasable):
             self.reader.release()
+        self.paused = True
         while not self._stop:
             if command.seconds is not None and self.clock() - started >= command.seconds:
                 break
@@ -154,6 +156,7 @@ class Monitor:
                 break
             if later is not None and later.action == "pause":
                 command, started = later, self.clock()
+        self.paused = False
         paused_s = self.clock() - began  # a pause extended by a second `pause` counts whole
         if isinstance(self.reader, Releasable) and not self._stop:
             # Gone meanwhile: the next read reports it lost, and the retries take over.

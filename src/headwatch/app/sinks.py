@@ -103,12 +103,15 @@ class Fanout:
 
     def _fail(self, sink: Sink, exc: BaseException) -> None:
         self._sinks.remove(sink)
-        message = str(exc) if isinstance(exc, HeadwatchError) else _describe(exc)
+        message = describe_failure(exc)
         self.failed.append(message)
         log.error(f"{message}; {self.going_on}")
 
 
-def _describe(exc: BaseException) -> str:
+def describe_failure(exc: BaseException) -> str:
+    """An output's failure in one line, naming the file."""
+    if isinstance(exc, HeadwatchError):
+        return str(exc)
     if isinstance(exc, OSError):
         return f"{exc.filename or 'an output'}: cannot be written: {exc.strerror}"
     return str(exc)
@@ -165,24 +168,36 @@ class EventSink(BaseSink):
 
 class HistorySink(BaseSink):
     """The history database: the session's intervals and events, and in the end what its posture
-    was judged against (as the last status said)."""
+    was judged against (as the last status said). Given a recorder, or how to start one: then the
+    session is started by its first look or event (a video that cannot be read leaves none)."""
 
-    def __init__(self, recorder: SessionRecorder) -> None:
-        self.recorder = recorder
+    def __init__(self, recorder: SessionRecorder | Callable[[], SessionRecorder]) -> None:
+        self._recorder = recorder if isinstance(recorder, SessionRecorder) else None
+        self._start = recorder if not isinstance(recorder, SessionRecorder) else None
         self.reference: str | None = None
 
+    def _started(self) -> SessionRecorder:
+        if self._recorder is None:
+            assert self._start is not None
+            self._recorder = self._start()
+        return self._recorder
+
+    def session_id(self) -> int | None:
+        return self._recorder.session_id if self._recorder is not None else None
+
     def record(self, record: FrameRecord, image: Image | None) -> None:
-        self.recorder.sample(record.t_s, record.verdict, record.sample if record.person else None)
+        self._started().sample(record.t_s, record.verdict, record.sample if record.person else None)
 
     def event(self, event: AlertEvent) -> None:
-        self.recorder.event(event)
+        self._started().event(event)
 
     def status(self, status: Status) -> None:
         if status.reference:
             self.reference = status.reference
 
     def close(self) -> None:
-        self.recorder.close(self.reference)
+        if self._recorder is not None:
+            self._recorder.close(self.reference)
 
 
 class Notifying(Protocol):
