@@ -173,6 +173,7 @@ def isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
         monkeypatch.delenv(variable)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))  # the tray's report page
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(home / "run"))  # the pause/resume channel
     monkeypatch.setenv("HEADWATCH_OUTPUT_PROFILES_DIR", str(home / "profiles"))
     # The tests' clips are seconds long: they are sampled at 5 fps, not the default 1, to have
