@@ -12,7 +12,7 @@ import pytest
 
 from headwatch.system.notify import (
     CommandHook,
-    DesktopNotifier,
+    CommandNotifier,
     TerminalNotifier,
     desktop_command,
     event_environment,
@@ -57,7 +57,7 @@ def test_desktop_notifier_runs_the_command_with_the_message() -> None:
         return 0
 
     fallback = io.StringIO()
-    DesktopNotifier("linux", which_only("notify-send"), runner, TerminalNotifier(fallback)).notify(EVENT)
+    CommandNotifier("linux", which_only("notify-send"), runner, TerminalNotifier(fallback)).notify(EVENT)
     (argv, env), = calls
     assert list(argv) == ["/usr/bin/notify-send", "--app-name=headwatch", "headwatch", message_for(EVENT)]
     assert env["HEADWATCH_MESSAGE"] == message_for(EVENT)
@@ -68,7 +68,7 @@ def test_desktop_notifier_runs_the_command_with_the_message() -> None:
 def test_desktop_notifier_falls_back_to_the_terminal(exit_code: int | None) -> None:
     fallback = io.StringIO()
     which = which_only("notify-send") if exit_code is not None else which_only()
-    notifier = DesktopNotifier("linux", which, lambda argv, env: exit_code or 0, TerminalNotifier(fallback))
+    notifier = CommandNotifier("linux", which, lambda argv, env: exit_code or 0, TerminalNotifier(fallback))
     notifier.notify(EVENT)
     assert fallback.getvalue() == f"\a\n[headwatch] {message_for(EVENT)}\n"
 
@@ -81,7 +81,7 @@ def test_desktop_notifier_really_runs_a_process(tmp_path) -> None:  # type: igno
     script.chmod(0o755)
     if sys.platform.startswith("win"):
         pytest.skip("a shell script stands in for notify-send")
-    notifier = DesktopNotifier("linux", lambda name: str(script) if name == "notify-send" else None,
+    notifier = CommandNotifier("linux", lambda name: str(script) if name == "notify-send" else None,
                                fallback=TerminalNotifier(io.StringIO()))
     notifier.runner(desktop_command("linux", "headwatch", "hello", notifier.which) or [str(script)], {})
     assert out.read_text().strip() == "--app-name=headwatch headwatch hello"

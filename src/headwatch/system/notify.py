@@ -1,8 +1,10 @@
 """Telling the user: the desktop's own notifications, a terminal bell, or a command of theirs.
 
-Desktop notifications use what each system ships: notify-send (libnotify) on Linux, osascript
-on macOS, a PowerShell toast on Windows. Where none is available, or one fails, headwatch
-falls back to the terminal, so an alert is never silently lost.
+Desktop notifications go through desktop-notifier (notify_center.py: an icon, the recovery
+replacing the alert, Snooze and Pause buttons). Where its service does not answer (macOS refuses
+a Python that is not signed, say), the command each system ships takes over: notify-send
+(libnotify) on Linux, osascript on macOS, a PowerShell toast on Windows; where none is available,
+or one fails, the terminal, so an alert is never silently lost.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Protocol, TextIO
 
 from headwatch.types import AlertEvent, EventKind
@@ -108,8 +111,8 @@ def desktop_command(platform: str, title: str, message: str, which: Callable[[st
     return None
 
 
-class DesktopNotifier:
-    """The system's notification; the terminal when it is missing or fails."""
+class CommandNotifier:
+    """The system's notification command; the terminal when it is missing or fails."""
 
     def __init__(self, platform: str = sys.platform, which: Callable[[str], str | None] = shutil.which,
                  runner: Runner = _run_quietly, fallback: Notifier | None = None) -> None:
@@ -119,8 +122,14 @@ class DesktopNotifier:
         self.fallback = fallback or TerminalNotifier()
 
     @property
+    def tool(self) -> str | None:
+        """The command's name (notify-send, osascript, powershell), None where there is none."""
+        argv = desktop_command(self.platform, TITLE, "", self.which)
+        return Path(argv[0]).name if argv else None
+
+    @property
     def available(self) -> bool:
-        return desktop_command(self.platform, TITLE, "", self.which) is not None
+        return self.tool is not None
 
     def notify(self, event: AlertEvent) -> None:
         message = message_for(event)
@@ -155,15 +164,33 @@ class BackgroundNotifier:
         """Deliver what is queued (a notifier's own timeout is 10 s), then stop."""
         self._queue.put(None)
         self._thread.join(timeout_s)
+        close = getattr(self.inner, "close", None)
+        if callable(close):
+            close()
 
 
-def make_notifier(mode: str) -> Notifier:
-    """'none', 'terminal' or 'desktop' (the config validates the value)."""
+def make_notifier(mode: str, buttons: Mapping[str, Callable[[], None]] | None = None) -> Notifier:
+    """'none', 'terminal' or 'desktop' (the config validates the value). For 'desktop': the
+    notification centre when it answers (with ``buttons`` on alerts), else the system's command,
+    else the terminal, each said once."""
     if mode == "none":
         return NoNotifier()
     if mode == "terminal":
         return TerminalNotifier()
-    return DesktopNotifier()
+    from headwatch.system.notify_center import NotificationCenter
+
+    center = NotificationCenter(message_for, buttons)
+    if center.available():
+        return center
+    center.close()
+    command = CommandNotifier()
+    if command.tool is not None:
+        log.info(f"note: the desktop's notification service does not answer: alerts go through {command.tool}, "
+                 "without buttons")
+        return command
+    log.info("note: no desktop notifications here (no notification service, notify-send, osascript or PowerShell): "
+             "alerts show in this terminal")
+    return TerminalNotifier()
 
 
 def event_environment(event: AlertEvent) -> dict[str, str]:

@@ -1,0 +1,121 @@
+"""Desktop notifications against a real daemon: dunst on a D-Bus session bus under Xvfb, with
+dbus-monitor reading what headwatch sent, and a button pressed through dunst's own menu."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from desktop import desktop, need, start, stop
+from headwatch.system.notify import CommandNotifier, TerminalNotifier, make_notifier, message_for
+from headwatch.system.notify_center import NotificationCenter, icon_path
+from headwatch.types import AlertEvent, EventKind, Finding, Reason
+
+ALERT = AlertEvent(EventKind.BAD_POSTURE, t_s=95.0, start_s=20.0, reasons=(Reason.HEAD_FORWARD,),
+                   findings=(Finding(Reason.HEAD_FORWARD, "slouch_deg", 44.0, 36.0, 1.0),))
+RECOVERED = AlertEvent(EventKind.POSTURE_RECOVERED, t_s=120.0, start_s=20.0)
+
+
+def wait_for(condition, seconds: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.fixture
+def dunst(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[dict[str, str], Path]]:
+    """dunst, whose context menu (its "dmenu") picks the Snooze button; and dbus-monitor's log."""
+    need("dunst", "dunstctl", "dbus-monitor")
+    picker = tmp_path / "pick.sh"
+    picker.write_text("#!/bin/sh\ngrep -m1 Snooze\n")
+    picker.chmod(0o755)
+    config = tmp_path / "dunstrc"
+    config.write_text(f"[global]\n    dmenu = {picker}\n")
+    with desktop(tmp_path) as env:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        daemon = start(["dunst", "-config", str(config)], env, tmp_path / "dunst.log")
+        sent = tmp_path / "dbus.log"
+        monitor = start(["dbus-monitor", "interface='org.freedesktop.Notifications'"], env, sent)
+        try:
+            assert wait_for(lambda: "Notifications" in sent.read_text() or sent.stat().st_size > 0)
+            yield env, sent
+        finally:
+            stop(monitor)
+            stop(daemon)
+
+
+def calls(log: Path, member: str) -> list[str]:
+    """The blocks of dbus-monitor's log that call ``member``."""
+    blocks = log.read_text().split("\nmethod call ")
+    return [b for b in blocks if f"member={member}" in b.splitlines()[0]]
+
+
+def test_an_alert_with_icon_and_buttons_replaced_by_the_recovery(dunst: tuple[dict[str, str], Path]) -> None:
+    env, sent = dunst
+    pressed = threading.Event()
+    center = NotificationCenter(message_for, {"Snooze 30 min": pressed.set, "Pause 15 min": lambda: None})
+    try:
+        assert center.available()
+        center.notify(ALERT)
+        assert wait_for(lambda: len(calls(sent, "Notify")) == 1)
+        (alert,) = calls(sent, "Notify")
+        assert f'string "{icon_path().as_uri()}"' in alert  # headwatch's own icon, not Python's
+        assert 'string "headwatch"' in alert
+        assert 'string "Snooze 30 min"' in alert and 'string "Pause 15 min"' in alert
+        assert "head forward 44° > 36° (absolute limit)" in alert  # the why, in the one wording
+        center.notify(RECOVERED)
+        assert wait_for(lambda: len(calls(sent, "Notify")) == 2)
+        assert len(calls(sent, "CloseNotification")) == 1  # the alert went before the recovery came
+        text = sent.read_text()
+        assert text.index("member=CloseNotification") < text.rindex("member=Notify")
+        recovery = calls(sent, "Notify")[1]
+        assert "Posture is good again." in recovery and "Snooze" not in recovery
+        # The next alert's button, pressed in dunst's own menu, reaches headwatch over D-Bus.
+        center.notify(ALERT)
+        assert wait_for(lambda: len(calls(sent, "Notify")) == 3)
+        subprocess.run(["dunstctl", "context"], env={**os.environ, **env}, timeout=10, check=True)
+        assert pressed.wait(10)
+    finally:
+        center.close()
+
+
+def test_a_repeat_replaces_the_alert_on_screen(dunst: tuple[dict[str, str], Path]) -> None:
+    _, sent = dunst
+    center = NotificationCenter(message_for, {})
+    try:
+        center.notify(ALERT)
+        center.notify(AlertEvent(EventKind.BAD_POSTURE, t_s=400.0, start_s=20.0, reasons=(Reason.HEAD_FORWARD,)))
+        assert wait_for(lambda: len(calls(sent, "Notify")) == 2)
+        assert wait_for(lambda: len(calls(sent, "CloseNotification")) == 1)
+    finally:
+        center.close()
+
+
+def test_without_a_notification_service_the_system_command_or_the_terminal(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={tmp_path / 'no-bus'}")
+    center = NotificationCenter(message_for)
+    assert not center.available()
+    center.close()
+    monkeypatch.setenv("PATH", str(tmp_path))  # no notify-send either
+    with caplog.at_level("INFO", logger="headwatch"):
+        chosen = make_notifier("desktop")
+    assert isinstance(chosen, TerminalNotifier)
+    assert "alerts show in this terminal" in caplog.text
+    (tmp_path / "notify-send").write_text("#!/bin/sh\nexit 0\n")
+    (tmp_path / "notify-send").chmod(0o755)
+    caplog.clear()
+    with caplog.at_level("INFO", logger="headwatch"):
+        chosen = make_notifier("desktop")
+    assert isinstance(chosen, CommandNotifier)
+    assert "alerts go through notify-send, without buttons" in caplog.text
