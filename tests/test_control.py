@@ -45,6 +45,8 @@ def test_pause_stops_reading_frames_and_resume_goes_on(tmp_path: Path, write_vid
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         assert wait_for(lambda: lines(samples) >= 5)
+        early = subprocess.run([*headwatch, "resume"], capture_output=True, text=True, env=env, timeout=30)
+        assert early.returncode == 0 and early.stdout.strip() == "nothing to resume: the running monitor is not paused"
         paused = subprocess.run([*headwatch, "pause"], capture_output=True, text=True, env=env, timeout=30)
         assert paused.returncode == 0 and paused.stdout.startswith("paused"), paused.stderr
         time.sleep(1.5)  # the monitor notices within a sample or two
@@ -52,7 +54,7 @@ def test_pause_stops_reading_frames_and_resume_goes_on(tmp_path: Path, write_vid
         time.sleep(3.0)
         assert lines(samples) == during  # not a frame read while paused
         resumed = subprocess.run([*headwatch, "resume"], capture_output=True, text=True, env=env, timeout=30)
-        assert resumed.returncode == 0
+        assert resumed.returncode == 0 and resumed.stdout.strip() == "resumed", resumed.stderr
         assert wait_for(lambda: lines(samples) >= during + 3)
     finally:
         monitor.send_signal(signal.SIGTERM)
@@ -67,7 +69,7 @@ def test_pause_stops_reading_frames_and_resume_goes_on(tmp_path: Path, write_vid
 
     recorded = [k for (k,) in sqlite3.connect(db).execute("SELECT kind FROM events ORDER BY at")]
     assert recorded[:2] == ["paused", "resumed"]  # the history records the pause
-    assert not list((tmp_path / "run" / "headwatch").glob("monitor-*.pid"))  # the monitor removed its channel
+    assert not list((tmp_path / "run" / "headwatch").glob("monitor-*"))  # the monitor removed its channel
     nobody = subprocess.run([*headwatch, "pause"], capture_output=True, text=True, env=env, timeout=30)
     assert nobody.returncode == 1
     assert nobody.stderr.strip() == "headwatch: error: no headwatch monitor is running (start one with " \
@@ -103,14 +105,18 @@ def test_p_in_the_terminal_pauses_and_resumes(tmp_path: Path, write_video: Write
     try:
         assert wait_for(lambda: lines(samples) >= 5)
         # The keys are said once where the monitor reads them.
-        assert "keys: p pause/resume, s snooze notifications, Ctrl-C stop" in (tmp_path / "stderr.txt").read_text()
+        assert "keys: p pause/resume, s snooze notifications, u I'm sitting upright (re-learn), Ctrl-C stop" in \
+            (tmp_path / "stderr.txt").read_text()
         os.write(master, b"p")
         time.sleep(1.5)
         during = lines(samples)
         time.sleep(2.5)
         assert lines(samples) == during  # paused by the key
         os.write(master, b"p")
-        assert wait_for(lambda: lines(samples) >= during + 3)  # and resumed by it
+        assert wait_for(lambda: lines(samples) >= max(during + 3, 12))  # and resumed by it
+        os.write(master, b"u")  # "I'm sitting upright now": the reference learned from the last looks
+        assert wait_for(lambda: "your upright posture is learned again from the last seconds" in
+                        (tmp_path / "stderr.txt").read_text())
     finally:
         monitor.send_signal(signal.SIGTERM)
         monitor.wait(timeout=30)

@@ -18,6 +18,7 @@ from headwatch.posture.reference import (
     SEAT_CONFIRM_S,
     SPREAD_MARGINS,
     UPRIGHT_RANGE,
+    FixedJudge,
     LearningJudge,
     Reference,
     ReferenceLearner,
@@ -327,3 +328,31 @@ def test_back_after_a_long_absence_the_positions_are_learned_again() -> None:
     # Their own upright angle, past the one-margin bound a camera move keeps (20 + 10 would be 30):
     assert judge_.learner.references["profile"].values["slouch_deg"] == 33.0
     assert judge_(t, body(33.0, 0.46, 0.52, neck_dx=0.08)).reasons == (Reason.SUNK,)  # and their own slump is caught
+
+
+def test_i_am_sitting_upright_now_learns_from_the_last_seconds_and_says_so() -> None:
+    judge_ = LearningJudge(ReferenceLearner(learn_s=10.0, refresh_s=6000.0), Calibration(), DEFAULT_LIMITS)
+    t = 0.0
+    for _ in range(15):  # learned while sitting low with the head forward...
+        judge_(t, body(30.0, 0.40, 0.50))
+        t += 1.0
+    judge_.take_events()
+    for _ in range(25):  # ...then sitting up: head higher and back, read as a change at first
+        judge_(t, body(12.0, 0.28, 0.40))
+        t += 1.0
+    message = judge_.upright_now(t)
+    assert message == "your upright posture is learned again from the last seconds"
+    assert judge_.learner.references["profile"].values["slouch_deg"] == pytest.approx(12.0)
+    assert judge_.learner.references["profile"].values["ear_level"] == pytest.approx(0.28)
+    (event,) = judge_.take_events()
+    assert event.kind is EventKind.SETUP_CHANGED and event.cause == "you"
+    assert judge_(t, body(30.0, 0.40, 0.50)).state is State.BAD  # the old slump now reads bad
+
+
+def test_i_am_sitting_upright_now_needs_a_few_looks_and_a_learned_reference() -> None:
+    early = LearningJudge(ReferenceLearner(learn_s=10.0, refresh_s=6000.0), Calibration(), DEFAULT_LIMITS)
+    early(0.0, body(12.0, 0.28, 0.40))
+    assert early.upright_now(1.0).startswith("too few looks at you yet")
+    assert early.take_events() == []
+    assert FixedJudge(DEFAULT_LIMITS, "absolute limits").upright_now(1.0) == (
+        "nothing re-learned: posture is judged against absolute limits, not a learned reference")

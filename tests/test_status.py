@@ -91,3 +91,26 @@ def test_the_status_line_names_what_decided() -> None:
 def test_a_recovery_does_not_read_as_an_alert() -> None:
     good_again = Status(125.0, Verdict(State.OK), SAMPLE, True, 4.0, 5.0)
     assert format_status(good_again).startswith(" 2m05s  RECOVERING  for 4s  ")
+
+
+def test_the_preview_says_what_decided_and_the_tray_state_follows_the_verdict() -> None:
+    from headwatch.report.status import DESK_COLOURS, desk_state
+    from headwatch.types import Finding
+
+    finding = Finding(Reason.HEAD_FORWARD, "ear_height_face_ratio", 1.02, 1.52, 2.0, "your upright 1.62 - 6 %")
+    bad = Verdict(State.BAD, (Reason.HEAD_FORWARD,), findings=(finding,))
+    plain = draw(np.zeros((240, 320, 3), np.uint8), None, SAMPLE, Verdict(State.BAD, (Reason.HEAD_FORWARD,)))
+    why = draw(np.zeros((240, 320, 3), np.uint8), None, SAMPLE, bad)
+    assert (why[30:48] != plain[30:48]).any()  # a second line under the caption: the why
+    building = desk_state(Status(30.0, bad, SAMPLE, False, 4.0, 5.0))
+    assert building.name == "bad" and building.colour == DESK_COLOURS["bad"]
+    assert building.tooltip == "headwatch: bad posture for 4s: ear/face 1.02 < 1.52 (your upright 1.62 - 6 %)"
+    alert = desk_state(Status(30.0, bad, SAMPLE, True, 42.0, 5.0), snoozed=True)
+    assert alert.name == "alert" and alert.tooltip.endswith("; notifications snoozed")
+    assert desk_state(Status(30.0, bad, SAMPLE, True, 42.0, 5.0), paused=True).name == "paused"
+    assert desk_state(Status(30.0, Verdict(State.AWAY), None, False, 9.0, 5.0)).tooltip == "headwatch: nobody in view"
+    learning = desk_state(Status(30.0, Verdict(State.OK), SAMPLE, False, 9.0, 5.0,
+                                 reference="absolute limits (learning your upright posture: 40%)"))
+    assert learning.name == "learning" and learning.tooltip.endswith("learning your upright posture (40%)")
+    good = desk_state(Status(30.0, Verdict(State.OK), SAMPLE, False, 65.0, 5.0, reference="learned reference: x"))
+    assert (good.name, good.tooltip) == ("good", "headwatch: good posture for 1m05s")

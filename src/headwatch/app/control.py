@@ -19,7 +19,10 @@ def pause_monitor(duration: str | None = None) -> str:
 
 
 def resume_monitor() -> str:
-    from headwatch.system.control import send
+    """Resume the paused monitors; says so when none is paused (HeadwatchError when none runs)."""
+    from headwatch.system.control import control_dir, paused_monitors, running_monitors, send
 
+    if running_monitors(control_dir()) and not paused_monitors():
+        return "nothing to resume: the running monitor is not paused"
     send("resume")
     return "resumed"

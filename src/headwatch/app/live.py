@@ -22,6 +22,7 @@ from typing import Any
 
 from headwatch.app.assemble import ReferenceChoice, alert_settings, posture_judge, sampling_policy, session_gap_s
 from headwatch.app.context import open_history, stay_offline
+from headwatch.app.controls import SNOOZE, STOP, UPRIGHT, DeskSink, MonitorControls
 from headwatch.app.session import PostureJudge, PostureSession
 from headwatch.app.sinks import (
     BaseSink,
@@ -37,14 +38,16 @@ from headwatch.app.sinks import (
 )
 from headwatch.config.settings import Settings
 from headwatch.errors import HeadwatchError, SourceError, UsageError
+from headwatch.report.status import DeskState
 from headwatch.storage.recorder import SessionRecorder
 from headwatch.timeline.alerts import AlertEngine
 from headwatch.timeline.intervals import now_local
 from headwatch.timeline.session import SessionSummary
-from headwatch.types import FrameRecord
+from headwatch.types import AlertEvent, EventKind, FrameRecord
 
 log = logging.getLogger("headwatch")
 GOING_ON = "monitoring goes on without it"
+PAUSE_BUTTON_MIN = 15  # a notification's Pause button
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,11 @@ class MonitorRequest:
     duration_s: float | None = None
     status_line: bool = True  # off with -q
     hint: str | None = None  # said once the source works
+    # A desktop front end in this process (the tray): its requests, where the state goes, and a
+    # preview window of its own (show(image), closed, close()) in place of OpenCV's.
+    controls: MonitorControls | None = None
+    show_state: Callable[[DeskState], None] | None = None
+    preview_window: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,15 +155,11 @@ class FramingCheck(BaseSink):
     def record(self, record: FrameRecord, image: Image | None) -> None:
         if len(self.seen) >= self.LOOKS or image is None:
             return
-        from headwatch.posture.framing import framing_problems
+        from headwatch.posture.framing import framing_problems, lasting_problems
 
         self.seen.append(framing_problems(record.pose, float(image[::8, ::8].mean())))
         if len(self.seen) == self.LOOKS:
-            counts: dict[str, int] = {}
-            for problems in self.seen:
-                for problem in problems:
-                    counts[problem] = counts.get(problem, 0) + 1
-            lasting = [p for p, n in counts.items() if n > self.LOOKS // 2]
+            lasting = lasting_problems(self.seen)
             if lasting:
                 log.info("hint: framing: " + "; ".join(lasting))
 
@@ -182,6 +186,17 @@ class PreviewSink(BaseSink):
         self.window.close()
 
 
+class PauseMark(BaseSink):
+    """Marks this monitor paused in the control channel while it is, for `headwatch resume`."""
+
+    def __init__(self, channel: Any) -> None:
+        self.channel = channel
+
+    def event(self, event: AlertEvent) -> None:
+        if event.kind in (EventKind.PAUSED, EventKind.RESUMED):
+            self.channel.mark_paused(event.kind is EventKind.PAUSED)
+
+
 class _Snooze:
     """`s` in the terminal: no notifications for notify.snooze_min."""
 
@@ -206,7 +221,7 @@ def run_monitor(request: MonitorRequest) -> MonitorResult:
     from headwatch.storage.records import EventLog, RecordWriter, record_columns
     from headwatch.system.control import Command, ControlChannel
     from headwatch.system.keys import TerminalKeys
-    from headwatch.system.notify import BackgroundNotifier, DesktopNotifier, HookProcess, make_notifier
+    from headwatch.system.notify import BackgroundNotifier, HookProcess, make_notifier
     from headwatch.vision.camera_motion import CameraTracker
     from headwatch.vision.pose import PoseEstimator
     from headwatch.vision.sources import is_live
@@ -241,20 +256,23 @@ def run_monitor(request: MonitorRequest) -> MonitorResult:
             outputs.add(RecordSink(writer))
         if recorder is not None:
             outputs.add(HistorySink(recorder))
-        chosen = make_notifier(settings.notify.mode)
-        if isinstance(chosen, DesktopNotifier) and not chosen.available:
-            log.info("note: no desktop notifications here (notify-send, osascript or PowerShell not found): alerts "
-                     "show in this terminal")
-        notifier = BackgroundNotifier(chosen)  # a hung notification daemon must not stall the monitor
-        stack.callback(notifier.close)
+        controls = request.controls or MonitorControls()
         snooze = _Snooze(settings.notify.snooze_min)
+        buttons = {f"Snooze {settings.notify.snooze_min:g} min": controls.snooze,
+                   f"Pause {PAUSE_BUTTON_MIN} min": lambda: controls.pause(PAUSE_BUTTON_MIN * 60.0)}
+        # A hung notification daemon must not stall the monitor: delivered from a thread of its own.
+        notifier = BackgroundNotifier(make_notifier(settings.notify.mode, buttons))
+        stack.callback(notifier.close)
         outputs.add(NotifySink(notifier, snooze.active))
+        if request.show_state is not None:
+            outputs.add(DeskSink(request.show_state, snooze.active))
         if hook is not None:
             outputs.add(HookSink(hook))
         keys = TerminalKeys()
         stack.callback(keys.close)
         if keys.active and request.status_line:
-            log.info("keys: p pause/resume, s snooze notifications, Ctrl-C stop (with the summary)")
+            log.info("keys: p pause/resume, s snooze notifications, u I'm sitting upright (re-learn), Ctrl-C stop "
+                     "(with the summary)")
         try:
             channel: ControlChannel | None = ControlChannel()
         except OSError as exc:  # no runtime folder: monitoring works, pause/resume do not
@@ -262,17 +280,30 @@ def run_monitor(request: MonitorRequest) -> MonitorResult:
             channel = None
         if channel is not None:
             stack.callback(channel.close)
+            outputs.add(PauseMark(channel))
         judge = _judge(settings, request.choice, source)
         session = PostureSession(source, judge, AlertEngine(alert_settings(settings)), outputs,
                                  policy=sampling_policy(settings))
         def control() -> Command | None:
-            """The channel's commands, and the keys: p pauses and resumes, s snoozes notifications."""
+            """The keys (p pauses and resumes, s snoozes notifications, u re-learns), the front end's requests and
+            the channel's: pause and resume go to the loop, the rest is done here."""
             key = keys.get()
             if key == "p":
                 return Command("resume" if loop.paused else "pause", None, time.time())
             if key == "s":
                 snooze.start()
-            return channel.poll() if channel is not None else None
+            if key == "u":
+                controls.upright_now()
+            command = controls.take() or (channel.poll() if channel is not None else None)
+            if command is not None and command.action == SNOOZE:
+                snooze.start()
+            elif command is not None and command.action == UPRIGHT:
+                log.info(session.judge.upright_now(loop.last_t))
+            elif command is not None and command.action == STOP:
+                loop.stop()
+            else:
+                return command
+            return None
 
         from headwatch.app.monitor import Monitor
 
@@ -280,8 +311,12 @@ def run_monitor(request: MonitorRequest) -> MonitorResult:
                        realtime=is_live(source) or request.realtime is not False, duration_s=request.duration_s,
                        control=control, camera=CameraTracker())
         outputs.add(FramingCheck())
-        if request.preview:
-            _add_preview(outputs, session, loop.stop)
+        if request.preview_window is not None:
+            from headwatch.vision.overlay import draw
+
+            outputs.add(PreviewSink(request.preview_window, draw, lambda: session.engine.in_bad_posture, lambda: None))
+        elif request.preview:
+            _add_preview(outputs, session, loop.stop, controls)
         stack.enter_context(_stopping_on_signals(loop.stop))
         try:
             summary = loop.run()
@@ -327,11 +362,14 @@ def _demo_hint(source: str) -> str:
     return f"; without a camera, watch the demo: headwatch monitor --source {demo}"
 
 
-def _add_preview(outputs: Fanout, session: PostureSession, stop: Callable[[], None]) -> None:
+def _add_preview(outputs: Fanout, session: PostureSession, stop: Callable[[], None],
+                 controls: MonitorControls) -> None:
     from headwatch.vision.overlay import PreviewWindow, display_available, draw
 
     if not display_available():
         log.warning("--preview: no display here (DISPLAY and WAYLAND_DISPLAY unset, or nothing answers there); "
                   "monitoring without the window")
         return
-    outputs.add(PreviewSink(PreviewWindow(), draw, lambda: session.engine.in_bad_posture, stop))
+    keys = {"s": controls.snooze, "u": controls.upright_now}
+    window = PreviewWindow(lambda key: keys.get(key, lambda: None)())
+    outputs.add(PreviewSink(window, draw, lambda: session.engine.in_bad_posture, stop))

@@ -97,6 +97,11 @@ class Monitor:
     def on_status(self, show: Callable[[Status], None]) -> None:
         self._callbacks.on_status = show
 
+    @property
+    def last_t(self) -> float:
+        """The time of the latest look on the session's clock."""
+        return self._last_t
+
     def stop(self) -> None:
         """Ask the loop to finish after the current sample (safe from a signal handler)."""
         self._stop = True

@@ -127,3 +127,15 @@ def history_report(settings: Settings, choice: PeriodChoice) -> HistoryReport:
     break_min_s = settings.reminders.break_min_s
     return HistoryReport(period, figures(intervals, events, period, break_min_s),
                          figures(intervals, events, period.previous(), break_min_s), intervals, events)
+
+
+def todays_page(settings: Settings) -> Path:
+    """Today's report as a page in the user's cache folder (written over each time): what the
+    tray's "Open today's report" opens."""
+    from headwatch.files import user_folder
+
+    folder = user_folder("cache")
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    page = folder / "today.html"
+    history_report(settings, PeriodChoice(today=True)).write_html(page)
+    return page

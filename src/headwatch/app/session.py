@@ -33,6 +33,11 @@ class PostureJudge(Protocol):
         """Events of its own since the last call (setup_changed), to report beside the alerts."""
         ...
 
+    def upright_now(self, t_s: float) -> str:
+        """The person says they sit upright now: learn from the last seconds where the judge learns;
+        what happened, in a line."""
+        ...
+
     def describe(self) -> str: ...
 
 

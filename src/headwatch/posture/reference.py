@@ -80,6 +80,9 @@ RELEARN_S = 60.0
 # Nobody in view for this long (an alert's away_reset_s): whoever sits down next may be somebody
 # else, or on another chair; the reference must be confirmed again, as at a session's start.
 AWAY_RELEARN_S = 60.0
+# "I'm sitting upright now": the reference is learned from this many seconds back (at least
+# MIN_FRAMES samples, which at a calm sampling rate may reach further).
+UPRIGHT_NOW_S = 20.0
 # Judged bad for this long (presence), by the head's height alone, with every other metric within
 # the person's limits: the positions are re-learned from the last RELEARN_S (the lock-in guard).
 LOCKED_IN_S = 90.0
@@ -432,6 +435,28 @@ class ReferenceLearner:
         self._changed(family, t_s, "relearned", {"ear_level": values.get("ear_level", math.nan)})
         return True
 
+    def upright_now(self, t_s: float) -> list[Family]:
+        """The person says they sit upright now: each family seen lately learns its reference from
+        the last UPRIGHT_NOW_S of samples, replacing the one in use (a ``setup_changed`` event,
+        cause "you"). Returns the families re-learned (none: too few samples yet)."""
+        done: list[Family] = []
+        for family, st in self._state.items():
+            recent = [s for at, s in st.recent if at >= st.present_s - UPRIGHT_NOW_S]
+            if len(recent) < MIN_FRAMES:
+                recent = [s for _, s in list(st.recent)[-MIN_FRAMES:]]
+            learned = learn_reference(recent, family)
+            if learned is None:
+                continue
+            self._pending.pop(family, None)
+            self._ready[family] = learned
+            st.refreshed_at, st.relearn_at, st.positions_pending = st.present_s, None, False
+            st.camera = _camera_of(recent[-1])
+            st.kept.clear()
+            st.kept.extend((st.present_s, s) for s in recent)
+            self._changed(family, t_s, "you", {"key_metric": learned.values[KEY_METRIC[family][0]]})
+            done.append(family)
+        return done
+
     def begin(self, t_s: float, sample: PostureSample | None) -> bool:
         """Call before judging ``sample`` (``add`` calls it too): the first sample after a long
         absence in its view family ends the reference in use (_after_absence). True when it did."""
@@ -544,6 +569,17 @@ class LearningJudge:
     def take_events(self) -> list[AlertEvent]:
         return self.learner.take_events()
 
+    def upright_now(self, t_s: float) -> str:
+        """Re-learn the reference from the last seconds (the person says they sit upright); what
+        happened, in a line."""
+        families = self.learner.upright_now(t_s)
+        if not families:
+            return "too few looks at you yet to learn from: sit upright a little longer and ask again"
+        self.limits = limits_for_references(self.learner.references, self.margins, self.absolute)
+        if self.on_change is not None:
+            self.on_change(self.learner.references)
+        return "your upright posture is learned again from the last seconds"
+
     def describe(self) -> str:
         refs = self.learner.references
         if refs:
@@ -568,6 +604,9 @@ class FixedJudge:
 
     def take_events(self) -> list[AlertEvent]:
         return []
+
+    def upright_now(self, t_s: float) -> str:
+        return f"nothing re-learned: posture is judged against {self.description}, not a learned reference"
 
     def describe(self) -> str:
         return self.description

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TextIO
 
 from headwatch.timeline.session import SessionSummary, Status
@@ -120,3 +121,50 @@ def format_summary(summary: SessionSummary) -> str:
     if summary.reference:
         lines.append(f"  judged against   {summary.reference}")
     return "\n".join(lines)
+
+
+# The tray's states, each a colour (RGB): the states a glance at the tray should tell apart.
+DESK_COLOURS: dict[str, tuple[int, int, int]] = {
+    "good": (46, 160, 67),
+    "bad": (230, 160, 20),  # bad posture, not yet for bad_for_s: building up to an alert
+    "alert": (210, 40, 40),
+    "away": (130, 130, 130),
+    "paused": (70, 110, 200),
+    "learning": (150, 90, 200),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DeskState:
+    """What the tray icon shows: a state, its colour and a tooltip that says why."""
+
+    name: str
+    tooltip: str
+
+    @property
+    def colour(self) -> tuple[int, int, int]:
+        return DESK_COLOURS[self.name]
+
+
+def desk_state(status: Status, paused: bool = False, snoozed: bool = False) -> DeskState:
+    """The tray's state for the latest status: paused wins, then an alert, bad posture building,
+    nobody there, learning the person's upright posture, and good."""
+    quiet = "; notifications snoozed" if snoozed else ""
+    if paused:
+        return DeskState("paused", f"headwatch: paused{quiet}")
+    state, why = status.verdict.state, status.verdict.why()
+    if status.in_bad_posture and state is State.BAD:
+        return DeskState("alert", f"headwatch: bad posture for {_duration(status.seconds_in_state)}: {why}{quiet}")
+    if state is State.BAD:
+        return DeskState("bad", f"headwatch: bad posture for {_duration(status.seconds_in_state)}: {why}{quiet}")
+    if state in (State.AWAY, State.UNKNOWN) or status.note:
+        said = status.note or ("nobody in view" if state is State.AWAY else "head and shoulders not clearly visible")
+        return DeskState("away", f"headwatch: {said}{quiet}")
+    reference = short_reference(status.reference) if status.reference else ""
+    if reference.startswith("learning"):
+        return DeskState("learning", f"headwatch: good posture; learning your upright posture "
+                                     f"({reference.split()[-1]}){quiet}")
+    if reference.startswith("re-learning"):
+        return DeskState("learning", f"headwatch: good posture; re-learning your upright posture, the set-up changed "
+                                     f"{reference.split(' ', 1)[1]}{quiet}")
+    return DeskState("good", f"headwatch: good posture for {_duration(status.seconds_in_state)}{quiet}")

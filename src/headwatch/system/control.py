@@ -66,6 +66,12 @@ def running_monitors(folder: Path) -> list[int]:
     return alive
 
 
+def paused_monitors(folder: Path | None = None) -> list[int]:
+    """The running monitors that are paused now (each marks it with ``monitor-PID.paused``)."""
+    folder = folder or control_dir()
+    return [pid for pid in running_monitors(folder) if (folder / f"monitor-{pid}.paused").exists()]
+
+
 def send(action: str, seconds: float | None = None, folder: Path | None = None) -> Path:
     """Write a command for the running monitors; HeadwatchError when none is running."""
     folder = folder or control_dir()
@@ -110,7 +116,17 @@ class ControlChannel:
         self._seen = command.issued
         return command
 
+    def mark_paused(self, paused: bool) -> None:
+        """Say whether this monitor is paused, so that `headwatch resume` can tell when there is
+        nothing to resume."""
+        marker = self.pid_file.with_suffix(".paused")
+        if paused:
+            marker.write_text("", encoding="utf-8")
+        else:
+            marker.unlink(missing_ok=True)
+
     def close(self) -> None:
+        self.mark_paused(False)
         self.pid_file.unlink(missing_ok=True)
         if not running_monitors(self.folder):  # the last monitor out: no command is left for anyone
             (self.folder / COMMAND_FILE).unlink(missing_ok=True)
