@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "headwatch"
-HEAVY = {"mediapipe", "cv2", "typer", "rich", "matplotlib", "distributed", "dask"}
+HEAVY = {"mediapipe", "cv2", "typer", "rich", "matplotlib", "distributed", "dask", "PySide6", "desktop_notifier"}
 
 # The stack, bottom to top: each folder (or top-level module) may import the ones named here and
 # itself, nothing above it. The command line sees only the use cases, the settings and plain data.
@@ -28,7 +28,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "system": {"types", "errors", "files"},
     "app": {"types", "errors", "files", "config", "timeline", "posture", "vision", "storage", "report",
             "evaluation", "system"},
-    "cli": {"app", "config", "errors", "types"},
+    "gui": {"app", "config", "errors", "types"},  # a front end, as the command line is
+    "cli": {"app", "config", "errors", "types", "gui"},
     "__init__": {"app", "config", "errors", "types", "timeline"},  # the public API, imported on first use
     "__main__": {"cli"},
 }
@@ -40,6 +41,8 @@ HEAVY_ALLOWED: dict[str, set[str]] = {
     "vision.camera_motion": {"cv2"},
     "report.plots": {"matplotlib"},
     "app.executors": {"distributed"},
+    "gui.tray": {"PySide6"},
+    "system.notify_center": {"desktop_notifier"},
 }
 CLI_LIBRARIES = {"typer", "rich"}
 # At most a handful of modules beside the folders.

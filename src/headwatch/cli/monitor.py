@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -22,6 +22,9 @@ from headwatch.cli.common import (
     settings_for,
 )
 
+if TYPE_CHECKING:
+    from headwatch.app.live import MonitorRequest, MonitorResult
+
 
 class NotifyChoice(enum.StrEnum):
     DESKTOP = "desktop"
@@ -38,6 +41,9 @@ def monitor(
                                 "stable. (default: 5)")] = None,
     model: ModelOption = None,
     preview: Annotated[bool, typer.Option("--preview", help="Show a window with the skeleton and the angles.")] = False,
+    tray: Annotated[bool, typer.Option(
+        "--tray", help="Live in the system tray: the state as the icon's colour, why in its tooltip, and a menu to "
+                       "pause, snooze, re-learn, preview and report (needs the desktop extra).")] = False,
     notify: Annotated[NotifyChoice | None, typer.Option(
         "--notify", help="How alerts reach you: the desktop's notifications (terminal bell if there are none), the "
                          "terminal only, or not at all. (default: desktop)")] = None,
@@ -80,5 +86,17 @@ def monitor(
     with one_line_errors(EXIT_USAGE):
         check_monitor_outputs(request)
     with one_line_errors(EXIT_FAILED):
-        result = run_monitor(request)
+        result = _in_tray(request) if tray else run_monitor(request)
     typer.echo(result.text())
+
+
+def _in_tray(request: MonitorRequest) -> MonitorResult:
+    from headwatch.app.report import todays_page
+    from headwatch.errors import HeadwatchError
+
+    try:
+        from headwatch.gui.tray import run_tray
+    except ImportError as exc:  # Qt is an extra: a plain install has none
+        raise HeadwatchError(f"--tray needs Qt ({exc.name} is not installed): pip install 'headwatch[desktop]'"
+                             ) from None
+    return run_tray(request, report=lambda: todays_page(request.settings))

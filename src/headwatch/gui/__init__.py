@@ -1,0 +1,1 @@
+"""Desktop front ends (Qt): the tray icon and its preview window."""
