@@ -207,3 +207,12 @@ def test_a_slouched_stretch_is_not_taken_for_upright(isolated_settings: Path) ->
     assert forced.exit_code == 0 and (isolated_settings / "profiles" / "slumped.json").is_file()
     upright = invoke("calibrate", "--source", str(demo), "--from", "1", "--to", "8", "--profile", "upright")
     assert upright.exit_code == 0, upright.stderr
+
+
+def test_calibration_says_how_to_fix_the_framing(write_video: WriteVideo, grace_hopper: np.ndarray) -> None:
+    """A person filmed in the dark: calibration says to add light, as the monitor's start does."""
+    dark = (cv2.resize(pad_and_rotate(grace_hopper, 0.0, 0.25), (256, 288)) * 0.12).astype(np.uint8)
+    clip = write_video("dark.mp4", [dark] * 40, 10.0)
+    result = invoke("calibrate", "--source", str(clip), "--from", "0", "--to", "3", "--profile", "dark")
+    said = result.stderr + result.stdout
+    assert "the picture is dark: add light in front of you, not behind" in said

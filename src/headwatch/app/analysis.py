@@ -164,10 +164,15 @@ def open_source(spec: str) -> Iterator[FrameReader]:
             yield file_reader
 
 
+FRAMING_LOOKS = 5  # the first looks of a calibration checked for framing
+
+
 def record_stretch(reader: FrameReader, detector: PoseEstimator, begin_s: float, end_s: float, fps: float,
-                   live: bool) -> list[CalibrationSample]:
+                   live: bool, framing: list[list[str]] | None = None) -> list[CalibrationSample]:
     """The samples of one stretch of a source, for calibration: a camera paced in real time, a
-    file read by position."""
+    file read by position. ``framing`` collects the framing problems of the first looks."""
+    from headwatch.posture.framing import framing_problems
+
     samples: list[CalibrationSample] = []
     due, step, start_wall = begin_s, 1.0 / fps, time.monotonic()
     while due < end_s:
@@ -177,6 +182,8 @@ def record_stretch(reader: FrameReader, detector: PoseEstimator, begin_s: float,
         if frame is None or frame.t_s >= end_s:
             break
         seen = observe(frame, detector)
+        if framing is not None and len(framing) < FRAMING_LOOKS:
+            framing.append(framing_problems(seen.pose, float(frame.image[::8, ::8].mean())))
         samples.append(CalibrationSample(frame.t_s, seen.sample, seen.position))
         due = frame.t_s + step
     return samples

@@ -133,6 +133,7 @@ def calibrate_profile(settings: Settings, name: str | None, start: float | None 
     posture is refused (HeadwatchError, saying why)."""
     from headwatch.app.analysis import open_source, record_stretch
     from headwatch.posture.calibration import calibrate as learn
+    from headwatch.posture.framing import lasting_problems
     from headwatch.storage.profiles import profile_path, save_profile
     from headwatch.vision.pose import PoseEstimator
     from headwatch.vision.sources import is_live
@@ -155,13 +156,20 @@ def calibrate_profile(settings: Settings, name: str | None, start: float | None 
         detector = stack.enter_context(PoseEstimator(settings.capture.model, mode="video"))
         if live:
             tell(f"Sit upright and look at the screen: recording {end - begin:.0f} s ...")
-        samples = record_stretch(reader, detector, begin, end, settings.capture.fps, live)
+        framing: list[list[str]] = []
+        samples = record_stretch(reader, detector, begin, end, settings.capture.fps, live, framing)
+        lasting = lasting_problems(framing)
         created = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
         where = spec if live else f"{spec} from {begin:g} s to {end:g} s"
         try:
             learned = learn(samples, name, source=where, created=created, force=force)
         except CalibrationError as exc:
-            raise HeadwatchError(f"calibration refused: {exc}") from None
+            # Nobody found is what the refusal says already; the rest is what to change.
+            more = [problem for problem in lasting if not problem.startswith("nobody in view")]
+            fix = f" (framing: {'; '.join(more)})" if more else ""
+            raise HeadwatchError(f"calibration refused: {exc}{fix}") from None
+        if lasting:
+            log.info("hint: framing: " + "; ".join(lasting))
         result = CalibrationResult(learned, save_profile(folder, learned), limits_of(settings, learned))
     if name != (settings.calibration.profile or "default"):
         log.info(f"hint: monitor and analyze use this profile with --profile {name} (their default is "

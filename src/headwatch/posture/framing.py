@@ -45,3 +45,12 @@ def framing_problems(pose: Pose | None, brightness: float | None = None) -> list
     if all(seen(mark) for mark in shoulders) and eyes_to_shoulders < MIN_HEAD_HEIGHT:
         problems.append("you are small in the picture: sit closer to the camera")
     return problems
+
+
+def lasting_problems(looks: list[list[str]]) -> list[str]:
+    """The problems most of these looks had (a passing lean out of view is not one), in order."""
+    counts: dict[str, int] = {}
+    for problems in looks:
+        for problem in problems:
+            counts[problem] = counts.get(problem, 0) + 1
+    return [problem for problem, n in counts.items() if n > len(looks) // 2]

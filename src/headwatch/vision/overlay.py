@@ -52,11 +52,29 @@ def draw(image: npt.NDArray[np.uint8], pose: Pose | None, sample: PostureSample 
         parts = [(name, getattr(sample, key)) for name, key in
                  (("head", "head_forward_deg"), ("tilt", "shoulder_tilt_deg"), ("roll", "head_roll_deg"))]
         caption += "  " + "  ".join(f"{n} {v:+.0f}" for n, v in parts if v is not None)
-    cv2.rectangle(canvas, (0, 0), (canvas.shape[1], 28), colour, -1)
+    # What decided, in the one wording (OpenCV's font has no degree sign).
+    why = verdict.findings[0].describe().replace("°", " deg") if verdict.findings else ""
+    band = 48 if why else 28
+    cv2.rectangle(canvas, (0, 0), (canvas.shape[1], band), colour, -1)
     if alert:
         cv2.rectangle(canvas, (0, 0), (canvas.shape[1] - 1, canvas.shape[0] - 1), STATE_COLOURS[State.BAD], 4)
     cv2.putText(canvas, caption, (8, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (255, 255, 255), 1, cv2.LINE_AA)
+    if why:
+        cv2.putText(canvas, why, (8, 40), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA)
     return canvas
+
+
+PREVIEW_KEYS = "s snooze   u I'm sitting upright   q stop"
+PREVIEW_LONG_SIDE = 800  # pixels: a small camera frame is shown larger, a large one smaller
+
+
+def with_key_hints(image: npt.NDArray[np.uint8], hints: str = PREVIEW_KEYS) -> npt.NDArray[np.uint8]:
+    """The preview's frame at a readable size with the keys written under it."""
+    scale = PREVIEW_LONG_SIDE / max(image.shape[:2])
+    sized = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    strip = np.full((30, sized.shape[1], 3), 40, np.uint8)
+    cv2.putText(strip, hints, (8, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (230, 230, 230), 1, cv2.LINE_AA)
+    return np.vstack([sized, strip])
 
 
 def display_available(platform: str | None = None, env: Mapping[str, str] | None = None,
@@ -95,16 +113,26 @@ def _socket_answers(path: str) -> bool:
 
 
 class PreviewWindow:
-    """Shows each drawn frame; closing it or pressing q asks the monitor to stop."""
+    """Shows each drawn frame in a plain window (no toolbar or status bar), the keys under it;
+    closing it or pressing q asks the monitor to stop, other keys go to ``on_key``."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_key: Callable[[str], None] = lambda _: None) -> None:
         self.closed = False
+        self.on_key = on_key
+        self._opened = False
 
     def show(self, image: npt.NDArray[np.uint8]) -> None:
-        cv2.imshow(WINDOW, image)
+        framed = with_key_hints(image)
+        if not self._opened:
+            cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
+            cv2.resizeWindow(WINDOW, framed.shape[1], framed.shape[0])
+            self._opened = True
+        cv2.imshow(WINDOW, framed)
         key = cv2.waitKey(1) & 0xFF
         if key in (ord("q"), 27) or cv2.getWindowProperty(WINDOW, cv2.WND_PROP_VISIBLE) < 1:
             self.closed = True
+        elif key != 0xFF:
+            self.on_key(chr(key).lower())
 
     def close(self) -> None:
         cv2.destroyAllWindows()
