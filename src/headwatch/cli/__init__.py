@@ -17,6 +17,7 @@ from headwatch.cli.calibrate import calibrate
 from headwatch.cli.common import show_diagnostics
 from headwatch.cli.config_cmd import config_app
 from headwatch.cli.control_cmd import pause, resume
+from headwatch.cli.doctor_cmd import doctor
 from headwatch.cli.eval_cmd import eval_command
 from headwatch.cli.history_cmd import history_app
 from headwatch.cli.monitor import monitor
@@ -60,6 +61,7 @@ app.command("eval")(eval_command)
 app.command()(report)
 app.command()(pause)
 app.command()(resume)
+app.command()(doctor)
 app.add_typer(config_app, name="config")
 app.add_typer(history_app, name="history")
 app.add_typer(service_app, name="service")

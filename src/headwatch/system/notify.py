@@ -169,28 +169,32 @@ class BackgroundNotifier:
             close()
 
 
-def make_notifier(mode: str, buttons: Mapping[str, Callable[[], None]] | None = None) -> Notifier:
-    """'none', 'terminal' or 'desktop' (the config validates the value). For 'desktop': the
-    notification centre when it answers (with ``buttons`` on alerts), else the system's command,
-    else the terminal, each said once."""
+def choose_notifier(mode: str, buttons: Mapping[str, Callable[[], None]] | None = None) -> tuple[Notifier, str]:
+    """(the notifier, how alerts reach the user, in words) for 'none', 'terminal' or 'desktop':
+    the notification centre when it answers (with ``buttons`` on alerts), else the system's
+    command, else the terminal."""
     if mode == "none":
-        return NoNotifier()
+        return NoNotifier(), "off (notify.mode = none)"
     if mode == "terminal":
-        return TerminalNotifier()
+        return TerminalNotifier(), "the terminal (notify.mode = terminal)"
     from headwatch.system.notify_center import NotificationCenter
 
     center = NotificationCenter(message_for, buttons)
     if center.available():
-        return center
+        return center, "the desktop's notifications, with headwatch's icon and Snooze and Pause buttons"
     center.close()
     command = CommandNotifier()
     if command.tool is not None:
-        log.info(f"note: the desktop's notification service does not answer: alerts go through {command.tool}, "
-                 "without buttons")
-        return command
-    log.info("note: no desktop notifications here (no notification service, notify-send, osascript or PowerShell): "
-             "alerts show in this terminal")
-    return TerminalNotifier()
+        return command, f"{command.tool} (the desktop's notification service does not answer), without buttons"
+    return TerminalNotifier(), "the terminal (no notification service, notify-send, osascript or PowerShell here)"
+
+
+def make_notifier(mode: str, buttons: Mapping[str, Callable[[], None]] | None = None) -> Notifier:
+    """The notifier ``choose_notifier`` picks; a fallback from the desktop is said once."""
+    notifier, route = choose_notifier(mode, buttons)
+    if mode == "desktop" and not route.startswith("the desktop's"):
+        log.info(f"note: alerts go through {route}")
+    return notifier
 
 
 def event_environment(event: AlertEvent) -> dict[str, str]:
