@@ -187,3 +187,18 @@ def test_a_missing_figure_says_why() -> None:
     text = format_figures(empty, figures([], [], empty), figures([], [], empty.previous()))
     assert "trend                 - (nothing judged in this period)" in text
     assert "worst hours           - (no hour of the day with 5 min monitored)" in text
+
+
+def test_an_alert_the_monitor_stopped_in_ends_with_the_session_not_a_minute_later() -> None:
+    import datetime
+
+    from headwatch.report.plots import alert_spans
+
+    start = datetime.datetime(2026, 11, 30, 9, 0, tzinfo=datetime.UTC)
+    events = [{"kind": "bad_posture", "at": (start + datetime.timedelta(seconds=17)).isoformat(),
+               "detail": {"repeat": 0}}]
+    ((began, ended),) = alert_spans(events, until=start + datetime.timedelta(seconds=20))
+    assert began == start + datetime.timedelta(seconds=17)
+    assert ended == start + datetime.timedelta(seconds=20)
+    ((_, unknown),) = alert_spans(events)
+    assert unknown == start + datetime.timedelta(seconds=77)  # no interval known: a minute

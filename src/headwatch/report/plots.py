@@ -55,9 +55,11 @@ def _time_axis(axis: Any, moments: Sequence[datetime.datetime]) -> None:
         mdates.DateFormatter("%H:%M:%S" if short else "%H:%M", tz=zone))  # type: ignore[no-untyped-call]
 
 
-def alert_spans(events: Sequence[Mapping[str, Any]]) -> list[tuple[datetime.datetime, datetime.datetime]]:
+def alert_spans(events: Sequence[Mapping[str, Any]], until: datetime.datetime | None = None,
+                ) -> list[tuple[datetime.datetime, datetime.datetime]]:
     """(start, end) of each alert among history event rows (timeline.replay.pair_alerts); one not
-    recovered from is shown for a minute."""
+    recovered from lasts ``until`` (the end of the last interval: the monitor stopped during it),
+    or a minute where that is not known."""
     ordered = sorted((e for e in events if e["kind"] in _KINDS), key=lambda e: e["at"])
     if not ordered:
         return []
@@ -68,6 +70,8 @@ def alert_spans(events: Sequence[Mapping[str, Any]]) -> list[tuple[datetime.date
         as_events.append(AlertEvent(EventKind(row["kind"]), t_s, t_s, repeat=row.get("detail", {}).get("repeat", 0)))
     opened = [e.t_s for e in as_events if e.kind is EventKind.BAD_POSTURE and e.repeat == 0]
     end_s = (opened[-1] if opened else 0.0) + 60.0
+    if until is not None and opened and (until - origin).total_seconds() > opened[-1]:
+        end_s = (until - origin).total_seconds()
     moment = partial(_after, origin)
     return [(moment(alert.start_s), moment(alert.end_s)) for alert in pair_alerts(as_events, end_s)]
 
@@ -124,7 +128,8 @@ def timeline(intervals: Sequence[Mapping[str, Any]], events: Sequence[Mapping[st
     figure, axis = plt.subplots(figsize=(WIDTH_IN, HEIGHT_IN))
     times, values = _broken_at_gaps([(_moment(i["started"]), i["seconds"], i["medians"][metric])
                                      for i in intervals if metric in i["medians"]])
-    for number, (start, end) in enumerate(alert_spans(events)):
+    ends = [_moment(i["started"]) + datetime.timedelta(seconds=i["seconds"]) for i in intervals]
+    for number, (start, end) in enumerate(alert_spans(events, max(ends) if ends else None)):
         axis.axvspan(float(_x([start])[0]), float(_x([end])[0]), color=ALERT, alpha=0.6, lw=0,
                      label="alert" if number == 0 else None)
     axis.plot(_x(times), values, color="#34495e", lw=1.2, label=metric.replace("_", " "))
