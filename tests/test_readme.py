@@ -54,3 +54,21 @@ def test_the_module_map_names_every_folder_and_module() -> None:
                 assert module.name in development or module.stem in development, f"{folder.name}/{module.name}"
     for module in sorted(package.glob("*.py")):
         assert module.name in development, module.name
+
+
+def test_the_desktop_pictures_are_there_and_show_what_they_say() -> None:
+    """The README's screenshots (tools/screenshots.py) exist, and the tray's is an alert: red."""
+    import cv2
+    import numpy as np
+
+    from headwatch.report.status import DESK_COLOURS
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    pictures = re.findall(r"!\[[^\]]*\]\((docs/screenshots/[a-z]+\.png)\)", text)
+    assert sorted(Path(p).stem for p in pictures) == ["notification", "preview", "report", "tray"]
+    for picture in pictures:
+        image = cv2.imread(str(ROOT / picture))
+        assert image is not None and image.std() > 10, picture
+    tray = cv2.imread(str(ROOT / "docs/screenshots/tray.png")).astype(int)
+    r, g, b = DESK_COLOURS["alert"]
+    assert (np.abs(tray - np.array([b, g, r])).max(axis=2) <= 12).sum() >= 100
