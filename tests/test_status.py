@@ -66,7 +66,34 @@ def test_the_status_line_never_wraps_on_a_narrow_terminal() -> None:
     width[0] = 60  # resized wider
     line(status)
     first, second = out.getvalue().split("\r")[1:]
-    assert len(first) == 39 and len(second.rstrip()) == 59
+    assert len(first) <= 39 and len(second.rstrip()) <= 59
+    # At 60 columns the least useful parts went (pitch, roll, the fps), not what posture is judged against.
+    assert second.rstrip().endswith("[learned]") and "fps" not in second and "pitch" not in second
+    assert "head" in second and "for 42s" in second
+
+
+def test_a_snooze_shows_in_the_status_line_until_it_ends() -> None:
+    out = _Terminal()
+    left = [1800.0]
+    line = StatusLine(out, columns=lambda: 200, snoozed_s=lambda: left[0])
+    status = Status(125.0, Verdict(State.OK), SAMPLE, False, 42.0, 5.0)
+    line(status)
+    left[0] = 0.0
+    line(status)
+    snoozed, after = out.getvalue().split("\r")[1:]
+    assert snoozed.rstrip().endswith("[snoozed 30m00s]") and "snoozed" not in after
+
+
+def test_a_pause_counts_down_on_a_terminal_and_is_one_line_in_a_log() -> None:
+    from headwatch.app.monitor import pause_note
+
+    assert pause_note(900.0, 30.4, 30.4) == "paused, 14m29s left: `headwatch resume` to go on now"
+    assert pause_note(None, 75.0, 75.0) == "paused for 1m15s: `headwatch resume` to go on"
+    log = io.StringIO()
+    line = StatusLine(log)
+    for second in range(5):
+        line(Status(60.0, Verdict(State.UNKNOWN), None, False, 0.0, 0.0, note=pause_note(900.0, second, second)))
+    assert len(log.getvalue().splitlines()) == 1
 
 
 def test_the_status_line_says_when_the_reference_is_being_relearned() -> None:

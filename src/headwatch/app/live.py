@@ -198,18 +198,24 @@ class PauseMark(BaseSink):
 
 
 class _Snooze:
-    """`s` in the terminal: no notifications for notify.snooze_min."""
+    """`s` in the terminal: no notifications for notify.snooze_min. A status line on a terminal
+    shows it (a line of its own would be glued onto the status line); elsewhere it is said."""
 
-    def __init__(self, minutes: float) -> None:
+    def __init__(self, minutes: float, said: Callable[[], bool]) -> None:
         self.minutes = minutes
+        self.said = said
         self.until = 0.0
 
     def start(self) -> None:
         self.until = time.monotonic() + self.minutes * 60.0
-        log.info(f"notifications snoozed for {self.minutes:g} min")
+        if not self.said():
+            log.info(f"notifications snoozed for {self.minutes:g} min")
+
+    def left_s(self) -> float:
+        return max(0.0, self.until - time.monotonic())
 
     def active(self) -> bool:
-        return time.monotonic() < self.until
+        return self.left_s() > 0
 
 
 def run_monitor(request: MonitorRequest) -> MonitorResult:
@@ -232,7 +238,8 @@ def run_monitor(request: MonitorRequest) -> MonitorResult:
     # The hooks' runner first: started before the guard, it keeps the network for them.
     hook = HookProcess(settings.notify.on_alert) if settings.notify.on_alert else None
     stay_offline(source)
-    status_line = StatusLine(enabled=request.status_line)
+    snooze = _Snooze(settings.notify.snooze_min, lambda: status_line.enabled and status_line.interactive)
+    status_line = StatusLine(enabled=request.status_line, snoozed_s=snooze.left_s)
     with ExitStack() as stack:
         try:
             reader = stack.enter_context(open_source(source))
@@ -257,7 +264,6 @@ def run_monitor(request: MonitorRequest) -> MonitorResult:
         if recorder is not None:
             outputs.add(HistorySink(recorder))
         controls = request.controls or MonitorControls()
-        snooze = _Snooze(settings.notify.snooze_min)
         buttons = {f"Snooze {settings.notify.snooze_min:g} min": controls.snooze,
                    f"Pause {PAUSE_BUTTON_MIN} min": lambda: controls.pause(PAUSE_BUTTON_MIN * 60.0)}
         # A hung notification daemon must not stall the monitor: delivered from a thread of its own.

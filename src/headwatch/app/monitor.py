@@ -16,12 +16,20 @@ from headwatch.app.pipeline import CameraWatch, PoseDetector, observe
 from headwatch.app.session import PostureJudge, PostureSession
 from headwatch.app.sinks import BaseSink, Fanout
 from headwatch.errors import SourceError
+from headwatch.report.status import duration_text
 from headwatch.system.control import Command
 from headwatch.timeline.alerts import AlertEngine
 from headwatch.timeline.sampling import SamplingPolicy
 from headwatch.timeline.session import SessionSummary, Status
 from headwatch.types import AlertEvent, EventKind, Frame, State, Verdict
 from headwatch.vision.sources import SourceLost
+
+
+def pause_note(seconds: float | None, since_command_s: float, paused_s: float) -> str:
+    """The status line during a pause: what is left of it, or how long it has lasted."""
+    if seconds is not None:
+        return f"paused, {duration_text(seconds - since_command_s)} left: `headwatch resume` to go on now"
+    return f"paused for {duration_text(paused_s)}: `headwatch resume` to go on"
 
 
 class FrameReader(Protocol):
@@ -146,15 +154,19 @@ class Monitor:
         paused_at = self.reader.now_s() if isinstance(self.reader, Reconnectable) else self._last_t
         now_s = paused_at
         self._emit(AlertEvent(EventKind.PAUSED, now_s, now_s))
-        self.session.outputs.status(Status(now_s, Verdict(State.UNKNOWN), None, self.engine.in_bad_posture, 0.0, 0.0,
-                              note="paused" + (f" for {command.seconds:.0f} s" if command.seconds else "")
-                              + ": `headwatch resume` to go on"))
         if isinstance(self.reader, Releasable):
             self.reader.release()
         self.paused = True
+        shown = -1
         while not self._stop:
             if command.seconds is not None and self.clock() - started >= command.seconds:
                 break
+            elapsed = int(self.clock() - began)
+            if elapsed != shown:  # the countdown, once a second
+                shown = elapsed
+                self.session.outputs.status(Status(now_s, Verdict(State.UNKNOWN), None, self.engine.in_bad_posture,
+                                                   0.0, 0.0, note=pause_note(command.seconds,
+                                                                             self.clock() - started, elapsed)))
             self.sleep(0.25)
             later = self.control() if self.control is not None else None
             if later is not None and later.action == "resume":
