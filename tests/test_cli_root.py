@@ -97,3 +97,16 @@ def test_written_files_are_said(tmp_path: Path, write_video: Any, grace_hopper: 
     quiet = CliRunner().invoke(app, ["-q", "analyze", str(clip), "--out", str(out)])
     assert "wrote" not in quiet.stderr
     Verbosity.quiet = False
+
+
+def test_every_command_is_summed_up_in_one_line_of_the_root_help() -> None:
+    """A command's first paragraph is what the root help lists: a line break inside it shows as a
+    sentence broken mid-line there."""
+    import typer.main
+
+    from headwatch.cli import app as root
+
+    group = typer.main.get_group(root)
+    for name, command in group.commands.items():
+        first = (command.help or "").strip().split("\n\n", 1)[0]
+        assert first and "\n" not in first, f"{name}: {first!r}"

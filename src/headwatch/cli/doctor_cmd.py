@@ -14,10 +14,10 @@ def doctor(
         "--source", help="The camera index, video file or stream to check. (default: capture.source, 0)")] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Check what headwatch needs here: the pose model, the camera and your framing in it,
-    notifications, the tray, the login service, and where its files go.
+    """Check what headwatch needs here, and say what to change.
 
-    Each line starts with ok, FIX (what to change follows) or -- (a fact to know). Exit code 1
+    The pose model, the camera and your framing in it, notifications, the tray, the login
+    service, and where its files go. Each line starts with ok, FIX (what to change follows) or -- (a fact to know). Exit code 1
     when something needs fixing.
     """
     from headwatch.app.doctor import diagnose

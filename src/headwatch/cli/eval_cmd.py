@@ -45,9 +45,12 @@ def eval_command(
     jobs: JobsOption = None,
     cluster: ClusterOption = None,
 ) -> None:
-    """Score headwatch on labelled footage: detection, AUC per head-forward metric, the judgement's
-    confusion matrix, sensitivity, specificity and balanced accuracy, and for videos the alert
-    onset delay and the false alerts per hour."""
+    """Score headwatch on labelled footage.
+
+    The figures: detection, AUC per head-forward metric, the judgement's confusion matrix,
+    sensitivity, specificity and balanced accuracy, and for videos the alert onset delay and the
+    false alerts per hour.
+    """
     from headwatch.app.evaluate import EvalRequest, evaluate_dataset, evaluate_renders, is_render_set
 
     if is_render_set(dataset):

@@ -26,8 +26,11 @@ def report(
                                           "in the user data folder)")] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Time monitored, share of good posture, alerts per hour, the longest bad stretch, breaks taken,
-    the worst hours of the day, and the trend against the period before."""
+    """Report on the history: today, the week, a session or a period.
+
+    Time monitored, share of good posture, alerts per hour, the longest bad stretch, breaks taken,
+    the worst hours of the day, and the trend against the period before.
+    """
     from headwatch.app.report import PeriodChoice, check_html_path, history_report
 
     settings = settings_for(config, {"output.history": str(history) if history is not None else None})
