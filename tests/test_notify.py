@@ -152,11 +152,14 @@ def test_the_monitor_says_once_at_start_when_there_are_no_desktop_notifications(
     from headwatch.cli import app
 
     args = ["monitor", "--source", str(tilting_clip), "--no-realtime", "--duration", "1"]
-    bare = CliRunner().invoke(app, args, env={"PATH": ""})  # no notify-send, osascript or powershell
+    # No notification service on a session bus, no notify-send, osascript or powershell.
+    bare_env = {"PATH": "", "DBUS_SESSION_BUS_ADDRESS": "unix:path=/nonexistent/bus"}
+    bare = CliRunner().invoke(app, args, env=bare_env)
     assert bare.exception is None or isinstance(bare.exception, SystemExit), repr(bare.exception)
-    assert bare.stderr.count("no desktop notifications here") == 1
-    terminal = CliRunner().invoke(app, [*args, "--notify", "terminal"], env={"PATH": ""})
-    assert "no desktop notifications here" not in terminal.stderr  # asked for the terminal: nothing to say
+    said = "note: alerts go through the terminal (no notification service, notify-send, osascript or PowerShell here)"
+    assert bare.stderr.count(said) == 1
+    terminal = CliRunner().invoke(app, [*args, "--notify", "terminal"], env=bare_env)
+    assert "alerts go through" not in terminal.stderr  # asked for the terminal: nothing to say
 
 
 def test_a_hung_notifier_never_stalls_the_caller() -> None:
