@@ -17,8 +17,8 @@ def doctor(
     """Check what headwatch needs here, and say what to change.
 
     The pose model, the camera and your framing in it, notifications, the tray, the login
-    service, and where its files go. Each line starts with ok, FIX (what to change follows) or -- (a fact to know). Exit code 1
-    when something needs fixing.
+    service, and where its files go. Each line starts with ok, FIX (what to change follows) or
+    -- (a fact to know). Exit code 1 when something needs fixing.
     """
     from headwatch.app.doctor import diagnose
 
