@@ -179,3 +179,15 @@ def test_an_alert_says_why_as_its_latest_bad_look_saw_it() -> None:
     assert alert.why() == "ear/face 1.00 < 1.52 (your upright 1.62 - 6%)"  # the look at 10 s
     assert alert.to_json()["why"] == ["ear/face 1.00 < 1.52 (your upright 1.62 - 6%)"]
     assert "why" not in AlertEvent(EventKind.BREAK, 1.0, 0.0).to_json()
+
+
+def test_the_heads_height_alone_never_builds_an_alert_but_with_another_reason_it_does() -> None:
+    """A head lower than its reference with the neck and every angle upright is what a moved camera,
+    lid or seat looks like: the reference's lock-in guard decides it, the alert engine does not."""
+    sunk = Verdict(State.BAD, (Reason.SUNK,), {"head_drop": 0.5})
+    sunk_and_forward = Verdict(State.BAD, (Reason.SUNK, Reason.HEAD_FORWARD), {"head_drop": 0.5})
+    assert [e.kind for e in run(timeline((5.0, OK), (60.0, sunk)))] == []
+    assert [e.kind for e in run(timeline((5.0, OK), (60.0, sunk_and_forward)))][:1] == [EventKind.BAD_POSTURE]
+    # Nor does it break a stretch of bad posture: it counts as neither good nor bad.
+    mixed = run(timeline((5.0, OK), (6.0, BAD), (2.0, sunk), (6.0, BAD)))
+    assert [e.kind for e in mixed] == [EventKind.BAD_POSTURE]

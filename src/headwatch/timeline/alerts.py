@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from headwatch.config.settings import Alerts, ConfigError, Reminders, check_fields
 from headwatch.timeline.presence import MIN_GAP_S, PresenceClock
-from headwatch.types import AlertEvent, EventKind, State, Verdict
+from headwatch.types import AlertEvent, EventKind, Reason, State, Verdict
 
 __all__ = ["AlertEngine", "AlertEvent", "AlertSettings", "EventKind"]  # the events are plain data: types.py
 
@@ -120,6 +120,11 @@ class PostureWatch:
         s = self.settings
         if verdict.state not in (State.OK, State.BAD):
             return []  # unknown: present, but neither good nor bad
+        if verdict.reasons == (Reason.SUNK,):
+            # The head's height alone, the neck and every angle as upright: a moved camera, lid or
+            # seat reads so as much as sliding down does, and the reference's lock-in guard decides
+            # which after a while (reference.LOCKED_IN_S). Until then it is no evidence either way.
+            return []
         now = _Judged(present_s, t_s, verdict.state is State.BAD, verdict)
         if self._window and now.present_s - self._window[-1].present_s > s.bad_for_s:
             # Nothing judged for a whole alert window (the landmarks were hidden): what came
