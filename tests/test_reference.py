@@ -356,3 +356,38 @@ def test_i_am_sitting_upright_now_needs_a_few_looks_and_a_learned_reference() ->
     assert early.take_events() == []
     assert FixedJudge(DEFAULT_LIMITS, "absolute limits").upright_now(1.0) == (
         "nothing re-learned: posture is judged against absolute limits, not a learned reference")
+
+
+def test_a_zoom_the_background_could_not_show_is_told_by_the_bodys_scale() -> None:
+    """In profile, the whole body 15 % smaller (the neck with it) and lower in the frame, the head's
+    angle as upright: a camera change, its head height re-learned, not a sunk head for ever."""
+    from headwatch.posture.reference import ZOOM_CONFIRM_S
+
+    judge_ = LearningJudge(ReferenceLearner(learn_s=10.0, refresh_s=6000.0), Calibration(), DEFAULT_LIMITS)
+    t = 0.0
+    for i in range(15):
+        judge_(t, body(15.0 + (i % 3), 0.14, 0.26))
+        t += 1.0
+    judge_.take_events()
+    zoomed = [body(15.0 + (i % 3), 0.19, 0.29, neck_dx=0.017) for i in range(int(ZOOM_CONFIRM_S) + 5)]
+    verdicts = []
+    for sample in zoomed:
+        verdicts.append(judge_(t, sample))
+        t += 1.0
+    assert Reason.SUNK in verdicts[0].reasons  # at first the head reads sunk
+    events = judge_.take_events()
+    assert [e.cause for e in events] == ["camera"] and events[0].values["camera_scale"] == pytest.approx(0.85, abs=0.03)
+    assert Reason.SUNK not in verdicts[-1].reasons  # its height is no longer judged against the old view
+
+
+def test_a_slump_that_shortens_the_neck_in_the_frame_is_no_zoom() -> None:
+    judge_ = LearningJudge(ReferenceLearner(learn_s=10.0, refresh_s=6000.0), Calibration(), DEFAULT_LIMITS)
+    t = 0.0
+    for _ in range(15):
+        judge_(t, body(15.0, 0.14, 0.26))
+        t += 1.0
+    judge_.take_events()
+    for _ in range(40):  # the head forward and down: the neck's run shorter in the frame, the angle up
+        assert judge_(t, body(40.0, 0.18, 0.27, neck_dx=0.06)).state is State.BAD
+        t += 1.0
+    assert [e.cause for e in judge_.take_events()] == []

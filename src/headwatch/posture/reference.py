@@ -74,6 +74,13 @@ SEAT_MOVE = 0.3
 SEAT_CONFIRM_S = 15.0
 SEAT_AGREEMENT = 0.8  # of the samples in that time
 SEAT_STEADINESS = 0.08  # neck lengths: how much the body's height may wander over that time
+# In profile, the body's scale in the frame (its neck's length) moved this share from the
+# reference's for ZOOM_CONFIRM_S of presence, most samples one way, the key angle as upright:
+# the camera zoomed (or the chair moved nearer or further) where the background tracker could not
+# see it (a plain wall). A slump shortens the neck in the frame too, but brings the head forward.
+ZOOM_MIN = 0.08
+ZOOM_CONFIRM_S = 20.0
+ZOOM_AGREEMENT = 0.8
 # After a set-up change the person's angles are learned again from this much presence; the new
 # key-metric reference may move at most one margin from the old (a slump then is not learned).
 RELEARN_S = 60.0
@@ -277,6 +284,7 @@ class _FamilyState:
     recent: deque[tuple[float, PostureSample]] = field(default_factory=deque)  # every sample, RELEARN_S back
     positions_pending: bool = False  # after a camera move: the positions are being learned again
     camera_moves: list[tuple[float, float, float]] = field(default_factory=list)  # (present time, dy, scale)
+    scale_moves: deque[tuple[float, float, float]] = field(default_factory=deque)  # (present time, scale, key)
 
 
 class ReferenceLearner:
@@ -370,6 +378,7 @@ class ReferenceLearner:
             self._forget_positions(family)
         st.seat_moves.clear()
         st.locked_bad.clear()
+        st.scale_moves.clear()
 
     def _follow_setup(self, family: Family, t_s: float, sample: PostureSample, verdict: Verdict | None) -> bool:
         st, reference = self._state[family], self._ready[family]
@@ -388,10 +397,36 @@ class ReferenceLearner:
                 st.camera_moves.clear()
                 self._changed(family, t_s, "camera", {"camera_dy": dy - old_dy, "camera_scale": scale / old_scale})
                 return True
+        if self._follow_body_scale(family, t_s, sample):
+            return True
         anchor = reference.anchor()
         if anchor is None or sample.ear_level is None or sample.shoulder_level is None:
             return False
         return self._follow_seat(family, t_s, sample, anchor) or self._guard_lock_in(family, t_s, sample, verdict)
+
+    def _follow_body_scale(self, family: Family, t_s: float, sample: PostureSample) -> bool:
+        """A zoom the background could not show, told by the body's own scale (see ZOOM_MIN)."""
+        st, reference = self._state[family], self._ready[family]
+        key, _ = KEY_METRIC[family]
+        base, angle = reference.values.get("neck_length"), getattr(sample, key)
+        if family != "profile" or not base or sample.neck_length is None or angle is None:
+            return False
+        st.scale_moves.append((st.present_s, sample.neck_length / base, angle))
+        while st.scale_moves and st.scale_moves[0][0] < st.present_s - ZOOM_CONFIRM_S:
+            st.scale_moves.popleft()
+        if st.present_s - st.scale_moves[0][0] < ZOOM_CONFIRM_S * 0.9:
+            return False
+        scales = [m[1] for m in st.scale_moves]
+        scale = statistics.median(scales)
+        one_way = sum((m - 1.0) * (scale - 1.0) > 0 for m in scales)
+        if abs(scale - 1.0) < ZOOM_MIN or one_way < ZOOM_AGREEMENT * len(scales):
+            return False
+        if abs(statistics.median(m[2] for m in st.scale_moves) - reference.values[key]) > \
+                relearn_bound(family, reference.values[key]):
+            return False  # the head came forward too: a slump, not a zoom
+        st.scale_moves.clear()
+        self._changed(family, t_s, "camera", {"camera_scale": scale})
+        return True
 
     def _follow_seat(self, family: Family, t_s: float, sample: PostureSample, anchor: Anchor) -> bool:
         st = self._state[family]
@@ -482,6 +517,7 @@ class ReferenceLearner:
         st.seat_moves.clear()
         st.locked_bad.clear()
         st.camera_moves.clear()
+        st.scale_moves.clear()
 
     def _forget_positions(self, family: Family) -> None:
         """The head's height is not judged until the positions are learned again over RELEARN_S;
