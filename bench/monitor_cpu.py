@@ -8,14 +8,22 @@ with the default settings, and again with the adaptive sampling switched off (al
 rate) as the baseline measured in the same run; prints CPU seconds per wall second for each,
 and their ratio. A posture that is stable and good is where the adaptive policy saves; a clip
 full of bad posture keeps the full rate.
+
+It also prints one JSON line (the figures, the package versions they were measured with, the
+goal) and exits 1 when the default policy misses the goal (``--goal``, CPU seconds per wall
+second; issue 21 asks for 0.03 with the full model).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
+import platform
+import sys
 import tempfile
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 import cv2
@@ -56,11 +64,18 @@ def steady_clip(folder: Path, seconds: int = 60, fps: int = 15) -> Path:
     return path
 
 
-def main() -> None:
+def versions() -> dict[str, str]:
+    """What the figures were measured with."""
+    packages = {name: version(name) for name in ("mediapipe", "opencv-contrib-python", "numpy")}
+    return {"python": platform.python_version(), "machine": platform.machine(), **packages}
+
+
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("video", type=Path, nargs="?")
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--model", default="full")
+    parser.add_argument("--goal", type=float, default=0.03, help="CPU s per wall s the default policy must stay under")
     args = parser.parse_args()
     if args.video is None:
         args.video = steady_clip(Path(tempfile.mkdtemp(prefix="headwatch-bench-")))
@@ -71,8 +86,17 @@ def main() -> None:
     print(f"fixed 10 fps (what desktop monitors do): {ten:.3f} CPU s per wall s, {n_ten} frames analysed")
     print(f"fixed 5 fps (baseline):                  {baseline:.3f} CPU s per wall s, {n_base} frames analysed")
     print(f"default adaptive:                        {adaptive:.3f} CPU s per wall s, {n_adapt} frames analysed "
-          f"(x{adaptive / baseline:.2f} of 5 fps, x{adaptive / ten:.2f} of 10 fps; goal <= 0.05)")
+          f"(x{adaptive / baseline:.2f} of 5 fps, x{adaptive / ten:.2f} of 10 fps; goal <= {args.goal:g})")
+    met = adaptive <= args.goal
+    print(json.dumps({"bench": "monitor_cpu", "model": args.model, "seconds": args.seconds,
+                      "cpu_per_wall": {"fixed_10fps": round(ten, 4), "fixed_5fps": round(baseline, 4),
+                                       "adaptive": round(adaptive, 4)},
+                      "looks": {"fixed_10fps": n_ten, "fixed_5fps": n_base, "adaptive": n_adapt},
+                      "goal": args.goal, "met": met, "versions": versions()}))
+    if not met:
+        print(f"goal missed: {adaptive:.3f} > {args.goal:g} CPU s per wall s", file=sys.stderr)
+    return 0 if met else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
