@@ -85,3 +85,13 @@ def test_without_a_tray_host_one_line_and_exit_1(tmp_path: Path, clip: Path) -> 
                                                    "desktop, or no desktop): run `headwatch monitor` in a terminal "
                                                    "instead")
     assert "Traceback" not in run.stderr
+
+
+def test_a_monitor_that_fails_unexpectedly_ends_the_tray_with_one_line(tmp_path: Path, clip: Path) -> None:
+    with desktop(tmp_path) as env:
+        run = subprocess.run([sys.executable, str(DRIVER), str(clip), str(tmp_path), "--crash"],
+                             env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    seen = json.loads((tmp_path / "seen.json").read_text())
+    assert seen["error"] == "the monitor stopped unexpectedly (RuntimeError: boom); -v shows more"
+    assert seen["icon_visible"] is False

@@ -3,7 +3,9 @@ clicks through its menu as a person would, one step when the previous one showed
 Screenshots of the whole screen and what each step saw go to the folder given; test_tray.py
 reads them.
 
-    python tests/tray_driver.py CLIP FOLDER
+    python tests/tray_driver.py CLIP FOLDER [--crash]
+
+With --crash the monitor behind the tray fails with an unexpected error at once.
 """
 
 from __future__ import annotations
@@ -20,6 +22,23 @@ from headwatch.app.context import settings_in_effect
 from headwatch.app.live import MonitorRequest
 from headwatch.app.report import todays_page
 from headwatch.gui.tray import Tray, qt_application
+
+
+def crash(folder: Path) -> None:
+    """A bug in the monitor: the tray must end with its line, not stay up with nothing behind it."""
+    import headwatch.gui.tray as tray_module
+
+    def broken(request: MonitorRequest) -> None:
+        raise RuntimeError("boom")
+
+    tray_module.run_monitor = broken  # type: ignore[assignment]
+    qt_application()
+    tray = Tray(MonitorRequest(settings_in_effect(None, {"notify.mode": "none"}), ReferenceChoice("auto")))
+    from PySide6 import QtWidgets
+
+    tray.start()
+    QtWidgets.QApplication.exec()
+    (folder / "seen.json").write_text(json.dumps({"error": tray.error, "icon_visible": tray.icon.isVisible()}))
 
 
 def main(clip: Path, folder: Path) -> None:
@@ -99,4 +118,7 @@ def main(clip: Path, folder: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), Path(sys.argv[2]))
+    if "--crash" in sys.argv:
+        crash(Path(sys.argv[2]))
+    else:
+        main(Path(sys.argv[1]), Path(sys.argv[2]))

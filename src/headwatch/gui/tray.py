@@ -195,6 +195,9 @@ class Tray:
             self.bridge.finished.emit(run_monitor(self.request))
         except HeadwatchError as exc:
             self.bridge.finished.emit(str(exc))
+        except Exception as exc:  # a bug: the tray must not stay up with a dead monitor behind it
+            log.debug("the monitor stopped", exc_info=True)
+            self.bridge.finished.emit(f"the monitor stopped unexpectedly ({type(exc).__name__}: {exc}); -v shows more")
 
     def _finished(self, outcome: MonitorResult | str) -> None:
         if isinstance(outcome, str):
