@@ -16,12 +16,17 @@ startup   `headwatch --help` and `config show` against `python -c pass`, and whe
           imported mediapipe, cv2 or numpy.
 memory    peak RSS of analyze on a 1-minute and a LONG-minute clip (ratio), and of a
           10000x10000 photo against a 1000x1000 one.
+
+At the end one JSON line holds every figure with its goal and whether it was met, and the
+package versions; the exit code is 1 when a goal was missed.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import platform
 import subprocess
 import sys
 import tempfile
@@ -103,6 +108,22 @@ def _write_clip(path: Path, seconds: float, size: tuple[int, int] = (1280, 720),
     return path
 
 
+# Every figure with its goal, for the JSON line at the end.
+FIGURES: list[dict[str, object]] = []
+
+
+def figure(name: str, value: float, goal: str, met: bool | None) -> None:
+    """Keep a figure; ``met`` None: no goal."""
+    FIGURES.append({"name": name, "value": round(value, 4), "goal": goal, "met": met})
+
+
+def versions() -> dict[str, str]:
+    from importlib.metadata import version
+
+    return {"python": platform.python_version(), "machine": platform.machine(), "cores": str(os.cpu_count()),
+            **{name: version(name) for name in ("mediapipe", "opencv-contrib-python", "numpy")}}
+
+
 def overhead(tmp: Path) -> None:
     clip = write_clip(tmp / "ten.mp4", 10.0)
     floor = run([sys.executable, "-c", FLOOR_LOOP, str(clip), "1", "1"])
@@ -111,6 +132,7 @@ def overhead(tmp: Path) -> None:
     print(f"overhead  10 s 720p30, every frame: analyze {analyze.wall_s:.1f} s (CPU {analyze.cpu_s:.1f} s); floor loop "
           f"num_poses=1 {floor.wall_s:.1f} s -> ratio {floor.wall_s / analyze.wall_s:.2f} (goal >= 0.9); floor loop "
           f"num_poses=2 as analyze asks {floor2.wall_s:.1f} s -> ratio {floor2.wall_s / analyze.wall_s:.2f}")
+    figure("overhead floor/analyze", floor.wall_s / analyze.wall_s, ">= 0.9", floor.wall_s / analyze.wall_s >= 0.9)
 
 
 def long_clip(tmp: Path, minutes: float) -> None:
@@ -123,6 +145,7 @@ def long_clip(tmp: Path, minutes: float) -> None:
           f"{seconds / analyze.wall_s:.1f}x real time (CPU {analyze.cpu_s:.1f} s); grabbing every frame alone "
           f"{grab.wall_s:.1f} s = {seconds / grab.wall_s:.1f}x; floor loop at 1 fps {floor.wall_s:.1f} s = "
           f"{seconds / floor.wall_s:.1f}x -> analyze/floor {floor.wall_s / analyze.wall_s:.2f} (goal 15x real time)")
+    figure("long times real time", seconds / analyze.wall_s, ">= 15", seconds / analyze.wall_s >= 15.0)
 
 
 def jobs(tmp: Path) -> None:
@@ -136,6 +159,7 @@ def jobs(tmp: Path) -> None:
     print(f"jobs      4 files of 3 min 720p30: --jobs 1 {one.wall_s:.1f} s (CPU {one.cpu_s:.1f} s), --jobs 2 "
           f"{two.wall_s:.1f} s (CPU {two.cpu_s:.1f} s) -> "
           f"{one.wall_s / two.wall_s:.2f}x throughput (goal >= 1.7 on 2 cores; {os.cpu_count()} cores here)")
+    figure("jobs 2 throughput", one.wall_s / two.wall_s, ">= 1.7", one.wall_s / two.wall_s >= 1.7)
 
 
 def startup() -> None:
@@ -153,6 +177,7 @@ def startup() -> None:
         imported = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True).stderr
         print(f"startup   headwatch {' '.join(args)}: {took:.3f} s, {took / bare:.1f}x `python -c pass` "
               f"({bare:.3f} s); heavy modules imported: {imported.strip().splitlines()[-1]} (goal <= 0.3 s)")
+        figure(f"startup {' '.join(args)} s", took, "<= 0.3", took <= 0.3)
 
 
 def memory(tmp: Path, minutes: float) -> None:
@@ -164,6 +189,7 @@ def memory(tmp: Path, minutes: float) -> None:
     b = run(headwatch("analyze", str(long_path), "--jobs", "1"))
     print(f"memory    peak RSS after 1 min {a.peak_mb:.0f} MB, after {minutes:g} min {b.peak_mb:.0f} MB -> "
           f"{b.peak_mb / a.peak_mb:.2f} (goal within 10 %)")
+    figure("memory long/short", b.peak_mb / a.peak_mb, "<= 1.1", b.peak_mb / a.peak_mb <= 1.1)
     for side in (1000, 10000):
         subprocess.run([sys.executable, "-c", "import sys, cv2, numpy as np; side = int(sys.argv[1]); "
                         "image = np.zeros((side, side, 3), np.uint8); "
@@ -173,9 +199,10 @@ def memory(tmp: Path, minutes: float) -> None:
     huge = run(headwatch("analyze", str(tmp / "photo10000.jpg")))
     print(f"memory    photo 1000x1000 {small.peak_mb:.0f} MB, 10000x10000 {huge.peak_mb:.0f} MB -> "
           f"{huge.peak_mb / small.peak_mb:.2f}x")
+    figure("memory photo 10000/1000", huge.peak_mb / small.peak_mb, "none", None)
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--long-minutes", type=float, default=10.0)
     parser.add_argument("--only", default="overhead,long,jobs,startup,memory")
@@ -183,7 +210,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.write_clip:
         _write_clip(Path(args.write_clip[0]), float(args.write_clip[1]))
-        return
+        return 0
     wanted = set(args.only.split(","))
     print(f"{sys.platform}, {os.cpu_count()} cores, Python {sys.version.split()[0]}, OpenCV {cv2.__version__}")
     with tempfile.TemporaryDirectory() as folder:
@@ -198,7 +225,10 @@ def main() -> None:
             long_clip(tmp, args.long_minutes)
         if "memory" in wanted:
             memory(tmp, args.long_minutes)
+    missed = [f["name"] for f in FIGURES if f["met"] is False]
+    print(json.dumps({"bench": "speed", "figures": FIGURES, "missed": missed, "versions": versions()}))
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
