@@ -8,6 +8,7 @@ import os
 import string
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,16 @@ import pytest
 from headwatch.vision.pose import PoseEstimator
 
 BGRImage = np.ndarray
+
+
+def wait_for(condition: Callable[[], object], seconds: float = 30.0) -> bool:
+    """Poll ``condition`` until it holds (True) or ``seconds`` pass (False)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
 
 
 @pytest.fixture(scope="session")

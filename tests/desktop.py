@@ -7,12 +7,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from conftest import wait_for
 
 
 def need(*programs: str) -> None:
@@ -21,13 +22,6 @@ def need(*programs: str) -> None:
         pytest.skip(f"needs {', '.join(missing)} (Debian packages; .ci/run installs them)")
 
 
-def _wait(condition, seconds: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 @contextmanager
@@ -40,12 +34,12 @@ def desktop(folder: Path, width: int = 800, height: int = 600) -> Iterator[dict[
         xvfb = subprocess.Popen(["Xvfb", f":{display}", "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp"],
                                 stdout=subprocess.DEVNULL, stderr=(folder / "xvfb.log").open("wb"))
         started.append(xvfb)
-        assert _wait(Path(f"/tmp/.X11-unix/X{display}").exists), "Xvfb did not start"
+        assert wait_for(Path(f"/tmp/.X11-unix/X{display}").exists), "Xvfb did not start"
         bus = folder / "bus"
         dbus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", f"--address=unix:path={bus}"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         started.append(dbus)
-        assert _wait(bus.exists), "the session bus did not start"
+        assert wait_for(bus.exists), "the session bus did not start"
         yield {"DISPLAY": f":{display}", "DBUS_SESSION_BUS_ADDRESS": f"unix:path={bus}"}
     finally:
         for process in reversed(started):

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import WriteVideo
+from conftest import WriteVideo, wait_for
 from headwatch.system.control import parse_duration
 
 
@@ -23,13 +23,6 @@ def lines(path: Path) -> int:
     return len(path.read_text().splitlines()) if path.exists() else 0
 
 
-def wait_for(condition, seconds: float = 30.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM")

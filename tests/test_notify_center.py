@@ -6,12 +6,12 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from conftest import wait_for
 from desktop import desktop, need, start, stop
 from headwatch.system.notify import CommandNotifier, TerminalNotifier, make_notifier, message_for
 from headwatch.system.notify_center import NotificationCenter, icon_path
@@ -22,13 +22,6 @@ ALERT = AlertEvent(EventKind.BAD_POSTURE, t_s=95.0, start_s=20.0, reasons=(Reaso
 RECOVERED = AlertEvent(EventKind.POSTURE_RECOVERED, t_s=120.0, start_s=20.0)
 
 
-def wait_for(condition, seconds: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 @pytest.fixture
