@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from headwatch.app.assemble import ReferenceChoice, limits_for
-from headwatch.app.pipeline import measure_frames, observe
+from headwatch.app.pipeline import framing_of, measure_frames, observe
 from headwatch.config.settings import Settings
 from headwatch.errors import HeadwatchError, SourceError
 from headwatch.posture.calibration import CalibrationSample
@@ -171,8 +171,6 @@ def record_stretch(reader: FrameReader, detector: PoseEstimator, begin_s: float,
                    live: bool, framing: list[list[str]] | None = None) -> list[CalibrationSample]:
     """The samples of one stretch of a source, for calibration: a camera paced in real time, a
     file read by position. ``framing`` collects the framing problems of the first looks."""
-    from headwatch.posture.framing import framing_problems
-
     samples: list[CalibrationSample] = []
     due, step, start_wall = begin_s, 1.0 / fps, time.monotonic()
     while due < end_s:
@@ -183,7 +181,7 @@ def record_stretch(reader: FrameReader, detector: PoseEstimator, begin_s: float,
             break
         seen = observe(frame, detector)
         if framing is not None and len(framing) < FRAMING_LOOKS:
-            framing.append(framing_problems(seen.pose, float(frame.image[::8, ::8].mean())))
+            framing.append(framing_of(seen.pose, frame.image))
         samples.append(CalibrationSample(frame.t_s, seen.sample, seen.position))
         due = frame.t_s + step
     return samples

@@ -133,7 +133,7 @@ def calibrate_profile(settings: Settings, name: str | None, start: float | None 
     posture is refused (HeadwatchError, saying why)."""
     from headwatch.app.analysis import open_source, record_stretch
     from headwatch.posture.calibration import calibrate as learn
-    from headwatch.posture.framing import lasting_problems
+    from headwatch.posture.framing import NOBODY, lasting_problems
     from headwatch.storage.profiles import profile_path, save_profile
     from headwatch.vision.pose import PoseEstimator
     from headwatch.vision.sources import is_live
@@ -165,7 +165,7 @@ def calibrate_profile(settings: Settings, name: str | None, start: float | None 
             learned = learn(samples, name, source=where, created=created, force=force)
         except CalibrationError as exc:
             # Nobody found is what the refusal says already; the rest is what to change.
-            more = [problem for problem in lasting if not problem.startswith("nobody in view")]
+            more = [problem for problem in lasting if problem != NOBODY]
             fix = f" (framing: {'; '.join(more)})" if more else ""
             raise HeadwatchError(f"calibration refused: {exc}{fix}") from None
         if lasting:

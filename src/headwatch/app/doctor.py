@@ -61,9 +61,9 @@ def _model(settings: Settings) -> Check:
 
 def _camera_and_framing(settings: Settings, model_ok: bool) -> list[Check]:
     from headwatch.app.analysis import open_source
-    from headwatch.app.live import demo_clip
-    from headwatch.app.pipeline import observe
-    from headwatch.posture.framing import framing_problems, lasting_problems
+    from headwatch.app.live import demo_hint
+    from headwatch.app.pipeline import framing_of, observe
+    from headwatch.posture.framing import lasting_problems
     from headwatch.vision.pose import PoseEstimator
     from headwatch.vision.sources import is_live
 
@@ -82,15 +82,12 @@ def _camera_and_framing(settings: Settings, model_ok: bool) -> list[Check]:
                 with PoseEstimator(settings.capture.model, mode="video") as detector:
                     while frame is not None and len(looks) < LOOKS:
                         seen = observe(frame, detector)
-                        looks.append(framing_problems(seen.pose, float(frame.image[::8, ::8].mean())))
+                        looks.append(framing_of(seen.pose, frame.image))
                         if is_live(source):
                             time.sleep(LOOK_EVERY_S)
                         frame = reader.next_frame(frame.t_s + LOOK_EVERY_S)
     except HeadwatchError as exc:
-        demo = demo_clip()
-        hint = f"; without a camera, try the demo: headwatch monitor --source {demo}" if demo and source.isdigit() \
-            else ""
-        return [Check(name, False, f"{exc}{hint}"), Check("framing", None, "not checked: no picture")]
+        return [Check(name, False, f"{exc}{demo_hint(source)}"), Check("framing", None, "not checked: no picture")]
     camera = Check(name, True, f"{source}: {size}")
     if not looks:
         return [camera, Check("framing", None, "not checked: no pose model")]

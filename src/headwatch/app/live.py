@@ -155,9 +155,10 @@ class FramingCheck(BaseSink):
     def record(self, record: FrameRecord, image: Image | None) -> None:
         if len(self.seen) >= self.LOOKS or image is None:
             return
-        from headwatch.posture.framing import framing_problems, lasting_problems
+        from headwatch.app.pipeline import framing_of
+        from headwatch.posture.framing import lasting_problems
 
-        self.seen.append(framing_problems(record.pose, float(image[::8, ::8].mean())))
+        self.seen.append(framing_of(record.pose, image))
         if len(self.seen) == self.LOOKS:
             lasting = lasting_problems(self.seen)
             if lasting:
@@ -244,7 +245,7 @@ def run_monitor(request: MonitorRequest) -> MonitorResult:
         try:
             reader = stack.enter_context(open_source(source))
         except SourceError as exc:
-            raise SourceError(f"{exc}{_demo_hint(source)}") from None
+            raise SourceError(f"{exc}{demo_hint(source)}") from None
         detector = stack.enter_context(PoseEstimator(settings.capture.model, mode="video"))
         outputs = Fanout([StatusSink(status_line)], GOING_ON)
         stack.callback(outputs.close)  # also on an error: the session ends, what it wrote kept
@@ -360,7 +361,7 @@ def demo_clip() -> Path | None:
     return path if path.is_file() else None
 
 
-def _demo_hint(source: str) -> str:
+def demo_hint(source: str) -> str:
     """For a camera that is not there: how to see headwatch work without one."""
     demo = demo_clip()
     if not source.isdigit() or demo is None:

@@ -12,6 +12,7 @@ EDGE = 0.02  # of the frame: a landmark this close to an edge is about to leave 
 MAX_SHOULDER_SPAN = 0.85  # of the frame's width: closer than this, a lean takes the shoulders out
 MIN_HEAD_HEIGHT = 0.04  # of the frame's height, eyes to shoulders: smaller, the landmarks get noisy
 DARK = 40.0  # mean grey level (0-255) under which the model starts to miss people
+NOBODY = "nobody in view: sit in front of the camera with your head and shoulders in the picture"
 
 
 def framing_problems(pose: Pose | None, brightness: float | None = None) -> list[str]:
@@ -21,7 +22,7 @@ def framing_problems(pose: Pose | None, brightness: float | None = None) -> list
     if brightness is not None and brightness < DARK:
         problems.append("the picture is dark: add light in front of you, not behind")
     if pose is None:
-        problems.append("nobody in view: sit in front of the camera with your head and shoulders in the picture")
+        problems.append(NOBODY)
         return problems
     xy = pose.image_xy / np.array([pose.width, pose.height], dtype=float)
 
