@@ -92,7 +92,8 @@ def test_a_pause_counts_down_on_a_terminal_and_is_one_line_in_a_log() -> None:
     log = io.StringIO()
     line = StatusLine(log)
     for second in range(5):
-        line(Status(60.0, Verdict(State.UNKNOWN), None, False, 0.0, 0.0, note=pause_note(900.0, second, second)))
+        line(Status(60.0, Verdict(State.UNKNOWN), None, False, 0.0, 0.0, note=pause_note(900.0, second, second),
+                    paused=True))
     assert len(log.getvalue().splitlines()) == 1
 
 

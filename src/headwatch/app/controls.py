@@ -18,7 +18,6 @@ from headwatch.report.status import DeskState as DeskState  # for the front ends
 from headwatch.report.status import desk_state
 from headwatch.system.control import Command
 from headwatch.timeline.session import Status
-from headwatch.types import AlertEvent, EventKind, State, Verdict
 
 # The commands beside the control channel's pause and resume.
 SNOOZE, UPRIGHT, STOP = "snooze", "upright", "stop"
@@ -64,23 +63,11 @@ class MonitorControls:
 
 
 class DeskSink(BaseSink):
-    """Tells a front end the state to show after each look, a pause and a resume."""
+    """Tells a front end the state to show: after each look, and each second of a pause."""
 
     def __init__(self, show: Callable[[DeskState], None], snoozed: Callable[[], bool]) -> None:
         self.show = show
         self.snoozed = snoozed
-        self.paused = False
-        self.last: Status | None = None
 
     def status(self, status: Status) -> None:
-        if status.note and status.note.startswith("paused"):
-            return  # the pause's own line: the PAUSED event says it
-        self.last = status
-        self.show(desk_state(status, self.paused, self.snoozed()))
-
-    def event(self, event: AlertEvent) -> None:
-        if event.kind in (EventKind.PAUSED, EventKind.RESUMED):
-            self.paused = event.kind is EventKind.PAUSED
-            if self.paused or self.last is not None:
-                last = self.last or Status(event.t_s, Verdict(State.UNKNOWN), None, False, 0.0, 0.0)
-                self.show(desk_state(last, self.paused, self.snoozed()))
+        self.show(desk_state(status, snoozed=self.snoozed()))

@@ -164,9 +164,9 @@ class Monitor:
             elapsed = int(self.clock() - began)
             if elapsed != shown:  # the countdown, once a second
                 shown = elapsed
+                note = pause_note(command.seconds, self.clock() - started, elapsed)
                 self.session.outputs.status(Status(now_s, Verdict(State.UNKNOWN), None, self.engine.in_bad_posture,
-                                                   0.0, 0.0, note=pause_note(command.seconds,
-                                                                             self.clock() - started, elapsed)))
+                                                   0.0, 0.0, note=note, paused=True))
             self.sleep(0.25)
             later = self.control() if self.control is not None else None
             if later is not None and later.action == "resume":

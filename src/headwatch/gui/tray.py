@@ -209,6 +209,8 @@ class Tray:
         QtWidgets.QApplication.quit()
 
     def show_state(self, state: DeskState) -> None:
+        if state == self.state:
+            return  # nothing new to draw (a pause says so every second)
         self.state = state
         self.icon.setIcon(state_icon(state.colour))
         self.icon.setToolTip(state.tooltip)

@@ -111,7 +111,7 @@ class StatusLine:
             # What posture is judged against counts as a change too, but not each percent of learning,
             # nor each second of a pause's countdown, nor each minute of a snooze.
             phase = short_reference(status.reference).split(" ")[0] if status.reference else ""
-            note = re.sub(r"\d+", "#", status.note) if status.note.startswith("paused") else status.note
+            note = re.sub(r"\d+", "#", status.note) if status.paused else status.note
             key = (status.verdict.state, status.verdict.reasons, status.in_bad_posture, note, phase,
                    self.snoozed_s() > 0)
             if key == self._last_key:
@@ -171,7 +171,7 @@ def desk_state(status: Status, paused: bool = False, snoozed: bool = False) -> D
     """The tray's state for the latest status: paused wins, then an alert, bad posture building,
     nobody there, learning the person's upright posture, and good."""
     quiet = "; notifications snoozed" if snoozed else ""
-    if paused:
+    if paused or status.paused:
         return DeskState("paused", f"headwatch: paused{quiet}")
     state, why = status.verdict.state, status.verdict.why()
     if status.in_bad_posture and state is State.BAD:

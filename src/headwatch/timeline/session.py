@@ -20,6 +20,7 @@ class Status:
     fps: float
     note: str = ""  # e.g. "camera lost, retrying in 4 s"
     reference: str = ""  # what posture is judged against, e.g. "learned reference: ..."
+    paused: bool = False  # the monitor is paused (the note says for how long)
 
 
 @dataclass(slots=True)
