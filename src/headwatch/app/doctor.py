@@ -100,14 +100,14 @@ def _camera_and_framing(settings: Settings, model_ok: bool) -> list[Check]:
 def _notifications(settings: Settings) -> Check:
     from headwatch.system.notify import choose_notifier
 
-    notifier, route = choose_notifier(settings.notify.mode)
-    close = getattr(notifier, "close", None)
+    chosen = choose_notifier(settings.notify.mode)
+    close = getattr(chosen.notifier, "close", None)
     if callable(close):
         close()
-    if route.startswith("the terminal") and settings.notify.mode == "desktop":
-        return Check("notifications", False, f"{route}: install a notification daemon (a desktop has one) or "
-                                             "notify-send (Debian: libnotify-bin)")
-    return Check("notifications", True, route)
+    if chosen.fallback and chosen.through == "terminal":
+        return Check("notifications", False, f"{chosen.said}: install a notification daemon (a desktop has one) "
+                                             "or notify-send (Debian: libnotify-bin)")
+    return Check("notifications", True, chosen.said)
 
 
 def _tray() -> Check:

@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
@@ -169,32 +170,46 @@ class BackgroundNotifier:
             close()
 
 
-def choose_notifier(mode: str, buttons: Mapping[str, Callable[[], None]] | None = None) -> tuple[Notifier, str]:
-    """(the notifier, how alerts reach the user, in words) for 'none', 'terminal' or 'desktop':
-    the notification centre when it answers (with ``buttons`` on alerts), else the system's
-    command, else the terminal."""
+@dataclass(frozen=True, slots=True)
+class NotifierChoice:
+    """The notifier chosen, and how alerts reach the user: ``through`` one of "center" (the
+    desktop's notifications, with buttons), "command" (the system's notification command),
+    "terminal" or "none"; ``fallback`` when the desktop was asked for and not had; ``said`` in words."""
+
+    notifier: Notifier
+    through: str
+    said: str
+    fallback: bool = False
+
+
+def choose_notifier(mode: str, buttons: Mapping[str, Callable[[], None]] | None = None) -> NotifierChoice:
+    """For 'none', 'terminal' or 'desktop': the notification centre when it answers (with
+    ``buttons`` on alerts), else the system's command, else the terminal."""
     if mode == "none":
-        return NoNotifier(), "off (notify.mode = none)"
+        return NotifierChoice(NoNotifier(), "none", "off (notify.mode = none)")
     if mode == "terminal":
-        return TerminalNotifier(), "the terminal (notify.mode = terminal)"
+        return NotifierChoice(TerminalNotifier(), "terminal", "the terminal (notify.mode = terminal)")
     from headwatch.system.notify_center import NotificationCenter
 
     center = NotificationCenter(message_for, buttons)
     if center.available():
-        return center, "the desktop's notifications, with headwatch's icon and Snooze and Pause buttons"
+        return NotifierChoice(center, "center",
+                              "the desktop's notifications, with headwatch's icon and Snooze and Pause buttons")
     center.close()
     command = CommandNotifier()
     if command.tool is not None:
-        return command, f"{command.tool} (the desktop's notification service does not answer), without buttons"
-    return TerminalNotifier(), "the terminal (no notification service, notify-send, osascript or PowerShell here)"
+        return NotifierChoice(command, "command", f"{command.tool} (the desktop's notification service does not "
+                                                  "answer), without buttons", fallback=True)
+    return NotifierChoice(TerminalNotifier(), "terminal", "the terminal (no notification service, notify-send, "
+                                                          "osascript or PowerShell here)", fallback=True)
 
 
 def make_notifier(mode: str, buttons: Mapping[str, Callable[[], None]] | None = None) -> Notifier:
     """The notifier ``choose_notifier`` picks; a fallback from the desktop is said once."""
-    notifier, route = choose_notifier(mode, buttons)
-    if mode == "desktop" and not route.startswith("the desktop's"):
-        log.info(f"note: alerts go through {route}")
-    return notifier
+    chosen = choose_notifier(mode, buttons)
+    if chosen.fallback:
+        log.info(f"note: alerts go through {chosen.said}")
+    return chosen.notifier
 
 
 def event_environment(event: AlertEvent) -> dict[str, str]:
