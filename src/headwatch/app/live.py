@@ -166,7 +166,8 @@ class FramingCheck(BaseSink):
 
 
 class PreviewSink(BaseSink):
-    """The preview window: every look drawn with its skeleton, angles, verdict and the alert."""
+    """The preview window: every look drawn with its skeleton, angles, verdict and the alert,
+    while the window ``wanted`` it (the tray's preview is drawn for only while it is open)."""
 
     def __init__(self, window: Any, draw: Callable[..., Any], alerting: Callable[[], bool],
                  on_closed: Callable[[], None]) -> None:
@@ -176,7 +177,7 @@ class PreviewSink(BaseSink):
         self.on_closed = on_closed
 
     def record(self, record: FrameRecord, image: Image | None) -> None:
-        if image is None:
+        if image is None or not self.window.wanted:
             return
         self.window.show(self.draw(image, record.pose, record.sample if record.person else None, record.verdict,
                                    self.alerting()))

@@ -118,8 +118,8 @@ class PreviewWindow(QtWidgets.QWidget):
 
 
 class _PreviewOutlet:
-    """What the monitor's preview output draws into (show, closed, close): frames go to Qt's
-    thread while the window is shown, and nowhere otherwise."""
+    """What the monitor's preview output draws into (wanted, show, closed, close): frames are
+    drawn and sent to Qt's thread only while the window is shown."""
 
     closed = False
 
@@ -127,9 +127,12 @@ class _PreviewOutlet:
         self.window = window
         self.bridge = bridge
 
+    @property
+    def wanted(self) -> bool:
+        return self.window.shown.is_set()
+
     def show(self, image: Any) -> None:
-        if self.window.shown.is_set():
-            self.bridge.frame.emit(image)
+        self.bridge.frame.emit(image)
 
     def close(self) -> None:
         return None

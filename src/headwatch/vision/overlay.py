@@ -116,6 +116,8 @@ class PreviewWindow:
     """Shows each drawn frame in a plain window (no toolbar or status bar), the keys under it;
     closing it or pressing q asks the monitor to stop, other keys go to ``on_key``."""
 
+    wanted = True  # every look is drawn: the window is always open
+
     def __init__(self, on_key: Callable[[str], None] = lambda _: None) -> None:
         self.closed = False
         self.on_key = on_key
