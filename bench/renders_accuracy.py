@@ -34,13 +34,14 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from headwatch.posture.metrics import measure, neck_midline_deg
+from headwatch.posture.reference import REFERENCE_METRICS, Reference, family_of
 from headwatch.types import Landmark, Pose, PostureSample, View
 from headwatch.vision.pose import PoseEstimator
 from headwatch.vision.sources import read_image
@@ -297,6 +298,7 @@ def report(records: Sequence[Record], measured: Mapping[str, Measured], by_pitch
             for kind in kinds_in(pairs):
                 chosen = [p for p in pairs if kind == "all" or p.record.kind == kind]
                 lines.append(stats_line(metric, view, kind, stats_of(chosen)))
+    lines.extend(upright_change_lines(records, measured))
     if by_pitch:
         lines.append("")
         lines.append("head_forward_deg by the camera's true pitch (+ looking down), for diagnosis only")
@@ -313,6 +315,42 @@ def report(records: Sequence[Record], measured: Mapping[str, Measured], by_pitch
 
 
 # -- corrections ---------------------------------------------------------------------------------
+
+
+def upright_change_pairs(records: Sequence[Record], measured: Mapping[str, Measured], view: str) -> list[Pair]:
+    """What headwatch reports as the head's change from the person's upright (Reference.head_change),
+    with each scene's neutral render as the upright (its reference values are the neutral's own
+    metrics); renders whose view family differs from the neutral's are left out, as headwatch
+    keeps a reference per view family."""
+    by_file = {r.file: r for r in records}
+    out = []
+    for record in records:
+        neutral = by_file.get(record.neutral)
+        if record.view != view or neutral is None or record.file == record.neutral or "neck_deg" not in record.truth:
+            continue
+        now, base = measured.get(record.file), measured.get(record.neutral)
+        if now is None or base is None or now.sample is None or base.sample is None:
+            continue
+        family = family_of(base.sample.view)
+        if family is None:
+            continue
+        values = {m: float(v) for m in REFERENCE_METRICS[family] if (v := getattr(base.sample, m)) is not None}
+        change = Reference(family, values, 1).head_change(now.sample)
+        if change is not None:
+            out.append(Pair(record, change, record.truth["neck_deg"], 0.0, neutral.truth["neck_deg"]))
+    return out
+
+
+def upright_change_lines(records: Sequence[Record], measured: Mapping[str, Measured]) -> list[str]:
+    lines = ["", "the head's change from the upright as headwatch reports it (Reference.head_change; "
+             "the scene's neutral render as the upright): change columns only", HEADER]
+    for view in ("side", "front"):
+        pairs = upright_change_pairs(records, measured, view)
+        for kind in kinds_in(pairs):
+            s = stats_of([p for p in pairs if kind == "all" or p.record.kind == kind])
+            lines.append(stats_line("head_change", view, kind, replace(s, n=s.n_change, raw_mae=None, raw_bias=None,
+                                                                          raw_slope=None)))
+    return lines
 
 
 def _lstsq(columns: Sequence[Sequence[float]], target: Sequence[float]) -> list[float]:

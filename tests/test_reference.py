@@ -391,3 +391,42 @@ def test_a_slump_that_shortens_the_neck_in_the_frame_is_no_zoom() -> None:
         assert judge_(t, body(40.0, 0.18, 0.27, neck_dx=0.06)).state is State.BAD
         t += 1.0
     assert [e.cause for e in judge_.take_events()] == []
+
+
+def test_the_heads_change_facing_the_camera_is_read_from_the_image_cues_against_the_upright() -> None:
+    from test_metrics import FRONT_IMAGE, FRONT_WORLD
+
+    level = {**FRONT_IMAGE, L.LEFT_EAR: (350, 152), L.RIGHT_EAR: (290, 152), L.NOSE: (320, 162)}
+    upright = metrics.measure(make_pose(level, FRONT_WORLD))
+    # Ears 108 px above the shoulders, 60 px apart: 1.8 face widths, the 3D neck vertical.
+    assert upright.view is View.FRONT and upright.ear_height_face_ratio == pytest.approx(1.8)
+    reference = learn_reference([upright] * MIN_FRAMES, "front")
+    assert reference is not None and reference.head_change(upright) == pytest.approx(0.0, abs=1e-9)
+    # The ears sink 54 px (0.9 face widths): the height halves, so foreshortening says acos(0.5) = 60
+    # degrees; with the drop, 0.3972 * 60 + 5.2545 * 0.9 (metrics.FRONT_CHANGE).
+    sunk = {**FRONT_IMAGE, L.LEFT_EAR: (350, 206), L.RIGHT_EAR: (290, 206), L.NOSE: (320, 216)}
+    forward = metrics.measure(make_pose(sunk, FRONT_WORLD))
+    assert reference.head_change(forward) == pytest.approx(0.3972 * 60 + 5.2545 * 0.9, abs=0.01)
+    # Another view family, or an upright without the 3D angle: no change to tell.
+    assert reference.head_change(side(30.0)) is None
+    without_3d = Reference("front", {k: v for k, v in reference.values.items() if k != "neck_angle_3d_deg"}, 10)
+    assert without_3d.head_change(forward) is None
+
+
+def test_in_profile_the_heads_change_is_the_difference_of_the_angles() -> None:
+    reference = learn_reference([side(20.0)] * MIN_FRAMES, "profile")
+    assert reference is not None and reference.head_change(side(31.0)) == pytest.approx(11.0)
+    assert reference.head_change(None) is None
+
+
+def test_judges_tell_the_heads_change_once_they_know_the_upright() -> None:
+    learning = LearningJudge(ReferenceLearner(learn_s=5.0, refresh_s=600.0), Calibration(), DEFAULT_LIMITS)
+    assert learning(0.0, side(30.0)) is not None and learning.head_change(side(30.0)) is None
+    for t in range(1, MIN_FRAMES + 2):
+        learning(float(t), side(30.0))
+    assert learning.head_change(side(36.0)) == pytest.approx(6.0)
+    absolute = FixedJudge(DEFAULT_LIMITS, "absolute limits")
+    assert absolute.head_change(side(36.0)) is None
+    upright = Reference("profile", {"slouch_deg": 25.0, "head_forward_deg": 25.0}, 10, "profile desk")
+    calibrated = FixedJudge(DEFAULT_LIMITS, "profile desk", {"profile": upright})
+    assert calibrated.head_change(side(36.0)) == pytest.approx(11.0)

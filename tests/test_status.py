@@ -18,6 +18,9 @@ def test_status_line_text() -> None:
     assert format_status(bad) == " 2m05s  ALERT head_forward  for 42s  head 33°  pitch -4°  tilt +3°  roll -1°  5 fps"
     away = Status(3.0, Verdict(State.AWAY), None, False, 0.0, 1.0)
     assert format_status(away) == "    3s  AWAY  nobody in view  1 fps"
+    against_upright = Status(125.0, Verdict(State.BAD, (Reason.HEAD_FORWARD,)), SAMPLE, True, 42.0, 5.0,
+                             head_change_deg=12.4)
+    assert "  head +12° vs upright  pitch -4°" in format_status(against_upright)
     lost = Status(3700.0, Verdict(State.UNKNOWN), None, False, 0.0, 0.0, note="camera 0 lost")
     assert format_status(lost) == " 1h01m  camera 0 lost"
 

@@ -95,7 +95,8 @@ def posture_judge(settings: Settings, choice: ReferenceChoice, stored: Mapping[F
     learning time on the session's presence clock: session_gap_s)."""
     limits = limits_for(settings, choice.profile)
     if choice.mode != "auto":
-        return FixedJudge(limits, choice.describe())
+        upright = {choice.profile.family: choice.profile.reference()} if choice.profile is not None else None
+        return FixedJudge(limits, choice.describe(), upright)
     learner = ReferenceLearner(settings.reference.learn_min * 60.0, settings.reference.refresh_min * 60.0, stored,
                                session_gap_s(settings, sample_interval_s))
     return LearningJudge(learner, settings.calibration, limits, on_change)

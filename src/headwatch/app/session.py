@@ -38,6 +38,11 @@ class PostureJudge(Protocol):
         what happened, in a line."""
         ...
 
+    def head_change(self, sample: PostureSample | None) -> float | None:
+        """Degrees the head came forward since the person's upright (Reference.head_change), where
+        the judge knows that upright; None otherwise."""
+        ...
+
     def describe(self) -> str: ...
 
 
@@ -89,7 +94,8 @@ class PostureSession:
             self._state_since = (verdict.state, t_s)
         interval_s = self.policy.interval_s(self.engine, verdict.state) if self.policy is not None else self.interval_s
         self.outputs.status(Status(t_s, verdict, seen.sample, self.engine.in_bad_posture, t_s - self._state_since[1],
-                                   1.0 / interval_s, reference=self.summary.reference))
+                                   1.0 / interval_s, reference=self.summary.reference,
+                                   head_change_deg=self.judge.head_change(seen.sample)))
         return Look(record, events, interval_s)
 
     def happened(self, event: AlertEvent) -> None:

@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 from headwatch.config.settings import Calibration
 from headwatch.posture.judge import NECK_CHANGE_MIN, Anchor, Band, Limits, judge, neck_change
+from headwatch.posture.metrics import front_head_change_deg
 from headwatch.timeline.presence import MIN_GAP_S, PresenceClock
 from headwatch.types import AlertEvent, EventKind, PostureSample, Reason, State, Verdict, View
 
@@ -41,7 +42,7 @@ REFERENCE_METRICS: Mapping[Family, tuple[str, ...]] = {
     "profile": ("slouch_deg", "head_forward_deg", "trunk_lean_deg", "ear_level", "neck_length", "shoulder_level",
                 "neck_dx"),
     "front": ("ear_height_face_ratio", "head_forward_deg", "shoulder_tilt_deg", "head_roll_deg", "trunk_lean_deg",
-              "ear_level", "neck_length", "shoulder_level", "neck_dx"),
+              "ear_level", "neck_length", "shoulder_level", "neck_dx", "neck_angle_3d_deg"),
 }
 # The positions the head's drop is measured from (judge.Anchor); they move with the camera and
 # the seat, and are re-learned on their own when those move.
@@ -147,6 +148,16 @@ class Reference:
             if level in values:
                 values[level] += dy
         return replace(self, values=values)
+
+    def head_change(self, sample: PostureSample | None) -> float | None:
+        """Degrees the head came forward since this upright posture (negative: back); None for
+        another view family or without the metrics it needs."""
+        if sample is None or family_of(sample.view) != self.family:
+            return None
+        if self.family == "front":
+            return front_head_change_deg(sample, self.values)
+        upright = self.values.get("head_forward_deg")
+        return None if upright is None or sample.head_forward_deg is None else sample.head_forward_deg - upright
 
     def describe(self) -> str:
         """e.g. ``profile: slouch_deg 21.63``."""
@@ -581,6 +592,12 @@ def _camera_of(sample: PostureSample) -> tuple[float, float]:
     return (sample.camera_dy or 0.0, sample.camera_scale or 1.0)
 
 
+def _head_change(references: Mapping[Family, Reference], sample: PostureSample | None) -> float | None:
+    family = family_of(sample.view) if sample is not None else None
+    reference = references.get(family) if family is not None else None
+    return reference.head_change(sample) if reference is not None else None
+
+
 class LearningJudge:
     """Judges with the absolute limits until the learner has a reference, then around it."""
 
@@ -616,6 +633,9 @@ class LearningJudge:
             self.on_change(self.learner.references)
         return "your upright posture is learned again from the last seconds"
 
+    def head_change(self, sample: PostureSample | None) -> float | None:
+        return _head_change(self.learner.references, sample)
+
     def describe(self) -> str:
         refs = self.learner.references
         if refs:
@@ -631,15 +651,19 @@ class LearningJudge:
 class FixedJudge:
     """Judges with fixed limits: absolute thresholds or a calibrated profile."""
 
-    def __init__(self, limits: Limits, description: str) -> None:
+    def __init__(self, limits: Limits, description: str, references: Mapping[Family, Reference] | None = None) -> None:
         self.limits = limits
         self.description = description
+        self.references = dict(references or {})  # a calibrated profile's upright, if any
 
     def __call__(self, t_s: float, sample: PostureSample | None) -> Verdict:
         return judge(sample, self.limits)
 
     def take_events(self) -> list[AlertEvent]:
         return []
+
+    def head_change(self, sample: PostureSample | None) -> float | None:
+        return _head_change(self.references, sample)
 
     def upright_now(self, t_s: float) -> str:
         return f"nothing re-learned: posture is judged against {self.description}, not a learned reference"

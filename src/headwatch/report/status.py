@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from headwatch.timeline.session import SessionSummary, Status
-from headwatch.types import EventKind, State
+from headwatch.types import EventKind, PostureSample, State
 
 
 def duration_text(seconds: float) -> str:
@@ -27,6 +27,13 @@ def _angle(label: str, value: float | None, signed: bool = False) -> str:
     if value is None:
         return f"{label} -"
     return f"{label} {value:+.0f}°" if signed else f"{label} {value:.0f}°"
+
+
+def _head(sample: PostureSample | None, change: float | None) -> str:
+    """The head-forward angle; against the person's upright where known (what the verdict is about)."""
+    if change is not None:
+        return f"head {change:+.0f}° vs upright"
+    return _angle("head", sample.head_forward_deg if sample else None)
 
 
 def format_status(status: Status, width: int | None = None, snoozed_s: float = 0.0) -> str:
@@ -51,7 +58,7 @@ def format_status(status: Status, width: int | None = None, snoozed_s: float = 0
     s = status.sample
     reference = f"  [{short_reference(status.reference)}]" if status.reference else ""
     parts = [f"{clock}  {label}{reasons}", f"  for {duration_text(status.seconds_in_state)}",
-             "  " + _angle("head", s.head_forward_deg if s else None),
+             "  " + _head(s, status.head_change_deg),
              "  " + _angle("pitch", s.head_pitch_deg if s else None, signed=True),
              "  " + _angle("tilt", s.shoulder_tilt_deg if s else None, signed=True),
              "  " + _angle("roll", s.head_roll_deg if s else None, signed=True),

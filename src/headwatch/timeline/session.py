@@ -21,6 +21,7 @@ class Status:
     note: str = ""  # e.g. "camera lost, retrying in 4 s"
     reference: str = ""  # what posture is judged against, e.g. "learned reference: ..."
     paused: bool = False  # the monitor is paused (the note says for how long)
+    head_change_deg: float | None = None  # the head's change from the person's upright, where known
 
 
 @dataclass(slots=True)
