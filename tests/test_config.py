@@ -118,6 +118,7 @@ def test_set_uncomments_a_default_written_by_init(tmp_path: Path) -> None:
     ("alerts.bad_share", "3", "alerts.bad_share: expected a number from 0.5 to 1, found 3"),
     ("capture.fps", "fast", "capture.fps: expected a number from 0.2 to 60, found 'fast'"),
     ("notify.mode", "loud", "notify.mode: expected one of desktop, terminal, none, found 'loud'"),
+    ("capture.rest_when_still", "maybe", "capture.rest_when_still: expected true or false, found 'maybe'"),
 ])
 def test_set_refuses_bad_keys_and_values(config_file: Path, key: str, value: str, message: str) -> None:
     before = config_file.read_text()
@@ -365,3 +366,21 @@ def test_config_check_lists_every_problem_not_only_the_first(tmp_path: Path) -> 
                  "capture.fps: expected a number from 0.2 to 60", "unknown section [colours]",
                  "environment HEADWATCH_NOTIFY_MODE: notify.mode"):
         assert part in said, part
+
+
+def test_a_switch_is_true_or_false_in_the_file_the_environment_and_config_set(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[capture]\nrest_when_still = false\n", encoding="utf-8")
+    def rests(env: dict[str, str]) -> bool:
+        return load_layered(path, env=env).settings.capture.rest_when_still
+
+    assert rests({}) is False
+    assert rests({"HEADWATCH_CAPTURE_REST_WHEN_STILL": "yes"}) is True
+    assert rests({"HEADWATCH_CAPTURE_REST_WHEN_STILL": "Off"}) is False
+    path.write_text('[capture]\nrest_when_still = "false"\n', encoding="utf-8")  # a string is not a switch
+    with pytest.raises(ConfigError, match="rest_when_still: expected true or false, found a string 'false'"):
+        load_layered(path, env={})
+    path.write_text("", encoding="utf-8")
+    assert cli("config", "set", "capture.rest_when_still", "false", "--config", str(path)).exit_code == 0
+    assert path.read_text().endswith("[capture]\nrest_when_still = false\n")
+    assert rests({}) is False

@@ -155,6 +155,12 @@ class Capture:
     # 1, the monitor's calm rate: alerts need 30 s of bad posture, and 5 fps gave the same alerts
     # and bad shares on the development video and the demo at a fifth of the cost.
     analyze_fps: float = _opt(1.0, "frames per second `analyze` and `eval` sample from videos", 0.1, 120)
+    # A look at a picture that has not moved since the last model look cannot change the verdict
+    # (vision/stillness.py): the same in `monitor` and `analyze`, so a recording replays the monitor.
+    rest_when_still: bool = _opt(True, "rest the pose model while the picture holds still (the last look's "
+                                 "verdict stands)")
+    still_check_s: float = _opt(10.0, "with rest_when_still: run the pose model at least this often (seconds)",
+                                1, 600)
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,7 +261,7 @@ def check_value(key: Key, value: Any, where: str) -> Any:
             raise ConfigError(f"{prefix} a number too large") from None
         if not math.isfinite(value):
             raise ConfigError(f"{prefix} {value}")
-    elif key.type is str and not isinstance(value, str):
+    elif key.type in (str, bool) and not isinstance(value, key.type):
         raise ConfigError(f"{prefix} {_describe(value)}")
     if key.choices and value not in key.choices:
         raise ConfigError(f"{prefix} {value!r}")
@@ -279,7 +285,15 @@ def parse_text_value(key: Key, text: str, where: str) -> Any:
         except ValueError:
             raise ConfigError(f"{where}: {key.dotted}: expected {key.expected()}, found {text!r}") from None
         return check_value(key, number, where)
+    if key.type is bool:
+        word = text.strip().lower()
+        if word not in TRUE_WORDS | FALSE_WORDS:
+            raise ConfigError(f"{where}: {key.dotted}: expected {key.expected()}, found {text!r}")
+        return word in TRUE_WORDS
     return check_value(key, text, where)
+
+
+TRUE_WORDS, FALSE_WORDS = frozenset({"true", "yes", "on", "1"}), frozenset({"false", "no", "off", "0"})
 
 
 def default_config_path() -> Path:
