@@ -35,14 +35,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from headwatch.app.assemble import ReferenceChoice, alert_settings, posture_judge
-from headwatch.app.pipeline import observe
+from headwatch.app.assemble import ReferenceChoice, alert_settings, posture_judge, still_check_s
+from headwatch.app.pipeline import Observer
 from headwatch.config.settings import Settings
 from headwatch.timeline.alerts import AlertEngine
 from headwatch.types import AlertEvent, EventKind, Frame, Pose, State
 from headwatch.vision.camera_motion import CameraTracker
 from headwatch.vision.pose import PoseEstimator
 from headwatch.vision.sources import VideoFileReader, read_image, sample_video
+from headwatch.vision.stillness import StillGate
 
 FPS = 1.0
 Image = np.ndarray
@@ -161,6 +162,8 @@ class Outcome:
     false_reasons: Counter[str] = field(default_factory=Counter)  # of the alerts while upright
     settled_s: float | None = None  # after the change: from here on a minute is under 20 % bad
     events: list[AlertEvent] = field(default_factory=list)
+    looks: int = 0
+    model_runs: int = 0  # looks that ran the pose model (the rest held still)
 
 
 def run(parts: Sequence[Part], model: str, settings: Settings) -> Outcome:
@@ -169,13 +172,19 @@ def run(parts: Sequence[Part], model: str, settings: Settings) -> Outcome:
     outcome = Outcome()
     t = 0.0
     with PoseEstimator(model, mode="video") as estimator:
-        detector, camera = Seated(estimator), CameraTracker()
+        detector = Seated(estimator)
+        check_s = still_check_s(settings)
+        # As the monitor: the model rests while the picture holds still (vision/stillness.py).
+        observer = Observer(detector, CameraTracker(), StillGate(max_still_s=check_s) if check_s else None)
+        looks = model_runs = 0
         change_at: float | None = None
         bad_since_change: list[tuple[float, bool]] = []
         for part in parts:
             start = t
             if part.change:
                 change_at = t
+            if detector.seat != part.seat:
+                observer.forget()  # a real seat change moves the picture; this one moves the landmarks only
             detector.seat = part.seat
             alerted_here = False
             for i in range(round(part.seconds * FPS)):
@@ -183,7 +192,9 @@ def run(parts: Sequence[Part], model: str, settings: Settings) -> Outcome:
                     image = np.full_like(parts[0].frames[0], 90)
                 else:
                     image = part.camera.apply(part.frames[i % len(part.frames)], t)
-                seen = observe(Frame(t, round(t * FPS), image), detector, camera)
+                seen = observer(Frame(t, round(t * FPS), image))
+                looks += 1
+                model_runs += not seen.skipped
                 verdict = judge(t, seen.sample)
                 events = judge.take_events() + engine.update(t, verdict, seen.position)
                 outcome.events += events
@@ -208,6 +219,7 @@ def run(parts: Sequence[Part], model: str, settings: Settings) -> Outcome:
                 outcome.slumps_alerted += alerted_here
         if change_at is not None:
             outcome.settled_s = settled(bad_since_change, change_at)
+        outcome.looks, outcome.model_runs = looks, model_runs
     return outcome
 
 
@@ -248,6 +260,8 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
             totals.false_alerts += result.false_alerts
             totals.slumps += result.slumps
             totals.slumps_alerted += result.slumps_alerted
+            totals.looks += result.looks
+            totals.model_runs += result.model_runs
             per_hour = result.false_alerts / (result.upright_s / 3600.0)
             out(f"{who.person:11s} {name:15s} {result.upright_s / 60:7.0f}m {result.false_alerts:12d} "
                 f"{per_hour:8.1f} {result.slumps_alerted:>6d} of {result.slumps:<4d} {fmt_s(result.noticed_s):>8s} "
@@ -255,7 +269,8 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
                 + (f"  (false: {dict(result.false_reasons)})" if result.false_reasons else ""))
     hours = totals.upright_s / 3600.0
     out(f"all: {totals.false_alerts} false alerts in {hours:.1f} h upright ({totals.false_alerts / hours:.1f} "
-        f"per hour); {totals.slumps_alerted} of {totals.slumps} slumps alerted")
+        f"per hour); {totals.slumps_alerted} of {totals.slumps} slumps alerted; the model ran on "
+        f"{totals.model_runs} of {totals.looks} looks")
     return 0
 
 

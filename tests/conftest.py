@@ -64,6 +64,11 @@ def pad_and_rotate(image: BGRImage, degrees: float, pad_share: float = 0.5) -> B
 
 WriteVideo = Callable[..., Path]
 
+# A clip of one repeated frame is long work only while the pose model runs on every look (it rests
+# while the picture holds still: vision/stillness.py): the environment of a subprocess that must be
+# busy measuring when it is interrupted.
+EVERY_LOOK_ENV = {**os.environ, "HEADWATCH_CAPTURE_REST_WHEN_STILL": "false"}
+
 
 # What a user without root's rights meets (root reads and writes everything): the command runs as
 # nobody, from a folder anybody may use.

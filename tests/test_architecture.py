@@ -39,6 +39,7 @@ HEAVY_ALLOWED: dict[str, set[str]] = {
     "vision.sources": {"cv2"},
     "vision.overlay": {"cv2"},
     "vision.camera_motion": {"cv2"},
+    "vision.stillness": {"cv2"},  # the thumbnail
     "report.plots": {"matplotlib"},
     "app.executors": {"distributed"},
     "gui.tray": {"PySide6"},

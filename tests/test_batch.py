@@ -14,7 +14,7 @@ import cv2
 import pytest
 from typer.testing import CliRunner
 
-from conftest import BGRImage, WriteVideo, pad_and_rotate
+from conftest import EVERY_LOOK_ENV, BGRImage, WriteVideo, pad_and_rotate
 from headwatch.app.assemble import DEFAULT_LIMITS
 from headwatch.app.executors import (
     PHOTOS_PER_BATCH,
@@ -290,7 +290,7 @@ def test_ctrl_c_with_workers_ends_at_once_and_leaves_none(presses: int, write_vi
     frame = cv2.resize(grace_hopper, (256, 288))
     clips = [write_video(f"long{i}.mp4", [frame] * 1500, 5.0) for i in range(2)]  # 300 s each
     process = subprocess.Popen([sys.executable, "-m", "headwatch", "analyze", *map(str, clips), "--jobs", "2"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=EVERY_LOOK_ENV)
     watched = psutil.Process(process.pid)
     deadline = time.monotonic() + 120
     workers: list[psutil.Process] = []
@@ -342,7 +342,7 @@ def test_a_scheduler_that_dies_mid_run_is_one_line(write_video: WriteVideo, grac
         worker = subprocess.Popen([dask, "worker", address, "--nthreads", "1", "--no-dashboard"],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         analysing = subprocess.Popen([sys.executable, "-m", "headwatch", "analyze", str(clip), "--cluster", address],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=EVERY_LOOK_ENV)
         watched = psutil.Process(worker.pid)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:  # the worker is measuring the video

@@ -121,7 +121,7 @@ def test_a_tilted_camera_is_a_setup_change_and_a_slump_after_it_still_alerts(
         write_video: WriteVideo, grace_hopper: np.ndarray, tmp_path: Path) -> None:
     """At 5 fps: upright 10 s, the camera tilts and stays tilted; upright until 90 s (the positions
     are learned again over the minute after the move is confirmed), a slump from 90 s to 98 s."""
-    upright, slumped = scene_with(sitter(grace_hopper)), scene_with(sitter(grace_hopper, squash=0.8))
+    upright, slumped = scene_with(sitter(grace_hopper)), scene_with(sitter(grace_hopper, squash=0.7))
     tilted, tilted_slump = view(upright, down=0.1, zoom=0.92), view(slumped, down=0.1, zoom=0.92)
     frames = [view(upright)] * 50 + [tilted] * 400 + [tilted_slump] * 40 + [tilted] * 30
     clip = write_video("tilt.mp4", frames, 5.0)
@@ -157,7 +157,7 @@ def test_analyze_judges_a_recording_exactly_as_the_monitor_does(write_video: Wri
                                                                 tmp_path: Path) -> None:
     """Live equals recorded: the monitor sampling at analyze's rate gives the same verdicts,
     reasons and events, set-up change included, at the same times."""
-    upright, slumped = scene_with(sitter(grace_hopper)), scene_with(sitter(grace_hopper, squash=0.8))
+    upright, slumped = scene_with(sitter(grace_hopper)), scene_with(sitter(grace_hopper, squash=0.7))
     frames = [view(upright)] * 100 + [view(upright, down=0.1)] * 80 + [view(slumped, down=0.1)] * 80
     clip = write_video("session.mp4", frames, 10.0)
     _, analyze_events, analyze_records = analysed(clip, tmp_path)

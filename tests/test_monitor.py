@@ -320,7 +320,7 @@ def test_monitor_out_writes_one_record_per_sample_like_analyze(tilting_clip: Pat
     result = monitor("--source", str(tilting_clip), "--no-realtime", "--notify", "none", "--out", str(out))
     assert result.exit_code == 0
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    samples = int(re.search(r"monitored +\S+ \((\d+) samples\)", result.stdout).group(1))  # type: ignore[union-attr]
+    samples = int(re.search(r"monitored +\S+ \((\d+) samples", result.stdout).group(1))  # type: ignore[union-attr]
     assert len(rows) == samples > 10
     assert rows[0]["schema"] == 1 and rows[0]["path"] == str(tilting_clip) and rows[0]["person"] is True
     assert [r["t_s"] for r in rows] == sorted(r["t_s"] for r in rows)

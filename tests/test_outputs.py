@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from conftest import WriteVideo, pad_and_rotate
+from conftest import EVERY_LOOK_ENV, WriteVideo, pad_and_rotate
 from headwatch.cli import app
 from headwatch.storage.outputs import OutputClash, check_outputs, per_item_paths
 
@@ -195,7 +195,8 @@ def test_ctrl_c_keeps_what_was_measured_with_the_learned_reference(write_video: 
     clip = write_video("long.mp4", [cv2.resize(grace_hopper, (256, 288))] * 1000, 5.0)  # 200 s, 1000 looks
     records = tmp_path / "r.jsonl"
     process = subprocess.Popen([sys.executable, "-m", "headwatch", "analyze", str(clip), "--out", str(records),
-                                "--jobs", "1", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                "--jobs", "1", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=EVERY_LOOK_ENV)
     watched = psutil.Process(process.pid)
     deadline = time.monotonic() + 120
     while watched.cpu_times().user < 6.0 and time.monotonic() < deadline:  # the model loaded, measuring well on

@@ -21,6 +21,9 @@ def test_status_line_text() -> None:
     against_upright = Status(125.0, Verdict(State.BAD, (Reason.HEAD_FORWARD,)), SAMPLE, True, 42.0, 5.0,
                              head_change_deg=12.4)
     assert "  head +12° vs upright  pitch -4°" in format_status(against_upright)
+    resting = Status(125.0, Verdict(State.OK), SAMPLE, False, 42.0, 1.0, skipped=True)
+    assert format_status(resting).endswith("  1 fps (still: model resting)")
+    assert "still" not in format_status(Status(125.0, Verdict(State.OK), SAMPLE, False, 42.0, 1.0))
     lost = Status(3700.0, Verdict(State.UNKNOWN), None, False, 0.0, 0.0, note="camera 0 lost")
     assert format_status(lost) == " 1h01m  camera 0 lost"
 
@@ -44,6 +47,8 @@ def test_summary_text() -> None:
     assert "monitored        7m40s (900 samples)" in text
     assert "good posture     75% of the time" in text
     assert "posture alerts   1" in text and "break reminders  1" in text
+    summary.skipped = 700
+    assert "monitored        7m40s (900 samples, 700 of them still: model rested)" in format_summary(summary)
 
 
 def test_overlay_colours_the_caption_by_state() -> None:

@@ -215,12 +215,13 @@ class FrameRecord:
     verdict: Verdict
     position: tuple[float, ...] | None = None  # for the stillness watch
     pose: Pose | None = None  # the landmarks, for drawing (never written to a record file)
+    skipped: bool = False  # the picture held still: the pose model rested, the last look's metrics stand
 
     def to_json(self) -> dict[str, Any]:
         row: dict[str, Any] = {"path": self.path, "t_s": round(self.t_s, 3), "frame": self.frame,
                                "person": self.person, "confidence": self.confidence,
                                "verdict": self.verdict.state.value,
-                               "reasons": [r.value for r in self.verdict.reasons]}
+                               "reasons": [r.value for r in self.verdict.reasons], "skipped": self.skipped}
         row.update(self.sample.to_json())
         return row
 

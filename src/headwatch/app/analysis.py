@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from headwatch.app.assemble import ReferenceChoice, limits_for
+from headwatch.app.assemble import ReferenceChoice, limits_for, still_check_s
 from headwatch.app.pipeline import framing_of, measure_frames, observe
 from headwatch.config.settings import Settings
 from headwatch.errors import HeadwatchError, SourceError
@@ -77,15 +77,17 @@ class VideoRecords:
 
 def measure_video(path: Path, fps: float, model: str, limits: Limits,
                   on_record: Callable[[FrameRecord], None] | None = None,
-                  on_total: Callable[[int], None] | None = None) -> VideoRecords:
+                  on_total: Callable[[int], None] | None = None, still_check_s: float | None = None) -> VideoRecords:
     """Every sampled frame of a video, judged; ``on_total`` hears how many samples to expect (0:
     unknown) before the first, ``on_record`` sees each as it is measured.
 
     Raises HeadwatchError when not a single frame decodes; a file that stops early is a problem
-    in the result (what could be read is kept)."""
+    in the result (what could be read is kept). With ``still_check_s`` the pose model rests while the
+    picture holds still, at most that long (stillness.StillGate), as in the monitor."""
     from headwatch.vision.camera_motion import CameraTracker
     from headwatch.vision.pose import PoseEstimator
     from headwatch.vision.sources import VideoFileReader, sample_video
+    from headwatch.vision.stillness import StillGate
 
     records: list[FrameRecord] = []
     with VideoFileReader(path) as reader:
@@ -94,7 +96,8 @@ def measure_video(path: Path, fps: float, model: str, limits: Limits,
             on_total(int(info.duration_s * min(fps, info.fps)) + 1 if info.frame_count else 0)
         with PoseEstimator(model, mode="video") as detector:
             camera = CameraTracker()
-            for record in measure_frames(sample_video(reader, fps), detector, str(path), limits, camera):
+            gate = StillGate(max_still_s=still_check_s) if still_check_s is not None else None
+            for record in measure_frames(sample_video(reader, fps), detector, str(path), limits, camera, gate):
                 records.append(record)
                 if on_record is not None:
                     on_record(record)
@@ -141,7 +144,7 @@ def analyze_video(path: str | Path, settings: Settings | None = None,
     from headwatch.app.recording import judge_recording
 
     measured = measure_video(Path(path), settings.capture.analyze_fps, settings.capture.model,
-                             limits_for(settings, choice.profile))
+                             limits_for(settings, choice.profile), still_check_s=still_check_s(settings))
     judged = judge_recording(measured.records, settings, choice, measured.read_s)
     return VideoAnalysis(judged.records, judged.alerts, measured.duration_s, judged.reference, measured.problems)
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from headwatch.app.assemble import ReferenceChoice, limits_for, session_gap_s
+from headwatch.app.assemble import ReferenceChoice, limits_for, session_gap_s, still_check_s
 from headwatch.app.context import open_history, stay_offline
 from headwatch.app.executors import Measured, MeasureTask
 from headwatch.app.recording import RecordingSession
@@ -350,8 +350,8 @@ def analyze_recordings(request: AnalyzeRequest) -> AnalyzeResult:
             load_model(settings.capture.model)  # a missing or damaged model: one line before any work
             outputs.open(stack)
             limits = limits_for(settings, request.choice.profile)
-            tasks = [MeasureTask(i.path, i.kind, settings.capture.analyze_fps, settings.capture.model, limits)
-                     for i in the_plan.files]
+            tasks = [MeasureTask(i.path, i.kind, settings.capture.analyze_fps, settings.capture.model, limits,
+                                 still_check_s(settings)) for i in the_plan.files]
             executor = make_executor(request.jobs, request.cluster, tasks)
             stack.callback(executor.close)
             run = _Run(request, outputs, here=isinstance(executor, InProcess))

@@ -69,6 +69,11 @@ def alert_settings(settings: Settings, sample_interval_s: float | None = None) -
                          still_for_min=r.still_for_min, still_tolerance=r.still_tolerance)
 
 
+def still_check_s(settings: Settings) -> float | None:
+    """How often the pose model runs at the least while the picture holds still; None: every look."""
+    return settings.capture.still_check_s if settings.capture.rest_when_still else None
+
+
 def sampling_policy(settings: Settings) -> SamplingPolicy:
     c = settings.capture
     return SamplingPolicy(fps=c.fps, calm_fps=c.calm_fps, calm_after_s=c.calm_after_s)

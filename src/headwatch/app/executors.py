@@ -41,6 +41,7 @@ class MeasureTask:
     fps: float
     model: str
     limits: Limits
+    still_check_s: float | None = None  # videos: rest the model while still (stillness.StillGate); None: never
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +80,8 @@ def measure_video_task(task: MeasureTask, on_record: RecordHook | None = None,
     from headwatch.app.analysis import measure_video
 
     try:
-        video = measure_video(task.path, task.fps, task.model, task.limits, on_record=on_record, on_total=on_total)
+        video = measure_video(task.path, task.fps, task.model, task.limits, on_record=on_record, on_total=on_total,
+                              still_check_s=task.still_check_s)
     except HeadwatchError as exc:
         return Measured(task, error=str(exc))
     return Measured(task, video.records, video.duration_s, video.read_s, tuple(video.problems))

@@ -20,7 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from headwatch.app.assemble import ReferenceChoice, alert_settings, posture_judge, sampling_policy, session_gap_s
+from headwatch.app.assemble import (
+    ReferenceChoice,
+    alert_settings,
+    posture_judge,
+    sampling_policy,
+    session_gap_s,
+    still_check_s,
+)
 from headwatch.app.context import open_history, stay_offline
 from headwatch.app.controls import SNOOZE, STOP, UPRIGHT, DeskSink, MonitorControls
 from headwatch.app.session import PostureJudge, PostureSession
@@ -233,6 +240,7 @@ def run_monitor(request: MonitorRequest) -> MonitorResult:
     from headwatch.vision.camera_motion import CameraTracker
     from headwatch.vision.pose import PoseEstimator
     from headwatch.vision.sources import is_live
+    from headwatch.vision.stillness import StillGate
 
     settings = request.settings
     source = request.source or settings.capture.source
@@ -317,7 +325,8 @@ def run_monitor(request: MonitorRequest) -> MonitorResult:
 
         loop = Monitor(reader, detector, session=session,
                        realtime=is_live(source) or request.realtime is not False, duration_s=request.duration_s,
-                       control=control, camera=CameraTracker())
+                       control=control, camera=CameraTracker(),
+                       gate=StillGate(max_still_s=check_s) if (check_s := still_check_s(settings)) else None)
         outputs.add(FramingCheck())
         if request.preview_window is not None:
             from headwatch.vision.overlay import draw

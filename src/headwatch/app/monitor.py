@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
-from headwatch.app.pipeline import CameraWatch, PoseDetector, observe
+from headwatch.app.pipeline import CameraWatch, Observer, PoseDetector, StillWatch
 from headwatch.app.session import PostureJudge, PostureSession
 from headwatch.app.sinks import BaseSink, Fanout
 from headwatch.errors import SourceError
@@ -68,7 +68,7 @@ class Monitor:
                  on_event: Callable[[AlertEvent], None] = lambda _: None,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], object] | None = None,
                  max_backoff_s: float = 30.0, control: Callable[[], Command | None] | None = None,
-                 camera: CameraWatch | None = None) -> None:
+                 camera: CameraWatch | None = None, gate: StillWatch | None = None) -> None:
         self._callbacks = _Callbacks(on_status, on_event)
         if session is None:
             if judge is None or engine is None:
@@ -78,6 +78,8 @@ class Monitor:
         self.reader = reader
         self.detector = detector
         self.camera = camera  # tells a moved camera from a moved person (camera_motion.CameraTracker)
+        # With a gate (stillness.StillGate) the pose model rests while the picture holds still.
+        self.observer = Observer(detector, camera, gate)
         self.session = session
         self.engine = session.engine
         self.realtime = realtime
@@ -174,6 +176,7 @@ class Monitor:
             if later is not None and later.action == "pause":
                 command, started = later, self.clock()
         self.paused = False
+        self.observer.forget()  # the first look after a pause runs the model
         paused_s = self.clock() - began  # a pause extended by a second `pause` counts whole
         if isinstance(self.reader, Releasable) and not self._stop:
             # Gone meanwhile: the next read reports it lost, and the retries take over.
@@ -191,7 +194,7 @@ class Monitor:
     def _process(self, frame: Frame, last: tuple[float, State] | None) -> tuple[State, float]:
         """Look at one frame; returns its state and the wait until the next."""
         self._last_t = frame.t_s
-        look = self.session.look(frame.t_s, frame.index, observe(frame, self.detector, self.camera), frame.image)
+        look = self.session.look(frame.t_s, frame.index, self.observer(frame), frame.image)
         return look.record.verdict.state, look.interval_s
 
     def _recover(self, lost: SourceLost, last: tuple[float, State] | None) -> Frame | None:
@@ -209,6 +212,7 @@ class Monitor:
             self.sleep(backoff)
             try:
                 reader.reopen()
+                self.observer.forget()
                 return self.reader.next_frame(reader.now_s())
             except SourceError:
                 backoff = min(backoff * 2.0, self.max_backoff_s)

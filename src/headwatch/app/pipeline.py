@@ -28,13 +28,23 @@ class CameraWatch(Protocol):
                person_box: tuple[float, float, float, float] | None) -> CameraShiftLike: ...
 
 
+class StillWatch(Protocol):
+    """stillness.StillGate: whether a frame may skip the pose model."""
+
+    def still(self, image_bgr: npt.NDArray[np.uint8], t_s: float) -> bool: ...
+
+    def forget(self) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Observation:
-    """One frame seen: the pose, its metrics and where the upper body is (all None: nobody)."""
+    """One frame seen: the pose, its metrics and where the upper body is (all None: nobody).
+    ``skipped``: the picture held still, so this is the last model look's observation again."""
 
     pose: Pose | None
     sample: PostureSample | None
     position: tuple[float, ...] | None
+    skipped: bool = False
 
 
 def observe(frame: Frame, detector: PoseDetector, camera: CameraWatch | None = None) -> Observation:
@@ -48,6 +58,31 @@ def observe(frame: Frame, detector: PoseDetector, camera: CameraWatch | None = N
     return Observation(pose, in_first_view(measure(pose), shift), upper_body_position(pose))
 
 
+class Observer:
+    """``observe`` for a stream of frames in time order (a camera, a recording), the same for the
+    monitor and analyze. With a ``gate`` the pose model rests while the picture holds still: the
+    last observation stands, marked skipped."""
+
+    def __init__(self, detector: PoseDetector, camera: CameraWatch | None = None,
+                 gate: StillWatch | None = None) -> None:
+        self.detector = detector
+        self.camera = camera
+        self.gate = gate
+        self._last: Observation | None = None
+
+    def __call__(self, frame: Frame) -> Observation:
+        if self.gate is not None and self.gate.still(frame.image, frame.t_s) and self._last is not None:
+            return replace(self._last, skipped=True)
+        self._last = observe(frame, self.detector, self.camera)
+        return self._last
+
+    def forget(self) -> None:
+        """After a gap (a pause, a lost camera) the next frame runs the model."""
+        self._last = None
+        if self.gate is not None:
+            self.gate.forget()
+
+
 def framing_of(pose: Pose | None, image: npt.NDArray[np.uint8]) -> list[str]:
     """What to change in the framing of one picture (posture.framing), its brightness from every
     8th pixel each way: plenty for "too dark", at a 64th of the cost."""
@@ -55,13 +90,16 @@ def framing_of(pose: Pose | None, image: npt.NDArray[np.uint8]) -> list[str]:
 
 
 def measure_frames(frames: Iterable[Frame], detector: PoseDetector, path: str, limits: Limits,
-                   camera: CameraWatch | None = None) -> Iterator[FrameRecord]:
-    """One judged record per frame: the pose's metrics, or an empty sample when nobody was found."""
+                   camera: CameraWatch | None = None, gate: StillWatch | None = None) -> Iterator[FrameRecord]:
+    """One judged record per frame: the pose's metrics, or an empty sample when nobody was found
+    (with a ``gate``, a frame that held still repeats the last measured one: Observer)."""
+    observer = Observer(detector, camera, gate)
     for frame in frames:
-        seen = observe(frame, detector, camera)
+        seen = observer(frame)
         confidence = round(seen.pose.confidence, 4) if seen.pose is not None else None
         yield FrameRecord(path, frame.t_s, frame.index, seen.pose is not None, confidence,
-                          seen.sample or PostureSample(), judge(seen.sample, limits), seen.position, seen.pose)
+                          seen.sample or PostureSample(), judge(seen.sample, limits), seen.position, seen.pose,
+                          seen.skipped)
 
 
 def judge_against_own_reference(records: Sequence[FrameRecord], samples: Sequence[PostureSample],

@@ -43,7 +43,8 @@ class RecordingSession:
         self.records: list[FrameRecord] = []
 
     def look(self, measured: FrameRecord) -> FrameRecord:
-        seen = Observation(measured.pose, measured.sample if measured.person else None, measured.position)
+        seen = Observation(measured.pose, measured.sample if measured.person else None, measured.position,
+                           measured.skipped)
         record = self.session.look(measured.t_s, measured.frame, seen).record
         self.records.append(record)
         return record

@@ -62,7 +62,7 @@ def format_status(status: Status, width: int | None = None, snoozed_s: float = 0
              "  " + _angle("pitch", s.head_pitch_deg if s else None, signed=True),
              "  " + _angle("tilt", s.shoulder_tilt_deg if s else None, signed=True),
              "  " + _angle("roll", s.head_roll_deg if s else None, signed=True),
-             f"  {status.fps:.0f} fps", reference, snoozed]
+             f"  {status.fps:.0f} fps" + (" (still: model resting)" if status.skipped else ""), reference, snoozed]
     return _fit(parts, [3, 5, 6, 4, 2], width)
 
 
@@ -137,7 +137,8 @@ def format_summary(summary: SessionSummary) -> str:
     good = summary.good_share
     lines = [
         "session summary",
-        f"  monitored        {duration_text(summary.monitored_s)} ({summary.samples} samples)",
+        f"  monitored        {duration_text(summary.monitored_s)} ({summary.samples} samples"
+        + (f", {summary.skipped} of them still: model rested)" if summary.skipped else ")"),
         f"  good posture     {'-' if good is None else f'{good:.0%}'} of the time your posture could be judged",
         f"  in bad posture   {duration_text(summary.seconds['bad'])}",
         f"  away             {duration_text(summary.seconds['away'])}",

@@ -18,8 +18,8 @@ RECORD_SUFFIXES = (".csv", ".jsonl")
 
 def record_columns() -> list[str]:
     """The columns of a per-frame record file, in order (analyze --out, monitor --out)."""
-    return ["path", "t_s", "frame", "person", "confidence", "verdict", "reasons", "view", "view_confidence",
-            *METRIC_NAMES]
+    return ["path", "t_s", "frame", "person", "confidence", "verdict", "reasons", "skipped", "view",
+            "view_confidence", *METRIC_NAMES]
 
 
 def _clean(value: Any) -> Any:

@@ -22,12 +22,14 @@ class Status:
     reference: str = ""  # what posture is judged against, e.g. "learned reference: ..."
     paused: bool = False  # the monitor is paused (the note says for how long)
     head_change_deg: float | None = None  # the head's change from the person's upright, where known
+    skipped: bool = False  # the picture held still: the pose model rested on this look
 
 
 @dataclass(slots=True)
 class SessionSummary:
     seconds: dict[str, float] = field(default_factory=lambda: {s.value: 0.0 for s in State})
     samples: int = 0
+    skipped: int = 0  # of the samples, looks where the picture held still and the pose model rested
     events: list[AlertEvent] = field(default_factory=list)
     reference: str = ""  # what posture was judged against at the end
     paused_s: float = 0.0  # wall-clock time paused (`headwatch pause`, the p key): not monitored

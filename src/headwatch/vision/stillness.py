@@ -1,0 +1,89 @@
+"""Whether a frame can skip the pose model: the picture has not moved since the model last ran.
+
+While a person sits still their verdict cannot change, and a look costs ~35 ms of pose model
+for nothing. So each look first shrinks the frame to a grey thumbnail of a few hundred pixels
+(well under a millisecond) and compares it with the thumbnail of the last look that ran the
+model. The comparison is a displacement, not a brightness difference: per block of the
+thumbnail, the mean change divided by the mean gradient is about how many thumbnail pixels the
+content moved there, whatever the lighting or the contrast. The largest block counts, so a head
+that drops while the room stands still is not averaged away by the room.
+
+Compared with the last *model* look, not the previous frame, a slow drift adds up until it
+wakes the model. After a wake the model runs until two looks in a row agree (MediaPipe's video
+mode tracks from the previous frame and needs a look or two to settle on a moved person), and
+it runs at least every ``max_still_s`` whatever the picture says. Nothing of the frame is kept
+but the thumbnail, in memory.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+THUMBNAIL = (32, 24)  # width, height: 768 pixels
+BLOCK = 8  # pixels of the thumbnail a displacement is measured over (4 x 3 blocks)
+# Gradients below this (grey levels per pixel) count as this: a flat wall's noise is no motion.
+GRADIENT_FLOOR = 3.0
+
+FloatImage = npt.NDArray[np.float32]
+
+
+def thumbnail(image_bgr: npt.NDArray[np.uint8]) -> FloatImage:
+    """The frame as a THUMBNAIL-sized grey picture, its mean brightness taken out."""
+    small = cv2.resize(image_bgr, THUMBNAIL, interpolation=cv2.INTER_AREA)
+    grey = (cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small).astype(np.float32)
+    return grey - np.float32(grey.mean())
+
+
+def _blocks(values: FloatImage) -> FloatImage:
+    height, width = values.shape
+    rows, cols = height // BLOCK, width // BLOCK
+    blocks: FloatImage = values[:rows * BLOCK, :cols * BLOCK].reshape(rows, BLOCK, cols, BLOCK).mean(axis=(1, 3))
+    return blocks
+
+
+def _gradient(picture: FloatImage) -> FloatImage:
+    magnitude = np.zeros_like(picture)
+    magnitude[:, :-1] += np.abs(np.diff(picture, axis=1))
+    magnitude[:-1, :] += np.abs(np.diff(picture, axis=0))
+    return magnitude / 2.0
+
+
+def motion(before: FloatImage, after: FloatImage) -> float:
+    """About how far (thumbnail pixels) the picture moved where it moved most."""
+    change = _blocks(np.abs(after - before))
+    texture = _blocks((_gradient(before) + _gradient(after)) / 2.0)
+    return float((change / np.maximum(texture, GRADIENT_FLOOR)).max())
+
+
+class StillGate:
+    """``still(image, t_s)`` per look, in time order: True when the frame may skip the model.
+
+    A False answer means the caller runs the model on this frame, which becomes the picture the
+    next frames are compared with.
+    """
+
+    def __init__(self, threshold_px: float = 0.3, settle_looks: int = 2, max_still_s: float = 10.0) -> None:
+        self.threshold_px = threshold_px
+        self.settle_looks = settle_looks  # model looks in a row that must agree before skipping
+        self.max_still_s = max_still_s
+        self._looked: tuple[float, FloatImage] | None = None  # the last model look: time, thumbnail
+        self._agreeing = 0
+
+    def still(self, image_bgr: npt.NDArray[np.uint8], t_s: float) -> bool:
+        picture = thumbnail(image_bgr)
+        if self._looked is None:
+            self._looked = (t_s, picture)
+            return False
+        looked_s, looked = self._looked
+        unmoved = motion(looked, picture) <= self.threshold_px
+        if unmoved and self._agreeing >= self.settle_looks and t_s - looked_s < self.max_still_s:
+            return True
+        self._agreeing = self._agreeing + 1 if unmoved else 0
+        self._looked = (t_s, picture)
+        return False
+
+    def forget(self) -> None:
+        """Start afresh (after a pause or a lost camera: the next frame runs the model)."""
+        self._looked, self._agreeing = None, 0
