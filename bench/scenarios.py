@@ -17,7 +17,9 @@ sees them as it would.
 
 Printed per person and scenario: bad-posture alerts while upright (and per hour of upright
 time), whether the slump after the change alerted, and how long after the change the set-up
-change was noticed (a setup_changed event) or the verdicts were all ok again.
+change was noticed (a setup_changed event), the reference had been learned again (noticed, and
+the learner no longer re-learning) and the verdicts settled (from then on every minute under
+20 % bad; a person whose upright footage reads bad now and then settles late or never).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from headwatch.app.assemble import ReferenceChoice, alert_settings, posture_judge, still_check_s
 from headwatch.app.pipeline import Observer
 from headwatch.config.settings import Settings
+from headwatch.posture.reference import LearningJudge
 from headwatch.timeline.alerts import AlertEngine
 from headwatch.types import AlertEvent, EventKind, Frame, Pose, State
 from headwatch.vision.camera_motion import CameraTracker
@@ -161,6 +164,7 @@ class Outcome:
     causes: list[str] = field(default_factory=list)  # of every setup_changed event
     false_reasons: Counter[str] = field(default_factory=Counter)  # of the alerts while upright
     settled_s: float | None = None  # after the change: from here on a minute is under 20 % bad
+    relearned_s: float | None = None  # after the change: noticed, and the reference caught up again
     events: list[AlertEvent] = field(default_factory=list)
     looks: int = 0
     model_runs: int = 0  # looks that ran the pose model (the rest held still)
@@ -203,6 +207,9 @@ def run(parts: Sequence[Part], model: str, settings: Settings) -> Outcome:
                         outcome.causes.append(event.cause)
                         if change_at is not None and outcome.noticed_s is None:
                             outcome.noticed_s = t - change_at
+                if (outcome.noticed_s is not None and outcome.relearned_s is None and change_at is not None
+                        and isinstance(judge, LearningJudge) and not judge.learner.relearning()):
+                    outcome.relearned_s = t - change_at
                     if event.kind is EventKind.BAD_POSTURE and event.repeat == 0:
                         if part.label == "slump":
                             alerted_here = True
@@ -248,7 +255,7 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
     people = footage(args.data)
     settings = Settings()
     out(f"{'person':11s} {'scenario':15s} {'upright':>8s} {'false alerts':>12s} {'per hour':>8s} "
-        f"{'slump alerted':>13s} {'noticed':>8s} {'settled':>8s}  set-up changes")
+        f"{'slump alerted':>13s} {'noticed':>8s} {'relearnt':>8s} {'settled':>8s}  set-up changes")
     totals = Outcome()
     for index, who in enumerate(people):
         if args.only and who.person != args.only:
@@ -265,7 +272,7 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
             per_hour = result.false_alerts / (result.upright_s / 3600.0)
             out(f"{who.person:11s} {name:15s} {result.upright_s / 60:7.0f}m {result.false_alerts:12d} "
                 f"{per_hour:8.1f} {result.slumps_alerted:>6d} of {result.slumps:<4d} {fmt_s(result.noticed_s):>8s} "
-                f"{fmt_s(result.settled_s):>8s}  {','.join(result.causes) or '-'}"
+                f"{fmt_s(result.relearned_s):>8s} {fmt_s(result.settled_s):>8s}  {','.join(result.causes) or '-'}"
                 + (f"  (false: {dict(result.false_reasons)})" if result.false_reasons else ""))
     hours = totals.upright_s / 3600.0
     out(f"all: {totals.false_alerts} false alerts in {hours:.1f} h upright ({totals.false_alerts / hours:.1f} "

@@ -76,9 +76,8 @@ class Monitor:
             session = PostureSession("", judge, engine, Fanout([self._callbacks], "monitoring goes on without it"),
                                      policy=policy or SamplingPolicy())
         self.reader = reader
-        self.detector = detector
-        self.camera = camera  # tells a moved camera from a moved person (camera_motion.CameraTracker)
-        # With a gate (stillness.StillGate) the pose model rests while the picture holds still.
+        # The camera watch (camera_motion.CameraTracker) tells a moved camera from a moved person;
+        # with a gate (stillness.StillGate) the pose model rests while the picture holds still.
         self.observer = Observer(detector, camera, gate)
         self.session = session
         self.engine = session.engine
