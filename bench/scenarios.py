@@ -199,7 +199,7 @@ def run(parts: Sequence[Part], model: str, settings: Settings) -> Outcome:
                 seen = observer(Frame(t, round(t * FPS), image))
                 looks += 1
                 model_runs += not seen.skipped
-                verdict = judge(t, seen.sample)
+                verdict = judge(t, seen.sample, repeated=seen.skipped)
                 events = judge.take_events() + engine.update(t, verdict, seen.position)
                 outcome.events += events
                 for event in events:
@@ -207,15 +207,15 @@ def run(parts: Sequence[Part], model: str, settings: Settings) -> Outcome:
                         outcome.causes.append(event.cause)
                         if change_at is not None and outcome.noticed_s is None:
                             outcome.noticed_s = t - change_at
-                if (outcome.noticed_s is not None and outcome.relearned_s is None and change_at is not None
-                        and isinstance(judge, LearningJudge) and not judge.learner.relearning()):
-                    outcome.relearned_s = t - change_at
                     if event.kind is EventKind.BAD_POSTURE and event.repeat == 0:
                         if part.label == "slump":
                             alerted_here = True
                         elif part.label == "upright":
                             outcome.false_alerts += 1
                             outcome.false_reasons.update(r.value for r in event.reasons)
+                if (outcome.noticed_s is not None and outcome.relearned_s is None and change_at is not None
+                        and isinstance(judge, LearningJudge) and not judge.learner.relearning()):
+                    outcome.relearned_s = t - change_at
                 if change_at is not None and part.label == "upright" and part.change:
                     bad_since_change.append((t, verdict.state is State.BAD))
                 t += 1.0 / FPS

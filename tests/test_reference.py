@@ -430,3 +430,22 @@ def test_judges_tell_the_heads_change_once_they_know_the_upright() -> None:
     upright = Reference("profile", {"slouch_deg": 25.0, "head_forward_deg": 25.0}, 10, "profile desk")
     calibrated = FixedJudge(DEFAULT_LIMITS, "profile desk", {"profile": upright})
     assert calibrated.head_change(side(36.0)) == pytest.approx(11.0)
+
+
+def test_a_repeated_sample_counts_its_time_but_is_learned_from_once() -> None:
+    """A still picture repeats the last model look (vision/stillness.py): ten minutes of one look
+    must not outweigh the other looks in the reference."""
+    def learned(repeat_still: bool) -> float:
+        learner = ReferenceLearner(learn_s=30.0, refresh_s=600.0)
+        t = 0.0
+        for slouch in (20.0, 21.0, 22.0, 23.0, 24.0, 25.0, 26.0, 27.0, 28.0, 29.0):
+            learner.add(t, side(slouch, ear_level=0.30), bad=False)
+            t += 1.0
+        for _ in range(25):  # the last look held still for 25 s
+            learner.add(t, side(29.0, ear_level=0.30), bad=False, repeated=repeat_still)
+            t += 1.0
+        assert learner.progress("profile") == 1.0  # its time counted toward the learning time either way
+        return learner.references["profile"].values["slouch_deg"]
+
+    assert learned(repeat_still=True) == pytest.approx(24.5)  # the median of the ten looks
+    assert learned(repeat_still=False) == pytest.approx(29.0)  # taken as 25 new looks, they would decide

@@ -27,7 +27,9 @@ from headwatch.types import AlertEvent, FrameRecord, PostureSample, State, Verdi
 class PostureJudge(Protocol):
     """Gives a sample its verdict; it may learn as it goes (reference.LearningJudge)."""
 
-    def __call__(self, t_s: float, sample: PostureSample | None) -> Verdict: ...
+    def __call__(self, t_s: float, sample: PostureSample | None, repeated: bool = False) -> Verdict:
+        """``repeated``: the sample is the last one again (the picture held still), not a new look."""
+        ...
 
     def take_events(self) -> list[AlertEvent]:
         """Events of its own since the last call (setup_changed), to report beside the alerts."""
@@ -76,7 +78,7 @@ class PostureSession:
         self._state_since: tuple[State, float] | None = None
 
     def look(self, t_s: float, index: int, seen: Observation, image: npt.NDArray[np.uint8] | None = None) -> Look:
-        verdict = self.judge(t_s, seen.sample)
+        verdict = self.judge(t_s, seen.sample, repeated=seen.skipped)
         events = self.judge.take_events() + self.engine.update(t_s, verdict, seen.position)
         counted = self._presence.tick(t_s)  # a long gap (a lost camera, a pause) counts only so much
         if self._last_state is not None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -283,7 +283,8 @@ def same_setup(reference: Reference, samples: Sequence[PostureSample]) -> bool:
 class _FamilyState:
     """What the learner holds for one view family."""
 
-    kept: deque[tuple[float, PostureSample]] = field(default_factory=lambda: deque(maxlen=MAX_KEPT))
+    # (present time, sample, repeated: the last model look again on a still picture)
+    kept: deque[tuple[float, PostureSample, bool]] = field(default_factory=lambda: deque(maxlen=MAX_KEPT))
     present_s: float = 0.0
     clock: PresenceClock = field(default_factory=PresenceClock)  # the learning time's
     refreshed_at: float = 0.0
@@ -345,8 +346,12 @@ class ReferenceLearner:
         events, self._events = self._events, []
         return events
 
-    def add(self, t_s: float, sample: PostureSample | None, bad: bool, verdict: Verdict | None = None) -> bool:
-        """Take one sample; True when a family's reference became ready or changed."""
+    def add(self, t_s: float, sample: PostureSample | None, bad: bool, verdict: Verdict | None = None,
+            repeated: bool = False) -> bool:
+        """Take one sample; True when a family's reference became ready or changed. A ``repeated``
+        sample (the picture held still: the last model look's again) counts like any (its time,
+        the last minute's samples that a set-up change re-learns from), but the reference is
+        learned and refreshed from the looks that ran the model (``_learnable``)."""
         family = family_of(sample.view) if sample is not None else None
         if sample is None or family is None:
             return False
@@ -359,19 +364,19 @@ class ReferenceLearner:
         if family in self._ready:
             changed = self._follow_setup(family, t_s, sample, verdict)
             if not bad:
-                st.kept.append((st.present_s, sample))
+                st.kept.append((st.present_s, sample, repeated))
             return self._maybe_relearn(family) or self._maybe_refresh(family) or changed
-        st.kept.append((st.present_s, sample))
+        st.kept.append((st.present_s, sample, repeated))
         st.camera = _camera_of(sample)
         if family in self._pending and len(st.kept) >= MIN_FRAMES:
             stored = self._pending.pop(family)
-            if same_setup(stored, [s for _, s in st.kept]):
+            if same_setup(stored, [s for _, s, _ in st.kept]):
                 self._ready[family] = stored
                 st.refreshed_at = st.present_s
                 return True
         if st.present_s < self.learn_s:
             return came_back  # the limits fell back to the absolute ones
-        learned = learn_reference([s for _, s in st.kept], family)
+        learned = learn_reference(_learnable(st.kept), family)
         if learned is None:
             return False
         self._ready[family] = learned
@@ -498,7 +503,7 @@ class ReferenceLearner:
             st.refreshed_at, st.relearn_at, st.positions_pending = st.present_s, None, False
             st.camera = _camera_of(recent[-1])
             st.kept.clear()
-            st.kept.extend((st.present_s, s) for s in recent)
+            st.kept.extend((st.present_s, s, False) for s in recent)
             self._changed(family, t_s, "you", {"key_metric": learned.values[KEY_METRIC[family][0]]})
             done.append(family)
         return done
@@ -565,7 +570,7 @@ class ReferenceLearner:
         if st.present_s - st.refreshed_at < self.refresh_s:
             return False
         st.refreshed_at = st.present_s
-        fresh = learn_reference([s for _, s in st.kept], family)
+        fresh = learn_reference(_learnable(st.kept), family)
         if fresh is None:
             return False
         old = self._ready[family]
@@ -580,6 +585,15 @@ class ReferenceLearner:
 # How far a re-learn after a set-up change may move the key metric's reference: the default
 # margins (degrees in profile; a share of the ear ratio facing the camera).
 RELEARN_BOUND: Mapping[Family, float] = {"profile": 10.0, "front": 0.06}
+
+
+def _learnable(kept: Iterable[tuple[float, PostureSample, bool]]) -> list[PostureSample]:
+    """What a reference is learned from: the looks that ran the model, as the typical posture over
+    what was seen (one look repeated through a still minute would outweigh the rest, and moved
+    desk-A's reference on the scenario bench enough to miss a slump); the repeats too only where
+    the model ran fewer than MIN_FRAMES times, a picture so still that they are what was there."""
+    looked = [s for _, s, repeated in kept if not repeated]
+    return looked if len(looked) >= MIN_FRAMES else [s for _, s, _ in kept]
 
 
 def relearn_bound(family: Family, base: float) -> float:
@@ -609,11 +623,11 @@ class LearningJudge:
         self.on_change = on_change  # e.g. store the reference, so that the next session starts from it
         self.limits = absolute
 
-    def __call__(self, t_s: float, sample: PostureSample | None) -> Verdict:
+    def __call__(self, t_s: float, sample: PostureSample | None, repeated: bool = False) -> Verdict:
         if self.learner.begin(t_s, sample):  # back after a long absence: not against the one before
             self.limits = limits_for_references(self.learner.references, self.margins, self.absolute)
         verdict = judge(sample, self.limits)
-        if self.learner.add(t_s, sample, bad=verdict.state is State.BAD, verdict=verdict):
+        if self.learner.add(t_s, sample, bad=verdict.state is State.BAD, verdict=verdict, repeated=repeated):
             self.limits = limits_for_references(self.learner.references, self.margins, self.absolute)
             if self.on_change is not None:
                 self.on_change(self.learner.references)
@@ -656,7 +670,7 @@ class FixedJudge:
         self.description = description
         self.references = dict(references or {})  # a calibrated profile's upright, if any
 
-    def __call__(self, t_s: float, sample: PostureSample | None) -> Verdict:
+    def __call__(self, t_s: float, sample: PostureSample | None, repeated: bool = False) -> Verdict:
         return judge(sample, self.limits)
 
     def take_events(self) -> list[AlertEvent]:
