@@ -6,9 +6,12 @@ Every figure is a whole process, timed with os.wait4 (wall, CPU and peak RSS of 
 its children), on videos this script writes to a temporary folder from samples/demo_slouch.mp4
 scaled to 1280x720 at 30 fps (MPEG-4 part 2, as cv2.VideoWriter writes it):
 
-overhead  analyze --fps 30 --jobs 1 on a 10 s clip, against a minimal loop over the same frames
-          (decode every frame, convert to RGB, detect_for_video with one pose): floor / analyze.
-long      analyze with the default sampling on a LONG-minutes clip: times real time; beside it a
+overhead  analyze --fps 30 --jobs 1 on a 10 s clip, the model on every frame (rest_when_still
+          off), against a minimal loop over the same frames (decode every frame, convert to RGB,
+          detect_for_video with one pose, then with two as analyze asks): floor / analyze, the
+          goal on the second.
+long      analyze with the default sampling on a LONG-minutes clip (the model resting on still
+          pictures, as by default): times real time; beside it a
           loop that only grabs every frame (the decoding floor) and the same with the model on
           every 30th frame (1 fps) as floor for the default.
 jobs      4 copies of a 3-minute clip: analyze --jobs 2 against --jobs 1: throughput ratio.
@@ -68,10 +71,11 @@ class Run:
     peak_mb: float
 
 
-def run(args: list[str]) -> Run:
+def run(args: list[str], env: dict[str, str] | None = None) -> Run:
     """One whole process: wall time, CPU time and peak RSS (its own, children included)."""
     started = time.monotonic()
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env={**os.environ, **env} if env else None)
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.monotonic() - started
     if os.waitstatus_to_exitcode(status) not in (0, 1):
@@ -108,6 +112,8 @@ def _write_clip(path: Path, seconds: float, size: tuple[int, int] = (1280, 720),
     return path
 
 
+EVERY_LOOK = {"HEADWATCH_CAPTURE_REST_WHEN_STILL": "false"}
+
 # Every figure with its goal, for the JSON line at the end.
 FIGURES: list[dict[str, object]] = []
 
@@ -128,11 +134,14 @@ def overhead(tmp: Path) -> None:
     clip = write_clip(tmp / "ten.mp4", 10.0)
     floor = run([sys.executable, "-c", FLOOR_LOOP, str(clip), "1", "1"])
     floor2 = run([sys.executable, "-c", FLOOR_LOOP, str(clip), "1", "2"])
-    analyze = run(headwatch("analyze", str(clip), "--fps", "30", "--jobs", "1"))
+    # Like for like: the model on every frame, as the loop (the demo holds still for most of its
+    # minute, and analyze would rest the model there: vision/stillness.py).
+    analyze = run(headwatch("analyze", str(clip), "--fps", "30", "--jobs", "1"), EVERY_LOOK)
     print(f"overhead  10 s 720p30, every frame: analyze {analyze.wall_s:.1f} s (CPU {analyze.cpu_s:.1f} s); floor loop "
           f"num_poses=1 {floor.wall_s:.1f} s -> ratio {floor.wall_s / analyze.wall_s:.2f} (goal >= 0.9); floor loop "
           f"num_poses=2 as analyze asks {floor2.wall_s:.1f} s -> ratio {floor2.wall_s / analyze.wall_s:.2f}")
-    figure("overhead floor/analyze", floor.wall_s / analyze.wall_s, ">= 0.9", floor.wall_s / analyze.wall_s >= 0.9)
+    # The goal compares like with like: the loop asking for two poses, as analyze does.
+    figure("overhead floor/analyze", floor2.wall_s / analyze.wall_s, ">= 0.9", floor2.wall_s / analyze.wall_s >= 0.9)
 
 
 def long_clip(tmp: Path, minutes: float) -> None:
