@@ -43,7 +43,7 @@ from headwatch.timeline.alerts import AlertEngine
 from headwatch.timeline.sampling import SamplingPolicy
 from headwatch.vision.pose import PoseEstimator
 from headwatch.vision.sources import VideoFileReader
-from headwatch.vision.stillness import StillGate
+from headwatch.vision.stillness import StillGate, still_gate
 
 ABSOLUTE = FixedJudge(DEFAULT_LIMITS, "absolute limits")
 
@@ -94,12 +94,11 @@ def main() -> int:
     if made_up:
         args.video = steady_clip(Path(tempfile.mkdtemp(prefix="headwatch-bench-")), args.sway)
     print(f"{args.video}, model {args.model}, up to {args.seconds:.0f} s at real-time pace")
-    every = Capture().still_check_s
     ten, n_ten, _ = cpu_per_wall(args.video, SamplingPolicy(fps=10.0, calm_fps=10.0), args.seconds, args.model)
     baseline, n_base, _ = cpu_per_wall(args.video, SamplingPolicy(fps=5.0, calm_fps=5.0), args.seconds, args.model)
     adaptive, n_adapt, _ = cpu_per_wall(args.video, SamplingPolicy(), args.seconds, args.model)
     resting, n_rest, n_rested = cpu_per_wall(args.video, SamplingPolicy(), args.seconds, args.model,
-                                             StillGate(max_still_s=every))
+                                             still_gate(Capture().still_check_s))
     print(f"fixed 10 fps (what desktop monitors do): {ten:.3f} CPU s per wall s, {n_ten} looks")
     print(f"fixed 5 fps (baseline):                  {baseline:.3f} CPU s per wall s, {n_base} looks")
     print(f"adaptive, the model on every look:       {adaptive:.3f} CPU s per wall s, {n_adapt} looks")

@@ -46,7 +46,7 @@ from headwatch.types import AlertEvent, EventKind, Frame, Pose, State
 from headwatch.vision.camera_motion import CameraTracker
 from headwatch.vision.pose import PoseEstimator
 from headwatch.vision.sources import VideoFileReader, read_image, sample_video
-from headwatch.vision.stillness import StillGate
+from headwatch.vision.stillness import still_gate
 
 FPS = 1.0
 Image = np.ndarray
@@ -177,9 +177,8 @@ def run(parts: Sequence[Part], model: str, settings: Settings) -> Outcome:
     t = 0.0
     with PoseEstimator(model, mode="video") as estimator:
         detector = Seated(estimator)
-        check_s = still_check_s(settings)
         # As the monitor: the model rests while the picture holds still (vision/stillness.py).
-        observer = Observer(detector, CameraTracker(), StillGate(max_still_s=check_s) if check_s else None)
+        observer = Observer(detector, CameraTracker(), still_gate(still_check_s(settings)))
         looks = model_runs = 0
         change_at: float | None = None
         bad_since_change: list[tuple[float, bool]] = []

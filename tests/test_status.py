@@ -143,7 +143,7 @@ def test_the_preview_says_what_decided_and_the_tray_state_follows_the_verdict() 
     assert building.tooltip == "headwatch: bad posture for 4s: ear/face 1.02 < 1.52 (your upright 1.62 - 6 %)"
     alert = desk_state(Status(30.0, bad, SAMPLE, True, 42.0, 5.0), snoozed=True)
     assert alert.name == "alert" and alert.tooltip.endswith("; notifications snoozed")
-    assert desk_state(Status(30.0, bad, SAMPLE, True, 42.0, 5.0), paused=True).name == "paused"
+    assert desk_state(Status(30.0, bad, SAMPLE, True, 42.0, 5.0, paused=True)).name == "paused"
     assert desk_state(Status(30.0, Verdict(State.AWAY), None, False, 9.0, 5.0)).tooltip == "headwatch: nobody in view"
     learning = desk_state(Status(30.0, Verdict(State.OK), SAMPLE, False, 9.0, 5.0,
                                  reference="absolute limits (learning your upright posture: 40%)"))

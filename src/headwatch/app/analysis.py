@@ -87,7 +87,7 @@ def measure_video(path: Path, fps: float, model: str, limits: Limits,
     from headwatch.vision.camera_motion import CameraTracker
     from headwatch.vision.pose import PoseEstimator
     from headwatch.vision.sources import VideoFileReader, sample_video
-    from headwatch.vision.stillness import StillGate
+    from headwatch.vision.stillness import still_gate
 
     records: list[FrameRecord] = []
     with VideoFileReader(path) as reader:
@@ -96,7 +96,7 @@ def measure_video(path: Path, fps: float, model: str, limits: Limits,
             on_total(int(info.duration_s * min(fps, info.fps)) + 1 if info.frame_count else 0)
         with PoseEstimator(model, mode="video") as detector:
             camera = CameraTracker()
-            gate = StillGate(max_still_s=still_check_s) if still_check_s is not None else None
+            gate = still_gate(still_check_s)
             for record in measure_frames(sample_video(reader, fps), detector, str(path), limits, camera, gate):
                 records.append(record)
                 if on_record is not None:

@@ -240,7 +240,7 @@ def run_monitor(request: MonitorRequest) -> MonitorResult:
     from headwatch.vision.camera_motion import CameraTracker
     from headwatch.vision.pose import PoseEstimator
     from headwatch.vision.sources import is_live
-    from headwatch.vision.stillness import StillGate
+    from headwatch.vision.stillness import still_gate
 
     settings = request.settings
     source = request.source or settings.capture.source
@@ -325,8 +325,7 @@ def run_monitor(request: MonitorRequest) -> MonitorResult:
 
         loop = Monitor(reader, detector, session=session,
                        realtime=is_live(source) or request.realtime is not False, duration_s=request.duration_s,
-                       control=control, camera=CameraTracker(),
-                       gate=StillGate(max_still_s=check_s) if (check_s := still_check_s(settings)) else None)
+                       control=control, camera=CameraTracker(), gate=still_gate(still_check_s(settings)))
         outputs.add(FramingCheck())
         if request.preview_window is not None:
             from headwatch.vision.overlay import draw

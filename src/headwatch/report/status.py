@@ -175,11 +175,11 @@ class DeskState:
         return DESK_COLOURS[self.name]
 
 
-def desk_state(status: Status, paused: bool = False, snoozed: bool = False) -> DeskState:
+def desk_state(status: Status, snoozed: bool = False) -> DeskState:
     """The tray's state for the latest status: paused wins, then an alert, bad posture building,
     nobody there, learning the person's upright posture, and good."""
     quiet = "; notifications snoozed" if snoozed else ""
-    if paused or status.paused:
+    if status.paused:
         return DeskState("paused", f"headwatch: paused{quiet}")
     state, why = status.verdict.state, status.verdict.why()
     if status.in_bad_posture and state is State.BAD:

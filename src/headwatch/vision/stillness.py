@@ -87,3 +87,9 @@ class StillGate:
     def forget(self) -> None:
         """Start afresh (after a pause or a lost camera: the next frame runs the model)."""
         self._looked, self._agreeing = None, 0
+
+
+def still_gate(check_s: float | None) -> StillGate | None:
+    """The gate for a ``[capture] still_check_s`` as settings give it (assemble.still_check_s):
+    None, the model on every look, when rest_when_still is off."""
+    return StillGate(max_still_s=check_s) if check_s is not None else None
