@@ -44,7 +44,7 @@ def test_install_and_uninstall_in_a_home_of_our_own(tmp_path: Path) -> None:
     left = install(service, runner=lambda argv: ran.append(argv) or 1)  # systemctl "fails": say what to run
     assert service.path.read_text() == service.text
     assert left == ["systemctl --user daemon-reload", "systemctl --user enable --now headwatch.service"]
-    assert f"ExecStart={sys.executable} -m headwatch monitor" in service.path.read_text()
+    assert f"ExecStart={sys.executable} -P -m headwatch monitor" in service.path.read_text()
     assert uninstall(service, runner=lambda argv: ran.append(argv) or 0)
     assert not service.path.exists() and ran[-1] == ["systemctl", "--user", "disable", "--now", "headwatch.service"]
     assert not uninstall(service)

@@ -224,6 +224,19 @@ def event_environment(event: AlertEvent) -> dict[str, str]:
     }
 
 
+def isolated_python(module: str) -> list[str]:
+    """The command line that runs ``module``'s ``main()`` in a child Python, isolated (``-I``): not
+    the working folder first on sys.path (``-m`` would put it there, and a ``headwatch/`` another
+    user planted in a shared folder would run as this user), no PYTHON* variables, no user site.
+    The folder this headwatch was imported from is named instead, so the child runs this very one."""
+    import headwatch
+
+    package_root = str(Path(headwatch.__file__).resolve().parent.parent)
+    runner = (f"import sys; sys.path.insert(0, sys.argv.pop(1)); from {module} import main; "
+              "sys.exit(main(sys.argv))")
+    return [sys.executable, "-I", "-c", runner, package_root]
+
+
 def _own_process_group() -> dict[str, Any]:
     """Popen arguments that start a hook in a process group of its own: the terminal's Ctrl-C
     goes to headwatch alone, and the hook with everything it started can be ended as one."""
@@ -287,20 +300,26 @@ class HookProcess:
     line each on its standard input (a pipe, no socket)."""
 
     def __init__(self, command: str) -> None:
-        self._process = subprocess.Popen([sys.executable, "-m", "headwatch.system.hook_runner", command],
+        # The command comes as the first line on the pipe, never in argv, which every user on the
+        # machine may read (`ps -eo args`): a hook may carry a token.
+        self._process = subprocess.Popen(isolated_python("headwatch.system.hook_runner"),
                                          stdin=subprocess.PIPE, text=True, encoding="utf-8",
                                          **_own_process_group())
         self._broken = False
+        self._send({"command": command})
 
-    def notify(self, event: AlertEvent) -> None:
+    def _send(self, message: Mapping[str, Any]) -> None:
         if self._broken or self._process.stdin is None:
             return
         try:
-            self._process.stdin.write(json.dumps(event_environment(event)) + "\n")
+            self._process.stdin.write(json.dumps(message) + "\n")
             self._process.stdin.flush()
         except (BrokenPipeError, OSError):
             self._broken = True
             log.warning("the --on-alert runner stopped; hooks no longer run")
+
+    def notify(self, event: AlertEvent) -> None:
+        self._send(event_environment(event))
 
     def wait(self, grace_s: float = 2.0) -> None:
         """No more events: the runner gives running hooks ``grace_s`` in all, then ends their groups."""

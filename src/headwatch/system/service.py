@@ -22,7 +22,9 @@ UNIT = "headwatch.service"
 
 def monitor_command(config: Path | None = None) -> list[str]:
     """The monitor as this interpreter runs it (the user's settings come from their config file)."""
-    command = [sys.executable, "-m", "headwatch", "monitor"]
+    # -P: the login item's working folder is never put first on sys.path (a headwatch/ found there
+    # would run instead of this one).
+    command = [sys.executable, "-P", "-m", "headwatch", "monitor"]
     return [*command, "--config", str(config)] if config is not None else command
 
 
