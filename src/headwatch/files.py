@@ -1,4 +1,6 @@
-"""Replacing a user's file safely: whole or not at all, through a symlink, keeping its mode and owner."""
+"""Files and folders on a machine shared with other users: headwatch's own folders private and
+never planted by somebody else, a user's file replaced whole or not at all, and no write that
+follows a link another user put in the way."""
 
 from __future__ import annotations
 
@@ -7,22 +9,141 @@ import os
 import stat
 from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO, cast
+
+from headwatch.errors import HeadwatchError
 
 # A file headwatch creates that may hold secrets (a config with an --on-alert hook and its token,
 # the history): readable by its owner only.
 PRIVATE_MODE = 0o600
+PRIVATE_FOLDER_MODE = 0o700
+# A file opened for writing never through a link at its last step (where the system has the flag).
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+class UnsafePath(HeadwatchError):
+    """A folder or file that another user could have put there, or could change under us."""
+
+
+def _mine(info: os.stat_result) -> bool:
+    return not hasattr(os, "geteuid") or info.st_uid == os.geteuid()
+
+
+def _check_private_folder(path: Path, *, ours: bool) -> None:
+    """Raise UnsafePath unless ``path`` is a real folder (not a link) of this user that no other user
+    may write into. ``ours`` (headwatch's own folder): group and other lose any read bits too."""
+    if os.name != "posix":  # Windows: the user's profile folders carry the user's own ACL
+        return
+    info = os.lstat(path)
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+        raise UnsafePath(f"{path}: expected a folder, found a link or a file: another user may have put it "
+                         "there; remove it and start again")
+    if not _mine(info):
+        raise UnsafePath(f"{path}: the folder belongs to another user (uid {info.st_uid}); headwatch keeps its "
+                         "files only in folders of your own: remove it, or set XDG_RUNTIME_DIR to one")
+    if info.st_mode & 0o022:
+        raise UnsafePath(f"{path}: other users may write into this folder (mode {stat.S_IMODE(info.st_mode):o}); "
+                         "headwatch keeps its files only in folders of your own: use a private one (chmod 700)")
+    if ours and info.st_mode & 0o077:  # a folder of ours that some library made readable (0755)
+        os.chmod(path, PRIVATE_FOLDER_MODE)
+
+
+def make_private_folder(path: Path, *, ours: bool = True) -> None:
+    """Create ``path`` (0700) or accept it as it is only once lstat shows it is this user's own:
+    never ``exist_ok``, which would take a folder another user made a moment before."""
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(path, PRIVATE_FOLDER_MODE)
+    _check_private_folder(path, ours=ours)
+
+
+def make_private_folders(folder: Path) -> None:
+    """Create the missing levels of ``folder``, each 0700 (Path.mkdir(parents=True) gives the
+    parents the umask's 0755); levels already there are left as they are."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    for level in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(level, PRIVATE_FOLDER_MODE)
+
+
+def private_folder(kind: str) -> Path:
+    """headwatch's own folder of a ``kind`` (see user_folder), created private (0700) and checked:
+    a real folder of this user that nobody else can write into, below a base folder (the runtime
+    directory, or the parents in the home folder) nobody else can write into either. Raises
+    UnsafePath (one line saying what is wrong) or OSError."""
+    folder = user_folder(kind)
+    base = folder.parent
+    base.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "runtime":  # $XDG_RUNTIME_DIR, or the platform's fallback such as /tmp/runtime-UID
+        make_private_folder(base, ours=False)
+    else:  # ~/.cache, ~/.local/share and the like, in the home folder
+        make_private_folders(base)
+    make_private_folder(folder)
+    return folder
+
+
+def writable_target(path: Path) -> Path:
+    """The file a write to ``path`` lands in: ``path``, or the target of a link the user made.
+    Raises UnsafePath when the link was made by another user or leads to another user's file (in a
+    shared folder such a link turns any write of ours into theirs)."""
+    try:
+        link = os.lstat(path)
+    except FileNotFoundError:
+        return path
+    if not stat.S_ISLNK(link.st_mode):
+        return path
+    if not _mine(link):
+        raise UnsafePath(f"{path}: a link made by another user (uid {link.st_uid}); headwatch does not write "
+                         "through it: choose another name")
+    target = Path(os.path.realpath(path))
+    with contextlib.suppress(FileNotFoundError):
+        info = os.stat(target)
+        if not _mine(info):
+            raise UnsafePath(f"{path}: a link to another user's file ({target}); headwatch does not write "
+                             "through it: choose another name")
+    return target
+
+
+def open_for_writing(path: Path, *, append: bool = False) -> TextIO:
+    """A text file the user named (``--out``, ``--events``, ``--html``) opened for writing: its mode
+    follows the user's umask as any tool's output does, a link another user planted is refused,
+    and the last step is never followed as a link that appeared after the check."""
+    target = writable_target(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    flags = os.O_WRONLY | os.O_CREAT | _NOFOLLOW | (os.O_APPEND if append else os.O_TRUNC)
+    descriptor = os.open(target, flags, 0o666)
+    return cast(TextIO, os.fdopen(descriptor, "a" if append else "w", encoding="utf-8", newline=""))
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a whole text file the user named (see open_for_writing)."""
+    with open_for_writing(path) as handle:
+        handle.write(text)
+
+
+def create_exclusive(path: Path, text: str = "", mode: int = PRIVATE_MODE) -> None:
+    """A new file of headwatch's own (a pid file, a marker): never one that is already there, never
+    through a link. FileExistsError when something is in the way."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, mode)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
 
 
 def replace_text(path: Path, text: str, *, check: Callable[[Path], object] | None = None,
                  new_mode: int = PRIVATE_MODE) -> None:
     """Write ``text`` to ``path`` atomically: a crash leaves the old file or the new one, never half.
 
-    A symlink is written through (the link stays, its target changes); an existing file keeps its
+    A symlink the user made is written through (the link stays, its target changes); one made by
+    another user, or leading to their file, is refused (UnsafePath). An existing file keeps its
     permission bits and owner; a new one gets ``new_mode``. ``check(temporary)`` may raise to
     refuse the new text before it replaces anything. Line endings are written as given.
     Raises OSError (and whatever ``check`` raises); the temporary file is removed then.
     """
-    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    target = writable_target(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     existing = target.stat() if target.exists() else None
     mode = stat.S_IMODE(existing.st_mode) if existing is not None else new_mode
@@ -83,7 +204,12 @@ def user_folder(kind: str) -> Path:
             "cache": platformdirs.user_cache_dir, "runtime": platformdirs.user_runtime_dir}[kind]
     with warnings.catch_warnings():  # no XDG_RUNTIME_DIR: platformdirs' own fallback, no warning line
         warnings.simplefilter("ignore")
-        return Path(find("headwatch", appauthor=False))
+        try:
+            return Path(find("headwatch", appauthor=False))
+        except PermissionError:  # its fallback in /tmp is another user's: private_folder says so
+            import tempfile
+
+            return Path(tempfile.gettempdir()) / f"runtime-{os.geteuid()}" / "headwatch"
 
 
 def keep_matplotlib_at_home() -> None:

@@ -20,9 +20,15 @@ def pause_monitor(duration: str | None = None) -> str:
 
 def resume_monitor() -> str:
     """Resume the paused monitors; says so when none is paused (HeadwatchError when none runs)."""
-    from headwatch.system.control import control_dir, paused_monitors, running_monitors, send
+    from headwatch.errors import HeadwatchError
+    from headwatch.system.control import checked_control_dir, paused_monitors, running_monitors, send
 
-    if running_monitors(control_dir()) and not paused_monitors():
-        return "nothing to resume: the running monitor is not paused"
-    send("resume")
+    folder = checked_control_dir()
+    try:
+        if running_monitors(folder) and not paused_monitors(folder):
+            return "nothing to resume: the running monitor is not paused"
+    except OSError as exc:
+        raise HeadwatchError(f"{folder}: cannot reach the monitor ({exc.strerror or exc}); check the folder's "
+                             "permissions") from None
+    send("resume", folder=folder)
     return "resumed"

@@ -139,5 +139,16 @@ def _files(settings: Settings, config: Path | None) -> list[Check]:
     return [Check("config", None, f"{config_file} ({chosen_by}){there}"),
             Check("history", None, str(history_path(settings.output.history))),
             Check("profiles", None, str(profiles_dir(settings.output.profiles_dir))),
-            Check("pause channel", None, str(user_folder("runtime"))),
+            _pause_channel(),
             Check("today's page", None, str(user_folder("cache") / "today.html"))]
+
+
+def _pause_channel() -> Check:
+    """The runtime folder `headwatch pause` reaches the monitor through: FIX where another user
+    made it or may write into it (the monitor would go on without pause and resume)."""
+    from headwatch.system.control import checked_control_dir
+
+    try:
+        return Check("pause channel", True, str(checked_control_dir()))
+    except HeadwatchError as exc:
+        return Check("pause channel", False, str(exc))

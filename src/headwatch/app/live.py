@@ -44,7 +44,7 @@ from headwatch.app.sinks import (
     StatusSink,
 )
 from headwatch.config.settings import Settings
-from headwatch.errors import HeadwatchError, SourceError, UsageError
+from headwatch.errors import HeadwatchError, SourceError, UsageError, without_password
 from headwatch.report.status import DeskState
 from headwatch.storage.recorder import SessionRecorder
 from headwatch.timeline.alerts import AlertEngine
@@ -121,7 +121,8 @@ def _recorder(settings: Settings, source: str, reference: str) -> SessionRecorde
     try:  # a lock held for long, a read-only file or a full disk: monitor all the same
         if settings.output.retention_days > 0:
             history.prune(now_local() - datetime.timedelta(days=settings.output.retention_days))
-        return SessionRecorder(history, source, reference, settings, max_gap_s=session_gap_s(settings))
+        return SessionRecorder(history, without_password(source), reference, settings,
+                               max_gap_s=session_gap_s(settings))
     except HeadwatchError as exc:
         history.close()
         log.error(f"{exc}; monitoring without the history")
@@ -266,7 +267,7 @@ def run_monitor(request: MonitorRequest) -> MonitorResult:
             log.info(request.hint)
         recorder = _recorder(settings, source, request.choice.describe()) if request.record_history else None
         if event_log is not None:
-            stamp = EventStamp(source, recorder.started if recorder is not None else now_local(),
+            stamp = EventStamp(without_password(source), recorder.started if recorder is not None else now_local(),
                                (lambda: recorder.session_id) if recorder is not None else (lambda: None))
             outputs.add(EventSink(event_log, stamp))
         if writer is not None:
@@ -291,8 +292,9 @@ def run_monitor(request: MonitorRequest) -> MonitorResult:
                      "(with the summary)")
         try:
             channel: ControlChannel | None = ControlChannel()
-        except OSError as exc:  # no runtime folder: monitoring works, pause/resume do not
-            log.error(f"cannot set up `headwatch pause`/`resume` ({exc.strerror}); monitoring without them")
+        except (OSError, HeadwatchError) as exc:  # no usable runtime folder: monitoring works, pause/resume do not
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            log.error(f"cannot set up `headwatch pause`/`resume` ({reason}); monitoring without them")
             channel = None
         if channel is not None:
             stack.callback(channel.close)

@@ -17,17 +17,54 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from headwatch.errors import HeadwatchError
-from headwatch.files import read_small_text, user_folder
+from headwatch.files import (
+    UnsafePath,
+    create_exclusive,
+    make_private_folder,
+    private_folder,
+    read_small_text,
+    user_folder,
+)
 
 PID_PATTERN = "monitor-*.pid"  # one per running monitor
 COMMAND_SIZE_LIMIT = 4096  # a command is a line of JSON
 COMMAND_FILE = "control.json"
+# The longest pause a command may ask for: a week (a 400-digit number is infinity, and a pause that
+# ends after the year 9999 cannot be told as a time).
+MAX_PAUSE_S = 7 * 24 * 3600.0
 
 
 def control_dir() -> Path:
     """The user's runtime folder for headwatch ($XDG_RUNTIME_DIR/headwatch on Linux; the
-    platform's own elsewhere): private to the user, and emptied when they log out."""
+    platform's own elsewhere): private to the user, and emptied when they log out. Where it is, not
+    whether it may be used: see ``checked_control_dir``."""
     return user_folder("runtime")
+
+
+def checked_control_dir() -> Path:
+    """The runtime folder, created private and checked: a folder another user made, or may write
+    into, is never used (another user could pause or stop the monitor, or have it write through a
+    link). Raises HeadwatchError with one line that says what is wrong."""
+    try:
+        return private_folder("runtime")
+    except UnsafePath:
+        raise
+    except OSError as exc:
+        raise HeadwatchError(f"{control_dir()}: cannot use the runtime folder ({exc.strerror or exc}); "
+                             "check its permissions, or set XDG_RUNTIME_DIR to a folder of your own") from None
+
+
+def pause_seconds(value: object) -> float | None:
+    """A pause's length as a command carries it: None (until resumed) or a finite number of
+    seconds within a week; ValueError for anything else (NaN, infinity, negative, a string)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"a pause of {value!r}: expected a number of seconds")
+    seconds = float(value)
+    if not 0 < seconds <= MAX_PAUSE_S:  # NaN fails this too
+        raise ValueError(f"a pause of {value!r} seconds: expected more than 0 and at most a week (7d)")
+    return seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,18 +105,25 @@ def running_monitors(folder: Path) -> list[int]:
 
 def paused_monitors(folder: Path | None = None) -> list[int]:
     """The running monitors that are paused now (each marks it with ``monitor-PID.paused``)."""
-    folder = folder or control_dir()
+    folder = folder or checked_control_dir()
     return [pid for pid in running_monitors(folder) if (folder / f"monitor-{pid}.paused").exists()]
 
 
 def send(action: str, seconds: float | None = None, folder: Path | None = None) -> Path:
-    """Write a command for the running monitors; HeadwatchError when none is running."""
-    folder = folder or control_dir()
-    if not running_monitors(folder):
-        raise HeadwatchError("no headwatch monitor is running (start one with `headwatch monitor`)")
-    temporary = folder / (COMMAND_FILE + ".tmp")
-    temporary.write_text(json.dumps({"action": action, "seconds": seconds, "issued": time.time()}), encoding="utf-8")
-    temporary.replace(folder / COMMAND_FILE)  # atomic: the monitor never reads half a command
+    """Write a command for the running monitors; HeadwatchError when none is running or the
+    runtime folder cannot be used."""
+    seconds = pause_seconds(seconds)
+    folder = folder or checked_control_dir()
+    try:
+        if not running_monitors(folder):
+            raise HeadwatchError("no headwatch monitor is running (start one with `headwatch monitor`)")
+        temporary = folder / f".{COMMAND_FILE}.{os.getpid()}.tmp"
+        temporary.unlink(missing_ok=True)  # one a crash left: ours (the folder is private)
+        create_exclusive(temporary, json.dumps({"action": action, "seconds": seconds, "issued": time.time()}))
+        temporary.replace(folder / COMMAND_FILE)  # atomic: the monitor never reads half a command
+    except OSError as exc:
+        raise HeadwatchError(f"{folder}: cannot reach the monitor ({exc.strerror or exc}); check the folder's "
+                             "permissions") from None
     return folder
 
 
@@ -87,12 +131,17 @@ class ControlChannel:
     """The monitor's end: ``poll()`` returns a command once, when a new one arrives."""
 
     def __init__(self, folder: Path | None = None) -> None:
-        self.folder = folder or control_dir()
-        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # private to the user
+        """Raises HeadwatchError (an unsafe or unusable runtime folder) or OSError."""
+        if folder is not None:
+            make_private_folder(folder)
+        self.folder = folder or checked_control_dir()
         (self.folder / COMMAND_FILE).unlink(missing_ok=True)  # an old command is not for this monitor
-        # A pid file of its own: with two monitors, the first to stop must not unregister both.
+        # A pid file of its own: with two monitors, the first to stop must not unregister both. One
+        # a crashed monitor of the same pid left is removed; nothing is ever written through a link.
         self.pid_file = self.folder / PID_PATTERN.replace("*", str(os.getpid()))
-        self.pid_file.write_text(str(os.getpid()), encoding="utf-8")
+        for stale in (self.pid_file, self.pid_file.with_suffix(".paused")):
+            stale.unlink(missing_ok=True)
+        create_exclusive(self.pid_file, str(os.getpid()))
         self._seen: float | None = None
         self._stamp: tuple[int, int, int] | None = None
 
@@ -107,9 +156,8 @@ class ControlChannel:
         self._stamp = (stamp.st_mtime_ns, stamp.st_size, stamp.st_ino)
         try:  # a FIFO or device put there must not freeze the monitor (NotAFile is a ValueError)
             data = json.loads(read_small_text(self.folder / COMMAND_FILE, COMMAND_SIZE_LIMIT))
-            command = Command(str(data["action"]), None if data.get("seconds") is None else float(data["seconds"]),
-                              float(data["issued"]))
-        except (OSError, ValueError, KeyError, TypeError):
+            command = Command(str(data["action"]), pause_seconds(data.get("seconds")), float(data["issued"]))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
         if command.issued == self._seen:
             return None
@@ -120,10 +168,9 @@ class ControlChannel:
         """Say whether this monitor is paused, so that `headwatch resume` can tell when there is
         nothing to resume."""
         marker = self.pid_file.with_suffix(".paused")
+        marker.unlink(missing_ok=True)
         if paused:
-            marker.write_text("", encoding="utf-8")
-        else:
-            marker.unlink(missing_ok=True)
+            create_exclusive(marker)
 
     def close(self) -> None:
         self.mark_paused(False)
@@ -133,11 +180,11 @@ class ControlChannel:
 
 
 def parse_duration(text: str) -> float:
-    """'90' (seconds), '90s', '15m', '1h', '1h30m' -> seconds; ValueError otherwise."""
+    """'90' (seconds), '90s', '15m', '1h', '1h30m', '2d' -> seconds, at most a week; ValueError otherwise."""
     remaining, total = text.strip().lower(), 0.0
     if remaining.replace(".", "", 1).isdigit():
-        return float(remaining)
-    units = {"h": 3600.0, "m": 60.0, "s": 1.0}
+        return _within_limits(text, float(remaining))
+    units = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
     number = ""
     for char in remaining:
         if char.isdigit() or char == ".":
@@ -149,4 +196,11 @@ def parse_duration(text: str) -> float:
             raise ValueError(f"{text!r}: expected a duration such as 90s, 15m or 1h30m")
     if number or total <= 0:
         raise ValueError(f"{text!r}: expected a duration such as 90s, 15m or 1h30m")
-    return total
+    return _within_limits(text, total)
+
+
+def _within_limits(text: str, seconds: float) -> float:
+    if not 0 < seconds <= MAX_PAUSE_S:
+        raise ValueError(f"{text[:20]!r}{'...' if len(text) > 20 else ''}: a pause of more than 0 s and at most "
+                         "a week (7d); `headwatch resume` ends one early")
+    return seconds
