@@ -320,10 +320,11 @@ def _guarded(problems: list[str], write: Callable[[], object]) -> bool:
 
 def _write_report(path: Path, summary: FileSummary, records: Sequence[FrameRecord], alerts: Sequence[Any]) -> None:
     """A recording's report page: the analyze table's figures and its timeline, in video time."""
+    from headwatch.files import write_text
     from headwatch.report.html import render_recording
 
     try:
-        path.write_text(render_recording(summary, records, alerts), encoding="utf-8")
+        write_text(path, render_recording(summary, records, alerts))
     except OSError as exc:
         raise HeadwatchError(f"{path}: cannot write the report: {exc.strerror}") from None
 

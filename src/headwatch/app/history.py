@@ -75,11 +75,13 @@ def export_intervals(settings: Settings, csv_path: Path | None, stdout: TextIO) 
     with open_history(settings, existing=True, read_only=True) as opened:
         rows = list(opened.intervals())
         skipped = opened.skipped_rows
+    from headwatch.files import open_for_writing
+
     reasons = sorted({r for row in rows for r in row["bad_by_reason"]})
     metrics = sorted({m for row in rows for m in row["medians"]})
     try:  # a full disk, mid-file or at the final flush, is one line
         with ExitStack() as stack:
-            handle = stack.enter_context(csv_path.open("w", newline="", encoding="utf-8")) if csv_path else stdout
+            handle = stack.enter_context(open_for_writing(csv_path)) if csv_path else stdout
             _write_csv(handle, rows, reasons, metrics)
     except OSError as exc:
         raise HeadwatchError(f"{csv_path or 'standard output'}: cannot write the CSV: {exc.strerror}") from None

@@ -44,11 +44,16 @@ class HistoryReport:
         return {"schema": SCHEMA, "from": self.period.start.isoformat(), "to": self.period.end.isoformat(),
                 "figures": self.now.to_json(), "before": self.before.to_json()}
 
-    def write_html(self, path: Path) -> None:
+    def write_html(self, path: Path, *, private: bool = False) -> None:
+        """The page at ``path``: one the user named follows their umask, as any tool's output; a
+        ``private`` one (headwatch's own, today's page) is 0600 whatever the umask."""
+        from headwatch.files import replace_text, write_text
         from headwatch.report.html import render
 
+        page = render(self.period, self.now, self.before, self.intervals, self.events)
+        write = replace_text if private else write_text
         try:
-            path.write_text(render(self.period, self.now, self.before, self.intervals, self.events), encoding="utf-8")
+            write(path, page)
         except OSError as exc:
             raise HeadwatchError(f"{path}: cannot write the report: {exc.strerror}") from None
 
@@ -132,10 +137,8 @@ def history_report(settings: Settings, choice: PeriodChoice) -> HistoryReport:
 def todays_page(settings: Settings) -> Path:
     """Today's report as a page in the user's cache folder (written over each time): what the
     tray's "Open today's report" opens."""
-    from headwatch.files import user_folder
+    from headwatch.files import private_folder
 
-    folder = user_folder("cache")
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    page = folder / "today.html"
-    history_report(settings, PeriodChoice(today=True)).write_html(page)
+    page = private_folder("cache") / "today.html"
+    history_report(settings, PeriodChoice(today=True)).write_html(page, private=True)
     return page

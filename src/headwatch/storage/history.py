@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from headwatch.errors import MALFORMED_DATA, HeadwatchError
-from headwatch.files import PRIVATE_MODE
+from headwatch.files import PRIVATE_MODE, UnsafePath, make_private_folders, writable_target
 from headwatch.timeline.intervals import Interval, iso, now_local
 
 SCHEMA_VERSION = 2
@@ -108,21 +108,27 @@ class History:
         """
         if read_only:
             return History(_connect_read_only(path), path)
+        # A link the user made is followed to its file (created there, 0600); one another user
+        # planted, or one to their file, is refused: SQLite would create the target, -wal and -shm.
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            target = writable_target(path)
+        except UnsafePath as exc:
+            raise HistoryError(str(exc)) from None
+        try:
+            make_private_folders(target.parent)
         except OSError as exc:
             raise HistoryError(f"{path}: cannot create the history folder: {exc.strerror}") from None
-        if not path.exists():
-            _create(path)
+        if not target.exists():
+            _create(target)
         try:
-            return History(_connect(path), path)
+            return History(_connect(target), path)
         except _Damaged:
-            moved = path.with_name(f"{path.name}.damaged-{clock().strftime('%Y%m%d-%H%M%S')}")
+            moved = target.with_name(f"{target.name}.damaged-{clock().strftime('%Y%m%d-%H%M%S')}")
             for suffix in ("", "-wal", "-shm"):
                 with contextlib.suppress(FileNotFoundError):
-                    Path(str(path) + suffix).replace(str(moved) + suffix)
-            _create(path)
-            return History(_connect(path), path, moved)
+                    Path(str(target) + suffix).replace(str(moved) + suffix)
+            _create(target)
+            return History(_connect(target), path, moved)
 
     def __enter__(self) -> History:
         return self

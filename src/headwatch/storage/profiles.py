@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from headwatch.errors import MALFORMED_DATA, HeadwatchError
-from headwatch.files import user_folder
+from headwatch.files import make_private_folders, replace_text, user_folder
 from headwatch.posture.calibration import Profile
 from headwatch.posture.reference import Family, Reference
 from headwatch.types import SCHEMA
@@ -33,11 +33,9 @@ def profile_path(folder: Path, name: str) -> Path:
 
 def save_profile(folder: Path, profile: Profile) -> Path:
     path = profile_path(folder, profile.name)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".json.tmp")
-        temporary.write_text(json.dumps(profile.to_json(), indent=2) + "\n", encoding="utf-8")
-        temporary.replace(path)  # atomic: a crash never leaves half a profile
+    try:  # atomic, 0600 in a 0700 folder, never through another user's link
+        make_private_folders(folder)
+        replace_text(path, json.dumps(profile.to_json(), indent=2) + "\n")
     except OSError as exc:
         raise HeadwatchError(f"{path}: cannot save the profile: {exc.strerror}") from None
     return path
@@ -89,9 +87,7 @@ def save_learned(folder: Path, source: str, references: Mapping[Family, Referenc
         data = {"schema": SCHEMA, "setups": {}}
     data["setups"][source] = {family: ref.to_json() for family, ref in references.items()}
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".json.tmp")
-        temporary.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        temporary.replace(path)
+        make_private_folders(folder)
+        replace_text(path, json.dumps(data, indent=2) + "\n")
     except OSError as exc:
         raise HeadwatchError(f"{path}: cannot store the learned reference: {exc.strerror}") from None

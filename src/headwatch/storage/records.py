@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from headwatch.errors import HeadwatchError
+from headwatch.files import open_for_writing
 from headwatch.types import METRIC_NAMES, SCHEMA
 
 RECORD_SUFFIXES = (".csv", ".jsonl")
@@ -62,8 +63,7 @@ class RecordWriter:
 
     def __enter__(self) -> RecordWriter:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = self.path.open("w", encoding="utf-8", newline="")
+            self._file = open_for_writing(self.path)
         except OSError as exc:
             raise HeadwatchError(f"{self.path}: cannot write the record file: {exc.strerror}") from None
         if not self._jsonl:
@@ -106,8 +106,7 @@ class EventLog:
         self.path = path
         self.broken = False  # set by a caller that went on after a failed write
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._file: IO[str] = path.open("a", encoding="utf-8")
+            self._file: IO[str] = open_for_writing(path, append=True)
             if _ends_mid_line(path):  # a crash cut the last event short: start on a line of our own
                 self._file.write("\n")
         except OSError as exc:
