@@ -12,6 +12,20 @@ def printable(text: str) -> str:
     return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
+def without_password(source: str) -> str:
+    """A stream URL as it may be shown or stored: ``rtsp://alice:***@host/`` for
+    ``rtsp://alice:S3cret@host/`` (the status line, errors, the history, --events). Anything else as it is."""
+    scheme, found, rest = source.partition("://")
+    if not found:
+        return source
+    authority, slash, path = rest.partition("/")
+    credentials, at, host = authority.rpartition("@")
+    if not at or ":" not in credentials:
+        return source
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}{slash}{path}"
+
+
 class HeadwatchError(Exception):
     """A problem the user can fix; the message says what is wrong and what to do."""
 

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from headwatch.errors import SourceError
+from headwatch.errors import SourceError, without_password
 from headwatch.types import IMAGE_SUFFIXES, VIDEO_SUFFIXES, Frame
 
 InputKind = Literal["video", "image"]
@@ -190,7 +190,8 @@ class SourceLost(SourceError):
 
 
 def describe_source(spec: str) -> str:
-    return f"camera {spec}" if spec.isdigit() else spec
+    """The source as the user may see it: a camera by number, a stream without its password."""
+    return f"camera {spec}" if spec.isdigit() else without_password(spec)
 
 
 def is_live(spec: str) -> bool:
