@@ -196,7 +196,7 @@ def test_ctrl_c_keeps_what_was_measured_with_the_learned_reference(write_video: 
     records = tmp_path / "r.jsonl"
     process = subprocess.Popen([sys.executable, "-m", "headwatch", "analyze", str(clip), "--out", str(records),
                                 "--jobs", "1", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env=EVERY_LOOK_ENV)
+                               env={**EVERY_LOOK_ENV, "HEADWATCH_CAPTURE_ANALYZE_FPS": "5"})  # every frame a look
     watched = psutil.Process(process.pid)
     deadline = time.monotonic() + 120
     while watched.cpu_times().user < 6.0 and time.monotonic() < deadline:  # the model loaded, measuring well on
