@@ -58,8 +58,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", "-V", callback=_version, is_eager=True,
-                                          help="Print the version (with MediaPipe's, OpenCV's and Python's) and exit.")] = False,
+    version: Annotated[bool, typer.Option(
+        "--version", "-V", callback=_version, is_eager=True,
+        help="Print the version, with MediaPipe's, OpenCV's and Python's, and exit.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors, results and the monitor's summary: no "
                                                             "hints, warnings or status line.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Let OpenCV, FFmpeg and MediaPipe print their "
