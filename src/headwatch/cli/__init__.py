@@ -64,7 +64,8 @@ def _root(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors, results and the monitor's summary: no "
                                                             "hints, warnings or status line.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Let OpenCV, FFmpeg and MediaPipe print their "
-                                                                "own diagnostics (silenced by default).")] = False,
+                                                                "own diagnostics (silenced by default); analyze's "
+                                                                "table shows every measured metric.")] = False,
 ) -> None:
     """headwatch: watches your posture through a webcam or in recorded videos, privately."""
     show_diagnostics(quiet, verbose)
