@@ -60,6 +60,7 @@ def test_the_days_figures_by_hand(tmp_path: Path) -> None:
     assert now.alerts_by_hour == {9: 2}
     before = figures(intervals, events, today.previous())
     assert before.good_share == 0.5 and before.monitored_s == 1200
+    assert before.alerts_per_hour is None  # 20 minutes monitored: too little for a rate
     # A break is what the user's reminders call one: ten minutes away are none if breaks are 15 min.
     assert figures(intervals, events, today, break_min_s=15 * 60).breaks == 0
 
@@ -91,6 +92,8 @@ def test_the_report_command(tmp_path: Path) -> None:
     assert "posture alerts        2 (2.4 per hour)" in text
     assert "longest bad stretch   2m00s" in text and "breaks taken          1 " in text
     assert "worst hours           09:00 (4% bad)" in text
+    short = report("--session", "3").stdout  # yesterday's 20 minutes: a count, no rate
+    assert "posture alerts        0 (per hour once 30 min are monitored)" in short
     document = json.loads(report("--session", "1", "--json").stdout)
     assert document["schema"] == 1 and document["figures"]["monitored_s"] == 1800.0
     assert document["figures"]["alerts"] == 1
