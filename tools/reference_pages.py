@@ -43,7 +43,7 @@ def configuration_page() -> str:
 
     from headwatch.config.settings import KEYS, Settings
 
-    kinds = {float: "number", int: "whole number", bool: "true/false", str: "string"}
+    kinds = {float: "a number", int: "a whole number", bool: "true or false", str: "string"}
     lines = [GENERATED.format(source="src/headwatch/config/settings.py"),
              "# Configuration reference\n",
              "Every setting headwatch reads, with its type, default, allowed values and environment variable.",
@@ -54,17 +54,16 @@ def configuration_page() -> str:
         cls = section.default_factory  # type: ignore[misc]
         lines.append(f"## `[{section.name}]`\n")
         lines.append(f"{' '.join((cls.__doc__ or '').split())}\n")
-        lines.append("| key | type | default | allowed | environment variable | what it does |")
-        lines.append("| --- | --- | --- | --- | --- | --- |")
+        lines.append("| key, and its environment variable | default | allowed | what it does |")
+        lines.append("| --- | --- | --- | --- |")
         for key in (k for k in KEYS.values() if k.section == section.name):
             if key.choices:
                 allowed = ", ".join(f"`{c}`" for c in key.choices)
             elif key.low is not None and key.high is not None:
-                allowed = f"{key.low:g} to {key.high:g}"
+                allowed = f"{kinds[key.type]}, {key.low:g} to {key.high:g}"
             else:
-                allowed = "any"
-            lines.append(f"| `{key.name}` | {kinds[key.type]} | {_literal(key.default)} | {allowed} | "
-                         f"`{key.env}` | {_cell(key.help)} |")
+                allowed = {bool: "true or false", str: "any text"}.get(key.type, kinds[key.type])
+            lines.append(f"| `{key.name}`<br>`{key.env}` | {_literal(key.default)} | {allowed} | {_cell(key.help)} |")
         lines.append("")
     return "\n".join(lines)
 
