@@ -282,3 +282,36 @@ def test_default_analysis_rate_is_one_frame_a_second(swaying_clip: Path, monkeyp
     monkeypatch.delenv("HEADWATCH_CAPTURE_ANALYZE_FPS")  # the suite's own 5 fps, for this test the default
     code, out, _ = run(str(swaying_clip), "--json")
     assert code == 0 and json.loads(out)["files"][0]["frames"] == 3  # 3 s of video
+
+
+def test_the_table_shows_what_a_person_reads_and_v_shows_every_metric(tmp_path: Path,
+                                                                     grace_hopper: np.ndarray) -> None:
+    """Issue 31: positions and camera fields are for --json, --out and -v, not the table people read."""
+    photo = tmp_path / "grace.png"
+    cv2.imwrite(str(photo), grace_hopper)
+    code, out, _ = run(str(photo))
+    assert code == 0
+    assert "head_forward_deg" in out and "shoulder_tilt_deg" in out and "head_roll_deg" in out
+    for internal in ("ear_level", "neck_dx", "shoulder_level", "neck_length", "face_width_ratio"):
+        assert internal not in out, internal
+    verbose = runner.invoke(app, ["-v", "analyze", str(photo)])
+    assert verbose.exit_code == 0, repr(verbose.exception)
+    assert "ear_level" in verbose.stdout and "neck_dx" in verbose.stdout
+    document = json.loads(run(str(photo), "--json")[1])
+    assert {"ear_level", "neck_dx", "head_forward_deg"} <= set(document["files"][0]["metrics"])
+
+
+def test_a_video_table_lists_the_read_metrics_in_their_order() -> None:
+    from headwatch.report.recording import TABLE_METRICS, FileSummary, format_table
+
+    metrics = {name: {"median": 1.0, "p90": 2.0} for name in ("camera_dx", "trunk_lean_deg", "ear_level",
+                                                              "head_forward_deg")}
+    summary = FileSummary("clip.mp4", "video", 60.0, 60, 60, "front", metrics, 0.5)
+    def metric_rows(table: str) -> list[str]:
+        lines = table.splitlines()
+        return [line.split()[0] for line in lines[[line.split()[0] for line in lines].index("metric") + 1:]]
+
+    assert metric_rows(format_table([summary])) == ["head_forward_deg", "trunk_lean_deg"]
+    assert TABLE_METRICS.index("head_forward_deg") < TABLE_METRICS.index("trunk_lean_deg")
+    every = metric_rows(format_table([summary], every_metric=True))
+    assert every == ["camera_dx", "trunk_lean_deg", "ear_level", "head_forward_deg"]

@@ -25,10 +25,15 @@ def invoke(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-un
     return result
 
 
-def test_version_comes_from_the_installed_package() -> None:
+def test_version_comes_from_the_installed_packages() -> None:
+    """headwatch's version first (what a script reads), then the measuring libraries' and Python's."""
+    import platform
+
+    expected = (f"headwatch {version('headwatch')}\nmediapipe {version('mediapipe')}\n"
+                f"opencv-contrib-python {version('opencv-contrib-python')}\nPython {platform.python_version()}\n")
     for flag in ("-V", "--version"):
         result = invoke(flag)
-        assert result.exit_code == 0 and result.stdout == f"headwatch {version('headwatch')}\n"
+        assert result.exit_code == 0 and result.stdout == expected
 
 
 def test_quiet_drops_hints_warnings_and_the_status_line(tmp_path: Path) -> None:

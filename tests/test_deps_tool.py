@@ -1,5 +1,5 @@
 """tools/deps.py: reading the lock and saying which packages moved (the pure parts; the venv
-work needs the package index and is run by hand, see README "Dependencies")."""
+work needs the package index and is run by hand, see docs/development.md, "The lock")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The README's two commands are the ones the project really runs."""
+"""The README's two commands are the ones the project really runs, and the README stays short."""
 
 from __future__ import annotations
 
@@ -17,6 +17,13 @@ def test_readme_starts_with_the_install_and_the_test_command() -> None:
     assert "pip install -c constraints.txt -e ." in install
     assert "headwatch analyze samples/" in install and "headwatch monitor" in install
     assert 'pip install -c constraints.txt -e ".[dev]"' in test and "pytest" in test
+    assert "mkdocs build --strict" in test  # the site is built by the same command, so CI builds it
+
+
+def test_the_readme_is_read_in_five_minutes() -> None:
+    """Issue 31: the README introduces; the documentation site holds the rest."""
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= 220, len(lines)
 
 
 def test_the_lock_pins_every_package_exactly_and_one_opencv() -> None:
@@ -42,10 +49,10 @@ def test_the_quick_start_sample_exists() -> None:
 
 
 def test_the_module_map_names_every_folder_and_module() -> None:
-    """The README's module map follows the tree: every folder of the package and every module in
-    it is named in the Development section."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    development = text.split("## Development", 1)[1].split("\n## ", 1)[0]
+    """The architecture page's module map follows the tree: every folder of the package and every
+    module in it is named in its "folders by role" section."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    development = text.split("## The folders by role", 1)[1].split("\n## ", 1)[0]
     package = ROOT / "src" / "headwatch"
     for folder in sorted(p for p in package.iterdir() if p.is_dir() and p.name != "__pycache__"):
         assert f"{folder.name}/" in development, folder.name
@@ -72,3 +79,13 @@ def test_the_desktop_pictures_are_there_and_show_what_they_say() -> None:
     tray = cv2.imread(str(ROOT / "docs/screenshots/tray.png")).astype(int)
     r, g, b = DESK_COLOURS["alert"]
     assert (np.abs(tray - np.array([b, g, r])).max(axis=2) <= 12).sum() >= 100
+
+
+def test_the_readmes_links_into_the_repository_lead_somewhere() -> None:
+    """mkdocs build --strict checks the site's links; the README is outside the site."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    targets = {link.split("#", 1)[0] for link in re.findall(r"\]\(([^)]+)\)", text)
+               if not link.startswith(("http://", "https://", "#"))}
+    assert "docs/reference/configuration.md" in targets
+    missing = sorted(target for target in targets if not (ROOT / target).exists())
+    assert not missing, missing

@@ -60,6 +60,7 @@ def test_the_days_figures_by_hand(tmp_path: Path) -> None:
     assert now.alerts_by_hour == {9: 2}
     before = figures(intervals, events, today.previous())
     assert before.good_share == 0.5 and before.monitored_s == 1200
+    assert before.alerts_per_hour is None  # 20 minutes monitored: too little for a rate
     # A break is what the user's reminders call one: ten minutes away are none if breaks are 15 min.
     assert figures(intervals, events, today, break_min_s=15 * 60).breaks == 0
 
@@ -91,6 +92,8 @@ def test_the_report_command(tmp_path: Path) -> None:
     assert "posture alerts        2 (2.4 per hour)" in text
     assert "longest bad stretch   2m00s" in text and "breaks taken          1 " in text
     assert "worst hours           09:00 (4% bad)" in text
+    short = report("--session", "3").stdout  # yesterday's 20 minutes: a count, no rate
+    assert "posture alerts        0 (per hour once 30 min are monitored)" in short
     document = json.loads(report("--session", "1", "--json").stdout)
     assert document["schema"] == 1 and document["figures"]["monitored_s"] == 1800.0
     assert document["figures"]["alerts"] == 1
@@ -202,3 +205,29 @@ def test_an_alert_the_monitor_stopped_in_ends_with_the_session_not_a_minute_late
     assert ended == start + datetime.timedelta(seconds=20)
     ((_, unknown),) = alert_spans(events)
     assert unknown == start + datetime.timedelta(seconds=77)  # no interval known: a minute
+
+
+def test_an_alert_open_when_a_session_ended_is_not_paired_with_the_next_sessions_recovery() -> None:
+    """A week's report shaded the whole night between two sessions: an alert left on at 17:00 was
+    paired with a recovery the next morning."""
+    import datetime
+
+    from headwatch.report.plots import session_alert_spans
+
+    day = datetime.datetime(2026, 11, 23, 16, 0, tzinfo=datetime.UTC)
+    morning = day + datetime.timedelta(hours=17)
+
+    def interval(session: int, start: datetime.datetime) -> dict[str, object]:
+        return {"session_id": session, "started": start.isoformat(), "seconds": 10.0}
+
+    intervals = [interval(1, day + datetime.timedelta(seconds=10 * i)) for i in range(6)]
+    intervals += [interval(2, morning + datetime.timedelta(seconds=10 * i)) for i in range(6)]
+    events = [{"session_id": 1, "kind": "bad_posture", "at": (day + datetime.timedelta(seconds=40)).isoformat(),
+               "detail": {"repeat": 0}},
+              {"session_id": 2, "kind": "bad_posture", "at": (morning + datetime.timedelta(seconds=5)).isoformat(),
+               "detail": {"repeat": 0}},
+              {"session_id": 2, "kind": "posture_recovered",
+               "at": (morning + datetime.timedelta(seconds=30)).isoformat(), "detail": {}}]
+    first, second = session_alert_spans(intervals, events)
+    assert first == (day + datetime.timedelta(seconds=40), day + datetime.timedelta(seconds=60))
+    assert second == (morning + datetime.timedelta(seconds=5), morning + datetime.timedelta(seconds=30))

@@ -1,8 +1,10 @@
-"""The README's pictures of the desktop, made on a real one: Xvfb, a D-Bus session with dunst (a
-notification daemon) and trayer (a tray host), the tray running on the demo clip, and the HTML
-report of that session in headless Chromium.
+"""The README's and the site's pictures, made on a real desktop: Xvfb, a D-Bus session with dunst
+(a notification daemon) and trayer (a tray host), the tray running on the demo clip; and the HTML
+report of a week of history (tools/week_history.py: sessions replayed from the demo's measured
+looks over seven days) in headless Chromium.
 
-    python tools/screenshots.py docs/screenshots
+    python tools/screenshots.py docs/screenshots              # all four
+    python tools/screenshots.py docs/screenshots --only report
 
 Needs Debian's xvfb, dbus, dunst, trayer, imagemagick, x11-utils and chromium (.ci/run installs
 them) and the desktop extra. Writes tray.png, notification.png, preview.png and report.png.
@@ -11,6 +13,7 @@ them) and the desktop extra. Writes tray.png, notification.png, preview.png and 
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import subprocess
 import sys
@@ -20,7 +23,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tools"))
 from desktop import desktop, start, stop  # noqa: E402  (the tests' desktop, reused)
+from week_history import build  # noqa: E402
+
+REPORT_WEEK = datetime.date(2026, 11, 23)  # a fixed week, so the picture does not depend on the day it is made
 
 DEMO = ROOT / "samples" / "demo_slouch.mp4"
 WIDTH, HEIGHT, TRAY_W, TRAY_H = 1100, 760, 160, 36
@@ -78,8 +85,8 @@ def window(env: dict[str, str], name: str) -> tuple[int, int, int, int] | None:
             int(values["Height"]))
 
 
-def main(out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
+def desktop_pictures(out: Path) -> None:
+    """The tray, a notification and the preview, during the demo clip's alert."""
     with tempfile.TemporaryDirectory() as scratch, desktop(Path(scratch), WIDTH, HEIGHT) as env:
         folder = Path(scratch)
         config = folder / "dunstrc"  # dunst at the top left, its icon shown, large enough to read
@@ -111,18 +118,37 @@ def main(out: Path) -> None:
                 driver.kill()
             for daemon in daemons:
                 stop(daemon)
+
+
+def report_picture(out: Path) -> None:
+    """The HTML report of a week of history, as Chromium draws it."""
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        history = folder / "history.sqlite"
+        build(history, REPORT_WEEK - datetime.timedelta(days=7), days=14)  # the week before gives the trend
         page = folder / "report.html"
-        subprocess.run([sys.executable, "-m", "headwatch", "report", "--history", str(folder / "history.sqlite"),
-                        "--html", str(page)], check=True, env={**os.environ, **env})
+        end = REPORT_WEEK + datetime.timedelta(days=7)
+        subprocess.run([sys.executable, "-m", "headwatch", "report", "--history", str(history), "--from",
+                        REPORT_WEEK.isoformat(), "--to", end.isoformat(), "--html", str(page)], check=True)
         subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                         "--disable-component-update", "--disable-sync", "--no-first-run",
                         f"--user-data-dir={folder / 'chromium'}", "--window-size=1000,1400",
                         f"--screenshot={out / 'report.png'}", page.as_uri()], check=True, capture_output=True,
                        timeout=120)
+
+
+def main(out: Path, only: str) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    if only in ("all", "desktop"):
+        desktop_pictures(out)
+    if only in ("all", "report"):
+        report_picture(out)
     print(f"wrote {', '.join(sorted(p.name for p in out.glob('*.png')))} to {out}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out", type=Path)
-    main(parser.parse_args().out)
+    parser.add_argument("--only", choices=("all", "desktop", "report"), default="all")
+    arguments = parser.parse_args()
+    main(arguments.out, arguments.only)

@@ -1,6 +1,6 @@
 """headwatch: a private posture monitor built on MediaPipe's pose landmarker.
 
-The public API (README "Python API"); each name is imported on first use, so `import
+The public API (docs/guide/python.md, docs/reference/api.md); each name is imported on first use, so `import
 headwatch` (and `headwatch --help`) stays free of mediapipe and OpenCV:
 
 - ``Estimator``: ``with Estimator() as e: e.assess(image_bgr)`` -> ``Assessment(person, metrics,

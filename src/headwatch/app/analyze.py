@@ -81,8 +81,10 @@ class AnalyzeResult:
     summaries: list[FileSummary] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
-    def table(self) -> str:
-        return format_table(self.summaries)
+    def table(self, every_metric: bool = False) -> str:
+        """The per-file table; ``every_metric`` adds the positions, the camera's move and the
+        intermediate ratios to the metrics a person reads."""
+        return format_table(self.summaries, every_metric)
 
     def document(self) -> dict[str, Any]:
         return {"schema": SCHEMA, "files": [s.to_json() for s in self.summaries], "errors": self.problems,

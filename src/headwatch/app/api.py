@@ -37,9 +37,9 @@ def analyze_recordings(paths: Sequence[str | Path], settings: Settings | None = 
     Returns the summaries (``.summaries``, ``.table()``, ``.document()``) and ``.problems``.
     Raises UsageError for outputs that cannot be, HeadwatchError when nothing can be analysed.
 
-    >>> result = headwatch.analyze_recordings(["samples/demo_slouch.mp4"], reference="absolute")
-    >>> [len(summary.alerts) for summary in result.summaries]
-    [1]
+        >>> result = headwatch.analyze_recordings(["samples/demo_slouch.mp4"], reference="absolute")
+        >>> [len(summary.alerts) for summary in result.summaries]
+        [1]
     """
     settings = settings or Settings()
 
@@ -62,9 +62,9 @@ def monitor_session(source: str | Path = "0", settings: Settings | None = None, 
     per state, ``.good_share``, ``.events``). Raises HeadwatchError when the source or the model
     cannot be opened.
 
-    >>> summary = headwatch.monitor_session("samples/demo_slouch.mp4", realtime=False)
-    >>> summary.count(headwatch.EventKind.BAD_POSTURE) >= 1
-    True
+        >>> summary = headwatch.monitor_session("samples/demo_slouch.mp4", realtime=False)
+        >>> summary.count(headwatch.EventKind.BAD_POSTURE) >= 1
+        True
     """
     settings = settings or Settings()
     settings = replace(settings, notify=replace(settings.notify, mode=notify),

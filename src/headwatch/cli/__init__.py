@@ -7,6 +7,7 @@ Heavy modules (mediapipe, cv2, numpy) are imported inside the commands that use 
 from __future__ import annotations
 
 import os
+import platform
 from typing import Annotated
 
 import typer
@@ -32,20 +33,39 @@ app = typer.Typer(
 )
 
 
+# What a bug report needs beside headwatch's own version: the two native libraries that measure,
+# read from their distributions' metadata (importing them would cost a second of start-up).
+VERSIONED = ("mediapipe", "opencv-contrib-python")
+
+
+def version_lines() -> list[str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    lines = [f"headwatch {headwatch.__version__}"]
+    for name in VERSIONED:
+        try:
+            lines.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            lines.append(f"{name} not installed")
+    return [*lines, f"Python {platform.python_version()}"]
+
+
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"headwatch {headwatch.__version__}")
+        typer.echo("\n".join(version_lines()))
         raise typer.Exit()
 
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", "-V", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    version: Annotated[bool, typer.Option(
+        "--version", "-V", callback=_version, is_eager=True,
+        help="Print the version, with MediaPipe's, OpenCV's and Python's, and exit.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors, results and the monitor's summary: no "
                                                             "hints, warnings or status line.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Let OpenCV, FFmpeg and MediaPipe print their "
-                                                                "own diagnostics (silenced by default).")] = False,
+                                                                "own diagnostics (silenced by default); analyze's "
+                                                                "table shows every measured metric.")] = False,
 ) -> None:
     """headwatch: watches your posture through a webcam or in recorded videos, privately."""
     show_diagnostics(quiet, verbose)

@@ -19,6 +19,7 @@ from headwatch.cli.common import (
     ModelOption,
     ProfileOption,
     ReferenceOption,
+    Verbosity,
     echo_lines,
     one_line_errors,
     select_reference,
@@ -102,5 +103,5 @@ def analyze(
     if as_json:
         typer.echo(json.dumps(result.document(), indent=2))
     elif result.summaries:
-        echo_lines(result.table())
+        echo_lines(result.table(every_metric=Verbosity.verbose))
     raise typer.Exit(EXIT_FAILED if result.problems else EXIT_OK)

@@ -47,6 +47,7 @@ class Verbosity:
     """How talkative the command line is, set once by the root options -q/-v."""
 
     quiet = False
+    verbose = False  # -v: also every measured metric in analyze's table
 
 
 class _Terminal(logging.Handler):
@@ -68,7 +69,7 @@ class _Terminal(logging.Handler):
 
 def show_diagnostics(quiet: bool = False, verbose: bool = False) -> None:
     """Route the library's logging to the terminal, as -q/-v say (once per process)."""
-    Verbosity.quiet = quiet
+    Verbosity.quiet, Verbosity.verbose = quiet, verbose
     logger = logging.getLogger("headwatch")
     if not any(isinstance(h, _Terminal) for h in logger.handlers):
         logger.addHandler(_Terminal())

@@ -71,7 +71,7 @@ def _opt(default: Any, help: str, low: float | None = None, high: float | None =
 @dataclass(frozen=True, slots=True)
 @_checked
 class Thresholds:
-    """Absolute limits, used when no calibrated profile is selected (see README "Thresholds")."""
+    """Absolute limits: before a personal reference is ready, and for what it does not cover."""
 
     slouch_deg: float = _opt(36.0, "profile view: head-forward angle plus forward trunk lean above this is bad",
                              0, 90)

@@ -1,6 +1,6 @@
 """Posture metrics from one Pose: pure geometry, in degrees or ratios.
 
-Conventions (see README "Metrics"): image y grows downward; "left" is the person's left; a view
+Conventions (see docs/how-it-works/metrics.md): image y grows downward; "left" is the person's left; a view
 of "left" means the person faces the left edge of the image. Every function returns None when
 the landmarks it needs are not visible enough, rather than guessing.
 """
@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 MIN_VISIBILITY = 0.5
 
 # With the head level, the nose tip sits a little below the ear (tragus) line. Measured on
-# upright people looking ahead (see README); subtracted so that 0 means "looking straight ahead".
+# upright people looking ahead (see docs/how-it-works/metrics.md); subtracted so that 0 means
+# "looking straight ahead".
 NEUTRAL_PITCH_DEG = 10.0
 
 

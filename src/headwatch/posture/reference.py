@@ -7,7 +7,7 @@ Three sources, and the judge sees only the Limits they make:
   from the recording itself): within one person the head metrics separate upright from slouched
   almost perfectly, while between people and camera set-ups the same numbers shift by 10-30
   degrees, so limits relative to the person's own upright posture carry over where absolute
-  ones do not (README "Accuracy").
+  ones do not (docs/accuracy.md).
 
 What is learned: among the frames of one view family, the half with the head carried highest
 (upright sitting carries the head highest; slouching, leaning back and resting the head all lower

@@ -12,6 +12,9 @@ from typing import Any
 from headwatch.config.settings import Reminders
 
 MIN_HOUR_S = 300.0  # an hour of the day needs this much monitoring to be ranked
+# Alerts per hour need this much monitoring to mean something: one alert in a 20 s session read
+# "176.5 per hour". Half an hour holds several alerts' worth of time (30 s to build, 5 min to repeat).
+MIN_RATE_S = 1800.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +74,7 @@ def figures(intervals: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str
         monitored_s=monitored,
         good_share=ok / (ok + bad) if ok + bad > 0 else None,
         alerts=len(alerts),
-        alerts_per_hour=len(alerts) / hours if hours > 0 else None,
+        alerts_per_hour=len(alerts) / hours if monitored >= MIN_RATE_S else None,
         longest_bad_s=_longest_bad(mine),
         breaks=_breaks(mine, break_min_s),
         worst_hours=_worst_hours(mine),
@@ -180,7 +183,8 @@ def figure_rows(period: Period, now: PeriodFigures, before: PeriodFigures) -> li
         ("good posture", f"{share(now.good_share)} of the judged time"),
         ("trend", trend),
         ("posture alerts", f"{now.alerts}"
-         + ("" if now.alerts_per_hour is None else f" ({now.alerts_per_hour:.1f} per hour)")),
+         + (f" (per hour once {MIN_RATE_S / 60:.0f} min are monitored)" if now.alerts_per_hour is None
+            else f" ({now.alerts_per_hour:.1f} per hour)")),
         ("longest bad stretch", format_duration(now.longest_bad_s)),
         ("breaks taken", f"{now.breaks} (absences of {now.break_min_s / 60:g} min or more)"),
         ("worst hours", worst),

@@ -45,12 +45,21 @@ def _x(moments: Sequence[datetime.datetime]) -> Any:
     return mdates.date2num(list(moments))  # type: ignore[no-untyped-call]
 
 
+def _spans_days(moments: Sequence[datetime.datetime]) -> bool:
+    return bool(moments) and min(moments).date() != max(moments).date()
+
+
 def _time_axis(axis: Any, moments: Sequence[datetime.datetime]) -> None:
     """Clock times on the x axis, in the time zone the samples were recorded in (with seconds
-    when the span is short, or every label would read the same minute)."""
+    when the span is short, or every label would read the same minute); over several days, a
+    label a day (a week of "00:00" labels says nothing)."""
     zone = moments[0].tzinfo if moments else None
     short = bool(moments) and (max(moments) - min(moments)).total_seconds() < 600
     axis.xaxis_date(tz=zone)
+    if _spans_days(moments):
+        axis.xaxis.set_major_locator(mdates.DayLocator(tz=zone))  # type: ignore[no-untyped-call]
+        axis.xaxis.set_major_formatter(mdates.DateFormatter("%a %d %b", tz=zone))  # type: ignore[no-untyped-call]
+        return
     axis.xaxis.set_major_formatter(
         mdates.DateFormatter("%H:%M:%S" if short else "%H:%M", tz=zone))  # type: ignore[no-untyped-call]
 
@@ -77,6 +86,25 @@ def alert_spans(events: Sequence[Mapping[str, Any]], until: datetime.datetime | 
 
 
 _KINDS = frozenset(kind.value for kind in EventKind)
+
+
+def session_alert_spans(intervals: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]],
+                        ) -> list[tuple[datetime.datetime, datetime.datetime]]:
+    """Alert spans paired within each session (rows carry ``session_id``): an alert still on when
+    its session ended lasts to that session's last interval, not to the next session's recovery,
+    which would shade the night between them."""
+    ends: dict[Any, list[datetime.datetime]] = {}
+    for row in intervals:
+        ends.setdefault(row.get("session_id"), []).append(
+            _moment(row["started"]) + datetime.timedelta(seconds=row["seconds"]))
+    by_session: dict[Any, list[Mapping[str, Any]]] = {}
+    for event in events:
+        by_session.setdefault(event.get("session_id"), []).append(event)
+    spans = []
+    for session, rows in by_session.items():
+        session_ends = ends.get(session) or [end for found in ends.values() for end in found]
+        spans += alert_spans(rows, max(session_ends) if session_ends else None)
+    return sorted(spans)
 
 
 def _after(origin: datetime.datetime, seconds: float) -> datetime.datetime:
@@ -121,6 +149,24 @@ def _broken_at_gaps(rows: Sequence[tuple[datetime.datetime, float, float]],
     return times, values
 
 
+def _bad_share_steps(intervals: Sequence[Mapping[str, Any]]) -> tuple[list[datetime.datetime], list[float]]:
+    """Each interval's share judged bad as steps, down to 0 where monitoring stopped before the
+    next one: a step must not fill the night between two sessions."""
+    times: list[datetime.datetime] = []
+    shares: list[float] = []
+    for number, row in enumerate(intervals):
+        start = _moment(row["started"])
+        judged = row["ok_s"] + row["bad_s"]
+        times.append(start)
+        shares.append(100.0 * row["bad_s"] / judged if judged > 0 else 0.0)
+        end = start + datetime.timedelta(seconds=row["seconds"])
+        following = _moment(intervals[number + 1]["started"]) if number + 1 < len(intervals) else None
+        if following is None or (following - end).total_seconds() > 1.0:
+            times.append(end)
+            shares.append(0.0)
+    return times, shares
+
+
 def timeline(intervals: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]],
              metric: str = "head_forward_deg") -> bytes:
     """The head-forward angle (each interval's median) over time, alert spans shaded, and the share
@@ -128,19 +174,17 @@ def timeline(intervals: Sequence[Mapping[str, Any]], events: Sequence[Mapping[st
     figure, axis = plt.subplots(figsize=(WIDTH_IN, HEIGHT_IN))
     times, values = _broken_at_gaps([(_moment(i["started"]), i["seconds"], i["medians"][metric])
                                      for i in intervals if metric in i["medians"]])
-    ends = [_moment(i["started"]) + datetime.timedelta(seconds=i["seconds"]) for i in intervals]
-    for number, (start, end) in enumerate(alert_spans(events, max(ends) if ends else None)):
+    for number, (start, end) in enumerate(session_alert_spans(intervals, events)):
         axis.axvspan(float(_x([start])[0]), float(_x([end])[0]), color=ALERT, alpha=0.6, lw=0,
                      label="alert" if number == 0 else None)
     axis.plot(_x(times), values, color="#34495e", lw=1.2, label=metric.replace("_", " "))
     axis.set_ylabel("degrees")
     share_axis = axis.twinx()
-    bad_times = [_moment(i["started"]) for i in intervals]
-    shares = [100.0 * i["bad_s"] / (i["ok_s"] + i["bad_s"]) if i["ok_s"] + i["bad_s"] > 0 else 0.0 for i in intervals]
+    bad_times, shares = _bad_share_steps(intervals)
     share_axis.fill_between(_x(bad_times), shares, step="post", color=BAD, alpha=0.25, lw=0, label="judged bad (%)")
     share_axis.set_ylim(0, 100)
     share_axis.set_ylabel("beyond the limit (%)")
-    axis.set_title("Head forward over the day")
+    axis.set_title("Head forward over the " + ("period" if _spans_days(bad_times) else "day"))
     handles = axis.get_legend_handles_labels()[0] + share_axis.get_legend_handles_labels()[0]
     axis.legend(handles=handles, loc="upper left", fontsize=8)
     _time_axis(axis, bad_times)

@@ -7,7 +7,7 @@ seccomp filter: from then on, creating an internet socket (AF_INET, AF_INET6) fa
 in every thread of the process, native or not, including the DNS lookup. Local (AF_UNIX) sockets
 still work. The filter cannot be lifted, so it is installed only when no network source (a
 stream URL) is wanted. Elsewhere (macOS, Windows, other CPUs) nothing is installed and
-``deny_network`` says so; README "Privacy" states what is guaranteed where.
+``deny_network`` says so; docs/privacy.md states what is guaranteed where.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from headwatch.types import AlertEvent, EventKind, Reason, State, Verdict
 
 __all__ = ["AlertEngine", "AlertEvent", "AlertSettings", "EventKind"]  # the events are plain data: types.py
 
-_ALERTS, _REMINDERS = Alerts(), Reminders()  # the defaults, declared once in config.py
+_ALERTS, _REMINDERS = Alerts(), Reminders()  # the defaults, declared once in config/settings.py
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ class SamplingPolicy:
     wake it up, as they cannot make an alert either.
     """
 
-    fps: float = _CAPTURE.fps  # the defaults, declared once in config.py
+    fps: float = _CAPTURE.fps  # the defaults, declared once in config/settings.py
     calm_fps: float = _CAPTURE.calm_fps
     calm_after_s: float = _CAPTURE.calm_after_s
     busy_share: float = 0.3

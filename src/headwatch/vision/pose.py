@@ -99,7 +99,7 @@ def _native_stderr_silenced() -> Iterator[None]:
         os.close(saved)
 
 
-# What each system needs beside Python (README "Dependencies"): libmediapipe.so links EGL and
+# What each system needs beside Python (docs/install.md, "Dependencies"): libmediapipe.so links EGL and
 # GLES directly, even on the CPU.
 SYSTEM_LIBRARY_HINT = {
     "linux": "install EGL and GLES (Debian/Ubuntu: sudo apt install libegl1 libgles2; Fedora: sudo dnf install "
