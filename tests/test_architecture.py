@@ -17,7 +17,7 @@ HEAVY = {"mediapipe", "cv2", "typer", "rich", "matplotlib", "distributed", "dask
 MAY_IMPORT: dict[str, set[str]] = {
     "types": set(),
     "errors": set(),
-    "files": set(),
+    "files": {"errors"},  # UnsafePath is a one-line error
     "config": {"errors", "files"},
     "timeline": {"types", "errors", "config"},
     "posture": {"types", "errors", "config", "timeline"},
