@@ -216,6 +216,9 @@ class FrameRecord:
     position: tuple[float, ...] | None = None  # for the stillness watch
     pose: Pose | None = None  # the landmarks, for drawing (never written to a record file)
     skipped: bool = False  # the picture held still: the pose model rested, the last look's metrics stand
+    # The head's change from the person's upright (Reference.head_change), where a reference knows
+    # it: the history keeps its interval medians for the report's habits. Not a record file column.
+    head_change_deg: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         row: dict[str, Any] = {"path": self.path, "t_s": round(self.t_s, 3), "frame": self.frame,

@@ -26,7 +26,7 @@ from headwatch.app.context import open_history, stay_offline
 from headwatch.app.executors import Measured, MeasureTask
 from headwatch.app.recording import RecordingSession
 from headwatch.app.sinks import EventSink, EventStamp, Fanout, HistorySink, RecordSink, describe_failure
-from headwatch.config.settings import Settings
+from headwatch.config.settings import Reminders, Settings
 from headwatch.errors import HeadwatchError, UsageError
 from headwatch.report.recording import FileSummary, format_table, summarize
 from headwatch.storage.history import History
@@ -286,7 +286,8 @@ class _Run:
                             judged.reference)
         report_path = self.outputs.plan.reports.get(task.path)
         if report_path is not None and _guarded(
-                problems, lambda: _write_report(report_path, summary, judged.records, judged.alerts)):
+                problems, lambda: _write_report(report_path, summary, judged.records, judged.alerts,
+                                                self.request.settings.reminders)):
             log.info(f"headwatch: wrote {report_path}")
         annotate_path = self.outputs.plan.annotated.get(task.path)
         if annotate_path is not None:
@@ -320,13 +321,16 @@ def _guarded(problems: list[str], write: Callable[[], object]) -> bool:
     return False
 
 
-def _write_report(path: Path, summary: FileSummary, records: Sequence[FrameRecord], alerts: Sequence[Any]) -> None:
-    """A recording's report page: the analyze table's figures and its timeline, in video time."""
+def _write_report(path: Path, summary: FileSummary, records: Sequence[FrameRecord], alerts: Sequence[Any],
+                  reminders: Reminders) -> None:
+    """A recording's report page: the analyze table's figures, its timeline and its habits, in
+    video time."""
     from headwatch.files import write_text
+    from headwatch.report.habits import recording_habits
     from headwatch.report.html import render_recording
 
     try:
-        write_text(path, render_recording(summary, records, alerts))
+        write_text(path, render_recording(summary, records, alerts, recording_habits(records, reminders)))
     except OSError as exc:
         raise HeadwatchError(f"{path}: cannot write the report: {exc.strerror}") from None
 

@@ -12,7 +12,8 @@ from typing import Any
 from headwatch.app.context import open_history
 from headwatch.config.settings import Settings
 from headwatch.errors import HeadwatchError, UsageError
-from headwatch.report.history import Period, PeriodFigures, figures, format_figures
+from headwatch.report.habits import Habits, find_habits, format_habits, habits_by_day, within
+from headwatch.report.history import Period, PeriodFigures, figures, format_figures, period_days
 from headwatch.types import SCHEMA
 
 log = logging.getLogger("headwatch")
@@ -36,13 +37,17 @@ class HistoryReport:
     before: PeriodFigures
     intervals: list[dict[str, Any]]
     events: list[dict[str, Any]]
+    habits: Habits
+    habits_by_day: dict[str, Habits | None]  # for a period of several days (the week at a glance)
 
     def text(self) -> str:
-        return format_figures(self.period, self.now, self.before)
+        return format_figures(self.period, self.now, self.before) + "\n" + format_habits(self.habits,
+                                                                                       self.habits_by_day)
 
     def document(self) -> dict[str, Any]:
         return {"schema": SCHEMA, "from": self.period.start.isoformat(), "to": self.period.end.isoformat(),
-                "figures": self.now.to_json(), "before": self.before.to_json()}
+                "figures": self.now.to_json(), "before": self.before.to_json(), "habits": self.habits.to_json(),
+                "habits_by_day": {day: None if h is None else h.to_json() for day, h in self.habits_by_day.items()}}
 
     def write_html(self, path: Path, *, private: bool = False) -> None:
         """The page at ``path``: one the user named follows their umask, as any tool's output; a
@@ -50,7 +55,8 @@ class HistoryReport:
         from headwatch.files import replace_text, write_text
         from headwatch.report.html import render
 
-        page = render(self.period, self.now, self.before, self.intervals, self.events)
+        page = render(self.period, self.now, self.before, self.intervals, self.events, self.habits,
+                      self.habits_by_day)
         write = replace_text if private else write_text
         try:
             write(path, page)
@@ -130,8 +136,14 @@ def history_report(settings: Settings, choice: PeriodChoice) -> HistoryReport:
                     "the rest")
     period = Period(first, last, label)
     break_min_s = settings.reminders.break_min_s
+    inside = within(intervals, "started", period.start, period.end)
+    own_events = within(events, "at", period.start, period.end)
+    days = period_days(period) or []
     return HistoryReport(period, figures(intervals, events, period, break_min_s),
-                         figures(intervals, events, period.previous(), break_min_s), intervals, events)
+                         figures(intervals, events, period.previous(), break_min_s), intervals, events,
+                         find_habits(inside, own_events, settings.reminders),
+                         habits_by_day(inside, own_events, days, settings.reminders, period.start.tzinfo)
+                         if len(days) > 1 else {})
 
 
 def todays_page(settings: Settings) -> Path:

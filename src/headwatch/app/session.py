@@ -87,8 +87,10 @@ class PostureSession:
         self.summary.samples += 1
         self.summary.reference = self.judge.describe()
         confidence = round(seen.pose.confidence, 4) if seen.pose is not None else None
+        head_change = self.judge.head_change(seen.sample)
         record = FrameRecord(self.source, t_s, index, seen.pose is not None, confidence,
-                             seen.sample or PostureSample(), verdict, seen.position, seen.pose, seen.skipped)
+                             seen.sample or PostureSample(), verdict, seen.position, seen.pose, seen.skipped,
+                             head_change)
         self.summary.skipped += seen.skipped
         self.outputs.record(record, image)
         for event in events:
@@ -98,7 +100,7 @@ class PostureSession:
         interval_s = self.policy.interval_s(self.engine, verdict.state) if self.policy is not None else self.interval_s
         self.outputs.status(Status(t_s, verdict, seen.sample, self.engine.in_bad_posture, t_s - self._state_since[1],
                                    1.0 / interval_s, reference=self.summary.reference,
-                                   head_change_deg=self.judge.head_change(seen.sample), skipped=seen.skipped))
+                                   head_change_deg=head_change, skipped=seen.skipped))
         return Look(record, events, interval_s)
 
     def happened(self, event: AlertEvent) -> None:

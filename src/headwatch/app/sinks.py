@@ -186,7 +186,9 @@ class HistorySink(BaseSink):
         return self._recorder.session_id if self._recorder is not None else None
 
     def record(self, record: FrameRecord, image: Image | None) -> None:
-        self._started().sample(record.t_s, record.verdict, record.sample if record.person else None)
+        person = record.person
+        self._started().sample(record.t_s, record.verdict, record.sample if person else None,
+                               record.position if person else None, record.head_change_deg if person else None)
 
     def event(self, event: AlertEvent) -> None:
         self._started().event(event)

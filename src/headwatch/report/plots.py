@@ -214,6 +214,7 @@ def alerts_by_hour(counts: Mapping[int, int]) -> bytes:
     axis.bar(hours, [counts.get(h, 0) for h in hours], color=BAD)
     axis.set_xticks(hours)
     axis.yaxis.set_major_locator(MaxNLocator(integer=True))  # alerts come whole
+    axis.set_ylim(bottom=0)  # never a negative count, even with none to show
     axis.set_xlabel("hour of the day")
     axis.set_ylabel("alerts")
     axis.set_title("Posture alerts by hour of the day")

@@ -25,7 +25,7 @@ from headwatch.errors import MALFORMED_DATA, HeadwatchError
 from headwatch.files import PRIVATE_MODE, UnsafePath, make_private_folders, writable_target
 from headwatch.timeline.intervals import Interval, iso, now_local
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _APPLICATION_ID = 0x68647774  # "hdwt": marks the file as headwatch's own
 
 # Each step takes the database from version i to i + 1.
@@ -65,6 +65,11 @@ _MIGRATIONS: tuple[str, ...] = (
     # 1 -> 2: the interval's sample count, for weighting medians across intervals
     """
     ALTER TABLE intervals ADD COLUMN samples INTEGER NOT NULL DEFAULT 0;
+    """,
+    # 2 -> 3: how long one position had been held when the interval closed (the report's habits);
+    # 0 for intervals recorded before, which the report then does not count as holds
+    """
+    ALTER TABLE intervals ADD COLUMN held_s REAL NOT NULL DEFAULT 0;
     """,
 )
 assert len(_MIGRATIONS) == SCHEMA_VERSION
@@ -163,10 +168,10 @@ class History:
         with self._writing():  # one commit per interval: a crash loses at most the one in progress
             self.connection.execute(
                 "INSERT INTO intervals (session_id, started, seconds, present_s, ok_s, bad_s, away_s, unknown_s,"
-                " bad_by_reason, medians, samples) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " bad_by_reason, medians, samples, held_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (session_id, iso(interval.started), interval.seconds, interval.present_s, interval.ok_s,
                  interval.bad_s, interval.away_s, interval.unknown_s, json.dumps(dict(interval.bad_by_reason)),
-                 json.dumps(dict(interval.medians)), interval.samples))
+                 json.dumps(dict(interval.medians)), interval.samples, interval.held_s))
 
     def add_event(self, session_id: int, at: datetime.datetime, kind: str, reasons: Sequence[str],
                   detail: Mapping[str, Any]) -> None:
@@ -215,11 +220,11 @@ class History:
 
     def intervals(self, session_id: int | None = None) -> Iterator[dict[str, Any]]:
         query = "SELECT session_id, started, seconds, present_s, ok_s, bad_s, away_s, unknown_s, bad_by_reason," \
-                " medians, samples FROM intervals"
+                " medians, samples, held_s FROM intervals"
         rows = (self.connection.execute(query + " WHERE session_id = ? ORDER BY started", (session_id,))
                 if session_id is not None else self.connection.execute(query + " ORDER BY started"))
         names = ("session_id", "started", "seconds", "present_s", "ok_s", "bad_s", "away_s", "unknown_s",
-                 "bad_by_reason", "medians", "samples")
+                 "bad_by_reason", "medians", "samples", "held_s")
         for row in rows:
             record = _interval_of(dict(zip(names, row, strict=True)))
             if record is None:
@@ -251,7 +256,7 @@ def _interval_of(record: dict[str, Any]) -> dict[str, Any] | None:
     program): a report goes on without it rather than failing on it."""
     try:
         record["started"] = _moment_text(record["started"])
-        for name in ("seconds", "present_s", "ok_s", "bad_s", "away_s", "unknown_s"):
+        for name in ("seconds", "present_s", "ok_s", "bad_s", "away_s", "unknown_s", "held_s"):
             record[name] = float(record[name])
             if not math.isfinite(record[name]) or record[name] < 0:
                 raise ValueError(name)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from functools import partial
 from pathlib import Path
@@ -50,13 +50,15 @@ class SessionRecorder:
         self.started = clock()
         self.session_id: int | None = self._guarded(
             lambda: history.start_session(self.started, source, reference, settings_hash(settings)))
-        self.aggregator = IntervalAggregator(self.started, max_gap_s=max_gap_s)  # the session's presence clock cap
+        self.aggregator = IntervalAggregator(self.started, max_gap_s=max_gap_s,  # the session's presence clock cap
+                                             still_tolerance=settings.reminders.still_tolerance)
 
     def wall(self, t_s: float) -> datetime.datetime:
         return self.started + datetime.timedelta(seconds=t_s)
 
-    def sample(self, t_s: float, verdict: Verdict, sample: PostureSample | None) -> None:
-        for interval in self.aggregator.add(t_s, verdict, sample):
+    def sample(self, t_s: float, verdict: Verdict, sample: PostureSample | None,
+               position: Sequence[float] | None = None, head_change_deg: float | None = None) -> None:
+        for interval in self.aggregator.add(t_s, verdict, sample, position, head_change_deg):
             self._guarded(partial(self.history.add_interval, self._id(), interval))
 
     def event(self, event: AlertEvent) -> None:

@@ -2,16 +2,18 @@
 
 Each sample's state holds until the next sample (as in the session summary; a gap longer than
 ``max_gap_s`` counts only that much), and every ``interval_s`` of session time closes one
-Interval: time present, time ok, bad (and per reason), away and unknown, and the medians of the
-metrics over the samples in it.
+Interval: time present, time ok, bad (and per reason), away and unknown, the medians of the
+metrics over the samples in it, and how long one position had been held when it closed (the
+report's habits read these).
 """
 
 from __future__ import annotations
 
 import datetime
+import math
 import statistics
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,27 +43,53 @@ class Interval:
     bad_by_reason: Mapping[str, float]
     medians: Mapping[str, float]
     samples: int
+    held_s: float = 0.0  # how long the upper body had held one position when the interval closed
 
     def to_json(self) -> dict[str, Any]:
         """The interval as a history row reads back (what reports take)."""
         return {"started": iso(self.started), "seconds": self.seconds, "present_s": self.present_s,
                 "ok_s": self.ok_s, "bad_s": self.bad_s, "away_s": self.away_s, "unknown_s": self.unknown_s,
-                "bad_by_reason": dict(self.bad_by_reason), "medians": dict(self.medians), "samples": self.samples}
+                "bad_by_reason": dict(self.bad_by_reason), "medians": dict(self.medians), "samples": self.samples,
+                "held_s": self.held_s}
 
 
 
-# The metrics whose medians each interval keeps (what reports plot).
+# The metrics whose medians each interval keeps (what reports plot), and the head's change from
+# the person's upright where a reference knows it (the report's "head forward of your upright").
 KEPT_METRICS = ("head_forward_deg", "slouch_deg", "ear_height_face_ratio", "shoulder_tilt_deg", "head_roll_deg",
                 "trunk_lean_deg")
+HEAD_CHANGE = "head_change_deg"
+
+
+class HoldClock:
+    """How long the upper body has stayed within ``tolerance`` (a share of the frame's height) of
+    where it settled: the stillness reminder's own measure (timeline.alerts.StillnessWatch)."""
+
+    def __init__(self, tolerance: float) -> None:
+        self.tolerance = tolerance
+        self._anchor: tuple[float, ...] | None = None
+        self._since = 0.0
+        self.held_s = 0.0
+
+    def update(self, t_s: float, position: Sequence[float] | None) -> None:
+        if position is None:  # nobody measured: the hold is over
+            self._anchor, self.held_s = None, 0.0
+            return
+        point = tuple(position)
+        if self._anchor is None or math.dist(point, self._anchor) > self.tolerance:
+            self._anchor, self._since = point, t_s
+        self.held_s = t_s - self._since
 
 
 class IntervalAggregator:
     """``add(t_s, verdict, sample)`` for each sample; it returns the intervals that closed."""
 
-    def __init__(self, started: datetime.datetime, interval_s: float = 10.0, max_gap_s: float = MIN_GAP_S) -> None:
+    def __init__(self, started: datetime.datetime, interval_s: float = 10.0, max_gap_s: float = MIN_GAP_S,
+                 still_tolerance: float = 0.05) -> None:
         self.started = started
         self.interval_s = interval_s
         self._clock = PresenceClock(max_gap_s)
+        self._hold = HoldClock(still_tolerance)
         self._start_s = 0.0
         self._last: tuple[float, Verdict] | None = None
         self._reset()
@@ -72,7 +100,11 @@ class IntervalAggregator:
         self._values: dict[str, list[float]] = defaultdict(list)
         self._samples = 0
 
-    def add(self, t_s: float, verdict: Verdict, sample: PostureSample | None) -> list[Interval]:
+    def add(self, t_s: float, verdict: Verdict, sample: PostureSample | None,
+            body_at: Sequence[float] | None = None, head_change_deg: float | None = None) -> list[Interval]:
+        """Count ``verdict`` from the last sample to this one; ``body_at`` is the upper body's
+        position (FrameRecord.position) for the hold clock, ``head_change_deg`` the head's change
+        from the person's upright where a reference knows it."""
         closed: list[Interval] = []
         span = self._clock.tick(t_s)
         if self._last is not None:
@@ -93,11 +125,14 @@ class IntervalAggregator:
                 self._start_s += self.interval_s
         self._last = (t_s, verdict)
         self._samples += 1
+        self._hold.update(t_s, body_at)
         if sample is not None:
             for name in KEPT_METRICS:
                 value = getattr(sample, name)
                 if value is not None:
                     self._values[name].append(float(value))
+        if head_change_deg is not None:
+            self._values[HEAD_CHANGE].append(float(head_change_deg))
         return closed
 
     def _count(self, verdict: Verdict, seconds: float) -> None:
@@ -119,7 +154,7 @@ class IntervalAggregator:
                         seconds=end_s - self._start_s, present_s=present, ok_s=s[State.OK], bad_s=s[State.BAD],
                         away_s=s[State.AWAY], unknown_s=s[State.UNKNOWN], bad_by_reason=dict(self._by_reason),
                         medians={k: round(statistics.median(v), 3) for k, v in self._values.items() if v},
-                        samples=self._samples)
+                        samples=self._samples, held_s=round(self._hold.held_s, 1))
 
     def finish(self) -> Interval | None:
         """The interval in progress at the end of the session (None if nothing was counted)."""
