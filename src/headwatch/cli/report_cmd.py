@@ -29,7 +29,8 @@ def report(
     """Report on the history: today, the week, a session or a period.
 
     Time monitored, share of good posture, alerts per hour, the longest bad stretch, breaks taken,
-    the worst hours of the day, and the trend against the period before.
+    the worst hours of the day, and the trend against the period before; then the habits (the
+    side favoured, holds in one position, sittings, the head's drift), day by day for a week.
     """
     from headwatch.app.report import PeriodChoice, check_html_path, history_report
 
