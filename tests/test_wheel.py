@@ -56,6 +56,8 @@ def test_the_sdist_and_the_wheel_carry_the_models_their_notice_and_checksums(dis
     for model in ("pose_landmarker_full.task", "pose_landmarker_lite.task"):
         assert hashlib.sha256(wheel.read(f"headwatch/models/{model}")).hexdigest() == sums[model].lower()
     assert "headwatch/py.typed" in wheel.namelist()
+    licence = [n for n in wheel.namelist() if n.endswith(".dist-info/licenses/LICENSE")]  # headwatch's own
+    assert licence and b"Apache License" in wheel.read(licence[0]) and "LICENSE" in sdist_names
     entry_points = wheel.read(next(n for n in wheel.namelist() if n.endswith("entry_points.txt"))).decode()
     assert "headwatch = headwatch.cli:main" in entry_points
 
