@@ -284,9 +284,14 @@ def test_default_analysis_rate_is_one_frame_a_second(swaying_clip: Path, monkeyp
     assert code == 0 and json.loads(out)["files"][0]["frames"] == 3  # 3 s of video
 
 
-def test_the_table_shows_what_a_person_reads_and_v_shows_every_metric(tmp_path: Path,
-                                                                     grace_hopper: np.ndarray) -> None:
+def test_the_table_shows_what_a_person_reads_and_v_shows_every_metric(tmp_path: Path, grace_hopper: np.ndarray,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 31: positions and camera fields are for --json, --out and -v, not the table people read."""
+    # -v sets these in this process for good: recorded here, so they are undone after this test
+    # (the subprocesses of later tests would print OpenCV's diagnostics into their output).
+    monkeypatch.setenv("OPENCV_LOG_LEVEL", "SILENT")
+    monkeypatch.setenv("OPENCV_FFMPEG_LOGLEVEL", "-8")
+    monkeypatch.setenv("HEADWATCH_NATIVE_DIAGNOSTICS", "")
     photo = tmp_path / "grace.png"
     cv2.imwrite(str(photo), grace_hopper)
     code, out, _ = run(str(photo))
