@@ -22,6 +22,11 @@ from headwatch.vision.pose import PoseEstimator
 
 BGRImage = np.ndarray
 
+# The headwatch processes the tests start import it from this checkout too, as pytest does
+# (pythonpath in pyproject.toml): the editable install may point at another checkout.
+SRC = Path(__file__).resolve().parents[1] / "src"
+os.environ["PYTHONPATH"] = os.pathsep.join([str(SRC), *filter(None, [os.environ.get("PYTHONPATH")])])
+
 
 def wait_for(condition: Callable[[], object], seconds: float = 30.0) -> bool:
     """Poll ``condition`` until it holds (True) or ``seconds`` pass (False)."""

@@ -98,3 +98,17 @@ def test_no_cli_module_imports_another_command(module: str) -> None:
     others = {name for name in imports_of(module) if name.startswith("headwatch.cli")}
     assert others <= {"headwatch.cli.common"}, f"{module} imports {sorted(others)}"
 
+
+
+def test_the_tests_run_this_checkout() -> None:
+    """A second checkout tests itself, in this process and in the processes the tests start, not the
+    checkout the editable install points at."""
+    import subprocess
+    import sys
+
+    import headwatch
+
+    assert Path(headwatch.__file__).resolve() == PACKAGE / "__init__.py"
+    started = subprocess.run([sys.executable, "-c", "import headwatch; print(headwatch.__file__)"],
+                             capture_output=True, text=True, check=True)
+    assert Path(started.stdout.strip()).resolve() == PACKAGE / "__init__.py"
