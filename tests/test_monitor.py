@@ -116,10 +116,12 @@ def test_a_missing_video_source_is_one_line(tmp_path: Path) -> None:
 
 
 class FakeCapture:
-    """A stand-in for cv2.VideoCapture: opened or not, and frames until it 'unplugs'."""
+    """A stand-in for cv2.VideoCapture: opened or not, and frames until it 'unplugs'. With
+    ``hang`` a read that finds no frame waits for that event first (a driver that blocks)."""
 
-    def __init__(self, image: np.ndarray | None, opened: bool = True, frames: int = 10**9) -> None:
-        self.image, self.opened, self.frames = image, opened, frames
+    def __init__(self, image: np.ndarray | None, opened: bool = True, frames: int = 10**9,
+                 hang: threading.Event | None = None) -> None:
+        self.image, self.opened, self.frames, self.hang = image, opened, frames, hang
 
     def isOpened(self) -> bool:
         return self.opened
@@ -132,6 +134,8 @@ class FakeCapture:
 
     def read(self) -> tuple[bool, np.ndarray | None]:
         if self.frames <= 0 or self.image is None:
+            if self.hang is not None:
+                self.hang.wait()
             return False, None
         self.frames -= 1
         return True, self.image
@@ -140,9 +144,8 @@ class FakeCapture:
         self.opened = False
 
 
-@pytest.mark.parametrize("opened", [False])
-def test_a_busy_or_absent_camera_is_one_line(monkeypatch: pytest.MonkeyPatch, opened: bool) -> None:
-    monkeypatch.setattr(sources, "open_capture", lambda spec: FakeCapture(None, opened=opened))
+def test_an_absent_camera_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sources, "open_capture", lambda spec: FakeCapture(None, opened=False))
     result = monitor("--source", "0", "--notify", "none")
     assert result.exit_code == 1
     (line,) = result.stderr.strip().splitlines()
@@ -150,6 +153,101 @@ def test_a_busy_or_absent_camera_is_one_line(monkeypatch: pytest.MonkeyPatch, op
                            "using it (close that program, or choose another with --source N); without a camera, "
                            "watch the demo: headwatch monitor --source ")
     assert line.endswith("samples/demo_slouch.mp4") and Path(line.rsplit(" ", 1)[-1]).is_file()
+
+
+@pytest.mark.parametrize("hangs", [False, True], ids=["refuses", "hangs"])
+def test_a_busy_camera_is_one_line_and_loses_nothing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                     hangs: bool) -> None:
+    """A camera another program holds: it opens, then every read fails at once (Linux) or blocks in
+    the driver. One line within 10 s, exit 1, and the files of earlier sessions are as they were.
+    (--duration only bounds a monitor that would wait for frames without end.)"""
+    import datetime
+
+    from headwatch.storage.history import History
+
+    released = threading.Event()
+    monkeypatch.setattr(sources, "open_capture", lambda spec: FakeCapture(None, hang=released if hangs else None))
+    events, out, database = tmp_path / "events.jsonl", tmp_path / "looks.csv", tmp_path / "history.sqlite"
+    events.write_text('{"kind": "bad_posture"}\n')
+    out.write_text("t_s,state\n1.0,ok\n")
+    with History.open(database) as history:
+        earlier = history.start_session(datetime.datetime.now().astimezone(), "0", "absolute limits", "x")
+        history.add_event(earlier, datetime.datetime.now().astimezone(), "bad_posture", ["head_forward"], {})
+        history.end_session(earlier, datetime.datetime.now().astimezone())
+        sessions = history.sessions()
+    kept = {path: path.read_bytes() for path in (events, out)}
+    # The hanging read is let go after 12 s, so a monitor that waited on it fails here, not hangs.
+    letting_go = threading.Timer(12.0, released.set)
+    letting_go.start()
+    started = time.monotonic()
+    try:
+        result = monitor("--source", "0", "--notify", "none", "--duration", "8", "--events", str(events),
+                         "--out", str(out), "--history", str(database))
+        took_s = time.monotonic() - started
+    finally:
+        letting_go.cancel()
+        released.set()  # the hanging read returns, its thread ends
+    assert result.exit_code == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line == ("headwatch: error: camera 0 is busy: it opened but sent no picture in 5 s, so another program is "
+                    "probably using it (close that program, e.g. a video call, and start again, or choose another "
+                    "camera with --source N)")
+    assert took_s < 10.0
+    assert {path: path.read_bytes() for path in (events, out)} == kept
+    with History.open(database, read_only=True) as history:
+        assert history.sessions() == sessions
+
+
+def test_a_camera_slow_to_send_its_first_frame_is_waited_for(grace_hopper: np.ndarray,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A camera warming up (its reads fail for the first second) is not busy; the frame that ended
+    the wait is the first one looked at."""
+    class Warming(FakeCapture):
+        def read(self) -> tuple[bool, np.ndarray | None]:
+            return super().read() if time.monotonic() >= ready_at else (False, None)
+
+    ready_at = time.monotonic() + 1.0
+    monkeypatch.setattr(sources, "open_capture", lambda spec: Warming(grace_hopper, frames=1))
+    reader = LiveReader("0", time.monotonic)
+    try:
+        assert time.monotonic() >= ready_at
+        assert reader.next_frame(0.0).image is grace_hopper  # the one frame this camera gave
+    finally:
+        reader.close()
+
+
+def test_a_stream_that_opens_but_sends_no_frame_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real stream through OpenCV's FFmpeg: a Y4M header (all FFmpeg needs to open it), then
+    nothing. Without the first-frame wait it was retried without end."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    connections: list[socket.socket] = []
+
+    def serve() -> None:  # every connection gets the header and then silence
+        while True:
+            try:
+                connection = server.accept()[0]
+            except OSError:
+                return
+            connections.append(connection)
+            connection.recv(4096)
+            connection.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: video/x-yuv4mpegpipe\r\n\r\n"
+                               b"YUV4MPEG2 W64 H48 F25:1 Ip A1:1 C420jpeg\n")
+
+    threading.Thread(target=serve, daemon=True).start()
+    monkeypatch.setattr(sources, "STREAM_TIMEOUT_MS", 1500)
+    url = f"http://127.0.0.1:{server.getsockname()[1]}/live.y4m"
+    try:
+        result = monitor("--source", url, "--notify", "none", "--duration", "30", "--no-history")
+    finally:
+        server.close()
+        for connection in connections:
+            connection.close()
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (f"headwatch: error: {url}: the stream opened but sent no picture in 5 s (check "
+                                     "that it is live, and the URL)")
+    assert connections  # it was reached and opened: silence, not a refusal, ended it
 
 
 class FakeClock:
