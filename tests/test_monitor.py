@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from conftest import WriteVideo
+from conftest import WriteVideo, internet_calls, needs_guard, needs_strace, traced
 from headwatch.app.assemble import DEFAULT_LIMITS
 from headwatch.app.monitor import Monitor
 from headwatch.cli import app
@@ -87,24 +87,46 @@ def test_duration_stops_early(tilting_clip: Path, tmp_path: Path) -> None:
     assert "monitored        3s" in result.stdout or "monitored        4s" in result.stdout
 
 
-def test_nothing_is_written_or_sent(tilting_clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Privacy: no frame reaches the disk and no connection is opened while monitoring."""
-    def forbidden(*_: Any, **__: Any) -> Any:
-        raise AssertionError("monitor tried to write an image or open a connection")
+# strace lines of a file opened for writing, and of the calls that make or move a file (creat,
+# rename, link, symlink): their paths are what was written to.
+_OPENED_FOR_WRITING = re.compile(r'open(?:at)?\((?:AT_FDCWD, )?"([^"]+)", [^)]*O_(?:WRONLY|RDWR|CREAT)')
+_MAKES_OR_MOVES = re.compile(r"\b(?:creat|rename(?:at2?)?|(?:sym)?link(?:at)?)\(")
 
-    monkeypatch.setattr(socket.socket, "connect", forbidden)
-    monkeypatch.setattr(socket, "create_connection", forbidden)
-    monkeypatch.setattr(cv2, "imwrite", forbidden)
-    monkeypatch.setattr(cv2, "VideoWriter", forbidden)
-    work = tmp_path / "work"
-    work.mkdir()
-    monkeypatch.chdir(work)
+
+def written_paths(trace: str) -> set[Path]:
+    """The files a traced process wrote to (calls that succeeded), as strace names them."""
+    paths: set[Path] = set()
+    for line in trace.splitlines():
+        if "= -1" in line:
+            continue
+        if match := _OPENED_FOR_WRITING.search(line):
+            paths.add(Path(match.group(1)))
+        elif _MAKES_OR_MOVES.search(line):
+            paths |= {Path(name) for name in re.findall(r'"([^"]+)"', line)}
+    return paths
+
+
+@needs_guard
+@needs_strace
+def test_nothing_is_written_or_sent(tilting_clip: Path, tmp_path: Path, isolated_settings: Path) -> None:
+    """Privacy, on a real monitor process at the system-call level: no internet socket, and nothing
+    written but the events asked for and headwatch's own user files (history, control channel,
+    learned reference, the plots' font cache): no frame reaches the disk."""
     events_path = tmp_path / "events.jsonl"
-    before = {p for p in tmp_path.rglob("*")}
-    result = monitor("--source", str(tilting_clip), "--no-realtime", "--notify", "none", "--bad-for", "3",
-                     "--events", str(events_path))
-    assert result.exit_code == 0
-    assert {p for p in tmp_path.rglob("*")} - before == {events_path}
+    done, trace = traced(tmp_path, sys.executable, "-m", "headwatch", "monitor", "--source", str(tilting_clip),
+                         "--no-realtime", "--notify", "none", "--bad-for", "3", "--events", str(events_path),
+                         calls="network,open,openat,creat,rename,renameat,renameat2,link,linkat,symlink,symlinkat")
+    assert done.returncode == 0, done.stderr
+    assert "socket(" in trace  # strace saw the process's sockets (AF_UNIX ones, refused attempts)
+    assert internet_calls(trace) == []
+    own = [isolated_settings / folder / "headwatch" for folder in ("data", "run", "cache")]
+    own.append(isolated_settings / "profiles")
+    written = written_paths(trace)
+    assert events_path in written  # the trace shows what the process wrote
+    unexpected = {p for p in written if p not in (events_path, Path("/dev/null"))
+                  and not any(p.is_relative_to(folder) for folder in own)}
+    assert unexpected == set()
+    assert not {p for p in written if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".bmp", ".mp4", ".avi"}}
     assert "jpg" not in events_path.read_text() and len(events_path.read_text()) < 2000
 
 
