@@ -95,3 +95,29 @@ def test_a_missing_camera_and_poor_framing_are_fix_lines(write_video: WriteVideo
     clip = write_video("dark.mp4", [dark] * 30, 10.0)
     framing = line(doctor("--source", str(clip)).stdout, "framing")
     assert framing.startswith("FIX") and "the picture is dark: add light in front of you, not behind" in framing
+
+
+def test_a_busy_camera_is_a_fix_line_that_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A camera that opens and sends no picture (another program holds it), at the cv2.VideoCapture
+    edge: the camera line says busy and what to do, with no demo offered in place of a camera."""
+    from headwatch.vision import sources
+
+    class Silent:  # opens, never delivers a frame
+        def isOpened(self) -> bool:
+            return True
+
+        def set(self, *_: object) -> bool:
+            return True
+
+        def read(self) -> tuple[bool, None]:
+            return False, None
+
+        def release(self) -> None:
+            pass
+
+    monkeypatch.setattr(sources, "open_capture", lambda spec: Silent())
+    result = doctor("--source", "0")
+    camera = line(result.stdout, "camera 0")
+    assert camera.startswith("FIX") and "camera 0 is busy" in camera and "close that program" in camera
+    assert "demo" not in camera
+    assert line(result.stdout, "framing").startswith("-- ") and result.exit_code == 1
