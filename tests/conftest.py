@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import shutil
 import string
 import subprocess
 import sys
@@ -18,9 +20,15 @@ import matplotlib
 import numpy as np
 import pytest
 
+from headwatch.system import netguard
 from headwatch.vision.pose import PoseEstimator
 
 BGRImage = np.ndarray
+
+# The headwatch processes the tests start import it from this checkout too, as pytest does
+# (pythonpath in pyproject.toml): the editable install may point at another checkout.
+SRC = Path(__file__).resolve().parents[1] / "src"
+os.environ["PYTHONPATH"] = os.pathsep.join([str(SRC), *filter(None, [os.environ.get("PYTHONPATH")])])
 
 
 def wait_for(condition: Callable[[], object], seconds: float = 30.0) -> bool:
@@ -171,6 +179,28 @@ def tilting_clip(write_video: WriteVideo, grace_hopper: BGRImage, monkeypatch: p
     leaning = cv2.resize(pad_and_rotate(grace_hopper, TILT_DEG, 0.25), (256, 288))
     frames = [level] * 20 + [leaning] * 70 + [level] * 70
     return write_video("tilting.mp4", frames, 10.0)
+
+
+needs_guard = pytest.mark.skipif(not netguard.supported(), reason="the seccomp guard is Linux (x86-64, arm64) only")
+needs_strace = pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
+
+# strace lines of the calls that would reach the network: an internet socket created (a return
+# value that is not -1), or any connect/sendto/sendmsg to an internet address.
+_INTERNET_SOCKET = re.compile(r"socket\(AF_INET6?,[^)]*\)\s*=\s*(\d+)")
+_INTERNET_SEND = re.compile(r"(connect|sendto|sendmsg)\(.*sa_family=AF_INET6?")
+
+
+def traced(tmp_path: Path, *argv: str, calls: str = "network") -> tuple[subprocess.CompletedProcess[str], str]:
+    """``argv`` run under ``strace -f`` (its children too), the system calls of the ``calls`` class
+    logged: the finished process and the log."""
+    log = tmp_path / "strace.log"
+    done = subprocess.run(["strace", "-f", "-qq", "-e", f"trace={calls}", "-o", str(log), *argv],
+                          capture_output=True, text=True, timeout=300)
+    return done, log.read_text()
+
+
+def internet_calls(trace: str) -> list[str]:
+    return [line for line in trace.splitlines() if _INTERNET_SOCKET.search(line) or _INTERNET_SEND.search(line)]
 
 
 @pytest.fixture(autouse=True)

@@ -58,17 +58,43 @@ def layer_of(module: str) -> str:
     return module.split(".")[0]
 
 
-def imports_of(module: str) -> set[str]:
-    tree = ast.parse((PACKAGE / (module.replace(".", "/") + ".py")).read_text(encoding="utf-8"))
+def imports_in(source: str, module: str) -> set[str]:
+    """The absolute names ``module`` (e.g. "posture.judge") imports; a relative import counts as
+    the module it names (``from ..cli import common`` in posture/judge.py counts as headwatch.cli)."""
+    # The package a relative import starts from: the module's own folder (a package's __init__ too).
+    package = ["headwatch", *module.split(".")][:-1]
     found: set[str] = set()
-    for node in ast.walk(tree):
+    for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
-            if node.module == "headwatch":  # from headwatch import plots
-                found |= {f"headwatch.{alias.name}" for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level == 0:
+                base = node.module or ""
+            else:
+                assert node.level <= len(package), f"{module}: an import above the package"
+                base = ".".join([*package[:len(package) - node.level + 1], *([node.module] if node.module else [])])
+            if node.module:
+                found.add(base)
+            if base == "headwatch" or not node.module:  # from headwatch import plots; from . import metrics
+                found |= {f"{base}.{alias.name}" for alias in node.names}
     return found
+
+
+def imports_of(module: str) -> set[str]:
+    return imports_in((PACKAGE / (module.replace(".", "/") + ".py")).read_text(encoding="utf-8"), module)
+
+
+@pytest.mark.parametrize(("source", "module", "names"), [
+    ("from ..cli import common", "posture.judge", {"headwatch.cli"}),
+    ("from . import metrics", "posture.judge", {"headwatch.posture.metrics"}),
+    ("from .metrics import angle", "posture.judge", {"headwatch.posture.metrics"}),
+    ("from .. import cli", "posture.__init__", {"headwatch.cli"}),
+    ("from .types import Frame", "__init__", {"headwatch.types"}),
+    ("from headwatch import plots", "app.report", {"headwatch", "headwatch.plots"}),
+    ("import cv2.data", "vision.pose", {"cv2.data"}),
+])
+def test_relative_imports_count_as_what_they_import(source: str, module: str, names: set[str]) -> None:
+    assert imports_in(source, module) == names
 
 
 def test_every_module_lives_in_a_known_layer() -> None:
@@ -98,3 +124,17 @@ def test_no_cli_module_imports_another_command(module: str) -> None:
     others = {name for name in imports_of(module) if name.startswith("headwatch.cli")}
     assert others <= {"headwatch.cli.common"}, f"{module} imports {sorted(others)}"
 
+
+
+def test_the_tests_run_this_checkout() -> None:
+    """A second checkout tests itself, in this process and in the processes the tests start, not the
+    checkout the editable install points at."""
+    import subprocess
+    import sys
+
+    import headwatch
+
+    assert Path(headwatch.__file__).resolve() == PACKAGE / "__init__.py"
+    started = subprocess.run([sys.executable, "-c", "import headwatch; print(headwatch.__file__)"],
+                             capture_output=True, text=True, check=True)
+    assert Path(started.stdout.strip()).resolve() == PACKAGE / "__init__.py"

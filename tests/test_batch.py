@@ -4,11 +4,13 @@ a task whose worker died is run again elsewhere."""
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import cv2
 import pytest
@@ -112,39 +114,94 @@ def analyze(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def test_analyze_with_jobs_matches_one_process(clips: list[Path], tmp_path: Path) -> None:
-    code1, table1, err1 = analyze(*map(str, clips), "--jobs", "1", "--out", str(tmp_path / "one.csv"))
-    code2, table2, err2 = analyze(*map(str, clips), "--jobs", "2", "--out", str(tmp_path / "two.csv"))
+def note_pid(folder: str, fn: Callable[[Any], Any], item: Any) -> Any:
+    """Run ``fn(item)``, leaving this process' id in ``folder``: which processes did the work."""
+    (Path(folder) / str(os.getpid())).touch()
+    return fn(item)
+
+
+@pytest.fixture
+def worker_pids(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[[], set[int]]:
+    """The ids of the local worker processes that measured since the last call (the workers import
+    this module by name: spawn hands them this process' sys.path)."""
+    folder = tmp_path / "pids"
+    folder.mkdir()
+    real_map = LocalProcesses.map
+
+    def noting_map(self: LocalProcesses, fn: Callable[[Any], Any], items: Any, on_error: Any) -> Any:
+        return real_map(self, functools.partial(note_pid, str(folder), fn), items, on_error)
+
+    monkeypatch.setattr(LocalProcesses, "map", noting_map)
+
+    def taken() -> set[int]:
+        pids = {int(p.name) for p in folder.iterdir()}
+        for p in folder.iterdir():
+            p.unlink()
+        return pids
+
+    return taken
+
+
+def test_analyze_with_jobs_matches_one_process(clips: list[Path], tmp_path: Path, write_video: WriteVideo,
+                                               grace_hopper: BGRImage, worker_pids: Callable[[], set[int]]) -> None:
+    # A first video long enough (60 looks, every one different, so the model never rests) that the
+    # second worker is up and takes the next ones while the first measures it.
+    swaying = [cv2.resize(pad_and_rotate(grace_hopper, (i % 5) - 2.0, 0.25), (192, 216)) for i in range(60)]
+    inputs = [write_video("long.mp4", swaying, 5.0), *clips]
+    code1, table1, err1 = analyze(*map(str, inputs), "--jobs", "1", "--out", str(tmp_path / "one.csv"))
+    assert worker_pids() == set()  # --jobs 1: this process alone
+    code2, table2, err2 = analyze(*map(str, inputs), "--jobs", "2", "--out", str(tmp_path / "two.csv"))
+    workers = worker_pids()
+    assert len(workers) == 2 and os.getpid() not in workers  # two worker processes both measured
     assert code1 == code2 == 1  # the damaged file
     assert table1 == table2 and err1.replace("one.csv", "OUT") == err2.replace("two.csv", "OUT")
     assert err2.count("headwatch: error:") == 1 and "c.mp4: cannot read the video" in err2
     assert (tmp_path / "one.csv").read_text() == (tmp_path / "two.csv").read_text()
     order = [line.split(",")[0] for line in (tmp_path / "two.csv").read_text().splitlines()[1:]]
-    assert list(dict.fromkeys(order)) == [str(clips[0]), str(clips[1]), str(clips[3])]
+    assert list(dict.fromkeys(order)) == [str(inputs[0]), str(clips[0]), str(clips[1]), str(clips[3])]
 
 
-def test_eval_with_jobs_matches_one_process(tmp_path: Path, grace_hopper: BGRImage) -> None:
-
+def test_eval_with_jobs_matches_one_process(tmp_path: Path, grace_hopper: BGRImage,
+                                            worker_pids: Callable[[], set[int]]) -> None:
+    # Photos go to the workers in batches of PHOTOS_PER_BATCH: a few more than one batch, so there
+    # are two, the first long enough that the second worker is up and takes the other.
+    per_label = PHOTOS_PER_BATCH // 2 + 4
     for label, degrees in (("good", 0.0), ("poor", -15.0)):
         (tmp_path / "set" / label).mkdir(parents=True)
-        for i in range(3):
-            image = cv2.resize(pad_and_rotate(grace_hopper, degrees + i, 0.25), (192, 216))
+        for i in range(per_label):
+            image = cv2.resize(pad_and_rotate(grace_hopper, degrees + (i % 7) - 3.0, 0.25), (192, 216))
             cv2.imwrite(str(tmp_path / "set" / label / f"{i}.png"), image)
     one = runner.invoke(app, ["eval", str(tmp_path / "set"), "--jobs", "1", "--reference", "absolute"])
+    assert worker_pids() == set()  # --jobs 1: this process alone
     two = runner.invoke(app, ["eval", str(tmp_path / "set"), "--jobs", "2", "--reference", "absolute"])
+    workers = worker_pids()
+    assert len(workers) == 2 and os.getpid() not in workers  # two worker processes both measured
     assert one.exit_code == two.exit_code == 0, (one.stderr, two.stderr)
     assert one.stdout == two.stdout and "balanced accuracy" in one.stdout
+    assert f"({2 * per_label} images, 0 videos)" in one.stdout  # every photo of both batches
 
 
 # -- a real Dask cluster ---------------------------------------------------------------------------
 
-distributed = pytest.importorskip("distributed")
+
+def dask_installed() -> bool:
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+# Only what runs on Dask is skipped without it: the rest of this file tests the local workers.
+needs_dask = pytest.mark.skipif(not dask_installed(),
+                                reason="dask.distributed is not installed (pip install 'headwatch[cluster]')")
 
 
 @pytest.fixture(scope="module")
 def dask_scheduler() -> Iterator[str]:
     """A LocalCluster of 2 worker processes, one thread each, as `dask worker` would run them."""
     import cloudpickle
+    import distributed
 
     cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the workers cannot import the tests
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
@@ -160,6 +217,7 @@ def dies_once(marker: str) -> int:
     return os.getpid()
 
 
+@needs_dask
 def test_cluster_keeps_the_order_and_reports_failures(dask_scheduler: str) -> None:
     cluster = DaskCluster(dask_scheduler)
     try:
@@ -173,6 +231,7 @@ def test_cluster_keeps_the_order_and_reports_failures(dask_scheduler: str) -> No
         cluster.close()
 
 
+@needs_dask
 def test_cluster_runs_a_lost_workers_task_again(dask_scheduler: str, tmp_path: Path) -> None:
     marker = tmp_path / "died-once"
     cluster = DaskCluster(dask_scheduler)
@@ -183,6 +242,7 @@ def test_cluster_runs_a_lost_workers_task_again(dask_scheduler: str, tmp_path: P
         cluster.close()
 
 
+@needs_dask
 def test_analyze_on_the_cluster_matches_one_process(dask_scheduler: str, clips: list[Path],
                                                     tmp_path: Path) -> None:
     code1, table1, err1 = analyze(*map(str, clips), "--jobs", "1", "--out", str(tmp_path / "here.csv"))
@@ -193,6 +253,7 @@ def test_analyze_on_the_cluster_matches_one_process(dask_scheduler: str, clips: 
     assert (tmp_path / "here.csv").read_text() == (tmp_path / "cluster.csv").read_text()
 
 
+@needs_dask
 def test_no_scheduler_is_one_line(tmp_path: Path, grace_hopper: BGRImage) -> None:
     photo = tmp_path / "p.png"
     cv2.imwrite(str(photo), grace_hopper)
@@ -225,6 +286,7 @@ def test_a_cluster_address_that_is_none_is_a_usage_error_at_once(tmp_path: Path,
         assert "not a scheduler address" in line
 
 
+@needs_dask
 def test_a_refused_port_says_refused_not_timed_out(tmp_path: Path, grace_hopper: BGRImage) -> None:
     import subprocess
 
@@ -311,6 +373,7 @@ def test_ctrl_c_with_workers_ends_at_once_and_leaves_none(presses: int, write_vi
     assert not [w for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE]
 
 
+@needs_dask
 def test_a_scheduler_that_dies_mid_run_is_one_line(write_video: WriteVideo, grace_hopper: BGRImage,
                                                    tmp_path: Path) -> None:
     """A real `dask scheduler` and `dask worker`, the scheduler killed while a video is measured:

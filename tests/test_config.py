@@ -252,18 +252,39 @@ def test_set_edits_valid_toml_as_written(tmp_path: Path, before: str, after: str
     assert load_layered(path, env={}).settings.alerts.bad_for_s == 45.0
 
 
-def test_runtime_defaults_are_the_config_declarations() -> None:
+def test_configured_values_reach_the_runtime(tmp_path: Path) -> None:
+    """Every alert, reminder and sampling setting, configured in a file to a value that is not its
+    default, is the value the alert engine and the sampling policy run with (one dropped on the
+    way would leave the runtime on its default, which is the declaration's)."""
     from dataclasses import fields
 
     from headwatch.app.assemble import alert_settings, sampling_policy
-    from headwatch.timeline.alerts import AlertSettings
-    from headwatch.timeline.sampling import SamplingPolicy
 
-    built = alert_settings(Settings())
-    for f in fields(AlertSettings):
-        if f.name != "max_gap_s":  # derived from the sampling rate
-            assert getattr(AlertSettings(), f.name) == getattr(built, f.name), f.name
-    assert SamplingPolicy() == sampling_policy(Settings())
+    def runtime_key(name: str, sections: tuple[str, ...]) -> str:
+        (dotted,) = [f"{section}.{name}" for section in sections if f"{section}.{name}" in KEYS]
+        return dotted
+
+    # Each runtime field and the key it comes from; max_gap_s is derived from the sampling rate.
+    wanted = {("alerts", f.name): runtime_key(f.name, ("alerts", "reminders"))
+              for f in fields(AlertSettings) if f.name != "max_gap_s"}
+    wanted |= {("sampling", f.name): runtime_key(f.name, ("capture",)) for f in fields(SamplingPolicy)
+               if f.name != "busy_share"}  # busy_share is the policy's own, not a setting
+    configured: dict[str, float] = {}
+    for dotted in wanted.values():
+        key = KEYS[dotted]
+        assert key.high is not None and key.low is not None
+        # Halfway from the default to a bound: in range, and not the default.
+        configured[dotted] = (key.default + key.high) / 2 if key.high > key.default else (key.default + key.low) / 2
+    sections: dict[str, list[str]] = {}
+    for dotted, value in configured.items():
+        section, name = dotted.split(".")
+        sections.setdefault(section, []).append(f"{name} = {value!r}")
+    path = tmp_path / "headwatch.toml"
+    path.write_text("".join(f"[{section}]\n" + "\n".join(lines) + "\n" for section, lines in sections.items()))
+    settings = load_layered(path, env={}).settings
+    runtime = {"alerts": alert_settings(settings), "sampling": sampling_policy(settings)}
+    for (where, name), dotted in wanted.items():
+        assert getattr(runtime[where], name) == configured[dotted] != KEYS[dotted].default, dotted
 
 
 def test_set_keeps_the_files_mode_and_writes_through_a_symlink(tmp_path: Path) -> None:

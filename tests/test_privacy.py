@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -14,27 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import WriteVideo
-from headwatch.system import netguard
-
-needs_guard = pytest.mark.skipif(not netguard.supported(), reason="the seccomp guard is Linux (x86-64, arm64) only")
-needs_strace = pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
-
-# strace lines of the calls that would reach the network: an internet socket created (a return
-# value that is not -1), or any connect/sendto/sendmsg to an internet address.
-_INTERNET_SOCKET = re.compile(r"socket\(AF_INET6?,[^)]*\)\s*=\s*(\d+)")
-_INTERNET_SEND = re.compile(r"(connect|sendto|sendmsg)\(.*sa_family=AF_INET6?")
-
-
-def traced(tmp_path: Path, *argv: str) -> tuple[subprocess.CompletedProcess[str], str]:
-    log = tmp_path / "strace.log"
-    done = subprocess.run(["strace", "-f", "-qq", "-e", "trace=network", "-o", str(log), *argv],
-                          capture_output=True, text=True, timeout=300)
-    return done, log.read_text()
-
-
-def internet_calls(trace: str) -> list[str]:
-    return [line for line in trace.splitlines() if _INTERNET_SOCKET.search(line) or _INTERNET_SEND.search(line)]
+from conftest import WriteVideo, internet_calls, needs_guard, needs_strace, traced
 
 
 @pytest.fixture

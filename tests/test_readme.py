@@ -48,19 +48,41 @@ def test_the_quick_start_sample_exists() -> None:
     assert sample is not None and (ROOT / sample.group(1)).is_file()
 
 
-def test_the_module_map_names_every_folder_and_module() -> None:
-    """The architecture page's module map follows the tree: every folder of the package and every
-    module in it is named in its "folders by role" section."""
+def module_map() -> dict[str, str]:
+    """The architecture page's map of src/headwatch/, entry by entry: each folder or top-level module
+    (a line indented by two spaces) with the text of its lines, up to the next entry."""
     text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
     development = text.split("## The folders by role", 1)[1].split("\n## ", 1)[0]
+    tree = development.split("src/headwatch/\n", 1)[1].split("```", 1)[0]
+    entries: dict[str, str] = {}
+    name = ""
+    for line in tree.splitlines():
+        if re.match(r"  \S", line):
+            name = line.split()[0]
+            entries[name] = line.strip()[len(name):] + "\n"
+        elif not re.match(r"\S", line) and name:  # deeper: the entry's own lines
+            entries[name] += line + "\n"
+        else:
+            break  # the next top-level folder of the repository (bench/, samples/ ...)
+    return entries
+
+
+def test_the_module_map_names_every_folder_and_module() -> None:
+    """The architecture page's module map follows the tree: every folder of the package has an entry that
+    names each of its modules (not merely somewhere in the map: another folder's history.py is not
+    this one's), and every top-level module has an entry of its own."""
+    entries = module_map()
     package = ROOT / "src" / "headwatch"
     for folder in sorted(p for p in package.iterdir() if p.is_dir() and p.name != "__pycache__"):
-        assert f"{folder.name}/" in development, folder.name
+        assert f"{folder.name}/" in entries, f"{folder.name}/ has no entry"
+        entry = entries[f"{folder.name}/"]
         for module in sorted(folder.glob("*.py")):
             if module.name != "__init__.py":
-                assert module.name in development or module.stem in development, f"{folder.name}/{module.name}"
+                # Named as itself: "app/controls.py" in gui/'s entry is app's module, not gui's.
+                named = re.search(rf"(?<![\w/.]){re.escape(module.name)}", entry)
+                assert named, f"{folder.name}/{module.name} is not named in the entry for {folder.name}/"
     for module in sorted(package.glob("*.py")):
-        assert module.name in development, module.name
+        assert module.name in entries, f"{module.name} has no entry"
 
 
 def test_the_desktop_pictures_are_there_and_show_what_they_say() -> None:

@@ -420,8 +420,13 @@ def test_in_profile_the_heads_change_is_the_difference_of_the_angles() -> None:
 
 
 def test_judges_tell_the_heads_change_once_they_know_the_upright() -> None:
+    # Until the upright is known, the absolute limits judge (head forward beyond 36 degrees is bad),
+    # and there is no change to tell.
+    unlearned = LearningJudge(ReferenceLearner(learn_s=5.0, refresh_s=600.0), Calibration(), DEFAULT_LIMITS)
+    assert unlearned(0.0, side(40.0)).reasons == (Reason.HEAD_FORWARD,)
     learning = LearningJudge(ReferenceLearner(learn_s=5.0, refresh_s=600.0), Calibration(), DEFAULT_LIMITS)
-    assert learning(0.0, side(30.0)) is not None and learning.head_change(side(30.0)) is None
+    first = learning(0.0, side(30.0))
+    assert first.state is State.OK and first.reasons == () and learning.head_change(side(30.0)) is None
     for t in range(1, MIN_FRAMES + 2):
         learning(float(t), side(30.0))
     assert learning.head_change(side(36.0)) == pytest.approx(6.0)

@@ -87,7 +87,7 @@ def _camera_and_framing(settings: Settings, model_ok: bool) -> list[Check]:
                             time.sleep(LOOK_EVERY_S)
                         frame = reader.next_frame(frame.t_s + LOOK_EVERY_S)
     except HeadwatchError as exc:
-        return [Check(name, False, f"{exc}{demo_hint(source)}"), Check("framing", None, "not checked: no picture")]
+        return [Check(name, False, f"{exc}{demo_hint(source, exc)}"), Check("framing", None, "not checked: no picture")]
     camera = Check(name, True, f"{source}: {size}")
     if not looks:
         return [camera, Check("framing", None, "not checked: no pose model")]

@@ -255,7 +255,7 @@ def run_monitor(request: MonitorRequest) -> MonitorResult:
         try:
             reader = stack.enter_context(open_source(source))
         except SourceError as exc:
-            raise SourceError(f"{exc}{demo_hint(source)}") from None
+            raise SourceError(f"{exc}{demo_hint(source, exc)}") from None
         detector = stack.enter_context(PoseEstimator(settings.capture.model, mode="video"))
         outputs = Fanout([StatusSink(status_line)], GOING_ON)
         stack.callback(outputs.close)  # also on an error: the session ends, what it wrote kept
@@ -372,10 +372,13 @@ def demo_clip() -> Path | None:
     return path if path.is_file() else None
 
 
-def demo_hint(source: str) -> str:
-    """For a camera that is not there: how to see headwatch work without one."""
+def demo_hint(source: str, error: Exception | None = None) -> str:
+    """For a camera that is not there: how to see headwatch work without one (not for one that is
+    there but busy: the demo is no answer to that)."""
+    from headwatch.vision.sources import SourceBusy
+
     demo = demo_clip()
-    if not source.isdigit() or demo is None:
+    if not source.isdigit() or demo is None or isinstance(error, SourceBusy):
         return ""
     return f"; without a camera, watch the demo: headwatch monitor --source {demo}"
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 import os
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -189,6 +191,11 @@ class SourceLost(SourceError):
     """A camera or stream stopped delivering frames mid-session (it may come back)."""
 
 
+class SourceBusy(SourceError):
+    """A camera or stream that opened but sent no first frame (a camera: most likely another
+    program holds it)."""
+
+
 def describe_source(spec: str) -> str:
     """The source as the user may see it: a camera by number, a stream without its password."""
     return f"camera {spec}" if spec.isdigit() else without_password(spec)
@@ -264,19 +271,66 @@ def open_capture(spec: str) -> cv2.VideoCapture:
                                                    cv2.CAP_PROP_READ_TIMEOUT_MSEC, STREAM_TIMEOUT_MS])
 
 
+# A camera that another program holds may open all the same (Linux lets two programs open it) and
+# then send nothing; a camera sends its first frame within a second or two. After this long
+# without one it is called busy: one line, rather than retries without end.
+FIRST_FRAME_S = 5.0
+
+
+def first_image(capture: cv2.VideoCapture, seconds: float) -> tuple[npt.NDArray[np.uint8] | None, bool]:
+    """The first image ``capture`` delivers within ``seconds`` (None if none came), and whether
+    reading has finished. The reads run in a thread of their own, so a read that blocks in the
+    driver (for seconds, or for ever) cannot hold the answer up; a capture whose read has not
+    finished must not be released under it."""
+    found: list[npt.NDArray[np.uint8]] = []
+    deadline = time.monotonic() + seconds
+
+    def read() -> None:
+        while time.monotonic() < deadline:
+            ok, image = capture.read()
+            if ok and image is not None:
+                found.append(np.asarray(image, dtype=np.uint8))
+                return
+            time.sleep(0.05)  # a refusing driver answers at once: do not spin
+
+    reader = threading.Thread(target=read, name="headwatch-first-frame", daemon=True)
+    reader.start()
+    reader.join(seconds + 0.5)  # a read that was under way at the deadline may still end in time
+    return (found[0] if found else None), not reader.is_alive()
+
+
+def no_first_frame(spec: str, seconds: float) -> str:
+    """What to say of a camera or stream that opened but sent no picture."""
+    if spec.isdigit():
+        return (f"camera {spec} is busy: it opened but sent no picture in {seconds:g} s, so another program is "
+                "probably using it (close that program, e.g. a video call, and start again, or choose another "
+                "camera with --source N)")
+    return f"{spec}: the stream opened but sent no picture in {seconds:g} s (check that it is live, and the URL)"
+
+
 class LiveReader:
     """A camera or stream: frames timed by the monotonic clock, read when asked for.
 
     Reading on request (not in a background thread) keeps the CPU idle between samples; the
-    one stale frame a driver may buffer is dropped before reading.
+    one stale frame a driver may buffer is dropped before reading. The first frame is waited
+    for when it opens: a source that opens and sends nothing is SourceBusy, not a session
+    without samples.
     """
 
     def __init__(self, spec: str, clock: Callable[[], float]) -> None:
         self.spec = spec
         self._clock = clock
-        self._start = clock()
         self._index = 0
         self._capture = self._open()
+        # A stream's first frame may take as long as any of its reads (its read timeout).
+        seconds = FIRST_FRAME_S if spec.isdigit() else max(FIRST_FRAME_S, STREAM_TIMEOUT_MS / 1000.0)
+        image, finished = first_image(self._capture, seconds)
+        if image is None:
+            if finished:
+                self._capture.release()
+            raise SourceBusy(no_first_frame(spec, seconds))
+        self._first: npt.NDArray[np.uint8] | None = image  # the first look's frame
+        self._start = clock()
 
     def _open(self) -> cv2.VideoCapture:
         capture = open_capture(self.spec)
@@ -292,16 +346,20 @@ class LiveReader:
 
     def next_frame(self, not_before_s: float) -> Frame:
         """The current frame; raises SourceLost when the device stops answering."""
-        self._capture.grab()  # drop a frame the driver may have buffered while we slept
-        ok, image = self._capture.read()
-        if not ok or image is None:
-            raise SourceLost(f"{describe_source(self.spec)} stopped delivering frames")
+        image, self._first = self._first, None
+        if image is None:
+            self._capture.grab()  # drop a frame the driver may have buffered while we slept
+            ok, read = self._capture.read()
+            if not ok or read is None:
+                raise SourceLost(f"{describe_source(self.spec)} stopped delivering frames")
+            image = np.asarray(read, dtype=np.uint8)
         t_s = max(self._clock() - self._start, not_before_s)
         self._index += 1
-        return Frame(t_s=t_s, index=self._index, image=np.asarray(image, dtype=np.uint8))
+        return Frame(t_s=t_s, index=self._index, image=image)
 
     def release(self) -> None:
         """Let go of the device (a pause): its light goes off until ``reopen``."""
+        self._first = None  # from before the pause
         self._capture.release()
 
     def reopen(self) -> None:
