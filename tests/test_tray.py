@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from conftest import WriteVideo
-from desktop import desktop, need, start, stop
+from desktop import desktop, need, need_qt_platform, start, stop
 from headwatch.report.status import DESK_COLOURS
 
 pytest.importorskip("PySide6", reason="the desktop extra (Qt) is not installed")
@@ -32,6 +32,12 @@ def tray_colours(screenshot: Path, screen_width: int) -> set[str]:
         if close.sum() >= 60:  # a disc of 16 px or more, not an antialiased fringe
             found.add(name)
     return found
+
+
+@pytest.fixture(autouse=True)
+def qt_can_load() -> None:
+    """Where Qt's xcb plugin lacks a library, these tests skip with the library named."""
+    need_qt_platform()
 
 
 @pytest.fixture

@@ -114,7 +114,14 @@ def _tray() -> Check:
     if importlib.util.find_spec("PySide6") is None:
         return Check("tray", None, "the desktop extra is not installed: pip install 'headwatch[desktop]' for "
                                    "`headwatch monitor --tray`")
-    return Check("tray", True, "Qt is installed: `headwatch monitor --tray` (where the desktop has a tray)")
+    from headwatch.app.desktop import tray_problem
+
+    problem = tray_problem()
+    if problem is None:
+        return Check("tray", True, "Qt is installed and can open here: `headwatch monitor --tray` (where the "
+                                   "desktop has a tray)")
+    # A library missing is to fix; no display (a server, an ssh session) is a fact to know.
+    return Check("tray", False if problem.missing else None, problem.line)
 
 
 def _service(config: Path | None) -> Check:

@@ -25,6 +25,7 @@ from typing import Any
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from headwatch.app.controls import DESK_COLOURS, DeskState, MonitorControls, seconds_until_tomorrow
+from headwatch.app.desktop import check_tray_can_start
 from headwatch.app.live import MonitorRequest, MonitorResult, run_monitor
 from headwatch.errors import HeadwatchError
 
@@ -255,13 +256,15 @@ class Tray:
 
 def qt_application() -> QtWidgets.QApplication:
     """Qt's application object. opencv's wheel points Qt at its own (Qt 5) plugins through the
-    environment; this process is Qt 6's, so those settings go before Qt reads them."""
+    environment; this process is Qt 6's, so those settings go before Qt reads them. Raises
+    HeadwatchError (one line: the libraries missing, or no display) where Qt would abort."""
     for variable in ("QT_QPA_PLATFORM_PLUGIN_PATH", "QT_QPA_FONTDIR"):
         if "cv2" in os.environ.get(variable, ""):
             del os.environ[variable]
     existing = QtWidgets.QApplication.instance()
     if isinstance(existing, QtWidgets.QApplication):
         return existing
+    check_tray_can_start()
     application = QtWidgets.QApplication(["headwatch"])
     application.setQuitOnLastWindowClosed(False)  # closing the preview leaves the tray
     return application
