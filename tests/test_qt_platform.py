@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from conftest import WriteVideo
-from desktop import desktop, without_libraries
+from desktop import desktop, need_qt_platform, without_libraries
 from headwatch.system.qt_platform import (
     display_problem,
     install_hint,
@@ -89,6 +89,7 @@ def clip(write_video: WriteVideo, grace_hopper: np.ndarray) -> Path:
 
 
 def test_without_a_display_the_tray_says_so_and_exits_1(clip: Path) -> None:
+    need_qt_platform()  # where a library is missing, that is what the line says
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
     run = subprocess.run([sys.executable, "-m", "headwatch", "monitor", "--tray", "--source", str(clip),
                           "--no-history", "--notify", "none"], env=env, capture_output=True, text=True, timeout=120)
