@@ -18,11 +18,15 @@ def pause_monitor(duration: str | None = None) -> str:
     return "paused" + (f" for {duration}" if duration else ": `headwatch resume` to go on")
 
 
-def resume_monitor() -> str:
-    """Resume the paused monitors; says so when none is paused (HeadwatchError when none runs)."""
-    from headwatch.system.control import control_dir, paused_monitors, running_monitors, send
+NOTHING_PAUSED = "nothing was paused: the running monitor is watching"
 
-    if running_monitors(control_dir()) and not paused_monitors():
-        return "nothing to resume: the running monitor is not paused"
+
+def resume_monitor() -> str:
+    """Resume the paused monitors, or a pause sent and not yet taken (the resume replaces it);
+    says so when nothing was paused, sending nothing (HeadwatchError when no monitor runs)."""
+    from headwatch.system.control import control_dir, paused_monitors, pending_pause, running_monitors, send
+
+    if running_monitors(control_dir()) and not paused_monitors() and not pending_pause():
+        return NOTHING_PAUSED
     send("resume")
     return "resumed"

@@ -62,7 +62,8 @@ def running_monitors(folder: Path) -> list[int]:
         if _alive(pid):
             alive.append(pid)
         else:
-            pid_file.unlink(missing_ok=True)
+            for left in (pid_file.with_suffix(".paused"), pid_file.with_suffix(".taken"), pid_file):
+                left.unlink(missing_ok=True)
     return alive
 
 
@@ -70,6 +71,28 @@ def paused_monitors(folder: Path | None = None) -> list[int]:
     """The running monitors that are paused now (each marks it with ``monitor-PID.paused``)."""
     folder = folder or control_dir()
     return [pid for pid in running_monitors(folder) if (folder / f"monitor-{pid}.paused").exists()]
+
+
+def pending_pause(folder: Path | None = None) -> bool:
+    """Whether the last command is a pause that a running monitor has not taken yet (a monitor
+    reads commands between looks, which may lie seconds apart)."""
+    folder = folder or control_dir()
+    try:
+        data = json.loads(read_small_text(folder / COMMAND_FILE, COMMAND_SIZE_LIMIT))
+        if data["action"] != "pause":
+            return False
+        issued = float(data["issued"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return any(_taken(folder, pid) != issued for pid in running_monitors(folder))
+
+
+def _taken(folder: Path, pid: int) -> float | None:
+    """The last command monitor ``pid`` took (its issued time), None when none."""
+    try:
+        return float(read_small_text(folder / f"monitor-{pid}.taken", 64))
+    except (OSError, ValueError):
+        return None
 
 
 def send(action: str, seconds: float | None = None, folder: Path | None = None) -> Path:
@@ -114,6 +137,8 @@ class ControlChannel:
         if command.issued == self._seen:
             return None
         self._seen = command.issued
+        # Said before the command is obeyed: `headwatch resume` tells a pause taken from one to come.
+        self.pid_file.with_suffix(".taken").write_text(repr(command.issued), encoding="utf-8")
         return command
 
     def mark_paused(self, paused: bool) -> None:
@@ -127,6 +152,7 @@ class ControlChannel:
 
     def close(self) -> None:
         self.mark_paused(False)
+        self.pid_file.with_suffix(".taken").unlink(missing_ok=True)
         self.pid_file.unlink(missing_ok=True)
         if not running_monitors(self.folder):  # the last monitor out: no command is left for anyone
             (self.folder / COMMAND_FILE).unlink(missing_ok=True)
