@@ -128,7 +128,7 @@ def _service(config: Path | None) -> Check:
     from headwatch.app.service import service_status
 
     try:
-        return Check("login service", None, service_status(config))
+        return Check("login service", None, service_status(config).replace("\n", "; "))  # a line per check
     except HeadwatchError as exc:
         return Check("login service", None, str(exc))
 
