@@ -14,9 +14,9 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +76,7 @@ class MonitorRequest:
     controls: MonitorControls | None = None
     show_state: Callable[[DeskState], None] | None = None
     preview_window: Any = None
+    buttons: Mapping[str, Callable[[], None]] = field(default_factory=dict)  # more on alert notifications
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,7 +276,8 @@ def run_monitor(request: MonitorRequest) -> MonitorResult:
             outputs.add(HistorySink(recorder))
         controls = request.controls or MonitorControls()
         buttons = {f"Snooze {settings.notify.snooze_min:g} min": controls.snooze,
-                   f"Pause {PAUSE_BUTTON_MIN} min": lambda: controls.pause(PAUSE_BUTTON_MIN * 60.0)}
+                   f"Pause {PAUSE_BUTTON_MIN} min": lambda: controls.pause(PAUSE_BUTTON_MIN * 60.0),
+                   **request.buttons}
         # A hung notification daemon must not stall the monitor: delivered from a thread of its own.
         notifier = BackgroundNotifier(make_notifier(settings.notify.mode, buttons))
         stack.callback(notifier.close)

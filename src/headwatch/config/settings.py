@@ -172,6 +172,9 @@ class Notify:
     on_alert: str = _opt("", "a command to run on each event (empty = none)")
     snooze_min: float = _opt(30.0, "how long `s` in the monitor's terminal silences notifications (minutes)", 1,
                              1440)
+    without_tray: str = _opt("notifications", "`monitor --tray` where no tray host answers: go on with "
+                             "notifications (a Show preview button on alerts), or exit",
+                             choices=("notifications", "exit"))
 
 
 @dataclass(frozen=True, slots=True)
