@@ -327,7 +327,8 @@ def run_monitor(request: MonitorRequest) -> MonitorResult:
 
         loop = Monitor(reader, detector, session=session,
                        realtime=is_live(source) or request.realtime is not False, duration_s=request.duration_s,
-                       control=control, camera=CameraTracker(), gate=still_gate(still_check_s(settings)))
+                       control=control, camera=CameraTracker(), gate=still_gate(still_check_s(settings)),
+                       camera_wanted=_camera_sharing(stack, source) if settings.capture.share_camera else None)
         outputs.add(FramingCheck())
         if request.preview_window is not None:
             from headwatch.vision.overlay import draw
@@ -346,6 +347,18 @@ def run_monitor(request: MonitorRequest) -> MonitorResult:
         if writer is not None and not writer.broken:
             log.info(f"headwatch: wrote {writer.written} records to {writer.path}")
     return MonitorResult(summary)
+
+
+def _camera_sharing(stack: ExitStack, source: str) -> Callable[[], str | None] | None:
+    """Who else wants this camera (system.camera_users), where that can be told (a Linux camera)."""
+    from headwatch.system.camera_users import CameraSharing, camera_device
+
+    device = camera_device(source)
+    if device is None:
+        return None
+    sharing = CameraSharing(device)
+    stack.callback(sharing.close)
+    return sharing.other
 
 
 @contextmanager

@@ -24,6 +24,9 @@ from headwatch.timeline.session import SessionSummary, Status
 from headwatch.types import AlertEvent, EventKind, Frame, State, Verdict
 from headwatch.vision.sources import SourceLost
 
+CAMERA_CHECK_S = 1.0  # how often another program's wish for the camera is asked while it is held
+CAMERA_FREE_CHECK_S = 0.5  # and, while it is left to another, whether it is free again
+
 
 def pause_note(seconds: float | None, since_command_s: float, paused_s: float) -> str:
     """The status line during a pause: what is left of it, or how long it has lasted."""
@@ -68,7 +71,8 @@ class Monitor:
                  on_event: Callable[[AlertEvent], None] = lambda _: None,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], object] | None = None,
                  max_backoff_s: float = 30.0, control: Callable[[], Command | None] | None = None,
-                 camera: CameraWatch | None = None, gate: StillWatch | None = None) -> None:
+                 camera: CameraWatch | None = None, gate: StillWatch | None = None,
+                 camera_wanted: Callable[[], str | None] | None = None) -> None:
         self._callbacks = _Callbacks(on_status, on_event)
         if session is None:
             if judge is None or engine is None:
@@ -89,6 +93,10 @@ class Monitor:
         self.sleep = sleep or self._stopping.wait
         self.max_backoff_s = max_backoff_s
         self.control = control  # polled for `headwatch pause` / `resume`
+        # Asked every CAMERA_CHECK_S while the camera is held: the name of another program that
+        # wants it (a video call), for which the camera is released until it lets go.
+        self.camera_wanted = camera_wanted
+        self._next_camera_check = 0.0
         self._stop = False
         self._last_t = 0.0
         self.paused = False  # inside a pause (the `p` key resumes then)
@@ -129,7 +137,11 @@ class Monitor:
             if self._stop:
                 break
             if self.realtime:  # pace a file like a camera; a live source paces itself the same way
-                self.sleep(max(0.0, wall_start + due_s - self.clock()))
+                aside_s = self._wait_until(wall_start + due_s)
+                wall_start += aside_s
+                self.summary.paused_s += aside_s
+                if self._stop:
+                    break
             try:
                 frame = self.reader.next_frame(due_s)
             except SourceLost as lost:
@@ -186,6 +198,49 @@ class Monitor:
         # how long it lasted on the wall clock.
         self._emit(AlertEvent(EventKind.RESUMED, now_s, paused_at, values={"paused_s": paused_s}))
         return paused_s
+
+    def _wait_until(self, deadline: float) -> float:
+        """Sleep until ``deadline`` on the wall clock, stepping aside meanwhile for another program
+        that wants the camera; returns how long the camera was left to it (s)."""
+        aside_s = 0.0
+        while not self._stop:
+            if self.camera_wanted is not None and self.clock() >= self._next_camera_check:
+                self._next_camera_check = self.clock() + CAMERA_CHECK_S
+                other = self.camera_wanted()
+                if other is not None:
+                    stepped = self._step_aside(other)
+                    aside_s += stepped
+                    deadline += stepped
+                    continue
+            left = deadline - self.clock()
+            if left <= 0:
+                break
+            self.sleep(min(left, CAMERA_CHECK_S) if self.camera_wanted is not None else left)
+        return aside_s
+
+    def _step_aside(self, other: str) -> float:
+        """Release the camera while ``other`` uses it, and take it again once it is free (or at a
+        stop). The time between is not monitored: no sitting, no absence, like a pause."""
+        began = self.clock()
+        at_s = self.reader.now_s() if isinstance(self.reader, Reconnectable) else self._last_t
+        self._emit(AlertEvent(EventKind.CAMERA_IN_USE, at_s, at_s, cause=other))
+        if isinstance(self.reader, Releasable):
+            self.reader.release()
+        note = f"the camera is in use by {other}: headwatch steps aside and takes it again when it is free"
+        while not self._stop and self.camera_wanted is not None:
+            self.session.outputs.status(Status(at_s, Verdict(State.UNKNOWN), None, self.engine.in_bad_posture,
+                                               0.0, 0.0, note=note))
+            self.sleep(CAMERA_FREE_CHECK_S)
+            if self.camera_wanted() is None:
+                break
+        self.observer.forget()
+        if isinstance(self.reader, Releasable) and not self._stop:
+            with contextlib.suppress(SourceError):  # gone meanwhile: the next read retries it
+                self.reader.reopen()
+        aside_s = self.clock() - began
+        now_s = self.reader.now_s() if isinstance(self.reader, Reconnectable) else self._last_t
+        self._emit(AlertEvent(EventKind.CAMERA_FREE, now_s, at_s, cause=other, values={"aside_s": aside_s}))
+        return aside_s
 
     def _emit(self, event: AlertEvent) -> None:
         self.session.happened(event)

@@ -49,6 +49,10 @@ def message_for(event: AlertEvent) -> str:
     if event.kind is EventKind.SETUP_CHANGED:
         return f"The {'camera' if event.cause == 'camera' else 'seat' if event.cause == 'seat' else 'set-up'} " \
                "moved: headwatch re-learns your upright posture."
+    if event.kind is EventKind.CAMERA_IN_USE:
+        return f"{event.cause or 'Another program'} uses the camera: headwatch steps aside until it is free."
+    if event.kind is EventKind.CAMERA_FREE:
+        return "The camera is free again: monitoring goes on."
     if event.kind is EventKind.BREAK:
         return f"You have been sitting for {(event.t_s - event.start_s) / 60.0:.0f} min: time for a short break."
     return f"You have held one position for {(event.t_s - event.start_s) / 60.0:.0f} min: move a little."
