@@ -162,3 +162,28 @@ def test_the_camera_is_released_for_a_video_call_and_taken_again(
     assert in_use.kind is EventKind.CAMERA_IN_USE and in_use.cause == "zoom" and free.start_s == in_use.t_s
     assert free.values["aside_s"] == pytest.approx(retaken - released, abs=0.3)
     assert loop.summary.paused_s >= free.values["aside_s"]  # not sitting, not away: not monitored
+
+
+def test_a_camera_busy_at_start_names_the_program_holding_it(device: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from headwatch.cli import app
+
+    class Busy:  # what OpenCV returns for a device another program streams from
+        def isOpened(self) -> bool:
+            return False
+
+        def release(self) -> None:
+            return None
+
+    monkeypatch.setattr(sources, "open_capture", lambda spec: Busy())
+    monkeypatch.setattr("headwatch.system.camera_users.camera_device", lambda spec, platform="linux": device)
+    other = hold(device)
+    try:
+        result = CliRunner().invoke(app, ["monitor", "--source", "0", "--notify", "none", "--no-history"])
+    finally:
+        let_go(other)
+    assert result.exit_code == 1, repr(result.exception)
+    assert result.stderr == (f"headwatch: error: camera 0 is in use by zoom (pid {other.pid}): start headwatch when "
+                             "it is done, or choose another camera with --source N (a running monitor steps aside "
+                             "for a video call by itself)\n")

@@ -255,7 +255,7 @@ def run_monitor(request: MonitorRequest) -> MonitorResult:
         try:
             reader = stack.enter_context(open_source(source))
         except SourceError as exc:
-            raise SourceError(f"{exc}{demo_hint(source)}") from None
+            raise SourceError(busy_camera_line(source) or f"{exc}{demo_hint(source)}") from None
         detector = stack.enter_context(PoseEstimator(settings.capture.model, mode="video"))
         outputs = Fanout([StatusSink(status_line)], GOING_ON)
         stack.callback(outputs.close)  # also on an error: the session ends, what it wrote kept
@@ -347,6 +347,20 @@ def run_monitor(request: MonitorRequest) -> MonitorResult:
         if writer is not None and not writer.broken:
             log.info(f"headwatch: wrote {writer.written} records to {writer.path}")
     return MonitorResult(summary)
+
+
+def busy_camera_line(source: str) -> str | None:
+    """For a camera that would not open: the line naming the program that holds it, where one does
+    (Linux), None otherwise."""
+    from headwatch.system.camera_users import camera_device, users_of
+
+    device = camera_device(source)
+    holders = users_of(device) if device is not None and device.exists() else []
+    if not holders:
+        return None
+    names = ", ".join(dict.fromkeys(f"{user.name} (pid {user.pid})" for user in holders))
+    return (f"camera {source} is in use by {names}: start headwatch when it is done, or choose another camera "
+            "with --source N (a running monitor steps aside for a video call by itself)")
 
 
 def _camera_sharing(stack: ExitStack, source: str) -> Callable[[], str | None] | None:
