@@ -18,7 +18,7 @@ import pytest
 
 from conftest import WriteVideo, wait_for
 from headwatch.app.assemble import DEFAULT_LIMITS
-from headwatch.app.monitor import Monitor
+from headwatch.app.monitor import Monitor, camera_in_use
 from headwatch.posture.reference import FixedJudge
 from headwatch.system.camera_users import CameraSharing, CameraUser, camera_device, users_of
 from headwatch.timeline.alerts import AlertEngine
@@ -134,7 +134,8 @@ def test_the_camera_is_released_for_a_video_call_and_taken_again(
     with PoseEstimator("lite", mode="video") as detector:
         loop = Monitor(LiveReader("0", time.monotonic), detector, FixedJudge(DEFAULT_LIMITS, "absolute limits"),
                        AlertEngine(), policy=SamplingPolicy(fps=2.0, calm_fps=0.2), realtime=True,
-                       on_event=events.append, camera_wanted=sharing.other)
+                       on_event=events.append,
+                       step_aside=lambda: camera_in_use(other) if (other := sharing.other()) else None)
         running = threading.Thread(target=loop.run)
         running.start()
         try:

@@ -236,6 +236,8 @@ class EventKind(enum.StrEnum):
     SETUP_CHANGED = "setup_changed"  # the camera or the seat moved: the reference followed (never an alert)
     CAMERA_IN_USE = "camera_in_use"  # another program (cause: its name) uses the camera: released for it
     CAMERA_FREE = "camera_free"  # the other program let go: the camera is taken again
+    SESSION_AWAY = "session_away"  # the screen locked or the machine went to sleep (cause): camera released
+    SESSION_BACK = "session_back"  # unlocked or awake again: the camera is taken again
 
 
 @dataclass(frozen=True, slots=True)

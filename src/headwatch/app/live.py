@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from headwatch.app.assemble import (
     ReferenceChoice,
@@ -51,6 +51,9 @@ from headwatch.timeline.alerts import AlertEngine
 from headwatch.timeline.intervals import now_local
 from headwatch.timeline.session import SessionSummary
 from headwatch.types import AlertEvent, EventKind, FrameRecord
+
+if TYPE_CHECKING:
+    from headwatch.app.monitor import Aside
 
 log = logging.getLogger("headwatch")
 GOING_ON = "monitoring goes on without it"
@@ -328,7 +331,7 @@ def run_monitor(request: MonitorRequest) -> MonitorResult:
         loop = Monitor(reader, detector, session=session,
                        realtime=is_live(source) or request.realtime is not False, duration_s=request.duration_s,
                        control=control, camera=CameraTracker(), gate=still_gate(still_check_s(settings)),
-                       camera_wanted=_camera_sharing(stack, source) if settings.capture.share_camera else None)
+                       step_aside=_asides(stack, source, settings))
         outputs.add(FramingCheck())
         if request.preview_window is not None:
             from headwatch.vision.overlay import draw
@@ -363,16 +366,30 @@ def busy_camera_line(source: str) -> str | None:
             "with --source N (a running monitor steps aside for a video call by itself)")
 
 
-def _camera_sharing(stack: ExitStack, source: str) -> Callable[[], str | None] | None:
-    """Who else wants this camera (system.camera_users), where that can be told (a Linux camera)."""
+def _asides(stack: ExitStack, source: str, settings: Settings) -> Callable[[], Aside | None] | None:
+    """What makes a live camera let go for a while, where it can be told: another program using
+    it (system.camera_users), and a locked screen or a sleeping machine (system.session_watch)."""
+    from headwatch.app.monitor import camera_in_use, session_away
     from headwatch.system.camera_users import CameraSharing, camera_device
+    from headwatch.vision.sources import is_live
 
-    device = camera_device(source)
-    if device is None:
+    if not is_live(source) or "://" in source:
         return None
-    sharing = CameraSharing(device)
-    stack.callback(sharing.close)
-    return sharing.other
+    asks: list[Callable[[], Aside | None]] = []
+    if settings.capture.release_when_locked:
+        from headwatch.system.session_watch import SessionWatch
+
+        watch = SessionWatch()
+        stack.callback(watch.close)
+        asks.append(lambda: session_away(watch.away()))
+    device = camera_device(source)
+    if device is not None and settings.capture.share_camera:
+        sharing = CameraSharing(device)
+        stack.callback(sharing.close)
+        asks.append(lambda: camera_in_use(other) if (other := sharing.other()) else None)
+    if not asks:
+        return None
+    return lambda: next((aside for ask in asks if (aside := ask()) is not None), None)
 
 
 @contextmanager

@@ -10,6 +10,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from headwatch.app.pipeline import CameraWatch, Observer, PoseDetector, StillWatch
@@ -23,6 +24,30 @@ from headwatch.timeline.sampling import SamplingPolicy
 from headwatch.timeline.session import SessionSummary, Status
 from headwatch.types import AlertEvent, EventKind, Frame, State, Verdict
 from headwatch.vision.sources import SourceLost
+
+
+@dataclass(frozen=True, slots=True)
+class Aside:
+    """Why the camera is let go of for a while, and the events that begin and end it."""
+
+    cause: str  # "zoom" (another program), "screen locked", "asleep"
+    note: str  # the status line meanwhile
+    began: EventKind
+    ended: EventKind
+
+
+def camera_in_use(program: str) -> Aside:
+    return Aside(program, f"the camera is in use by {program}: headwatch steps aside and takes it again when it is "
+                          "free", EventKind.CAMERA_IN_USE, EventKind.CAMERA_FREE)
+
+
+def session_away(reason: str | None) -> Aside | None:
+    """For a locked screen or a sleeping machine (``reason``): nobody to watch, the camera off."""
+    if reason is None:
+        return None
+    return Aside(reason, f"{reason}: the camera is off until you are back", EventKind.SESSION_AWAY,
+                 EventKind.SESSION_BACK)
+
 
 CAMERA_CHECK_S = 1.0  # how often another program's wish for the camera is asked while it is held
 CAMERA_FREE_CHECK_S = 0.5  # and, while it is left to another, whether it is free again
@@ -72,7 +97,7 @@ class Monitor:
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], object] | None = None,
                  max_backoff_s: float = 30.0, control: Callable[[], Command | None] | None = None,
                  camera: CameraWatch | None = None, gate: StillWatch | None = None,
-                 camera_wanted: Callable[[], str | None] | None = None) -> None:
+                 step_aside: Callable[[], Aside | None] | None = None) -> None:
         self._callbacks = _Callbacks(on_status, on_event)
         if session is None:
             if judge is None or engine is None:
@@ -93,9 +118,9 @@ class Monitor:
         self.sleep = sleep or self._stopping.wait
         self.max_backoff_s = max_backoff_s
         self.control = control  # polled for `headwatch pause` / `resume`
-        # Asked every CAMERA_CHECK_S while the camera is held: the name of another program that
-        # wants it (a video call), for which the camera is released until it lets go.
-        self.camera_wanted = camera_wanted
+        # Asked every CAMERA_CHECK_S while the camera is held: whether to let go of it for a while
+        # (another program wants it, the screen is locked, the machine sleeps), and why.
+        self.step_aside = step_aside
         self._next_camera_check = 0.0
         self._stop = False
         self._last_t = 0.0
@@ -200,38 +225,37 @@ class Monitor:
         return paused_s
 
     def _wait_until(self, deadline: float) -> float:
-        """Sleep until ``deadline`` on the wall clock, stepping aside meanwhile for another program
-        that wants the camera; returns how long the camera was left to it (s)."""
+        """Sleep until ``deadline`` on the wall clock, stepping aside meanwhile when asked; returns
+        how long the camera was let go of (s)."""
         aside_s = 0.0
         while not self._stop:
-            if self.camera_wanted is not None and self.clock() >= self._next_camera_check:
+            if self.step_aside is not None and self.clock() >= self._next_camera_check:
                 self._next_camera_check = self.clock() + CAMERA_CHECK_S
-                other = self.camera_wanted()
-                if other is not None:
-                    stepped = self._step_aside(other)
+                aside = self.step_aside()
+                if aside is not None:
+                    stepped = self._stand_aside(aside)
                     aside_s += stepped
                     deadline += stepped
                     continue
             left = deadline - self.clock()
             if left <= 0:
                 break
-            self.sleep(min(left, CAMERA_CHECK_S) if self.camera_wanted is not None else left)
+            self.sleep(min(left, CAMERA_CHECK_S) if self.step_aside is not None else left)
         return aside_s
 
-    def _step_aside(self, other: str) -> float:
-        """Release the camera while ``other`` uses it, and take it again once it is free (or at a
-        stop). The time between is not monitored: no sitting, no absence, like a pause."""
+    def _stand_aside(self, aside: Aside) -> float:
+        """Release the camera while ``aside`` holds, and take it again after (or at a stop). The
+        time between is not monitored: no sitting, no absence, like a pause."""
         began = self.clock()
         at_s = self.reader.now_s() if isinstance(self.reader, Reconnectable) else self._last_t
-        self._emit(AlertEvent(EventKind.CAMERA_IN_USE, at_s, at_s, cause=other))
+        self._emit(AlertEvent(aside.began, at_s, at_s, cause=aside.cause))
         if isinstance(self.reader, Releasable):
             self.reader.release()
-        note = f"the camera is in use by {other}: headwatch steps aside and takes it again when it is free"
-        while not self._stop and self.camera_wanted is not None:
+        while not self._stop and self.step_aside is not None:
             self.session.outputs.status(Status(at_s, Verdict(State.UNKNOWN), None, self.engine.in_bad_posture,
-                                               0.0, 0.0, note=note))
+                                               0.0, 0.0, note=aside.note))
             self.sleep(CAMERA_FREE_CHECK_S)
-            if self.camera_wanted() is None:
+            if self.step_aside() != aside:  # over, or another reason now (its own events follow)
                 break
         self.observer.forget()
         if isinstance(self.reader, Releasable) and not self._stop:
@@ -239,7 +263,7 @@ class Monitor:
                 self.reader.reopen()
         aside_s = self.clock() - began
         now_s = self.reader.now_s() if isinstance(self.reader, Reconnectable) else self._last_t
-        self._emit(AlertEvent(EventKind.CAMERA_FREE, now_s, at_s, cause=other, values={"aside_s": aside_s}))
+        self._emit(AlertEvent(aside.ended, now_s, at_s, cause=aside.cause, values={"aside_s": aside_s}))
         return aside_s
 
     def _emit(self, event: AlertEvent) -> None:

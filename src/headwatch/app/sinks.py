@@ -209,7 +209,7 @@ class NotifySink(BaseSink):
     pause, a set-up change), and nothing while ``snoozed()``."""
 
     QUIET = frozenset({EventKind.PAUSED, EventKind.RESUMED, EventKind.SETUP_CHANGED, EventKind.CAMERA_IN_USE,
-                       EventKind.CAMERA_FREE})
+                       EventKind.CAMERA_FREE, EventKind.SESSION_AWAY, EventKind.SESSION_BACK})
 
     def __init__(self, notifier: Notifying, snoozed: Callable[[], bool] = lambda: False) -> None:
         self.notifier = notifier

@@ -161,6 +161,8 @@ class Capture:
                                  "verdict stands)")
     still_check_s: float = _opt(10.0, "with rest_when_still: run the pose model at least this often (seconds)",
                                 1, 600)
+    release_when_locked: bool = _opt(True, "release the camera while the screen is locked or the machine sleeps, "
+                                     "and take it again after (Linux: logind and the desktop's screen saver)")
     share_camera: bool = _opt(True, "release the camera while another program (a video call) uses it, and take "
                               "it again when it is free (Linux; macOS and Windows share cameras themselves)")
 

@@ -53,6 +53,10 @@ def message_for(event: AlertEvent) -> str:
         return f"{event.cause or 'Another program'} uses the camera: headwatch steps aside until it is free."
     if event.kind is EventKind.CAMERA_FREE:
         return "The camera is free again: monitoring goes on."
+    if event.kind is EventKind.SESSION_AWAY:
+        return f"Nobody to watch ({event.cause}): the camera is off until you are back."
+    if event.kind is EventKind.SESSION_BACK:
+        return "Welcome back: monitoring goes on."
     if event.kind is EventKind.BREAK:
         return f"You have been sitting for {(event.t_s - event.start_s) / 60.0:.0f} min: time for a short break."
     return f"You have held one position for {(event.t_s - event.start_s) / 60.0:.0f} min: move a little."
