@@ -2,8 +2,8 @@
 for logind (org.freedesktop.login1 on the bus DBUS_SYSTEM_BUS_ADDRESS names), for tests that
 cannot lock a real screen or suspend the machine. It speaks their D-Bus interfaces as they do,
 and obeys one word a line on its standard input: lock, unlock (the screen saver), lockhint,
-unlockhint (the session's LockedHint), sleep, wake (PrepareForSleep). It answers "ready" once its
-names are taken, then "ok" after each word.
+unlockhint (the session's LockedHint), idle, active (its IdleHint), sleep, wake
+(PrepareForSleep). It answers "ready" once its names are taken, then "ok" after each word.
 
     python tests/session_standin.py
 """
@@ -50,10 +50,15 @@ class Session(ServiceInterface):
     def __init__(self) -> None:
         super().__init__("org.freedesktop.login1.Session")
         self.locked = False
+        self.idle = False
 
     @dbus_property(access=PropertyAccess.READ)
     def LockedHint(self) -> "b":  # noqa: F821
         return self.locked
+
+    @dbus_property(access=PropertyAccess.READ)
+    def IdleHint(self) -> "b":  # noqa: F821
+        return self.idle
 
 
 async def main() -> None:
@@ -74,6 +79,9 @@ async def main() -> None:
         elif word in ("lockhint", "unlockhint"):
             session.locked = word == "lockhint"
             session.emit_properties_changed({"LockedHint": session.locked})
+        elif word in ("idle", "active"):
+            session.idle = word == "idle"
+            session.emit_properties_changed({"IdleHint": session.idle})
         elif word in ("sleep", "wake"):
             manager.sleeping = word == "sleep"
             manager.PrepareForSleep()

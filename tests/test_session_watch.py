@@ -64,6 +64,7 @@ def desk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
 
 @pytest.mark.parametrize(("away", "back", "said"), [("lock", "unlock", "screen locked"),
                                                      ("lockhint", "unlockhint", "screen locked"),
+                                                     ("idle", "active", "idle"),
                                                      ("sleep", "wake", "asleep")])
 def test_a_lock_or_a_sleep_is_heard_on_the_bus(desk: Desk, away: str, back: str, said: str) -> None:
     watch = SessionWatch()

@@ -1,5 +1,6 @@
 """Whether anybody can be watched: a locked screen or a sleeping machine means nobody at the desk,
-so the camera goes off (its light too) until the person is back.
+so the camera goes off (its light too) until the person is back; so does a session the desktop
+calls idle (logind's ``IdleHint``, set as the screen blanks).
 
 Linux tells it over D-Bus: logind (system bus) announces a suspend with ``PrepareForSleep(true)``
 and the wake with ``PrepareForSleep(false)``, and keeps ``LockedHint`` on the user's session; the
@@ -29,12 +30,14 @@ CONNECT_TIMEOUT_S = 5.0
 
 
 class SessionWatch:
-    """``away()``: "asleep", "screen locked", or None while someone may be at the desk."""
+    """``away()``: "asleep", "screen locked", "idle" (the desktop says so), or None while someone
+    may be at the desk."""
 
     def __init__(self) -> None:
         self._asleep = False
         self._screen_saver = False
         self._locked_hint = False
+        self._idle_hint = False
         self._session_path: str | None = None
         self._buses: list[Any] = []
         self._loop = asyncio.new_event_loop()
@@ -51,6 +54,8 @@ class SessionWatch:
             return "asleep"
         if self._screen_saver or self._locked_hint:
             return "screen locked"
+        if self._idle_hint:
+            return "idle"
         return None
 
     async def _session_bus(self) -> None:
@@ -79,9 +84,9 @@ class SessionWatch:
         self._session_path = path
         await _add_match(bus, f"type='signal',sender='{LOGIN}',interface='org.freedesktop.DBus.Properties',"
                               f"member='PropertiesChanged',path='{path}'")
-        (hint,) = await _call(bus, LOGIN, path, "org.freedesktop.DBus.Properties", "Get", "ss",
-                              [SESSION, "LockedHint"])
-        self._locked_hint = bool(hint.value)
+        for name in ("LockedHint", "IdleHint"):
+            (hint,) = await _call(bus, LOGIN, path, "org.freedesktop.DBus.Properties", "Get", "ss", [SESSION, name])
+            self._hint(name, hint.value)
 
     def _heard(self, message: Any) -> None:
         from dbus_fast import MessageType
@@ -93,8 +98,16 @@ class SessionWatch:
         elif message.member == "PrepareForSleep" and message.interface == MANAGER:
             self._asleep = bool(message.body[0])
         elif (message.member == "PropertiesChanged" and message.path == self._session_path
-              and message.body[0] == SESSION and "LockedHint" in message.body[1]):
-            self._locked_hint = bool(message.body[1]["LockedHint"].value)
+              and message.body[0] == SESSION):
+            for name, value in message.body[1].items():
+                self._hint(name, value.value)
+
+    def _hint(self, name: str, value: object) -> None:
+        """The session's LockedHint and IdleHint (the desktop sets the idle one when it blanks)."""
+        if name == "LockedHint":
+            self._locked_hint = bool(value)
+        elif name == "IdleHint":
+            self._idle_hint = bool(value)
 
     def close(self) -> None:
         for bus in self._buses:
