@@ -7,6 +7,7 @@ loop runs on a camera, a stream or a video file, and tests drive it with a file.
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -24,6 +25,8 @@ from headwatch.timeline.sampling import SamplingPolicy
 from headwatch.timeline.session import SessionSummary, Status
 from headwatch.types import AlertEvent, EventKind, Frame, State, Verdict
 from headwatch.vision.sources import SourceLost
+
+log = logging.getLogger("headwatch")
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,6 +284,9 @@ class Monitor:
             return None
         reader: Reconnectable = self.reader
         backoff = 1.0
+        # Said once, as a line of its own: the status line's note changes with every retry.
+        log.warning(f"{lost}: monitoring waits (not counted as sitting or away) and opens it again, after 1, 2, "
+                    f"4 ... up to {self.max_backoff_s:.0f} s")
         while not self._stop:
             now = reader.now_s()
             if self.duration_s is not None and now >= self.duration_s:
@@ -291,7 +297,9 @@ class Monitor:
             try:
                 reader.reopen()
                 self.observer.forget()
-                return self.reader.next_frame(reader.now_s())
+                frame = self.reader.next_frame(reader.now_s())
+                log.info("the source answers again: monitoring goes on")
+                return frame
             except SourceError:
                 backoff = min(backoff * 2.0, self.max_backoff_s)
         return None

@@ -263,11 +263,17 @@ def open_capture(spec: str) -> cv2.VideoCapture:
                                                    cv2.CAP_PROP_READ_TIMEOUT_MSEC, STREAM_TIMEOUT_MS])
 
 
+# Real sensors add noise to every frame: the very same picture for this long is a hung driver
+# (or a frozen stream), not a person holding perfectly still.
+FROZEN_AFTER_S = 20.0
+
+
 class LiveReader:
     """A camera or stream: frames timed by the monotonic clock, read when asked for.
 
     Reading on request (not in a background thread) keeps the CPU idle between samples; the
-    one stale frame a driver may buffer is dropped before reading.
+    one stale frame a driver may buffer is dropped before reading. A camera that keeps sending
+    the very same picture is reported lost (SourceLost), so that it is opened again.
     """
 
     def __init__(self, spec: str, clock: Callable[[], float]) -> None:
@@ -276,6 +282,8 @@ class LiveReader:
         self._start = clock()
         self._index = 0
         self._capture = self._open()
+        self._last_sample: npt.NDArray[np.uint8] | None = None
+        self._same_since: float | None = None
 
     def _open(self) -> cv2.VideoCapture:
         capture = open_capture(self.spec)
@@ -292,20 +300,42 @@ class LiveReader:
     def next_frame(self, not_before_s: float) -> Frame:
         """The current frame; raises SourceLost when the device stops answering."""
         self._capture.grab()  # drop a frame the driver may have buffered while we slept
-        ok, image = self._capture.read()
-        if not ok or image is None:
+        ok, read = self._capture.read()
+        if not ok or read is None:
             raise SourceLost(f"{describe_source(self.spec)} stopped delivering frames")
+        image = np.asarray(read, dtype=np.uint8)
+        if self._frozen(image):
+            raise SourceLost(f"{describe_source(self.spec)} keeps delivering the very same picture (a hung driver?)")
         t_s = max(self._clock() - self._start, not_before_s)
         self._index += 1
-        return Frame(t_s=t_s, index=self._index, image=np.asarray(image, dtype=np.uint8))
+        return Frame(t_s=t_s, index=self._index, image=image)
+
+    def _frozen(self, image: npt.NDArray[np.uint8]) -> bool:
+        """Whether the picture has been the very same for FROZEN_AFTER_S, compared on every 8th
+        pixel each way. A uniform picture (a covered lens, a dark room) may well repeat: not that."""
+        sample = np.ascontiguousarray(image[::8, ::8])
+        now = self._clock()
+        last, self._last_sample = self._last_sample, sample
+        same = last is not None and last.shape == sample.shape and np.array_equal(last, sample)
+        if not same or sample.min() == sample.max():
+            self._same_since = None
+            return False
+        if self._same_since is None:
+            self._same_since = now
+        if now - self._same_since < FROZEN_AFTER_S:
+            return False
+        self._last_sample, self._same_since = None, None
+        return True
 
     def release(self) -> None:
         """Let go of the device (a pause): its light goes off until ``reopen``."""
         self._capture.release()
+        self._last_sample, self._same_since = None, None
 
     def reopen(self) -> None:
         """Try once to open the device again; raises SourceError if it is still gone."""
         self._capture.release()
+        self._last_sample, self._same_since = None, None
         self._capture = self._open()
 
     def now_s(self) -> float:
