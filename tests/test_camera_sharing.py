@@ -188,3 +188,15 @@ def test_a_camera_busy_at_start_names_the_program_holding_it(device: Path, monke
     assert result.stderr == (f"headwatch: error: camera 0 is in use by zoom (pid {other.pid}): start headwatch when "
                              "it is done, or choose another camera with --source N (a running monitor steps aside "
                              "for a video call by itself)\n")
+
+
+def test_the_tray_and_the_status_line_say_who_has_the_camera() -> None:
+    from headwatch.report.status import desk_state
+    from headwatch.timeline.session import Status
+    from headwatch.types import State, Verdict
+
+    aside = camera_in_use("zoom")
+    state = desk_state(Status(3.0, Verdict(State.UNKNOWN), None, False, 0.0, 0.0, note=aside.note))
+    assert state.name == "away"  # neither good nor bad: nobody is watched
+    assert state.tooltip == ("headwatch: the camera is in use by zoom: headwatch steps aside and takes it again "
+                             "when it is free")
