@@ -200,3 +200,27 @@ def test_the_tray_and_the_status_line_say_who_has_the_camera() -> None:
     assert state.name == "away"  # neither good nor bad: nobody is watched
     assert state.tooltip == ("headwatch: the camera is in use by zoom: headwatch steps aside and takes it again "
                              "when it is free")
+
+
+def test_doctor_names_the_program_holding_the_camera(device: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from headwatch.cli import app
+
+    class Busy:
+        def isOpened(self) -> bool:
+            return False
+
+        def release(self) -> None:
+            return None
+
+    monkeypatch.setattr(sources, "open_capture", lambda spec: Busy())
+    monkeypatch.setattr("headwatch.system.camera_users.camera_device", lambda spec, platform="linux": device)
+    other = hold(device)
+    try:
+        result = CliRunner().invoke(app, ["doctor", "--source", "0"])
+    finally:
+        let_go(other)
+    assert result.exit_code == 1, repr(result.exception)
+    (camera,) = [line for line in result.stdout.splitlines() if line[5:].startswith("camera 0")]
+    assert camera.startswith(f"FIX  camera 0       camera 0 is in use by zoom (pid {other.pid}): ")

@@ -61,7 +61,7 @@ def _model(settings: Settings) -> Check:
 
 def _camera_and_framing(settings: Settings, model_ok: bool) -> list[Check]:
     from headwatch.app.analysis import open_source
-    from headwatch.app.live import demo_hint
+    from headwatch.app.live import busy_camera_line, demo_hint
     from headwatch.app.pipeline import framing_of, observe
     from headwatch.posture.framing import lasting_problems
     from headwatch.vision.pose import PoseEstimator
@@ -87,7 +87,8 @@ def _camera_and_framing(settings: Settings, model_ok: bool) -> list[Check]:
                             time.sleep(LOOK_EVERY_S)
                         frame = reader.next_frame(frame.t_s + LOOK_EVERY_S)
     except HeadwatchError as exc:
-        return [Check(name, False, f"{exc}{demo_hint(source)}"), Check("framing", None, "not checked: no picture")]
+        said = busy_camera_line(source) or f"{exc}{demo_hint(source)}"  # who holds it, where that can be told
+        return [Check(name, False, said), Check("framing", None, "not checked: no picture")]
     camera = Check(name, True, f"{source}: {size}")
     if not looks:
         return [camera, Check("framing", None, "not checked: no pose model")]
