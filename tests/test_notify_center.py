@@ -156,3 +156,23 @@ def dunst_history(env: dict[str, str]) -> str:
                           timeout=10, check=True)
     drawn = "\n".join(item["message"]["data"] for item in json.loads(done.stdout)["data"][0])
     return html.unescape(re.sub(r"</?[a-z]+>", "", drawn))
+
+
+@pytest.mark.parametrize("dunst", ["full"], indirect=True)
+def test_notify_send_escapes_for_a_markup_server_too(dunst: tuple[dict[str, str], Path], tmp_path: Path) -> None:
+    """Where the notification centre does not answer, notify-send hands the body to the same kind of
+    server: escaped the same way when it says body-markup."""
+    import io
+
+    need("notify-send")
+    env, sent = dunst
+    assert wait_for(lambda: subprocess.run(["dunstctl", "is-paused"], env={**os.environ, **env},
+                                           capture_output=True).returncode == 0)
+    why = Finding(Reason.HEAD_FORWARD, "ear_height_face_ratio", 0.99, 1.35, 1.0)
+    fallback = io.StringIO()
+    CommandNotifier(fallback=TerminalNotifier(fallback)).notify(
+        AlertEvent(EventKind.BAD_POSTURE, t_s=95.0, start_s=20.0, reasons=(Reason.HEAD_FORWARD,), findings=(why,)))
+    assert fallback.getvalue() == ""  # notify-send delivered it
+    assert wait_for(lambda: len(calls(sent, "Notify")) == 1)
+    assert "ear/face 0.99 &lt; 1.35 (absolute limit)" in calls(sent, "Notify")[0]
+    assert "markup" not in (tmp_path / "dunst.log").read_text().lower()
