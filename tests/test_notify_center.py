@@ -40,6 +40,9 @@ def dunst(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.Fixtu
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         daemon = start(["dunst", "-config", str(config)], env, tmp_path / "dunst.log")
+        # Up when it answers on the bus (a loaded machine takes seconds): asked before, a probe fails.
+        assert wait_for(lambda: subprocess.run(["dunstctl", "is-paused"], env={**os.environ, **env},
+                                               capture_output=True).returncode == 0)
         sent = tmp_path / "dbus.log"
         monitor = start(["dbus-monitor", "interface='org.freedesktop.Notifications'"], env, sent)
         try:
@@ -165,9 +168,7 @@ def test_notify_send_escapes_for_a_markup_server_too(dunst: tuple[dict[str, str]
     import io
 
     need("notify-send")
-    env, sent = dunst
-    assert wait_for(lambda: subprocess.run(["dunstctl", "is-paused"], env={**os.environ, **env},
-                                           capture_output=True).returncode == 0)
+    _, sent = dunst
     why = Finding(Reason.HEAD_FORWARD, "ear_height_face_ratio", 0.99, 1.35, 1.0)
     fallback = io.StringIO()
     CommandNotifier(fallback=TerminalNotifier(fallback)).notify(
