@@ -42,7 +42,9 @@ def test_a_working_source_and_good_framing(write_video: WriteVideo, grace_hopper
     assert line(out, "login service").startswith("-- ")
     notifications = line(out, "notifications")
     assert notifications.startswith(("ok ", "FIX"))
-    assert result.exit_code == (1 if notifications.startswith("FIX") else 0)
+    # The tray: ok where Qt can open here, FIX where its plugin lacks a library, -- without a display.
+    assert line(out, "tray").startswith(("ok ", "FIX", "-- "))
+    assert result.exit_code == (1 if notifications.startswith("FIX") or line(out, "tray").startswith("FIX") else 0)
 
 
 def test_a_missing_camera_and_poor_framing_are_fix_lines(write_video: WriteVideo, grace_hopper: np.ndarray) -> None:
