@@ -131,3 +131,45 @@ def test_a_covered_lens_repeating_a_black_picture_is_not_a_hung_driver(monkeypat
         for _ in range(int(FROZEN_AFTER_S) + 3):
             reader.next_frame(clock.now)
             clock.sleep(1.0)
+
+
+@pytest.mark.parametrize("unlocked_at", [30.0, 10.0**6])
+def test_the_controls_work_while_the_camera_is_off(person: np.ndarray, monkeypatch: pytest.MonkeyPatch,
+                                                   unlocked_at: float) -> None:
+    """Locked for hours: the tray's Quit (a stop through the controls) must not wait for the unlock,
+    and a pause asked meanwhile is obeyed once the camera is back."""
+    import threading
+
+    from headwatch.app.monitor import session_away
+    from headwatch.system.control import Command
+    from headwatch.types import AlertEvent, EventKind
+
+    clock = Clock()
+    monkeypatch.setattr(sources, "open_capture", lambda spec: Camera(person))
+    events: list[AlertEvent] = []
+    asked: list[str] = []
+
+    def control() -> Command | None:  # as run_monitor's: a stop is done at once, a pause returned
+        if clock.now > 10.0 and not asked:
+            asked.append("pause")
+            return Command("pause", 5.0, clock.now)
+        if clock.now > 60.0:
+            loop.stop()
+        return None
+
+    with PoseEstimator("lite", mode="video") as detector:
+        loop = Monitor(LiveReader("0", clock), detector, FixedJudge(DEFAULT_LIMITS, "absolute limits"), AlertEngine(),
+                       policy=SamplingPolicy(fps=1.0, calm_fps=1.0), realtime=True, on_event=events.append,
+                       clock=clock, sleep=clock.sleep, control=control,
+                       step_aside=lambda: session_away("screen locked" if 5.0 < clock.now < unlocked_at else None))
+        running = threading.Thread(target=loop.run, daemon=True)
+        running.start()
+        running.join(60)
+        assert not running.is_alive(), "the stop waited for the unlock"
+    kinds = [e.kind for e in events]
+    if unlocked_at < 60.0:
+        assert kinds == [EventKind.SESSION_AWAY, EventKind.SESSION_BACK, EventKind.PAUSED, EventKind.RESUMED]
+        assert events[2].t_s >= unlocked_at  # the pause began once the camera was back
+    else:
+        assert kinds == [EventKind.SESSION_AWAY, EventKind.SESSION_BACK]  # ended by the stop, still locked
+        assert 60.0 < clock.now < 62.0

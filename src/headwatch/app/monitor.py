@@ -128,6 +128,7 @@ class Monitor:
         self._stop = False
         self._last_t = 0.0
         self.paused = False  # inside a pause (the `p` key resumes then)
+        self._deferred: Command | None = None  # a pause or resume asked while stepped aside: obeyed after
 
     @property
     def summary(self) -> SessionSummary:
@@ -188,7 +189,7 @@ class Monitor:
     def _obey_control(self) -> float:
         """Pause when asked: the camera is released (its light goes off) and no frame is read until
         `headwatch resume`, the pause's end, or a stop. Returns how long it paused (s)."""
-        command = self.control() if self.control is not None else None
+        command, self._deferred = self._deferred or (self.control() if self.control is not None else None), None
         if command is None or command.action != "pause":
             return 0.0
         began = started = self.clock()  # began: the whole pause; started: the latest command's
@@ -258,7 +259,11 @@ class Monitor:
             self.session.outputs.status(Status(at_s, Verdict(State.UNKNOWN), None, self.engine.in_bad_posture,
                                                0.0, 0.0, note=aside.note))
             self.sleep(CAMERA_FREE_CHECK_S)
-            if self.step_aside() != aside:  # over, or another reason now (its own events follow)
+            # The controls still work (the tray's Quit, snooze); a pause waits for the camera's return.
+            command = self.control() if self.control is not None else None
+            if command is not None:
+                self._deferred = command
+            if self._stop or self.step_aside() != aside:  # over, or another reason now (its own events follow)
                 break
         self.observer.forget()
         if isinstance(self.reader, Releasable) and not self._stop:
