@@ -20,6 +20,7 @@ from conftest import WriteVideo, wait_for
 from headwatch.app.assemble import DEFAULT_LIMITS
 from headwatch.app.monitor import Monitor, camera_in_use
 from headwatch.posture.reference import FixedJudge
+from headwatch.report.status import format_summary
 from headwatch.system.camera_users import CameraSharing, CameraUser, camera_device, users_of
 from headwatch.timeline.alerts import AlertEngine
 from headwatch.timeline.sampling import SamplingPolicy
@@ -162,7 +163,8 @@ def test_the_camera_is_released_for_a_video_call_and_taken_again(
     in_use, free = [e for e in events if e.kind in (EventKind.CAMERA_IN_USE, EventKind.CAMERA_FREE)]
     assert in_use.kind is EventKind.CAMERA_IN_USE and in_use.cause == "zoom" and free.start_s == in_use.t_s
     assert free.values["aside_s"] == pytest.approx(retaken - released, abs=0.3)
-    assert loop.summary.paused_s >= free.values["aside_s"]  # not sitting, not away: not monitored
+    assert loop.summary.camera_off_s == pytest.approx(free.values["aside_s"])  # not sitting, not away
+    assert "  camera off       " in format_summary(loop.summary)
 
 
 def test_a_camera_busy_at_start_names_the_program_holding_it(device: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -162,3 +162,6 @@ def test_a_locked_screen_turns_the_camera_off_and_the_history_counts_no_time(
     # Nothing while locked: at most the presence clock's cap (2 s) after the last look before it.
     aside = retaken - released
     assert wall - aside - 4.0 < monitored < wall - aside + 2.0, (monitored, wall, aside)
+    (said,) = [line for line in outcome[0].text().splitlines() if "camera off" in line]  # type: ignore[attr-defined]
+    assert said.endswith("s (screen locked, asleep, or the camera lent to another program: not monitored)")
+    assert abs(int(said.split()[2].removesuffix("s")) - aside) <= 1.5  # the lock's length, whole seconds

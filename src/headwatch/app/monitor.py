@@ -168,7 +168,7 @@ class Monitor:
             if self.realtime:  # pace a file like a camera; a live source paces itself the same way
                 aside_s = self._wait_until(wall_start + due_s)
                 wall_start += aside_s
-                self.summary.paused_s += aside_s
+                self.summary.camera_off_s += aside_s
                 if self._stop:
                     break
             try:
@@ -249,7 +249,7 @@ class Monitor:
 
     def _stand_aside(self, aside: Aside) -> float:
         """Release the camera while ``aside`` holds, and take it again after (or at a stop). The
-        time between is not monitored: no sitting, no absence, like a pause."""
+        time between is not monitored: no sitting, no absence (the summary's camera off)."""
         began = self.clock()
         at_s = self.reader.now_s() if isinstance(self.reader, Reconnectable) else self._last_t
         self._emit(AlertEvent(aside.began, at_s, at_s, cause=aside.cause))
