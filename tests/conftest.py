@@ -4,6 +4,7 @@ and a helper that writes real video files."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import shutil
@@ -85,12 +86,32 @@ needs_nobody = pytest.mark.skipif(sys.platform != "linux" or not hasattr(os, "ge
                                   reason="runs headwatch as another user (nobody): root with setpriv on Linux")
 
 
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+@functools.cache
+def why_nobody_cannot_run_headwatch() -> str | None:
+    """Why nobody cannot run this checkout's headwatch, or None when it can: cloned into a folder
+    only its owner may enter (a `mktemp -d`, a 0700 home), the package is out of nobody's reach."""
+    probe = subprocess.run([*NOBODY, sys.executable, "-c", "import headwatch"], capture_output=True, text=True,
+                           timeout=120, cwd="/")
+    if probe.returncode == 0:
+        return None
+    said = (probe.stderr.strip().splitlines() or [f"exit {probe.returncode}"])[-1]
+    return (f"nobody cannot run headwatch from {Path(__file__).resolve().parents[1]} ({said}): the checkout or "
+            "its Python lies in a folder only its owner may enter; clone it where others may read to run these")
+
+
 @pytest.fixture
 def nobodys_home() -> Iterator[Path]:
-    """A folder in /tmp anybody may use (pytest's own are root's alone), removed afterwards."""
+    """A folder in /tmp anybody may use (pytest's own are root's alone), removed afterwards; the
+    test skips, saying why, where nobody cannot run this checkout's headwatch at all."""
     import shutil
     import tempfile
 
+    reason = why_nobody_cannot_run_headwatch()
+    if reason is not None:
+        pytest.skip(reason)
     root = Path(tempfile.mkdtemp(prefix="headwatch-nobody-"))
     root.chmod(0o777)
     try:
@@ -105,9 +126,8 @@ def as_nobody(home: Path, *argv: str, env: dict[str, str] | None = None) -> subp
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("HEADWATCH_OUTPUT", "MPLCONFIGDIR"))}
     environment |= {"HOME": str(home), "XDG_CONFIG_HOME": str(home / "cfg"), "XDG_DATA_HOME": str(home / "data"),
                     "XDG_CACHE_HOME": str(home / "cache"), "XDG_RUNTIME_DIR": str(home / "run"), **(env or {})}
-    return subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-m",
-                           "headwatch", *argv], capture_output=True, text=True, timeout=180, env=environment,
-                          cwd=home)
+    return subprocess.run([*NOBODY, sys.executable, "-m", "headwatch", *argv], capture_output=True, text=True,
+                          timeout=180, env=environment, cwd=home)
 
 
 @contextlib.contextmanager

@@ -22,6 +22,51 @@ def need(*programs: str) -> None:
         pytest.skip(f"needs {', '.join(missing)} (Debian packages; .ci/run installs them)")
 
 
+def need_qt_platform() -> None:
+    """Skip, naming what is missing, where Qt's platform plugin cannot load on this host (Qt would
+    abort the test's process)."""
+    from headwatch.system.qt_platform import platform_problem
+
+    problem = platform_problem({"DISPLAY": ":0"}, answers=lambda _: True)  # the tests' Xvfb answers
+    if problem is not None and problem.missing:
+        pytest.skip(problem.line)
+
+
+# Run in a mount namespace of its own: a library folder is covered by one of symbolic links to
+# all it holds but the hidden libraries, so the loader finds them nowhere, as on a machine
+# that lacks their packages. Nothing outside the namespace sees the change.
+_HIDE = r"""set -e
+mkdir -p "$1"
+work=$(mktemp -d "$1/hide.XXXXXX") lib=$2; shift 2
+mkdir "$work/real" "$work/shadow"
+mount --bind "$lib" "$work/real"
+for f in "$work"/real/* "$work"/real/.[!.]*; do if [ -e "$f" ] || [ -L "$f" ]; then ln -s "$f" "$work/shadow/"; fi; done
+while [ "$1" != "--" ]; do rm -f "$work/shadow/$1" "$work/shadow/$1".*; shift; done
+shift
+mount --bind "$work/shadow" "$lib"
+exec "$@"
+"""
+
+
+def without_libraries(work: Path, *sonames: str) -> list[str]:
+    """The argv prefix that runs a command as on a machine without these libraries (Linux: root in
+    a mount namespace of its own); skips where that cannot be done here."""
+    from headwatch.system.qt_platform import plugin_folder
+
+    if shutil.which("unshare") is None or subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode:
+        pytest.skip("hiding a system library needs a mount namespace of its own (unshare -m, as root)")
+    folder = plugin_folder()
+    assert folder is not None
+    listing = subprocess.run(["ldd", str(folder / "libqxcb.so")], capture_output=True, text=True).stdout
+    found = dict(line.strip().split(" => ") for line in listing.splitlines() if " => " in line)
+    if all(found.get(name) == "not found" for name in sonames):
+        return []  # this machine lacks them already
+    where = {Path(found[name].split(" (")[0]).resolve().parent for name in sonames if name in found}
+    if len(where) != 1:
+        pytest.skip(f"{', '.join(sonames)}: not installed in one folder here, nothing to hide")
+    (library_folder,) = where
+    return ["unshare", "-m", "sh", "-c", _HIDE, "hide", str(work), str(library_folder), *sonames, "--"]
+
 
 
 @contextmanager

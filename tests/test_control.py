@@ -39,7 +39,7 @@ def test_pause_stops_reading_frames_and_resume_goes_on(tmp_path: Path, write_vid
     try:
         assert wait_for(lambda: lines(samples) >= 5)
         early = subprocess.run([*headwatch, "resume"], capture_output=True, text=True, env=env, timeout=30)
-        assert early.returncode == 0 and early.stdout.strip() == "nothing to resume: the running monitor is not paused"
+        assert early.returncode == 0 and early.stdout.strip() == "nothing was paused: the running monitor is watching"
         paused = subprocess.run([*headwatch, "pause"], capture_output=True, text=True, env=env, timeout=30)
         assert paused.returncode == 0 and paused.stdout.startswith("paused"), paused.stderr
         time.sleep(1.5)  # the monitor notices within a sample or two
@@ -193,3 +193,33 @@ def test_two_monitors_each_keep_their_own_registration(tmp_path: Path) -> None:
     assert second.poll() is not None
     second.close()
     assert running_monitors(tmp_path / "run") == []
+
+
+def test_resume_says_nothing_was_paused_and_cancels_a_pause_not_yet_taken(isolated_settings: Path) -> None:
+    """A monitor reads commands between looks, seconds apart when posture is stable: a resume
+    sent before it took the pause said "nothing to resume" and left it to pause until resumed
+    again. Now the resume replaces the pause not yet taken, and "nothing was paused" is said only
+    when nothing was."""
+    from headwatch.app.control import NOTHING_PAUSED, pause_monitor, resume_monitor
+    from headwatch.system.control import COMMAND_FILE, ControlChannel, control_dir
+
+    channel = ControlChannel()  # this process plays the running monitor
+    try:
+        assert resume_monitor() == NOTHING_PAUSED
+        assert not (control_dir() / COMMAND_FILE).exists()  # nothing sent
+        pause_monitor("15m")
+        assert resume_monitor() == "resumed"  # the pause is on its way, not taken yet
+        taken = channel.poll()
+        assert taken is not None and taken.action == "resume"  # the monitor never pauses
+        assert resume_monitor() == NOTHING_PAUSED
+        pause_monitor()
+        taken = channel.poll()
+        assert taken is not None and taken.action == "pause"
+        channel.mark_paused(True)  # as the monitor does on taking it
+        assert resume_monitor() == "resumed"
+        later = channel.poll()
+        assert later is not None and later.action == "resume"
+        channel.mark_paused(False)
+        assert resume_monitor() == NOTHING_PAUSED
+    finally:
+        channel.close()

@@ -65,8 +65,12 @@ def test_a_working_source_and_good_framing(write_video: WriteVideo, grace_hopper
     assert "(not written yet: `headwatch config init`)" in line(out, "config")
     assert line(out, "login service").startswith("-- ")
     assert line(out, "notifications").startswith("ok ") and "the desktop's notifications" in out
-    assert result.exit_code == 0
-    assert out.rstrip().endswith("all set: `headwatch monitor` (or `headwatch monitor --tray`)")
+    # The tray: ok where Qt can open here, FIX where its plugin lacks a library, -- without a display.
+    tray = line(out, "tray")
+    assert tray.startswith(("ok ", "FIX", "-- "))
+    assert result.exit_code == (1 if tray.startswith("FIX") else 0)
+    if not tray.startswith("FIX"):
+        assert out.rstrip().endswith("all set: `headwatch monitor` (or `headwatch monitor --tray`)")
 
 
 def test_no_notification_service_nor_command_is_a_fix_line(write_video: WriteVideo, grace_hopper: np.ndarray,

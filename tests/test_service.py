@@ -3,6 +3,7 @@ systemd unit checked by systemd-analyze where it exists."""
 
 from __future__ import annotations
 
+import json
 import plistlib
 import shutil
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import wait_for
 from headwatch.system.service import install, monitor_command, service_for, uninstall
 
 COMMAND = ["/opt/py env/bin/python", "-m", "headwatch", "monitor", "--config", "/home/u/my settings.toml"]
@@ -131,3 +133,61 @@ def test_an_install_that_cannot_be_enabled_says_so_and_fails(tmp_path: Path, mon
     assert result.exit_code == 1
     assert "written but not enabled" in result.stderr and "systemctl --user enable --now headwatch.service" in (
         result.stderr) and "headwatch service uninstall" in result.stderr
+
+
+ODD = "/home/u/my $HOME `x` \\ \"q\" 'a' 100%.toml"
+
+
+def test_the_tray_starts_with_the_desktop_session_on_linux() -> None:
+    from headwatch.system.service import AUTOSTART
+
+    command = monitor_command(Path("/home/u/cfg.toml"), tray=True)
+    assert command[1:] == ["-P", "-m", "headwatch", "monitor", "--tray", "--config", "/home/u/cfg.toml"]
+    service = service_for("linux", Path("/home/u"), command, env={}, tray=True)
+    assert service.path == Path(f"/home/u/.config/autostart/{AUTOSTART}") and service.enable == []
+    assert "\nExec=" + " ".join(command) + "\n" in service.text  # plain words need no quotes
+    odd = service_for("linux", Path("/home/u"), ["/usr/bin/python3", ODD], env={}, tray=True).text
+    assert '\nExec=/usr/bin/python3 "/home/u/my \\\\$HOME \\\\`x\\\\` \\\\\\\\ \\\\"q\\\\" \'a\' 100%%.toml"\n' in odd
+    # macOS' agent and Windows' Startup folder start in the desktop session: the same file, --tray in it.
+    mac = service_for("darwin", Path("/Users/u"), monitor_command(tray=True), env={}, tray=True)
+    assert mac.path.name == "io.headwatch.monitor.plist" and "<string>--tray</string>" in mac.text
+
+
+@pytest.mark.skipif(shutil.which("gio") is None, reason="gio (GLib's desktop entry launcher) is not installed")
+def test_glib_reads_the_autostart_entrys_command_as_written(tmp_path: Path) -> None:
+    """The desktop reads Exec= with GLib's own parser: launched by gio, the command gets exactly
+    the arguments written, an odd config path included."""
+    out = tmp_path / "argv.json"
+    script = f"import json, sys; open({str(out)!r}, 'w').write(json.dumps(sys.argv[1:]))"
+    command = [sys.executable, "-c", script, "monitor", "--tray", "--config", ODD]
+    entry = tmp_path / "headwatch.desktop"
+    entry.write_text(service_for("linux", tmp_path, command, env={}, tray=True).text)
+    subprocess.run(["gio", "launch", str(entry)], capture_output=True, timeout=30, check=True)
+    assert wait_for(lambda: out.exists() and out.read_text())  # gio does not wait for what it launched
+    assert json.loads(out.read_text()) == ["monitor", "--tray", "--config", ODD]
+
+
+def test_install_tray_replaces_the_unit_and_uninstall_removes_it(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """One login item at a time: two would start two monitors on one camera."""
+    from typer.testing import CliRunner
+
+    from headwatch.cli import app
+
+    ran: list[list[str]] = []
+    monkeypatch.setattr("headwatch.system.service._run", lambda argv: ran.append(argv) or 0)
+    monkeypatch.setattr(Path, "home", lambda: tmp_path)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    unit, entry = tmp_path / "config/systemd/user/headwatch.service", tmp_path / "config/autostart/headwatch.desktop"
+    plain = CliRunner().invoke(app, ["service", "install"])
+    assert plain.exit_code == 0 and unit.exists() and not entry.exists()
+    tray = CliRunner().invoke(app, ["service", "install", "--tray"])
+    assert tray.exit_code == 0, tray.stderr
+    assert tray.stdout.splitlines() == [f"removed {unit} (one login item: two would start two monitors)",
+                                        f"installed {entry}"]
+    assert not unit.exists() and ["systemctl", "--user", "disable", "--now", "headwatch.service"] in ran
+    assert "-m headwatch monitor --tray\n" in entry.read_text()
+    status = CliRunner().invoke(app, ["service", "status"])
+    assert status.stdout.startswith(f"installed: {entry}; enabled at login")
+    gone = CliRunner().invoke(app, ["service", "uninstall"])
+    assert gone.stdout.strip() == f"removed {entry}" and not entry.exists()

@@ -8,14 +8,15 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-from conftest import WriteVideo
-from desktop import desktop, need, start, stop
+from conftest import WriteVideo, wait_for
+from desktop import desktop, need, need_qt_platform, start, stop
 from headwatch.report.status import DESK_COLOURS
 
 pytest.importorskip("PySide6", reason="the desktop extra (Qt) is not installed")
@@ -32,6 +33,12 @@ def tray_colours(screenshot: Path, screen_width: int) -> set[str]:
         if close.sum() >= 60:  # a disc of 16 px or more, not an antialiased fringe
             found.add(name)
     return found
+
+
+@pytest.fixture(autouse=True)
+def qt_can_load() -> None:
+    """Where Qt's xcb plugin lacks a library, these tests skip with the library named."""
+    need_qt_platform()
 
 
 @pytest.fixture
@@ -75,11 +82,50 @@ def test_the_tray_docks_shows_the_state_and_obeys_its_menu(tmp_path: Path, clip:
     assert preview[TRAY_HEIGHT:].std() > 20  # a drawn frame on screen, not an empty desktop
 
 
-def test_without_a_tray_host_one_line_and_exit_1(tmp_path: Path, clip: Path) -> None:
+def test_without_a_tray_host_notifications_and_the_preview_on_demand(tmp_path: Path, tilting_clip: Path) -> None:
+    """A desktop without a tray (GNOME without an extension): --tray goes on with what works, says
+    so in one line, and an alert's Show preview button, pressed in dunst's own menu, opens the
+    preview window."""
+    need("dunst", "dunstctl", "xdotool")
+    picker = tmp_path / "pick.sh"
+    picker.write_text("#!/bin/sh\ngrep -m1 'Show preview'\n")
+    picker.chmod(0o755)
+    (tmp_path / "dunstrc").write_text(f"[global]\n    dmenu = {picker}\n")
+    events = tmp_path / "events.jsonl"
+    with desktop(tmp_path) as env:
+        everything = {**os.environ, **env}
+        daemon = start(["dunst", "-config", str(tmp_path / "dunstrc")], env, tmp_path / "dunst.log")
+        try:
+            assert wait_for(lambda: subprocess.run(["dunstctl", "is-paused"], env=everything,
+                                                   capture_output=True).returncode == 0)
+            monitor = subprocess.Popen([sys.executable, "-m", "headwatch", "monitor", "--tray", "--source",
+                                        str(tilting_clip), "--realtime", "--no-history", "--bad-for", "3",
+                                        "--reference", "absolute", "--events", str(events)],
+                                       env=everything, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            try:
+                assert wait_for(lambda: events.exists() and "bad_posture" in events.read_text())
+                time.sleep(0.5)  # the notification on its way to dunst
+                subprocess.run(["dunstctl", "context"], env=everything, timeout=10, check=True)
+                assert wait_for(lambda: subprocess.run(
+                    ["xdotool", "search", "--onlyvisible", "--name", "headwatch preview"], env=everything,
+                    capture_output=True).returncode == 0, 15)
+            finally:
+                out, err = monitor.communicate(timeout=90)
+        finally:
+            stop(daemon)
+    assert monitor.returncode == 0, err
+    (note,) = [line for line in err.splitlines() if "tray" in line]
+    assert note.startswith("note: no system tray here (no tray host on this desktop): headwatch watches without "
+                           "its icon; alerts come as notifications, their Show preview button opens the preview")
+    assert "session summary" in out and "Traceback" not in err
+
+
+def test_without_a_tray_host_exit_when_asked_one_line_and_exit_1(tmp_path: Path, clip: Path) -> None:
     with desktop(tmp_path) as env:
         run = subprocess.run([sys.executable, "-m", "headwatch", "monitor", "--tray", "--source", str(clip),
                               "--no-history", "--notify", "none", "--duration", "5"],
-                             env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
+                             env={**os.environ, **env, "HEADWATCH_NOTIFY_WITHOUT_TRAY": "exit"},
+                             capture_output=True, text=True, timeout=120)
     assert run.returncode == 1
     assert run.stderr.strip().splitlines()[-1] == ("headwatch: error: no system tray here (no tray host on this "
                                                    "desktop, or no desktop): run `headwatch monitor` in a terminal "

@@ -237,6 +237,10 @@ class EventKind(enum.StrEnum):
     PAUSED = "paused"  # monitoring paused (`headwatch pause`): the camera is released
     RESUMED = "resumed"  # monitoring resumed
     SETUP_CHANGED = "setup_changed"  # the camera or the seat moved: the reference followed (never an alert)
+    CAMERA_IN_USE = "camera_in_use"  # another program (cause: its name) uses the camera: released for it
+    CAMERA_FREE = "camera_free"  # the other program let go: the camera is taken again
+    SESSION_AWAY = "session_away"  # the screen locked or the machine went to sleep (cause): camera released
+    SESSION_BACK = "session_back"  # unlocked or awake again: the camera is taken again
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,7 +251,7 @@ class AlertEvent:
     reasons: tuple[Reason, ...] = ()
     values: Mapping[str, float] = field(default_factory=dict)  # median of the triggering metrics
     repeat: int = 0  # 0 for the first alert of a stretch, then 1, 2, ...
-    cause: str = ""  # setup_changed: camera, seat or relearned
+    cause: str = ""  # setup_changed: camera, seat or relearned; camera_in_use: the other program's name
     # bad_posture: what decided it, at the latest bad look (furthest beyond first)
     findings: tuple[Finding, ...] = ()
 

@@ -18,15 +18,20 @@ def pause_monitor(duration: str | None = None) -> str:
     return "paused" + (f" for {duration}" if duration else ": `headwatch resume` to go on")
 
 
+NOTHING_PAUSED = "nothing was paused: the running monitor is watching"
+
+
 def resume_monitor() -> str:
-    """Resume the paused monitors; says so when none is paused (HeadwatchError when none runs)."""
+    """Resume the paused monitors, or a pause sent and not yet taken (the resume replaces it);
+    says so when nothing was paused, sending nothing (HeadwatchError when no monitor runs or the
+    runtime folder cannot be used)."""
     from headwatch.errors import HeadwatchError
-    from headwatch.system.control import checked_control_dir, paused_monitors, running_monitors, send
+    from headwatch.system.control import checked_control_dir, paused_monitors, pending_pause, running_monitors, send
 
     folder = checked_control_dir()
     try:
-        if running_monitors(folder) and not paused_monitors(folder):
-            return "nothing to resume: the running monitor is not paused"
+        if running_monitors(folder) and not paused_monitors(folder) and not pending_pause(folder):
+            return NOTHING_PAUSED
     except OSError as exc:
         raise HeadwatchError(f"{folder}: cannot reach the monitor ({exc.strerror or exc}); check the folder's "
                              "permissions") from None

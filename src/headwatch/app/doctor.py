@@ -61,7 +61,7 @@ def _model(settings: Settings) -> Check:
 
 def _camera_and_framing(settings: Settings, model_ok: bool) -> list[Check]:
     from headwatch.app.analysis import open_source
-    from headwatch.app.live import demo_hint
+    from headwatch.app.live import busy_camera_line, demo_hint
     from headwatch.app.pipeline import framing_of, observe
     from headwatch.posture.framing import lasting_problems
     from headwatch.vision.pose import PoseEstimator
@@ -87,7 +87,8 @@ def _camera_and_framing(settings: Settings, model_ok: bool) -> list[Check]:
                             time.sleep(LOOK_EVERY_S)
                         frame = reader.next_frame(frame.t_s + LOOK_EVERY_S)
     except HeadwatchError as exc:
-        return [Check(name, False, f"{exc}{demo_hint(source, exc)}"), Check("framing", None, "not checked: no picture")]
+        said = busy_camera_line(source) or f"{exc}{demo_hint(source, exc)}"  # who holds it, where that can be told
+        return [Check(name, False, said), Check("framing", None, "not checked: no picture")]
     camera = Check(name, True, f"{source}: {size}")
     if not looks:
         return [camera, Check("framing", None, "not checked: no pose model")]
@@ -114,14 +115,21 @@ def _tray() -> Check:
     if importlib.util.find_spec("PySide6") is None:
         return Check("tray", None, "the desktop extra is not installed: pip install 'headwatch[desktop]' for "
                                    "`headwatch monitor --tray`")
-    return Check("tray", True, "Qt is installed: `headwatch monitor --tray` (where the desktop has a tray)")
+    from headwatch.app.desktop import tray_problem
+
+    problem = tray_problem()
+    if problem is None:
+        return Check("tray", True, "Qt is installed and can open here: `headwatch monitor --tray` (where the "
+                                   "desktop has a tray)")
+    # A library missing is to fix; no display (a server, an ssh session) is a fact to know.
+    return Check("tray", False if problem.missing else None, problem.line)
 
 
 def _service(config: Path | None) -> Check:
     from headwatch.app.service import service_status
 
     try:
-        return Check("login service", None, service_status(config))
+        return Check("login service", None, service_status(config).replace("\n", "; "))  # a line per check
     except HeadwatchError as exc:
         return Check("login service", None, str(exc))
 

@@ -14,11 +14,11 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from headwatch.app.assemble import (
     ReferenceChoice,
@@ -52,6 +52,9 @@ from headwatch.timeline.intervals import now_local
 from headwatch.timeline.session import SessionSummary
 from headwatch.types import AlertEvent, EventKind, FrameRecord
 
+if TYPE_CHECKING:
+    from headwatch.app.monitor import Aside
+
 log = logging.getLogger("headwatch")
 GOING_ON = "monitoring goes on without it"
 PAUSE_BUTTON_MIN = 15  # a notification's Pause button
@@ -76,6 +79,7 @@ class MonitorRequest:
     controls: MonitorControls | None = None
     show_state: Callable[[DeskState], None] | None = None
     preview_window: Any = None
+    buttons: Mapping[str, Callable[[], None]] = field(default_factory=dict)  # more on alert notifications
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,7 +259,7 @@ def run_monitor(request: MonitorRequest) -> MonitorResult:
         try:
             reader = stack.enter_context(open_source(source))
         except SourceError as exc:
-            raise SourceError(f"{exc}{demo_hint(source, exc)}") from None
+            raise SourceError(busy_camera_line(source) or f"{exc}{demo_hint(source, exc)}") from None
         detector = stack.enter_context(PoseEstimator(settings.capture.model, mode="video"))
         outputs = Fanout([StatusSink(status_line)], GOING_ON)
         stack.callback(outputs.close)  # also on an error: the session ends, what it wrote kept
@@ -276,7 +280,8 @@ def run_monitor(request: MonitorRequest) -> MonitorResult:
             outputs.add(HistorySink(recorder))
         controls = request.controls or MonitorControls()
         buttons = {f"Snooze {settings.notify.snooze_min:g} min": controls.snooze,
-                   f"Pause {PAUSE_BUTTON_MIN} min": lambda: controls.pause(PAUSE_BUTTON_MIN * 60.0)}
+                   f"Pause {PAUSE_BUTTON_MIN} min": lambda: controls.pause(PAUSE_BUTTON_MIN * 60.0),
+                   **request.buttons}
         # A hung notification daemon must not stall the monitor: delivered from a thread of its own.
         notifier = BackgroundNotifier(make_notifier(settings.notify.mode, buttons))
         stack.callback(notifier.close)
@@ -327,7 +332,8 @@ def run_monitor(request: MonitorRequest) -> MonitorResult:
 
         loop = Monitor(reader, detector, session=session,
                        realtime=is_live(source) or request.realtime is not False, duration_s=request.duration_s,
-                       control=control, camera=CameraTracker(), gate=still_gate(still_check_s(settings)))
+                       control=control, camera=CameraTracker(), gate=still_gate(still_check_s(settings)),
+                       step_aside=_asides(stack, source, settings))
         outputs.add(FramingCheck())
         if request.preview_window is not None:
             from headwatch.vision.overlay import draw
@@ -346,6 +352,46 @@ def run_monitor(request: MonitorRequest) -> MonitorResult:
         if writer is not None and not writer.broken:
             log.info(f"headwatch: wrote {writer.written} records to {writer.path}")
     return MonitorResult(summary)
+
+
+def busy_camera_line(source: str) -> str | None:
+    """For a camera that would not open: the line naming the program that holds it, where one does
+    (Linux), None otherwise."""
+    from headwatch.system.camera_users import camera_device, users_of
+
+    device = camera_device(source)
+    holders = users_of(device) if device is not None and device.exists() else []
+    if not holders:
+        return None
+    names = ", ".join(dict.fromkeys(f"{user.name} (pid {user.pid})" for user in holders))
+    return (f"camera {source} is in use by {names}: start headwatch when it is done, or choose another camera "
+            "with --source N (a running monitor steps aside for a video call by itself)")
+
+
+def _asides(stack: ExitStack, source: str, settings: Settings) -> Callable[[], Aside | None] | None:
+    """What makes a live camera let go for a while, where it can be told: another program using
+    it (system.camera_users), and a locked screen or a sleeping machine (system.session_watch)."""
+    from headwatch.app.monitor import camera_in_use, session_away
+    from headwatch.system.camera_users import CameraSharing, camera_device
+    from headwatch.vision.sources import is_live
+
+    if not is_live(source) or "://" in source:
+        return None
+    asks: list[Callable[[], Aside | None]] = []
+    if settings.capture.release_when_locked:
+        from headwatch.system.session_watch import SessionWatch
+
+        watch = SessionWatch()
+        stack.callback(watch.close)
+        asks.append(lambda: session_away(watch.away()))
+    device = camera_device(source)
+    if device is not None and settings.capture.share_camera:
+        sharing = CameraSharing(device)
+        stack.callback(sharing.close)
+        asks.append(lambda: camera_in_use(other) if (other := sharing.other()) else None)
+    if not asks:
+        return None
+    return lambda: next((aside for ask in asks if (aside := ask()) is not None), None)
 
 
 @contextmanager

@@ -7,9 +7,11 @@ loop runs on a camera, a stream or a video file, and tests drive it with a file.
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from headwatch.app.pipeline import CameraWatch, Observer, PoseDetector, StillWatch
@@ -23,6 +25,35 @@ from headwatch.timeline.sampling import SamplingPolicy
 from headwatch.timeline.session import SessionSummary, Status
 from headwatch.types import AlertEvent, EventKind, Frame, State, Verdict
 from headwatch.vision.sources import SourceLost
+
+log = logging.getLogger("headwatch")
+
+
+@dataclass(frozen=True, slots=True)
+class Aside:
+    """Why the camera is let go of for a while, and the events that begin and end it."""
+
+    cause: str  # "zoom" (another program), "screen locked", "asleep"
+    note: str  # the status line meanwhile
+    began: EventKind
+    ended: EventKind
+
+
+def camera_in_use(program: str) -> Aside:
+    return Aside(program, f"the camera is in use by {program}: headwatch steps aside and takes it again when it is "
+                          "free", EventKind.CAMERA_IN_USE, EventKind.CAMERA_FREE)
+
+
+def session_away(reason: str | None) -> Aside | None:
+    """For a locked screen or a sleeping machine (``reason``): nobody to watch, the camera off."""
+    if reason is None:
+        return None
+    return Aside(reason, f"{reason}: the camera is off until you are back", EventKind.SESSION_AWAY,
+                 EventKind.SESSION_BACK)
+
+
+CAMERA_CHECK_S = 1.0  # how often another program's wish for the camera is asked while it is held
+CAMERA_FREE_CHECK_S = 0.5  # and, while it is left to another, whether it is free again
 
 
 def pause_note(seconds: float | None, since_command_s: float, paused_s: float) -> str:
@@ -68,7 +99,8 @@ class Monitor:
                  on_event: Callable[[AlertEvent], None] = lambda _: None,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], object] | None = None,
                  max_backoff_s: float = 30.0, control: Callable[[], Command | None] | None = None,
-                 camera: CameraWatch | None = None, gate: StillWatch | None = None) -> None:
+                 camera: CameraWatch | None = None, gate: StillWatch | None = None,
+                 step_aside: Callable[[], Aside | None] | None = None) -> None:
         self._callbacks = _Callbacks(on_status, on_event)
         if session is None:
             if judge is None or engine is None:
@@ -89,9 +121,14 @@ class Monitor:
         self.sleep = sleep or self._stopping.wait
         self.max_backoff_s = max_backoff_s
         self.control = control  # polled for `headwatch pause` / `resume`
+        # Asked every CAMERA_CHECK_S while the camera is held: whether to let go of it for a while
+        # (another program wants it, the screen is locked, the machine sleeps), and why.
+        self.step_aside = step_aside
+        self._next_camera_check = 0.0
         self._stop = False
         self._last_t = 0.0
         self.paused = False  # inside a pause (the `p` key resumes then)
+        self._deferred: Command | None = None  # a pause or resume asked while stepped aside: obeyed after
 
     @property
     def summary(self) -> SessionSummary:
@@ -129,7 +166,11 @@ class Monitor:
             if self._stop:
                 break
             if self.realtime:  # pace a file like a camera; a live source paces itself the same way
-                self.sleep(max(0.0, wall_start + due_s - self.clock()))
+                aside_s = self._wait_until(wall_start + due_s)
+                wall_start += aside_s
+                self.summary.camera_off_s += aside_s
+                if self._stop:
+                    break
             try:
                 frame = self.reader.next_frame(due_s)
             except SourceLost as lost:
@@ -148,7 +189,7 @@ class Monitor:
     def _obey_control(self) -> float:
         """Pause when asked: the camera is released (its light goes off) and no frame is read until
         `headwatch resume`, the pause's end, or a stop. Returns how long it paused (s)."""
-        command = self.control() if self.control is not None else None
+        command, self._deferred = self._deferred or (self.control() if self.control is not None else None), None
         if command is None or command.action != "pause":
             return 0.0
         began = started = self.clock()  # began: the whole pause; started: the latest command's
@@ -187,6 +228,52 @@ class Monitor:
         self._emit(AlertEvent(EventKind.RESUMED, now_s, paused_at, values={"paused_s": paused_s}))
         return paused_s
 
+    def _wait_until(self, deadline: float) -> float:
+        """Sleep until ``deadline`` on the wall clock, stepping aside meanwhile when asked; returns
+        how long the camera was let go of (s)."""
+        aside_s = 0.0
+        while not self._stop:
+            if self.step_aside is not None and self.clock() >= self._next_camera_check:
+                self._next_camera_check = self.clock() + CAMERA_CHECK_S
+                aside = self.step_aside()
+                if aside is not None:
+                    stepped = self._stand_aside(aside)
+                    aside_s += stepped
+                    deadline += stepped
+                    continue
+            left = deadline - self.clock()
+            if left <= 0:
+                break
+            self.sleep(min(left, CAMERA_CHECK_S) if self.step_aside is not None else left)
+        return aside_s
+
+    def _stand_aside(self, aside: Aside) -> float:
+        """Release the camera while ``aside`` holds, and take it again after (or at a stop). The
+        time between is not monitored: no sitting, no absence (the summary's camera off)."""
+        began = self.clock()
+        at_s = self.reader.now_s() if isinstance(self.reader, Reconnectable) else self._last_t
+        self._emit(AlertEvent(aside.began, at_s, at_s, cause=aside.cause))
+        if isinstance(self.reader, Releasable):
+            self.reader.release()
+        while not self._stop and self.step_aside is not None:
+            self.session.outputs.status(Status(at_s, Verdict(State.UNKNOWN), None, self.engine.in_bad_posture,
+                                               0.0, 0.0, note=aside.note))
+            self.sleep(CAMERA_FREE_CHECK_S)
+            # The controls still work (the tray's Quit, snooze); a pause waits for the camera's return.
+            command = self.control() if self.control is not None else None
+            if command is not None:
+                self._deferred = command
+            if self._stop or self.step_aside() != aside:  # over, or another reason now (its own events follow)
+                break
+        self.observer.forget()
+        if isinstance(self.reader, Releasable) and not self._stop:
+            with contextlib.suppress(SourceError):  # gone meanwhile: the next read retries it
+                self.reader.reopen()
+        aside_s = self.clock() - began
+        now_s = self.reader.now_s() if isinstance(self.reader, Reconnectable) else self._last_t
+        self._emit(AlertEvent(aside.ended, now_s, at_s, cause=aside.cause, values={"aside_s": aside_s}))
+        return aside_s
+
     def _emit(self, event: AlertEvent) -> None:
         self.session.happened(event)
 
@@ -202,6 +289,9 @@ class Monitor:
             return None
         reader: Reconnectable = self.reader
         backoff = 1.0
+        # Said once, as a line of its own: the status line's note changes with every retry.
+        log.warning(f"{lost}: monitoring waits (not counted as sitting or away) and opens it again, after 1, 2, "
+                    f"4 ... up to {self.max_backoff_s:.0f} s")
         while not self._stop:
             now = reader.now_s()
             if self.duration_s is not None and now >= self.duration_s:
@@ -212,7 +302,9 @@ class Monitor:
             try:
                 reader.reopen()
                 self.observer.forget()
-                return self.reader.next_frame(reader.now_s())
+                frame = self.reader.next_frame(reader.now_s())
+                log.info("the source answers again: monitoring goes on")
+                return frame
             except SourceError:
                 backoff = min(backoff * 2.0, self.max_backoff_s)
         return None

@@ -210,7 +210,8 @@ class NotifySink(BaseSink):
     """Desktop or terminal notifications: alerts and reminders, not the monitor's own doings (a
     pause, a set-up change), and nothing while ``snoozed()``."""
 
-    QUIET = frozenset({EventKind.PAUSED, EventKind.RESUMED, EventKind.SETUP_CHANGED})
+    QUIET = frozenset({EventKind.PAUSED, EventKind.RESUMED, EventKind.SETUP_CHANGED, EventKind.CAMERA_IN_USE,
+                       EventKind.CAMERA_FREE, EventKind.SESSION_AWAY, EventKind.SESSION_BACK})
 
     def __init__(self, notifier: Notifying, snoozed: Callable[[], bool] = lambda: False) -> None:
         self.notifier = notifier

@@ -161,6 +161,10 @@ class Capture:
                                  "verdict stands)")
     still_check_s: float = _opt(10.0, "with rest_when_still: run the pose model at least this often (seconds)",
                                 1, 600)
+    release_when_locked: bool = _opt(True, "release the camera while the screen is locked or the machine sleeps, "
+                                     "and take it again after (Linux: logind and the desktop's screen saver)")
+    share_camera: bool = _opt(True, "release the camera while another program (a video call) uses it, and take "
+                              "it again when it is free (Linux; macOS and Windows share cameras themselves)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +176,9 @@ class Notify:
     on_alert: str = _opt("", "a command to run on each event (empty = none)")
     snooze_min: float = _opt(30.0, "how long `s` in the monitor's terminal silences notifications (minutes)", 1,
                              1440)
+    without_tray: str = _opt("notifications", "`monitor --tray` where no tray host answers: go on with "
+                             "notifications (a Show preview button on alerts), or exit",
+                             choices=("notifications", "exit"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,11 +25,13 @@ from typing import Any
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from headwatch.app.controls import DESK_COLOURS, DeskState, MonitorControls, seconds_until_tomorrow
+from headwatch.app.desktop import check_tray_can_start
 from headwatch.app.live import MonitorRequest, MonitorResult, run_monitor
 from headwatch.errors import HeadwatchError
 
 log = logging.getLogger("headwatch")
 PREVIEW_SIZE = (800, 600)
+PREVIEW_BUTTON = "Show preview"
 PREVIEW_KEYS = "p pause/resume · s snooze · u I'm sitting upright · Esc close"
 
 
@@ -56,6 +58,7 @@ class _Bridge(QtCore.QObject):
     state = QtCore.Signal(object)  # DeskState
     frame = QtCore.Signal(object)  # a drawn BGR image
     finished = QtCore.Signal(object)  # MonitorResult, or the error's line
+    preview_asked = QtCore.Signal()  # a notification's Show preview button
 
 
 class PreviewWindow(QtWidgets.QWidget):
@@ -143,7 +146,10 @@ class Tray:
     tests, which drive them as a click would)."""
 
     def __init__(self, request: MonitorRequest, open_url: Callable[[str], object] = webbrowser.open,
-                 report: Callable[[], Path] | None = None) -> None:
+                 report: Callable[[], Path] | None = None, icon: bool = True) -> None:
+        """Without ``icon`` (no tray host here) the monitor and the preview work all the same;
+        alerts then carry a Show preview button."""
+        self.with_icon = icon
         self.controls = MonitorControls()
         self.bridge = _Bridge()
         self.open_url = open_url
@@ -162,8 +168,11 @@ class Tray:
         self.bridge.state.connect(self.show_state)
         self.bridge.frame.connect(self.preview.show_frame)
         self.bridge.finished.connect(self._finished)
+        self.bridge.preview_asked.connect(self.show_preview)
+        buttons = {} if icon else {PREVIEW_BUTTON: self.bridge.preview_asked.emit}  # reaches Qt's thread queued
         self.request = replace(request, controls=self.controls, show_state=self.bridge.state.emit,
-                               preview_window=_PreviewOutlet(self.preview, self.bridge), status_line=False)
+                               preview_window=_PreviewOutlet(self.preview, self.bridge), status_line=False,
+                               buttons={**request.buttons, **buttons})
         self._thread = threading.Thread(target=self._watch, name="headwatch-monitor", daemon=True)
 
     def _build_menu(self) -> None:
@@ -190,7 +199,8 @@ class Tray:
         return action
 
     def start(self) -> None:
-        self.icon.show()
+        if self.with_icon:
+            self.icon.show()
         self._thread.start()
 
     def _watch(self) -> None:
@@ -255,26 +265,34 @@ class Tray:
 
 def qt_application() -> QtWidgets.QApplication:
     """Qt's application object. opencv's wheel points Qt at its own (Qt 5) plugins through the
-    environment; this process is Qt 6's, so those settings go before Qt reads them."""
+    environment; this process is Qt 6's, so those settings go before Qt reads them. Raises
+    HeadwatchError (one line: the libraries missing, or no display) where Qt would abort."""
     for variable in ("QT_QPA_PLATFORM_PLUGIN_PATH", "QT_QPA_FONTDIR"):
         if "cv2" in os.environ.get(variable, ""):
             del os.environ[variable]
     existing = QtWidgets.QApplication.instance()
     if isinstance(existing, QtWidgets.QApplication):
         return existing
+    check_tray_can_start()
     application = QtWidgets.QApplication(["headwatch"])
     application.setQuitOnLastWindowClosed(False)  # closing the preview leaves the tray
     return application
 
 
 def run_tray(request: MonitorRequest, report: Callable[[], Path] | None = None) -> MonitorResult:
-    """Show the tray icon and monitor until Quit, a stop signal or the source's end. Raises
-    HeadwatchError when there is no tray, or when the monitor cannot start."""
+    """Show the tray icon and monitor until Quit, a stop signal or the source's end; without a tray
+    host, the same without the icon (notify.without_tray = exit: HeadwatchError). Raises
+    HeadwatchError where Qt cannot open here, or when the monitor cannot start."""
     application = qt_application()
-    if not QtWidgets.QSystemTrayIcon.isSystemTrayAvailable():
+    icon = QtWidgets.QSystemTrayIcon.isSystemTrayAvailable()
+    if not icon and request.settings.notify.without_tray == "exit":
         raise HeadwatchError("no system tray here (no tray host on this desktop, or no desktop): run "
                              "`headwatch monitor` in a terminal instead")
-    tray = Tray(request, report=report)
+    if not icon:
+        log.info(f"note: no system tray here (no tray host on this desktop): headwatch watches without its icon; "
+                 f"alerts come as notifications, their {PREVIEW_BUTTON} button opens the preview; `headwatch "
+                 "pause`/`resume` work as ever (notify.without_tray = exit to stop instead)")
+    tray = Tray(request, report=report, icon=icon)
     # Ctrl-C or SIGTERM: stop as Quit does. Qt's loop must give Python a moment to see the signal.
     before = {s: signal.signal(s, lambda *_: tray.quit()) for s in (signal.SIGINT, signal.SIGTERM)}
     wake = QtCore.QTimer()

@@ -143,6 +143,8 @@ def format_summary(summary: SessionSummary) -> str:
         f"  in bad posture   {duration_text(summary.seconds['bad'])}",
         f"  away             {duration_text(summary.seconds['away'])}",
         *([f"  paused           {duration_text(summary.paused_s)}"] if summary.paused_s > 0 else []),
+        *([f"  camera off       {duration_text(summary.camera_off_s)} (screen locked, asleep, or the camera "
+           "lent to another program: not monitored)"] if summary.camera_off_s > 0 else []),
         f"  posture alerts   {summary.count(EventKind.BAD_POSTURE)}",
         f"  break reminders  {summary.count(EventKind.BREAK)}",
         f"  move reminders   {summary.count(EventKind.STILL)}",

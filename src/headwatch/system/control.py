@@ -99,7 +99,8 @@ def running_monitors(folder: Path) -> list[int]:
         if _alive(pid):
             alive.append(pid)
         else:
-            pid_file.unlink(missing_ok=True)
+            for left in (pid_file.with_suffix(".paused"), pid_file.with_suffix(".taken"), pid_file):
+                left.unlink(missing_ok=True)
     return alive
 
 
@@ -107,6 +108,28 @@ def paused_monitors(folder: Path | None = None) -> list[int]:
     """The running monitors that are paused now (each marks it with ``monitor-PID.paused``)."""
     folder = folder or checked_control_dir()
     return [pid for pid in running_monitors(folder) if (folder / f"monitor-{pid}.paused").exists()]
+
+
+def pending_pause(folder: Path | None = None) -> bool:
+    """Whether the last command is a pause that a running monitor has not taken yet (a monitor
+    reads commands between looks, which may lie seconds apart)."""
+    folder = folder or checked_control_dir()
+    try:
+        data = json.loads(read_small_text(folder / COMMAND_FILE, COMMAND_SIZE_LIMIT))
+        if data["action"] != "pause":
+            return False
+        issued = float(data["issued"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return any(_taken(folder, pid) != issued for pid in running_monitors(folder))
+
+
+def _taken(folder: Path, pid: int) -> float | None:
+    """The last command monitor ``pid`` took (its issued time), None when none."""
+    try:
+        return float(read_small_text(folder / f"monitor-{pid}.taken", 64))
+    except (OSError, ValueError):
+        return None
 
 
 def send(action: str, seconds: float | None = None, folder: Path | None = None) -> Path:
@@ -139,7 +162,7 @@ class ControlChannel:
         # A pid file of its own: with two monitors, the first to stop must not unregister both. One
         # a crashed monitor of the same pid left is removed; nothing is ever written through a link.
         self.pid_file = self.folder / PID_PATTERN.replace("*", str(os.getpid()))
-        for stale in (self.pid_file, self.pid_file.with_suffix(".paused")):
+        for stale in (self.pid_file, self.pid_file.with_suffix(".paused"), self.pid_file.with_suffix(".taken")):
             stale.unlink(missing_ok=True)
         create_exclusive(self.pid_file, str(os.getpid()))
         self._seen: float | None = None
@@ -162,6 +185,10 @@ class ControlChannel:
         if command.issued == self._seen:
             return None
         self._seen = command.issued
+        # Said before the command is obeyed: `headwatch resume` tells a pause taken from one to come.
+        taken = self.pid_file.with_suffix(".taken")
+        taken.unlink(missing_ok=True)
+        create_exclusive(taken, repr(command.issued))
         return command
 
     def mark_paused(self, paused: bool) -> None:
@@ -174,6 +201,7 @@ class ControlChannel:
 
     def close(self) -> None:
         self.mark_paused(False)
+        self.pid_file.with_suffix(".taken").unlink(missing_ok=True)
         self.pid_file.unlink(missing_ok=True)
         if not running_monitors(self.folder):  # the last monitor out: no command is left for anyone
             (self.folder / COMMAND_FILE).unlink(missing_ok=True)

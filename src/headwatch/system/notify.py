@@ -49,6 +49,14 @@ def message_for(event: AlertEvent) -> str:
     if event.kind is EventKind.SETUP_CHANGED:
         return f"The {'camera' if event.cause == 'camera' else 'seat' if event.cause == 'seat' else 'set-up'} " \
                "moved: headwatch re-learns your upright posture."
+    if event.kind is EventKind.CAMERA_IN_USE:
+        return f"{event.cause or 'Another program'} uses the camera: headwatch steps aside until it is free."
+    if event.kind is EventKind.CAMERA_FREE:
+        return "The camera is free again: monitoring goes on."
+    if event.kind is EventKind.SESSION_AWAY:
+        return f"Nobody to watch ({event.cause}): the camera is off until you are back."
+    if event.kind is EventKind.SESSION_BACK:
+        return "Welcome back: monitoring goes on."
     if event.kind is EventKind.BREAK:
         return f"You have been sitting for {(event.t_s - event.start_s) / 60.0:.0f} min: time for a short break."
     return f"You have held one position for {(event.t_s - event.start_s) / 60.0:.0f} min: move a little."
@@ -121,6 +129,7 @@ class CommandNotifier:
         self.which = which
         self.runner = runner
         self.fallback = fallback or TerminalNotifier()
+        self._markup: bool | None = None  # notify-send's server parses the body as markup; asked once
 
     @property
     def tool(self) -> str | None:
@@ -132,9 +141,24 @@ class CommandNotifier:
     def available(self) -> bool:
         return self.tool is not None
 
+    def _takes_markup(self) -> bool:
+        """Whether the server notify-send hands the body to parses markup (Linux: it says so on D-Bus)."""
+        if self._markup is None and self.platform.startswith("linux"):
+            import asyncio
+
+            from headwatch.system.notify_center import server_takes_markup
+
+            try:
+                self._markup = asyncio.run(server_takes_markup())
+            except Exception:  # no bus: notify-send will fail too, and the terminal takes over
+                return False
+        return self._markup is True
+
     def notify(self, event: AlertEvent) -> None:
+        from headwatch.system.notify_center import markup_safe
+
         message = message_for(event)
-        argv = desktop_command(self.platform, TITLE, message, self.which)
+        argv = desktop_command(self.platform, TITLE, markup_safe(message, self._takes_markup()), self.which)
         if argv is None:
             self.fallback.notify(event)
             return

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import logging
+import sys
 import threading
 from collections.abc import Callable, Coroutine, Mapping
 from importlib.resources import files
@@ -23,6 +25,33 @@ log = logging.getLogger("headwatch")
 TITLE = "headwatch"
 PROBE_TIMEOUT_S = 3.0
 RECOVERY_SHOWN_S = 6  # the "good again" note goes away by itself
+
+
+def markup_safe(text: str, markup: bool) -> str:
+    """The body as a server that parses markup reads it: ``<``, ``>`` and ``&`` as entities, so
+    ``ear/face 0.99 < 1.35`` is shown whole instead of cut at the ``<`` (or refused)."""
+    return html.escape(text, quote=False) if markup else text
+
+
+async def server_takes_markup() -> bool | None:
+    """Whether the freedesktop notification server on the session bus parses the body as markup
+    (it lists ``body-markup`` among its capabilities: GNOME Shell, KDE and dunst do); None when
+    no server answers yet. Only Linux and the BSDs have one; macOS and Windows take plain text."""
+    if not sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        return False
+    from dbus_fast import Message, MessageType
+    from dbus_fast.aio import MessageBus
+
+    bus = await MessageBus().connect()
+    try:
+        reply = await bus.call(Message(destination="org.freedesktop.Notifications",
+                                       path="/org/freedesktop/Notifications",
+                                       interface="org.freedesktop.Notifications", member="GetCapabilities"))
+    finally:
+        bus.disconnect()
+    if reply is None or reply.message_type is not MessageType.METHOD_RETURN:
+        return None
+    return "body-markup" in reply.body[0]
 
 
 def icon_path() -> Path:
@@ -47,6 +76,7 @@ class NotificationCenter:
         self._alert: str | None = None  # the alert on screen, replaced by the next one or the recovery
         self._pending: list[Any] = []
         self._order: asyncio.Lock | None = None  # made on the loop's thread, where it is used
+        self._markup: bool | None = None  # whether the server parses the body as markup; asked once
 
     def _run(self, work: Coroutine[Any, Any, Any]) -> Any:
         future = asyncio.run_coroutine_threadsafe(work, self._loop)
@@ -80,7 +110,12 @@ class NotificationCenter:
             with contextlib.suppress(Exception):  # already gone: dismissed, or closed by its button
                 await self._notifier.clear(self._alert)  # replaced, not piled up
             self._alert = None
-        message = self.message_for(event)
+        if self._markup is None:
+            try:  # None (no answer yet): asked again next time
+                self._markup = await server_takes_markup()
+            except Exception as exc:  # no bus: the sending says more
+                log.debug(f"desktop notifications: the server's capabilities: {exc}")
+        message = markup_safe(self.message_for(event), self._markup is True)
         if event.kind is EventKind.BAD_POSTURE:
             buttons = [Button(title, on_pressed=press) for title, press in self.buttons.items()]
             self._alert = await self._notifier.send(TITLE, message, urgency=Urgency.Normal, buttons=buttons)

@@ -18,13 +18,15 @@ from headwatch.errors import HeadwatchError, printable
 
 LABEL = "io.headwatch.monitor"
 UNIT = "headwatch.service"
+AUTOSTART = "headwatch.desktop"
 
 
-def monitor_command(config: Path | None = None) -> list[str]:
-    """The monitor as this interpreter runs it (the user's settings come from their config file)."""
+def monitor_command(config: Path | None = None, tray: bool = False) -> list[str]:
+    """The monitor as this interpreter runs it (the user's settings come from their config file),
+    in the tray with ``tray``."""
     # -P: the login item's working folder is never put first on sys.path (a headwatch/ found there
     # would run instead of this one).
-    command = [sys.executable, "-P", "-m", "headwatch", "monitor"]
+    command = [sys.executable, "-P", "-m", "headwatch", "monitor", *(["--tray"] if tray else [])]
     return [*command, "--config", str(config)] if config is not None else command
 
 
@@ -64,6 +66,30 @@ RestartSec=30
 
 [Install]
 WantedBy=default.target
+"""
+
+
+def desktop_word(part: str) -> str:
+    """One argument of a desktop entry's Exec=, as the Desktop Entry spec reads it: quoted where
+    it holds more than plain characters (with " ` $ and \\ escaped inside the quotes), then the
+    string's own escape (\\ doubled again) and field codes' % doubled."""
+    plain = part and all(c.isalnum() or c in "-_./:=+,@" for c in part)
+    if not plain:
+        part = '"' + "".join("\\" + c if c in '"`$\\' else c for c in part) + '"'
+    return part.replace("\\", "\\\\").replace("%", "%%")
+
+
+def autostart_entry(command: Sequence[str]) -> str:
+    """An XDG autostart entry: started by the desktop session itself (GNOME, KDE, Xfce...), with
+    its display, where a tray lives; a systemd user service may start before the display is up."""
+    check_command(command)
+    return f"""[Desktop Entry]
+Type=Application
+Name=headwatch
+Comment=Posture monitor in the system tray
+Exec={' '.join(desktop_word(part) for part in command)}
+Terminal=false
+X-GNOME-Autostart-enabled=true
 """
 
 
@@ -114,8 +140,14 @@ class Service:
     active_query: list[str] | None = None
 
 
-def service_for(platform: str, home: Path, command: Sequence[str], env: dict[str, str] | None = None) -> Service:
+def service_for(platform: str, home: Path, command: Sequence[str], env: dict[str, str] | None = None,
+                tray: bool = False) -> Service:
+    """The login item; with ``tray`` on Linux, an autostart entry of the desktop session in place of
+    the systemd unit (macOS' agent and Windows' Startup folder start in the desktop session anyway)."""
     env = dict(os.environ) if env is None else env
+    if platform.startswith(("linux", "freebsd", "openbsd", "netbsd")) and tray:
+        config_home = Path(env.get("XDG_CONFIG_HOME") or home / ".config")
+        return Service(config_home / "autostart" / AUTOSTART, autostart_entry(command), [], [])
     if platform.startswith("linux"):
         config_home = Path(env.get("XDG_CONFIG_HOME") or home / ".config")
         return Service(config_home / "systemd" / "user" / UNIT, systemd_unit(command),
@@ -184,15 +216,17 @@ def state_of(service: Service, query: Query = _query) -> ServiceState:
     return ServiceState(True, ask(service.enabled_query, True), ask(service.active_query, False))
 
 
-def install(service: Service, runner: Runner = _run) -> list[str]:
+def install(service: Service, runner: Runner | None = None) -> list[str]:
     """Write the login item and enable it; returns what could not be done (for the user to do)."""
+    runner = runner or _run
     service.path.parent.mkdir(parents=True, exist_ok=True)
     service.path.write_text(service.text, encoding="utf-8", newline="")
     return [shlex.join(argv) for argv in service.enable if runner(argv) != 0]
 
 
-def uninstall(service: Service, runner: Runner = _run) -> bool:
+def uninstall(service: Service, runner: Runner | None = None) -> bool:
     """Disable and remove the login item; False if there was none."""
+    runner = runner or _run
     if not service.path.exists():
         return False
     for argv in service.disable:

@@ -33,6 +33,9 @@ class SessionSummary:
     events: list[AlertEvent] = field(default_factory=list)
     reference: str = ""  # what posture was judged against at the end
     paused_s: float = 0.0  # wall-clock time paused (`headwatch pause`, the p key): not monitored
+    # wall-clock time the camera was off by itself (screen locked, asleep, idle, in use by another
+    # program): nobody watched, so neither sitting nor away; not monitored
+    camera_off_s: float = 0.0
 
     @property
     def monitored_s(self) -> float:

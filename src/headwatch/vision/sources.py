@@ -275,6 +275,9 @@ def open_capture(spec: str) -> cv2.VideoCapture:
 # then send nothing; a camera sends its first frame within a second or two. After this long
 # without one it is called busy: one line, rather than retries without end.
 FIRST_FRAME_S = 5.0
+# Real sensors add noise to every frame: the very same picture for this long is a hung driver
+# (or a frozen stream), not a person holding perfectly still.
+FROZEN_AFTER_S = 20.0
 
 
 def first_image(capture: cv2.VideoCapture, seconds: float) -> tuple[npt.NDArray[np.uint8] | None, bool]:
@@ -314,7 +317,8 @@ class LiveReader:
     Reading on request (not in a background thread) keeps the CPU idle between samples; the
     one stale frame a driver may buffer is dropped before reading. The first frame is waited
     for when it opens: a source that opens and sends nothing is SourceBusy, not a session
-    without samples.
+    without samples. A camera that keeps sending the very same picture is reported lost
+    (SourceLost), so that it is opened again.
     """
 
     def __init__(self, spec: str, clock: Callable[[], float]) -> None:
@@ -331,6 +335,8 @@ class LiveReader:
             raise SourceBusy(no_first_frame(spec, seconds))
         self._first: npt.NDArray[np.uint8] | None = image  # the first look's frame
         self._start = clock()
+        self._last_sample: npt.NDArray[np.uint8] | None = None
+        self._same_since: float | None = None
 
     def _open(self) -> cv2.VideoCapture:
         capture = open_capture(self.spec)
@@ -353,18 +359,39 @@ class LiveReader:
             if not ok or read is None:
                 raise SourceLost(f"{describe_source(self.spec)} stopped delivering frames")
             image = np.asarray(read, dtype=np.uint8)
+        if self._frozen(image):
+            raise SourceLost(f"{describe_source(self.spec)} keeps delivering the very same picture (a hung driver?)")
         t_s = max(self._clock() - self._start, not_before_s)
         self._index += 1
         return Frame(t_s=t_s, index=self._index, image=image)
+
+    def _frozen(self, image: npt.NDArray[np.uint8]) -> bool:
+        """Whether the picture has been the very same for FROZEN_AFTER_S, compared on every 8th
+        pixel each way. A uniform picture (a covered lens, a dark room) may well repeat: not that."""
+        sample = np.ascontiguousarray(image[::8, ::8])
+        now = self._clock()
+        last, self._last_sample = self._last_sample, sample
+        same = last is not None and last.shape == sample.shape and np.array_equal(last, sample)
+        if not same or sample.min() == sample.max():
+            self._same_since = None
+            return False
+        if self._same_since is None:
+            self._same_since = now
+        if now - self._same_since < FROZEN_AFTER_S:
+            return False
+        self._last_sample, self._same_since = None, None
+        return True
 
     def release(self) -> None:
         """Let go of the device (a pause): its light goes off until ``reopen``."""
         self._first = None  # from before the pause
         self._capture.release()
+        self._last_sample, self._same_since = None, None
 
     def reopen(self) -> None:
         """Try once to open the device again; raises SourceError if it is still gone."""
         self._capture.release()
+        self._last_sample, self._same_since = None, None
         self._capture = self._open()
 
     def now_s(self) -> float:

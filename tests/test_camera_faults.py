@@ -1,0 +1,175 @@
+"""A camera that vanishes (suspend, a cable) or hangs on one picture, driven at the capture edge
+(cv2.VideoCapture's place) on a simulated clock: a clear line, re-opening with back-off, and
+monitoring going on once it answers again."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+
+from headwatch.app.assemble import DEFAULT_LIMITS
+from headwatch.app.monitor import Monitor
+from headwatch.posture.reference import FixedJudge
+from headwatch.timeline.alerts import AlertEngine
+from headwatch.timeline.sampling import SamplingPolicy
+from headwatch.timeline.session import Status
+from headwatch.vision import sources
+from headwatch.vision.pose import PoseEstimator
+from headwatch.vision.sources import FROZEN_AFTER_S, LiveReader, SourceLost
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += max(seconds, 0.0)
+
+
+class Camera:
+    """In cv2.VideoCapture's place: a person with a sensor's noise on every frame (``hung``: the
+    very same frame every time, as a hung driver gives), for ``frames`` reads, then nothing."""
+
+    def __init__(self, person: np.ndarray, hung: bool = False, frames: int = 10**9, opened: bool = True) -> None:
+        self.person, self.hung, self.frames, self.opened = person, hung, frames, opened
+        self.rng = np.random.default_rng(7)
+        self.frozen = self._noisy()
+
+    def _noisy(self) -> np.ndarray:
+        noise = self.rng.integers(-3, 4, self.person.shape)
+        return np.clip(self.person.astype(int) + noise, 0, 255).astype(np.uint8)
+
+    def isOpened(self) -> bool:
+        return self.opened
+
+    def set(self, *_: Any) -> bool:
+        return True
+
+    def grab(self) -> bool:
+        return self.frames > 0
+
+    def read(self) -> tuple[bool, np.ndarray | None]:
+        if self.frames <= 0:
+            return False, None
+        self.frames -= 1
+        return True, self.frozen if self.hung else self._noisy()
+
+    def release(self) -> None:
+        self.opened = False
+
+
+@pytest.fixture
+def person(grace_hopper: np.ndarray) -> np.ndarray:
+    return cv2.resize(grace_hopper, (256, 288))
+
+
+def run(cameras: list[Camera], monkeypatch: pytest.MonkeyPatch, seconds: float) -> tuple[list[Status], Any, int]:
+    """The monitor on these cameras in turn (each open takes the next), for ``seconds`` simulated;
+    returns the statuses, the summary and how many cameras were opened."""
+    clock, opened = Clock(), iter(cameras)
+    monkeypatch.setattr(sources, "open_capture", lambda spec: next(opened))
+    statuses: list[Status] = []
+    with PoseEstimator("lite", mode="video") as detector:
+        loop = Monitor(LiveReader("0", clock), detector, FixedJudge(DEFAULT_LIMITS, "absolute limits"), AlertEngine(),
+                       policy=SamplingPolicy(fps=1.0, calm_fps=1.0), realtime=True, duration_s=seconds,
+                       on_status=statuses.append, clock=clock, sleep=clock.sleep)
+        summary = loop.run()
+    return statuses, summary, len(cameras) - sum(1 for _ in opened)
+
+
+def test_a_camera_stuck_on_one_picture_is_said_and_opened_again(
+        person: np.ndarray, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="headwatch"):
+        statuses, summary, opened = run([Camera(person, hung=True), Camera(person)], monkeypatch, 40.0)
+    notes = [(s.t_s, s.note) for s in statuses if s.note]
+    assert [note for _, note in notes] == [
+        "camera 0 keeps delivering the very same picture (a hung driver?); retrying in 1 s"]
+    assert FROZEN_AFTER_S <= notes[0][0] <= FROZEN_AFTER_S + 3.0  # noticed once it had lasted that long
+    assert opened == 2  # opened again, and that one gave live pictures
+    looks_after = [s for s in statuses if not s.note and s.t_s > notes[0][0]]
+    assert len(looks_after) >= 15 and summary.samples == len([s for s in statuses if not s.note])
+    said = [r.getMessage() for r in caplog.records]
+    assert said.count("camera 0 keeps delivering the very same picture (a hung driver?): monitoring waits (not "
+                      "counted as sitting or away) and opens it again, after 1, 2, 4 ... up to 30 s") == 1
+    assert said.count("the source answers again: monitoring goes on") == 1
+
+
+def test_an_unplugged_camera_is_said_once_and_opened_again_with_back_off(
+        person: np.ndarray, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    gone = [Camera(person, opened=False) for _ in range(3)]
+    with caplog.at_level(logging.INFO, logger="headwatch"):
+        statuses, _, opened = run([Camera(person, frames=5), *gone, Camera(person)], monkeypatch, 30.0)
+    assert [s.note for s in statuses if s.note] == [f"camera 0 stopped delivering frames; retrying in {n} s"
+                                                   for n in (1, 2, 4, 8)]
+    assert opened == 5
+    said = [r.getMessage() for r in caplog.records]
+    assert len([m for m in said if m.startswith("camera 0 stopped delivering frames: monitoring waits")]) == 1
+    assert said.count("the source answers again: monitoring goes on") == 1
+
+
+def test_a_covered_lens_repeating_a_black_picture_is_not_a_hung_driver(monkeypatch: pytest.MonkeyPatch) -> None:
+    covered = Camera(np.zeros((288, 256, 3), np.uint8), hung=True)
+    covered.frozen[:] = 0  # all black, the very same each time
+    clock = Clock()
+    monkeypatch.setattr(sources, "open_capture", lambda spec: covered)
+    reader = LiveReader("0", clock)
+    for _ in range(120):  # two minutes at a look a second
+        reader.next_frame(clock.now)
+        clock.sleep(1.0)
+    hung = Camera(np.full((288, 256, 3), 90, np.uint8), hung=True)
+    hung.frozen[100:120, 100:140] = 200  # a picture with something in it, the very same each time
+    monkeypatch.setattr(sources, "open_capture", lambda spec: hung)
+    reader = LiveReader("0", clock)
+    with pytest.raises(SourceLost, match="very same picture"):
+        for _ in range(int(FROZEN_AFTER_S) + 3):
+            reader.next_frame(clock.now)
+            clock.sleep(1.0)
+
+
+@pytest.mark.parametrize("unlocked_at", [30.0, 10.0**6])
+def test_the_controls_work_while_the_camera_is_off(person: np.ndarray, monkeypatch: pytest.MonkeyPatch,
+                                                   unlocked_at: float) -> None:
+    """Locked for hours: the tray's Quit (a stop through the controls) must not wait for the unlock,
+    and a pause asked meanwhile is obeyed once the camera is back."""
+    import threading
+
+    from headwatch.app.monitor import session_away
+    from headwatch.system.control import Command
+    from headwatch.types import AlertEvent, EventKind
+
+    clock = Clock()
+    monkeypatch.setattr(sources, "open_capture", lambda spec: Camera(person))
+    events: list[AlertEvent] = []
+    asked: list[str] = []
+
+    def control() -> Command | None:  # as run_monitor's: a stop is done at once, a pause returned
+        if clock.now > 10.0 and not asked:
+            asked.append("pause")
+            return Command("pause", 5.0, clock.now)
+        if clock.now > 60.0:
+            loop.stop()
+        return None
+
+    with PoseEstimator("lite", mode="video") as detector:
+        loop = Monitor(LiveReader("0", clock), detector, FixedJudge(DEFAULT_LIMITS, "absolute limits"), AlertEngine(),
+                       policy=SamplingPolicy(fps=1.0, calm_fps=1.0), realtime=True, on_event=events.append,
+                       clock=clock, sleep=clock.sleep, control=control,
+                       step_aside=lambda: session_away("screen locked" if 5.0 < clock.now < unlocked_at else None))
+        running = threading.Thread(target=loop.run, daemon=True)
+        running.start()
+        running.join(60)
+        assert not running.is_alive(), "the stop waited for the unlock"
+    kinds = [e.kind for e in events]
+    if unlocked_at < 60.0:
+        assert kinds == [EventKind.SESSION_AWAY, EventKind.SESSION_BACK, EventKind.PAUSED, EventKind.RESUMED]
+        assert events[2].t_s >= unlocked_at  # the pause began once the camera was back
+    else:
+        assert kinds == [EventKind.SESSION_AWAY, EventKind.SESSION_BACK]  # ended by the stop, still locked
+        assert 60.0 < clock.now < 62.0
