@@ -12,6 +12,7 @@ from headwatch.posture.judge import Anchor, head_drop, judge, neck_change
 from headwatch.posture.reference import (
     AWAY_RELEARN_S,
     CAMERA_CONFIRM_S,
+    CONFIDENT,
     LOCKED_IN_S,
     MIN_FRAMES,
     RELEARN_S,
@@ -449,3 +450,23 @@ def test_a_repeated_sample_counts_its_time_but_is_learned_from_once() -> None:
 
     assert learned(repeat_still=True) == pytest.approx(24.5)  # the median of the ten looks
     assert learned(repeat_still=False) == pytest.approx(29.0)  # taken as 25 new looks, they would decide
+
+
+def test_a_learned_limit_is_questioned_where_the_absolute_limit_sees_with_confidence() -> None:
+    # Absolute profile limit 36 (scale 10): a learned limit may move it by at most CONFIDENT steps.
+    low, high = 36.0 - CONFIDENT * 10.0, 36.0 + CONFIDENT * 10.0
+    steady = Reference("profile", {"slouch_deg": 2.0}, 40)  # 2 + 10 = 12 would call 14 degrees bad
+    limits = limits_around_reference(steady, Calibration(), DEFAULT_LIMITS)
+    assert limits.profile["slouch_deg"].high == low
+    assert judge(side(low - 1.0), limits).state is State.OK
+    assert judge(side(low + 1.0), limits).state is State.BAD
+    assert "within 2 steps of the absolute limit" in limits.profile["slouch_deg"].origin
+    wide = Reference("profile", {"slouch_deg": 35.0}, 40, spreads={"slouch_deg": 20.0})  # 35 + 30 = 65
+    assert limits_around_reference(wide, Calibration(), DEFAULT_LIMITS).profile["slouch_deg"].high == high
+    # Facing the camera (absolute 1.35, scale 0.09): an upright ratio of 1.9 - 6 % is held at 1.53.
+    front = Reference("front", {"ear_height_face_ratio": 1.9}, 40)
+    band = limits_around_reference(front, Calibration(), DEFAULT_LIMITS).front["ear_height_face_ratio"]
+    assert band.low == pytest.approx(1.35 + CONFIDENT * 0.09)
+    # A calibrated profile is the person's own choice: obeyed as it is.
+    chosen = Reference("profile", {"slouch_deg": 2.0}, 40, origin="profile desk")
+    assert limits_around_reference(chosen, Calibration(), DEFAULT_LIMITS).profile["slouch_deg"].high == 12.0
