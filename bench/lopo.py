@@ -48,6 +48,7 @@ from headwatch.posture.reference import (
     LearningJudge,
     ReferenceLearner,
     family_of,
+    learn_in_hindsight,
     learn_references,
     limits_for_references,
 )
@@ -114,7 +115,7 @@ def key_auc(frames: Sequence[Frame], task: tuple[frozenset[str], frozenset[str]]
 
 
 def own_reference_verdicts(frames: Sequence[Frame], margins: Calibration, absolute: Limits,
-                           spread: float = SPREAD_MARGINS) -> list[State]:
+                           spread: float = SPREAD_MARGINS, replay: bool = False) -> list[State]:
     """Each frame's verdict against the person's own reference, as headwatch would judge it: a
     photo session's reference learned from that session's photos (eval --group-by), a video's
     learned forward in time by the monitor's own judge (analyze, monitor)."""
@@ -125,7 +126,12 @@ def own_reference_verdicts(frames: Sequence[Frame], margins: Calibration, absolu
     with spread_margins(spread):
         for indices in sessions.values():
             if frames[indices[0]].video:
-                learner = ReferenceLearner(Reference_().learn_min * 60.0, Reference_().refresh_min * 60.0)
+                # As analyze judges it by default: learned in hindsight where shorter than learn_min.
+                ordered = sorted(indices, key=lambda i: frames[i].t_s)
+                seen = [(frames[i].t_s, s, False) for i in ordered if (s := frames[i].sample) is not None]
+                learned = None if replay else learn_in_hindsight(seen, Reference_().learn_min * 60.0)
+                learner = ReferenceLearner(Reference_().learn_min * 60.0, Reference_().refresh_min * 60.0,
+                                           ready=learned)
                 live = LearningJudge(learner, margins, absolute)
                 for i in sorted(indices, key=lambda i: frames[i].t_s):
                     states[i] = live(frames[i].t_s, frames[i].sample).state

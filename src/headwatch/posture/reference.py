@@ -351,11 +351,11 @@ class ReferenceLearner:
     """
 
     def __init__(self, learn_s: float, refresh_s: float, start: Mapping[Family, Reference] | None = None,
-                 max_gap_s: float = MIN_GAP_S) -> None:
+                 max_gap_s: float = MIN_GAP_S, ready: Mapping[Family, Reference] | None = None) -> None:
         self.learn_s = learn_s
         self.refresh_s = refresh_s
-        self._pending = dict(start or {})  # stored, not yet confirmed
-        self._ready: dict[Family, Reference] = {}
+        self._pending = {f: r for f, r in (start or {}).items() if f not in (ready or {})}  # stored, not yet confirmed
+        self._ready: dict[Family, Reference] = dict(ready or {})  # in use from the first sample (hindsight)
         self._state = {f: _FamilyState(clock=PresenceClock(max_gap_s)) for f in FAMILIES}
         self._events: list[AlertEvent] = []
         self.last_change: tuple[float, str] | None = None  # (t_s, cause) of the latest set-up change
@@ -613,6 +613,38 @@ class ReferenceLearner:
         return True
 
 
+def learn_in_hindsight(samples: Sequence[tuple[float, PostureSample, bool]], learn_s: float,
+                       max_gap_s: float = MIN_GAP_S) -> dict[Family, Reference]:
+    """For a complete recording, ``(t_s, sample, repeated)`` in time order (``repeated``: the last
+    model look again on a still picture): a reference per view family seen for less presence than
+    ``learn_s`` (the monitor would still be learning at its end), learned from the recording's
+    first set-up, i.e. before the camera's view moved by CAMERA_MOVE from the first look's (a
+    reference is for one set-up; after a move the learner learns again as the monitor does), from
+    the looks that ran the model as the monitor learns (_learnable). A family seen for ``learn_s``
+    or more is left to be learned forward in time, as the monitor learns it."""
+    found: dict[Family, Reference] = {}
+    for family in FAMILIES:
+        mine = [(t, s, repeated) for t, s, repeated in samples if family_of(s.view) == family]
+        if not mine:
+            continue
+        clock, present = PresenceClock(max_gap_s), 0.0
+        for t, _, _ in mine:
+            present += clock.tick(t)
+        if present >= learn_s:
+            continue
+        dy0, scale0 = _camera_of(mine[0][1])
+        first_setup = []
+        for entry in mine:
+            dy, scale = _camera_of(entry[1])
+            if abs(dy - dy0) >= CAMERA_MOVE or abs(scale / scale0 - 1.0) >= CAMERA_MOVE:
+                break
+            first_setup.append(entry)
+        reference = learn_reference(_learnable(first_setup), family)
+        if reference is not None:
+            found[family] = reference
+    return found
+
+
 # How far a re-learn after a set-up change may move the key metric's reference: the default
 # margins (degrees in profile; a share of the ear ratio facing the camera).
 RELEARN_BOUND: Mapping[Family, float] = {"profile": 10.0, "front": 0.06}
@@ -652,7 +684,7 @@ class LearningJudge:
         self.margins = margins
         self.absolute = absolute
         self.on_change = on_change  # e.g. store the reference, so that the next session starts from it
-        self.limits = absolute
+        self.limits = limits_for_references(learner.references, margins, absolute)
 
     def __call__(self, t_s: float, sample: PostureSample | None, repeated: bool = False) -> Verdict:
         if self.learner.begin(t_s, sample):  # back after a long absence: not against the one before
