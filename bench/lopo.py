@@ -118,7 +118,8 @@ def own_reference_verdicts(frames: Sequence[Frame], margins: Calibration, absolu
                            spread: float = SPREAD_MARGINS, replay: bool = False) -> list[State]:
     """Each frame's verdict against the person's own reference, as headwatch would judge it: a
     photo session's reference learned from that session's photos (eval --group-by), a video's
-    learned forward in time by the monitor's own judge (analyze, monitor)."""
+    as analyze judges it: learned from the whole video where it is shorter than learn_min, then
+    judged forward by the monitor's own judge (``replay``: as the monitor, learning forward)."""
     states: list[State] = [State.UNKNOWN] * len(frames)
     sessions: dict[str, list[int]] = {}
     for index, frame in enumerate(frames):
@@ -194,7 +195,7 @@ def fit_threshold(people: Mapping[str, Sequence[Frame]], fam: str) -> float:
         people, lambda frames: absolute_verdicts(frames, absolute_limits(with_threshold(fam, t)))))
 
 
-def fit_margin(people: Mapping[str, Sequence[Frame]], fam: str) -> tuple[float, float]:
+def fit_margin(people: Mapping[str, Sequence[Frame]], fam: str, replay: bool = False) -> tuple[float, float]:
     """The margin and the spread factor (reference.SPREAD_MARGINS) that score best on ``people``;
     of those that tie (the absolute bound can make the margin irrelevant for the others), the one
     nearest the shipped values, so that a tie is not read as a choice."""
@@ -206,7 +207,7 @@ def fit_margin(people: Mapping[str, Sequence[Frame]], fam: str) -> tuple[float, 
 
     def score(mk: tuple[float, float]) -> tuple[float, float]:
         value = mean_score(people, lambda frames: own_reference_verdicts(
-            frames, with_margin(shipped, fam, mk[0]), absolute, mk[1]))
+            frames, with_margin(shipped, fam, mk[0]), absolute, mk[1], replay))
         return round(value, 9), -(abs(mk[0] - shipped_margin) / step + abs(mk[1] - SPREAD_MARGINS))
 
     return max(((m, k) for m in grid for k in SPREAD_GRID), key=score)
@@ -219,6 +220,8 @@ def fmt(value: float | None) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("data", type=Path, help="the development data folder (../shared/data)")
+    parser.add_argument("--replay", action="store_true",
+                        help="judge the video as the monitor would (analyze --replay), not learned in hindsight")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/headwatch-devdata.pkl"),
                         help="landmark cache (made on the first run; delete it after changing pose.py)")
     args = parser.parse_args()
@@ -237,11 +240,12 @@ def main() -> None:
         setup, fam = mine[0].setup, family(mine[0].setup)
         others = {p: fs for p, fs in by_person.items() if p != person and family(fs[0].setup) == fam}
         threshold = fit_threshold(others, fam)
-        margin, spread = fit_margin(others, fam)
+        margin, spread = fit_margin(others, fam, args.replay)
         states = {"absolute": absolute_verdicts(mine, shipped_abs),
                   "abs-LOPO": absolute_verdicts(mine, absolute_limits(with_threshold(fam, threshold))),
-                  "ref": own_reference_verdicts(mine, margins, shipped_abs),
-                  "ref-LOPO": own_reference_verdicts(mine, with_margin(margins, fam, margin), shipped_abs, spread)}
+                  "ref": own_reference_verdicts(mine, margins, shipped_abs, replay=args.replay),
+                  "ref-LOPO": own_reference_verdicts(mine, with_margin(margins, fam, margin), shipped_abs, spread,
+                                                     replay=args.replay)}
         for name, task in TASKS[setup].items():
             scores = {k: balanced_accuracy(mine, task, st) for k, st in states.items()}
             for k, v in scores.items():
