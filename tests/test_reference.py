@@ -3,6 +3,8 @@ learner's timing, set-up check and refresh, and the reclined-slump and head-sink
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from headwatch.app.assemble import DEFAULT_LIMITS
@@ -23,6 +25,7 @@ from headwatch.posture.reference import (
     LearningJudge,
     Reference,
     ReferenceLearner,
+    learn_in_hindsight,
     learn_reference,
     limits_around_reference,
     same_setup,
@@ -470,3 +473,20 @@ def test_a_learned_limit_is_questioned_where_the_absolute_limit_sees_with_confid
     # A calibrated profile is the person's own choice: obeyed as it is.
     chosen = Reference("profile", {"slouch_deg": 2.0}, 40, origin="profile desk")
     assert limits_around_reference(chosen, Calibration(), DEFAULT_LIMITS).profile["slouch_deg"].high == 12.0
+
+
+def test_a_short_recording_is_learned_from_all_of_its_first_setup() -> None:
+    # 60 s at 1 a second: slumped (head low, slouch 40) for the first 20 s, upright after (12).
+    # The monitor would still be learning at the end of it; the whole recording teaches the upright.
+    looks = [(float(t), side(40.0, ear_level=0.40), False) for t in range(20)]
+    looks += [(float(t), side(12.0, ear_level=0.30), False) for t in range(20, 60)]
+    learned = learn_in_hindsight(looks, learn_s=120.0)
+    assert learned["profile"].values["slouch_deg"] == 12.0 and "front" not in learned
+    # As long as the monitor's learning time, or longer: learned forward in time, as the monitor does.
+    assert learn_in_hindsight(looks, learn_s=50.0) == {}
+    # Only the first set-up: after the camera moved, the looks are another view of the person.
+    moved = [(t + 60.0, replace(s, slouch_deg=30.0, head_forward_deg=30.0, camera_dy=0.1), False) for t, s, _ in looks]
+    assert learn_in_hindsight(looks + moved, learn_s=600.0)["profile"].values["slouch_deg"] == 12.0
+    # From the looks the model ran, not a still picture's repeats (as the monitor learns).
+    repeats = [(60.0 + t, side(25.0, ear_level=0.30), True) for t in range(200)]
+    assert learn_in_hindsight(looks + repeats, learn_s=600.0)["profile"].values["slouch_deg"] == 12.0
