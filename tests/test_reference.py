@@ -458,21 +458,25 @@ def test_a_repeated_sample_counts_its_time_but_is_learned_from_once() -> None:
 def test_a_learned_limit_is_questioned_where_the_absolute_limit_sees_with_confidence() -> None:
     # Absolute profile limit 36 (scale 10): a learned limit may move it by at most CONFIDENT steps.
     low, high = 36.0 - CONFIDENT * 10.0, 36.0 + CONFIDENT * 10.0
-    steady = Reference("profile", {"slouch_deg": 2.0}, 40)  # 2 + 10 = 12 would call 14 degrees bad
-    limits = limits_around_reference(steady, Calibration(), DEFAULT_LIMITS)
+    steady = Reference("profile", {"slouch_deg": 0.0}, 40)  # 0 + 4 would call 5 degrees bad
+    limits = limits_around_reference(steady, Calibration(head_forward_margin_deg=4.0), DEFAULT_LIMITS)
     assert limits.profile["slouch_deg"].high == low
     assert judge(side(low - 1.0), limits).state is State.OK
     assert judge(side(low + 1.0), limits).state is State.BAD
-    assert "within 2 steps of the absolute limit" in limits.profile["slouch_deg"].origin
-    wide = Reference("profile", {"slouch_deg": 35.0}, 40, spreads={"slouch_deg": 20.0})  # 35 + 30 = 65
+    assert "within 3 steps of the absolute limit" in limits.profile["slouch_deg"].origin
+    wide = Reference("profile", {"slouch_deg": 35.0}, 40, spreads={"slouch_deg": 30.0})  # 35 + 45 = 80
     assert limits_around_reference(wide, Calibration(), DEFAULT_LIMITS).profile["slouch_deg"].high == high
-    # Facing the camera (absolute 1.35, scale 0.09): an upright ratio of 1.9 - 6 % is held at 1.53.
+    # Facing the camera (absolute 1.35, scale 0.09): an upright ratio of 1.9 - 6 % is held at 1.62.
     front = Reference("front", {"ear_height_face_ratio": 1.9}, 40)
     band = limits_around_reference(front, Calibration(), DEFAULT_LIMITS).front["ear_height_face_ratio"]
     assert band.low == pytest.approx(1.35 + CONFIDENT * 0.09)
+    # Within the bounds the person's own limit stands.
+    assert limits_around_reference(Reference("profile", {"slouch_deg": 20.0}, 40), Calibration(),
+                                   DEFAULT_LIMITS).profile["slouch_deg"].high == 30.0
     # A calibrated profile is the person's own choice: obeyed as it is.
-    chosen = Reference("profile", {"slouch_deg": 2.0}, 40, origin="profile desk")
-    assert limits_around_reference(chosen, Calibration(), DEFAULT_LIMITS).profile["slouch_deg"].high == 12.0
+    chosen = Reference("profile", {"slouch_deg": 0.0}, 40, origin="profile desk")
+    assert limits_around_reference(chosen, Calibration(head_forward_margin_deg=4.0),
+                                   DEFAULT_LIMITS).profile["slouch_deg"].high == 4.0
 
 
 def test_a_short_recording_is_learned_from_all_of_its_first_setup() -> None:

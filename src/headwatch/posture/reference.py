@@ -65,11 +65,12 @@ SETUP_TOLERANCE = 1.35
 SPREAD_MARGINS = 1.5
 ROBUST_SD = 1.4826
 # How far a learned limit may move the absolute one, in the absolute band's scale (assemble: 10
-# degrees, 0.09 of the ear ratio, about the spread of people's upright values): beyond two of them
-# the absolute limit sees with confidence (every development person's upright median lies within
-# them), and a reference that says otherwise is not obeyed. bench/lopo.py: the same figures as
-# without the bound on all seven people; one step instead cost the standing man 0.07 and CWK 0.08.
-CONFIDENT = 2.0
+# degrees, 0.09 of the ear ratio, about the spread of people's upright values): beyond three of
+# them the absolute limit sees with confidence, and a reference that says otherwise is not obeyed.
+# Two were too few: a camera tilted down raises the ear ratio of desk-A's slumps above 1.53 on the
+# scenario bench (2 of 8 slumps missed; with three, 8 of 8); bench/lopo.py is the same with or
+# without the bound on all seven people.
+CONFIDENT = 3.0
 # The camera's view moved this far (frame heights, or a share of its scale) since the reference
 # was learned or last moved with it: a set-up change (camera_motion.CameraTracker measures it).
 CAMERA_MOVE = 0.03
