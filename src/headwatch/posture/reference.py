@@ -14,7 +14,8 @@ What is learned: among the frames of one view family, the half with the head car
 it), and of those the medians of the key metric, the head's height in the frame and the neck's
 length. The key metric's reference is clamped to a plausible upright range, so that somebody who
 starts slouched is not taught that slouching is upright; the absolute limits apply until a
-reference is ready and to whatever it does not cover.
+reference is ready and to whatever it does not cover. A learned limit refines the absolute one
+rather than replacing it: it may move it by at most CONFIDENT of its steps (``refine``).
 """
 
 from __future__ import annotations
