@@ -9,8 +9,12 @@ Printed per person and task: within-person AUC of the key metric, then balanced 
 
 - absolute  the shipped absolute thresholds (chosen on all seven: in-sample, for comparison);
 - abs-LOPO  an absolute threshold chosen on the other people of the same view family;
-- ref       the reference learned from the person's own frames with the shipped margins;
+- ref       the default: the reference learned from the person's own frames with the shipped
+            margins, bounded by the absolute limits (reference.CONFIDENT);
 - ref-LOPO  the same with the margin chosen on the others.
+
+Then per person (the mean over their tasks) the default against the absolute limits, and for how
+many of the seven people the default is at least the absolute figure.
 
 Tasks: upright vs the set-up's bad label (front webcam: slouching; side desk: tech neck and,
 separately, leaning back; seated: slouched; standing: poor). For chin resting and head on the
@@ -44,6 +48,7 @@ from headwatch.posture.reference import (
     LearningJudge,
     ReferenceLearner,
     family_of,
+    learn_in_hindsight,
     learn_references,
     limits_for_references,
 )
@@ -110,10 +115,11 @@ def key_auc(frames: Sequence[Frame], task: tuple[frozenset[str], frozenset[str]]
 
 
 def own_reference_verdicts(frames: Sequence[Frame], margins: Calibration, absolute: Limits,
-                           spread: float = SPREAD_MARGINS) -> list[State]:
+                           spread: float = SPREAD_MARGINS, replay: bool = False) -> list[State]:
     """Each frame's verdict against the person's own reference, as headwatch would judge it: a
     photo session's reference learned from that session's photos (eval --group-by), a video's
-    learned forward in time by the monitor's own judge (analyze, monitor)."""
+    as analyze judges it: learned from the whole video where it is shorter than learn_min, then
+    judged forward by the monitor's own judge (``replay``: as the monitor, learning forward)."""
     states: list[State] = [State.UNKNOWN] * len(frames)
     sessions: dict[str, list[int]] = {}
     for index, frame in enumerate(frames):
@@ -121,7 +127,12 @@ def own_reference_verdicts(frames: Sequence[Frame], margins: Calibration, absolu
     with spread_margins(spread):
         for indices in sessions.values():
             if frames[indices[0]].video:
-                learner = ReferenceLearner(Reference_().learn_min * 60.0, Reference_().refresh_min * 60.0)
+                # As analyze judges it by default: learned in hindsight where shorter than learn_min.
+                ordered = sorted(indices, key=lambda i: frames[i].t_s)
+                seen = [(frames[i].t_s, s, False) for i in ordered if (s := frames[i].sample) is not None]
+                learned = None if replay else learn_in_hindsight(seen, Reference_().learn_min * 60.0)
+                learner = ReferenceLearner(Reference_().learn_min * 60.0, Reference_().refresh_min * 60.0,
+                                           ready=learned)
                 live = LearningJudge(learner, margins, absolute)
                 for i in sorted(indices, key=lambda i: frames[i].t_s):
                     states[i] = live(frames[i].t_s, frames[i].sample).state
@@ -184,12 +195,22 @@ def fit_threshold(people: Mapping[str, Sequence[Frame]], fam: str) -> float:
         people, lambda frames: absolute_verdicts(frames, absolute_limits(with_threshold(fam, t)))))
 
 
-def fit_margin(people: Mapping[str, Sequence[Frame]], fam: str) -> tuple[float, float]:
-    """The margin and the spread factor (reference.SPREAD_MARGINS) that score best on ``people``."""
+def fit_margin(people: Mapping[str, Sequence[Frame]], fam: str, replay: bool = False) -> tuple[float, float]:
+    """The margin and the spread factor (reference.SPREAD_MARGINS) that score best on ``people``;
+    of those that tie (the absolute bound can make the margin irrelevant for the others), the one
+    nearest the shipped values, so that a tie is not read as a choice."""
     absolute = absolute_limits(Thresholds())
-    return max(((m, k) for m in MARGIN_GRID[fam] for k in SPREAD_GRID), key=lambda mk: mean_score(
-        people, lambda frames: own_reference_verdicts(frames, with_margin(Calibration(), fam, mk[0]), absolute,
-                                                      mk[1])))
+    shipped = with_margin(Calibration(), fam, 0.0)
+    shipped_margin = Calibration().ear_height_margin if fam == "front" else Calibration().head_forward_margin_deg
+    grid = MARGIN_GRID[fam]
+    step = grid[1] - grid[0]
+
+    def score(mk: tuple[float, float]) -> tuple[float, float]:
+        value = mean_score(people, lambda frames: own_reference_verdicts(
+            frames, with_margin(shipped, fam, mk[0]), absolute, mk[1], replay))
+        return round(value, 9), -(abs(mk[0] - shipped_margin) / step + abs(mk[1] - SPREAD_MARGINS))
+
+    return max(((m, k) for m in grid for k in SPREAD_GRID), key=score)
 
 
 def fmt(value: float | None) -> str:
@@ -199,6 +220,8 @@ def fmt(value: float | None) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("data", type=Path, help="the development data folder (../shared/data)")
+    parser.add_argument("--replay", action="store_true",
+                        help="judge the video as the monitor would (analyze --replay), not learned in hindsight")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/headwatch-devdata.pkl"),
                         help="landmark cache (made on the first run; delete it after changing pose.py)")
     args = parser.parse_args()
@@ -212,19 +235,22 @@ def main() -> None:
     print(f"{'person':13s} {'set-up':14s} {'task':13s} {'AUC':>6s} {'absolute':>9s} {'abs-LOPO':>9s} "
           f"{'ref':>6s} {'ref-LOPO':>9s}   fitted (threshold / margin / spread)")
     columns: dict[str, list[float]] = {"absolute": [], "abs-LOPO": [], "ref": [], "ref-LOPO": []}
+    per_person: dict[str, dict[str, list[float]]] = {}
     for person, mine in sorted(by_person.items()):
         setup, fam = mine[0].setup, family(mine[0].setup)
         others = {p: fs for p, fs in by_person.items() if p != person and family(fs[0].setup) == fam}
         threshold = fit_threshold(others, fam)
-        margin, spread = fit_margin(others, fam)
+        margin, spread = fit_margin(others, fam, args.replay)
         states = {"absolute": absolute_verdicts(mine, shipped_abs),
                   "abs-LOPO": absolute_verdicts(mine, absolute_limits(with_threshold(fam, threshold))),
-                  "ref": own_reference_verdicts(mine, margins, shipped_abs),
-                  "ref-LOPO": own_reference_verdicts(mine, with_margin(margins, fam, margin), shipped_abs, spread)}
+                  "ref": own_reference_verdicts(mine, margins, shipped_abs, replay=args.replay),
+                  "ref-LOPO": own_reference_verdicts(mine, with_margin(margins, fam, margin), shipped_abs, spread,
+                                                     replay=args.replay)}
         for name, task in TASKS[setup].items():
             scores = {k: balanced_accuracy(mine, task, st) for k, st in states.items()}
             for k, v in scores.items():
                 columns[k].append(v)
+                per_person.setdefault(person, {}).setdefault(k, []).append(v)
             print(f"{person:13s} {setup:14s} {name:13s} {fmt(key_auc(mine, task, setup)):>6s} "
                   + " ".join(f"{fmt(scores[k]):>9s}" if k != "ref" else f"{fmt(scores[k]):>6s}" for k in scores)
                   + f"   {threshold:.2f} / {margin:.2f} / {spread:.1f}")
@@ -237,6 +263,22 @@ def main() -> None:
     print("mean   " + "  ".join(f"{k} {statistics.mean(v):.3f} (min {min(v):.3f})" for k, v in columns.items()))
     unjudged = sum(1 for f in frames if f.sample is None or family_of(f.sample.view) is None)
     print(f"frames with nobody found or no view: {unjudged}")
+    print_default_vs_absolute(per_person)
+
+
+def print_default_vs_absolute(per_person: Mapping[str, Mapping[str, list[float]]]) -> None:
+    """Per person (the mean over their tasks): the default (the learned reference, shipped numbers
+    and fitted without them) against the absolute limits, and how many people it held for."""
+    print(f"\ndefault vs absolute, per person (mean over the person's tasks); {len(per_person)} people")
+    print(f"{'person':13s} {'absolute':>9s} {'default':>8s} {'diff':>7s} {'ref-LOPO':>9s} {'diff':>7s}")
+    held = held_lopo = 0
+    for person, cols in sorted(per_person.items()):
+        a, d, dl = (statistics.mean(cols[k]) for k in ("absolute", "ref", "ref-LOPO"))
+        held += d >= a - 1e-9
+        held_lopo += dl >= a - 1e-9
+        print(f"{person:13s} {a:9.3f} {d:8.3f} {d - a:+7.3f} {dl:9.3f} {dl - a:+7.3f}")
+    print(f"default >= absolute for {held} of {len(per_person)} people "
+          f"(margins fitted without them: {held_lopo} of {len(per_person)})")
 
 
 if __name__ == "__main__":

@@ -172,8 +172,14 @@ def test_the_demo_clip_raises_one_real_alert_with_the_defaults(tmp_path: Path) -
     assert 37.0 <= alert["start_s"] <= 42.0 and 49.0 <= alert["end_s"] <= 54.0
     # She slouches toward the webcam: the head comes forward.
     assert alert["reasons"][0] == "head_forward"
-    # As the monitor would: a minute is not the two minutes a reference takes to learn.
-    assert summary["reference"].startswith("absolute limits (learning your upright posture: ")
+    # A minute is not the two minutes the monitor takes to learn: the whole recording teaches it.
+    assert summary["reference"].startswith("learned reference (front: ear_height_face_ratio ")
+    assert summary["reference"].endswith("from the whole recording (shorter than learn_min)")
+    code, out, _ = run(str(demo), "--json", "--replay")  # as the monitor would: still learning at its end
+    (replayed,) = json.loads(out)["files"]
+    assert replayed["reference"].startswith("absolute limits (learning your upright posture: ")
+    (same,) = replayed["alerts"]  # the slouch is clear on either: the same alert, give or take a look
+    assert same["start_s"] == pytest.approx(alert["start_s"], abs=1.0)
 
 
 def test_photos_are_one_line_each_in_the_table(tmp_path: Path, grace_hopper: np.ndarray) -> None:

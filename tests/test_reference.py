@@ -3,6 +3,8 @@ learner's timing, set-up check and refresh, and the reclined-slump and head-sink
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from headwatch.app.assemble import DEFAULT_LIMITS
@@ -12,6 +14,7 @@ from headwatch.posture.judge import Anchor, head_drop, judge, neck_change
 from headwatch.posture.reference import (
     AWAY_RELEARN_S,
     CAMERA_CONFIRM_S,
+    CONFIDENT,
     LOCKED_IN_S,
     MIN_FRAMES,
     RELEARN_S,
@@ -22,6 +25,7 @@ from headwatch.posture.reference import (
     LearningJudge,
     Reference,
     ReferenceLearner,
+    learn_in_hindsight,
     learn_reference,
     limits_around_reference,
     same_setup,
@@ -454,3 +458,44 @@ def test_a_repeated_sample_counts_its_time_but_is_learned_from_once() -> None:
 
     assert learned(repeat_still=True) == pytest.approx(24.5)  # the median of the ten looks
     assert learned(repeat_still=False) == pytest.approx(29.0)  # taken as 25 new looks, they would decide
+
+
+def test_a_learned_limit_is_questioned_where_the_absolute_limit_sees_with_confidence() -> None:
+    # Absolute profile limit 36 (scale 10): a learned limit may move it by at most CONFIDENT steps.
+    low, high = 36.0 - CONFIDENT * 10.0, 36.0 + CONFIDENT * 10.0
+    steady = Reference("profile", {"slouch_deg": 0.0}, 40)  # 0 + 4 would call 5 degrees bad
+    limits = limits_around_reference(steady, Calibration(head_forward_margin_deg=4.0), DEFAULT_LIMITS)
+    assert limits.profile["slouch_deg"].high == low
+    assert judge(side(low - 1.0), limits).state is State.OK
+    assert judge(side(low + 1.0), limits).state is State.BAD
+    assert "within 3 steps of the absolute limit" in limits.profile["slouch_deg"].origin
+    wide = Reference("profile", {"slouch_deg": 35.0}, 40, spreads={"slouch_deg": 30.0})  # 35 + 45 = 80
+    assert limits_around_reference(wide, Calibration(), DEFAULT_LIMITS).profile["slouch_deg"].high == high
+    # Facing the camera (absolute 1.35, scale 0.09): an upright ratio of 1.9 - 6 % is held at 1.62.
+    front = Reference("front", {"ear_height_face_ratio": 1.9}, 40)
+    band = limits_around_reference(front, Calibration(), DEFAULT_LIMITS).front["ear_height_face_ratio"]
+    assert band.low == pytest.approx(1.35 + CONFIDENT * 0.09)
+    # Within the bounds the person's own limit stands.
+    assert limits_around_reference(Reference("profile", {"slouch_deg": 20.0}, 40), Calibration(),
+                                   DEFAULT_LIMITS).profile["slouch_deg"].high == 30.0
+    # A calibrated profile is the person's own choice: obeyed as it is.
+    chosen = Reference("profile", {"slouch_deg": 0.0}, 40, origin="profile desk")
+    assert limits_around_reference(chosen, Calibration(head_forward_margin_deg=4.0),
+                                   DEFAULT_LIMITS).profile["slouch_deg"].high == 4.0
+
+
+def test_a_short_recording_is_learned_from_all_of_its_first_setup() -> None:
+    # 60 s at 1 a second: slumped (head low, slouch 40) for the first 20 s, upright after (12).
+    # The monitor would still be learning at the end of it; the whole recording teaches the upright.
+    looks = [(float(t), side(40.0, ear_level=0.40), False) for t in range(20)]
+    looks += [(float(t), side(12.0, ear_level=0.30), False) for t in range(20, 60)]
+    learned = learn_in_hindsight(looks, learn_s=120.0)
+    assert learned["profile"].values["slouch_deg"] == 12.0 and "front" not in learned
+    # As long as the monitor's learning time, or longer: learned forward in time, as the monitor does.
+    assert learn_in_hindsight(looks, learn_s=50.0) == {}
+    # Only the first set-up: after the camera moved, the looks are another view of the person.
+    moved = [(t + 60.0, replace(s, slouch_deg=30.0, head_forward_deg=30.0, camera_dy=0.1), False) for t, s, _ in looks]
+    assert learn_in_hindsight(looks + moved, learn_s=600.0)["profile"].values["slouch_deg"] == 12.0
+    # From the looks the model ran, not a still picture's repeats (as the monitor learns).
+    repeats = [(60.0 + t, side(25.0, ear_level=0.30), True) for t in range(200)]
+    assert learn_in_hindsight(looks + repeats, learn_s=600.0)["profile"].values["slouch_deg"] == 12.0

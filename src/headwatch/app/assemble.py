@@ -95,13 +95,15 @@ class ReferenceChoice:
 
 def posture_judge(settings: Settings, choice: ReferenceChoice, stored: Mapping[Family, Reference] | None = None,
                   on_change: Callable[[Mapping[Family, Reference]], None] | None = None,
-                  sample_interval_s: float | None = None) -> PostureJudge:
+                  sample_interval_s: float | None = None,
+                  learned: Mapping[Family, Reference] | None = None) -> PostureJudge:
     """The monitor's judge: fixed limits, or limits that follow the reference it learns (its
-    learning time on the session's presence clock: session_gap_s)."""
+    learning time on the session's presence clock: session_gap_s). ``learned``: references in use
+    from the first sample (a complete recording's, learned in hindsight)."""
     limits = limits_for(settings, choice.profile)
     if choice.mode != "auto":
         upright = {choice.profile.family: choice.profile.reference()} if choice.profile is not None else None
         return FixedJudge(limits, choice.describe(), upright)
     learner = ReferenceLearner(settings.reference.learn_min * 60.0, settings.reference.refresh_min * 60.0, stored,
-                               session_gap_s(settings, sample_interval_s))
+                               session_gap_s(settings, sample_interval_s), ready=learned)
     return LearningJudge(learner, settings.calibration, limits, on_change)

@@ -1,18 +1,24 @@
 """A recording as a posture session: its measured looks judged forward in time by the monitor's
-own judge and alert engine, at the recording's sampling rate, on the video's clock. What
-`analyze`, `eval` and ``analyze_video`` report for a video is what the live monitor would have
-done, by construction (app/session.py)."""
+own judge and alert engine, at the recording's sampling rate, on the video's clock (app/session.py).
+
+A recording is complete when it is judged, which a live session never is: where it is shorter
+than the monitor needs to learn the person (``[reference] learn_min``), the reference is learned
+from all of its first set-up (reference.learn_in_hindsight) and the same judge and alert engine
+run forward from the first look with it, instead of judging the whole recording on the absolute
+limits as a monitor still learning would. ``[reference] replay = true`` (analyze --replay) replays
+the monitor exactly; a longer recording is replayed exactly either way."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from headwatch.app.assemble import ReferenceChoice, alert_settings, posture_judge
+from headwatch.app.assemble import ReferenceChoice, alert_settings, posture_judge, session_gap_s
 from headwatch.app.pipeline import Observation
 from headwatch.app.session import PostureSession
 from headwatch.app.sinks import Fanout
 from headwatch.config.settings import Settings
+from headwatch.posture.reference import Family, Reference, learn_in_hindsight
 from headwatch.timeline.alerts import AlertEngine
 from headwatch.timeline.replay import Alert
 from headwatch.types import AlertEvent, FrameRecord
@@ -35,14 +41,23 @@ class RecordingSession:
 
     def __init__(self, source: str, settings: Settings, choice: ReferenceChoice,
                  outputs: Fanout | None = None) -> None:
-        interval_s = 1.0 / settings.capture.analyze_fps
-        judge = posture_judge(settings, choice, sample_interval_s=interval_s)
-        engine = AlertEngine(alert_settings(settings, interval_s))
-        self.session = PostureSession(source, judge, engine, outputs or Fanout([], "analysing on without it"),
-                                      interval_s=interval_s)
-        self.records: list[FrameRecord] = []
+        self.source, self.settings, self.choice = source, settings, choice
+        self.outputs = outputs or Fanout([], "analysing on without it")
+        self.interval_s = 1.0 / settings.capture.analyze_fps
+        # Learning in hindsight needs the whole recording first: the looks wait until finish().
+        self.hindsight = choice.mode == "auto" and not settings.reference.replay
+        self.session: PostureSession | None = None if self.hindsight else self._session(None)
+        self.records: list[FrameRecord] = []  # judged; in hindsight, measured until finish()
+
+    def _session(self, learned: Mapping[Family, Reference] | None) -> PostureSession:
+        judge = posture_judge(self.settings, self.choice, sample_interval_s=self.interval_s, learned=learned)
+        engine = AlertEngine(alert_settings(self.settings, self.interval_s))
+        return PostureSession(self.source, judge, engine, self.outputs, interval_s=self.interval_s)
 
     def look(self, measured: FrameRecord) -> FrameRecord:
+        if self.session is None:
+            self.records.append(measured)
+            return measured
         seen = Observation(measured.pose, measured.sample if measured.person else None, measured.position,
                            measured.skipped)
         record = self.session.look(measured.t_s, measured.frame, seen).record
@@ -51,16 +66,28 @@ class RecordingSession:
 
     def finish(self, end_s: float) -> JudgedRecording:
         """End the session (its outputs closed); an alert still open lasts to ``end_s``."""
+        note = ""
+        if self.session is None:  # in hindsight: learned from the recording, then judged forward
+            measured, self.records = self.records, []
+            learned = learn_in_hindsight(
+                [(r.t_s, r.sample, r.skipped) for r in measured if r.person and r.sample is not None],
+                self.settings.reference.learn_min * 60.0, session_gap_s(self.settings, self.interval_s))
+            self.session = self._session(learned)
+            for record in measured:
+                self.look(record)
+            if learned:
+                note = " from the whole recording (shorter than learn_min)"
         self.session.close()
         return JudgedRecording(self.records, self.session.alerts(end_s), list(self.session.summary.events),
-                               self.session.judge.describe())
+                               self.session.judge.describe() + note)
 
 
 def judge_recording(records: Sequence[FrameRecord], settings: Settings, choice: ReferenceChoice, end_s: float,
                     outputs: Fanout | None = None) -> JudgedRecording:
-    """A measured recording judged as the live monitor would have judged it: with ``auto`` the
-    absolute limits until the reference is learned from the first ``learn_min`` minutes of
-    presence, then that reference, following set-up changes as they come."""
+    """A measured recording judged by the live monitor's judge: with ``auto`` the absolute limits
+    until the reference is learned from the first ``learn_min`` minutes of presence, then that
+    reference, following set-up changes as they come; a recording shorter than that learns from all
+    of its first set-up, unless ``[reference] replay`` (see the module's doc)."""
     session = RecordingSession(records[0].path if records else "", settings, choice, outputs)
     for record in records:
         session.look(record)

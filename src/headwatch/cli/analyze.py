@@ -85,6 +85,11 @@ def analyze(
     reference: ReferenceOption = None,
     jobs: JobsOption = None,
     cluster: ClusterOption = None,
+    replay: Annotated[bool | None, typer.Option(
+        "--replay/--no-replay", help="Judge each video exactly as the live monitor would have: the absolute "
+                                     "limits until [reference] learn_min of presence. Default: a video shorter "
+                                     "than that learns your upright posture from all of it "
+                                     "([reference] replay).", show_default=False)] = None,
 ) -> None:
     """Measure posture in recorded videos and photos, and report per file.
 
@@ -94,7 +99,7 @@ def analyze(
     from headwatch.app.analyze import AnalyzeRequest, analyze_recordings
 
     settings = settings_for(config, {"capture.analyze_fps": fps, "capture.model": model,
-                                      "alerts.bad_for_s": bad_for})
+                                      "alerts.bad_for_s": bad_for, "reference.replay": replay})
     choice, _ = select_reference(settings, reference, profile)
     request = AnalyzeRequest(paths, settings, choice, out=out, events=events, report=report, annotate=annotate,
                              record_history=record_history, jobs=jobs, cluster=cluster, progress=_Bar())
