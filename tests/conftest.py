@@ -246,3 +246,30 @@ def isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
     # frames enough (test_default_analysis_rate checks the default itself).
     monkeypatch.setenv("HEADWATCH_CAPTURE_ANALYZE_FPS", "5")
     return home
+
+
+class CameraAtTheEdge:
+    """cv2.VideoCapture on a video file in the camera's place, noting when it opens, reads and lets go
+    (the capture edge for the tests of releasing the camera)."""
+
+    def __init__(self, clip: Path, log: list[tuple[str, float]]) -> None:
+        self.capture = cv2.VideoCapture(str(clip))
+        self.log = log
+        log.append(("open", time.monotonic()))
+
+    def isOpened(self) -> bool:
+        return bool(self.capture.isOpened())
+
+    def set(self, prop: int, value: float) -> bool:
+        return True
+
+    def grab(self) -> bool:
+        return bool(self.capture.grab())
+
+    def read(self) -> tuple[bool, np.ndarray | None]:
+        self.log.append(("read", time.monotonic()))
+        return self.capture.read()
+
+    def release(self) -> None:
+        self.log.append(("release", time.monotonic()))
+        self.capture.release()

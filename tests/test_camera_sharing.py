@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import WriteVideo, wait_for
+from conftest import CameraAtTheEdge, WriteVideo, wait_for
 from headwatch.app.assemble import DEFAULT_LIMITS
 from headwatch.app.monitor import Monitor, camera_in_use
 from headwatch.posture.reference import FixedJudge
@@ -97,32 +97,6 @@ def test_proc_is_read_only_when_the_device_was_opened_or_closed(device: Path) ->
         assert len(scans) == 3
     finally:
         sharing.close()
-
-
-class CameraAtTheEdge:
-    """cv2.VideoCapture on a video file, in the camera's place: when it was opened and released."""
-
-    def __init__(self, clip: Path, log: list[tuple[str, float]]) -> None:
-        self.capture = cv2.VideoCapture(str(clip))
-        self.log = log
-        self.log.append(("open", time.monotonic()))
-
-    def isOpened(self) -> bool:
-        return bool(self.capture.isOpened())
-
-    def set(self, prop: int, value: float) -> bool:
-        return True
-
-    def grab(self) -> bool:
-        return bool(self.capture.grab())
-
-    def read(self) -> tuple[bool, np.ndarray | None]:
-        self.log.append(("read", time.monotonic()))
-        return self.capture.read()
-
-    def release(self) -> None:
-        self.log.append(("release", time.monotonic()))
-        self.capture.release()
 
 
 def test_the_camera_is_released_for_a_video_call_and_taken_again(

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import WriteVideo, wait_for
+from conftest import CameraAtTheEdge, WriteVideo, wait_for
 from desktop import need, stop
 from headwatch.system.session_watch import SessionWatch
 from headwatch.vision import sources
@@ -90,32 +90,6 @@ def test_without_a_bus_nothing_is_heard_and_nothing_breaks(monkeypatch: pytest.M
     watch = SessionWatch()
     assert watch.away() is None and time.monotonic() - started < 2.0
     watch.close()
-
-
-class CameraAtTheEdge:
-    """cv2.VideoCapture on a video file in the camera's place, noting when it opens, reads, lets go."""
-
-    def __init__(self, clip: Path, log: list[tuple[str, float]]) -> None:
-        self.capture = cv2.VideoCapture(str(clip))
-        self.log = log
-        log.append(("open", time.monotonic()))
-
-    def isOpened(self) -> bool:
-        return bool(self.capture.isOpened())
-
-    def set(self, prop: int, value: float) -> bool:
-        return True
-
-    def grab(self) -> bool:
-        return bool(self.capture.grab())
-
-    def read(self) -> tuple[bool, np.ndarray | None]:
-        self.log.append(("read", time.monotonic()))
-        return self.capture.read()
-
-    def release(self) -> None:
-        self.log.append(("release", time.monotonic()))
-        self.capture.release()
 
 
 def test_a_locked_screen_turns_the_camera_off_and_the_history_counts_no_time(
