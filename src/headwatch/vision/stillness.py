@@ -1,4 +1,4 @@
-"""Whether a frame can skip the pose model: the picture has not moved since the model last ran.
+"""Whether a frame can skip the pose model: the head and shoulders have not moved since it last ran.
 
 While a person sits still their verdict cannot change, and a look costs ~35 ms of pose model
 for nothing. So each look first shrinks the frame to a grey thumbnail of a few hundred pixels
@@ -7,6 +7,13 @@ model. The comparison is a displacement, not a brightness difference: per block 
 thumbnail, the mean change divided by the mean gradient is about how many thumbnail pixels the
 content moved there, whatever the lighting or the contrast. The largest block counts, so a head
 that drops while the room stands still is not averaged away by the room.
+
+The verdict rests on the head, the neck and the shoulders, and people at a desk move their hands
+all day: typing woke the model on every look. So where the last model look found a person, the
+check watches the band of the frame from the top down to a margin below the shoulders, its whole
+width: the head and shoulders, and beside them the room, where a person comes in or leaves and a
+moved camera shows. Below that band (hands, keyboard, mouse, a cup) a change counts for nothing.
+With nobody found the whole frame is watched.
 
 Compared with the last *model* look, not the previous frame, a slow drift adds up until it
 wakes the model. After a wake the model runs until two looks in a row agree (MediaPipe's video
@@ -17,16 +24,39 @@ but the thumbnail, in memory.
 
 from __future__ import annotations
 
+import itertools
+import math
+
 import cv2
 import numpy as np
 import numpy.typing as npt
 
+from headwatch.types import Landmark, Pose
+
 THUMBNAIL = (32, 24)  # width, height: 768 pixels
-BLOCK = 8  # pixels of the thumbnail a displacement is measured over (4 x 3 blocks)
+BLOCK = 8  # pixels of the thumbnail a displacement is measured over (4 x 3 blocks on the whole frame)
 # Gradients below this (grey levels per pixel) count as this: a flat wall's noise is no motion.
 GRADIENT_FLOOR = 3.0
 
+# The watched band ends this share of the face-to-shoulder height below the lower shoulder: the
+# shoulders rise, drop and roll within it, the forearms and hands work below it.
+SHOULDER_MARGIN = 0.5
+_FACE = list(range(0, 11))  # BlazePose's nose, eyes, ears and mouth
+
 FloatImage = npt.NDArray[np.float32]
+
+
+def watched_share(pose: Pose | None) -> float:
+    """How much of the frame, from the top, the still check watches for this last-seen pose:
+    down to SHOULDER_MARGIN below the shoulders (1.0, the whole frame, with nobody there)."""
+    if pose is None:
+        return 1.0
+    y = pose.image_xy[:, 1]
+    shoulders = float(max(y[Landmark.LEFT_SHOULDER], y[Landmark.RIGHT_SHOULDER]))
+    face_top = float(y[_FACE].min())
+    if shoulders <= face_top:  # no sense to be made of it: watch everything
+        return 1.0
+    return min(1.0, (shoulders + SHOULDER_MARGIN * (shoulders - face_top)) / pose.height)
 
 
 def thumbnail(image_bgr: npt.NDArray[np.uint8]) -> FloatImage:
@@ -36,11 +66,22 @@ def thumbnail(image_bgr: npt.NDArray[np.uint8]) -> FloatImage:
     return grey - np.float32(grey.mean())
 
 
-def _blocks(values: FloatImage) -> FloatImage:
-    height, width = values.shape
-    rows, cols = height // BLOCK, width // BLOCK
-    blocks: FloatImage = values[:rows * BLOCK, :cols * BLOCK].reshape(rows, BLOCK, cols, BLOCK).mean(axis=(1, 3))
-    return blocks
+def _row_edges(rows: int) -> list[int]:
+    """Block rows laid up from the bottom of the watched band, BLOCK high; what is left at the top
+    joins the top block. On the whole thumbnail: the 3 rows of blocks the check always had."""
+    edges = [0, *sorted(range(rows, 0, -BLOCK))]
+    if len(edges) > 2 and edges[1] < BLOCK:
+        del edges[1]
+    return edges
+
+
+def _blocks(values: FloatImage, rows: int) -> FloatImage:
+    """Block means over the top ``rows`` rows: BLOCK wide, row edges from _row_edges."""
+    width = values.shape[1] // BLOCK * BLOCK
+    edges = _row_edges(rows)
+    bands = [values[top:bottom, :width].reshape(bottom - top, -1, BLOCK).mean(axis=(0, 2))
+             for top, bottom in itertools.pairwise(edges)]
+    return np.asarray(bands, dtype=np.float32)
 
 
 def _gradient(picture: FloatImage) -> FloatImage:
@@ -50,10 +91,12 @@ def _gradient(picture: FloatImage) -> FloatImage:
     return magnitude / 2.0
 
 
-def motion(before: FloatImage, after: FloatImage) -> float:
-    """About how far (thumbnail pixels) the picture moved where it moved most."""
-    change = _blocks(np.abs(after - before))
-    texture = _blocks((_gradient(before) + _gradient(after)) / 2.0)
+def motion(before: FloatImage, after: FloatImage, watched: float = 1.0) -> float:
+    """About how far (thumbnail pixels) the picture moved where it moved most, in the top
+    ``watched`` share of it (what moves below does not count)."""
+    rows = max(1, min(before.shape[0], math.ceil(watched * before.shape[0])))
+    change = _blocks(np.abs(after - before), rows)
+    texture = _blocks((_gradient(before) + _gradient(after)) / 2.0, rows)
     return float((change / np.maximum(texture, GRADIENT_FLOOR)).max())
 
 
@@ -71,13 +114,15 @@ class StillGate:
         self._looked: tuple[float, FloatImage] | None = None  # the last model look: time, thumbnail
         self._agreeing = 0
 
-    def still(self, image_bgr: npt.NDArray[np.uint8], t_s: float) -> bool:
+    def still(self, image_bgr: npt.NDArray[np.uint8], t_s: float, seen: Pose | None = None) -> bool:
+        """``seen``: the person the last model look found (None: nobody), whose head and
+        shoulders are watched (watched_share)."""
         picture = thumbnail(image_bgr)
         if self._looked is None:
             self._looked = (t_s, picture)
             return False
         looked_s, looked = self._looked
-        unmoved = motion(looked, picture) <= self.threshold_px
+        unmoved = motion(looked, picture, watched_share(seen)) <= self.threshold_px
         if unmoved and self._agreeing >= self.settle_looks and t_s - looked_s < self.max_still_s:
             return True
         self._agreeing = self._agreeing + 1 if unmoved else 0
