@@ -38,9 +38,10 @@ BLOCK = 8  # pixels of the thumbnail a displacement is measured over (4 x 3 bloc
 # Gradients below this (grey levels per pixel) count as this: a flat wall's noise is no motion.
 GRADIENT_FLOOR = 3.0
 
-# The watched band ends this share of the face-to-shoulder height below the lower shoulder: the
+# The watched band ends this share of the face-to-shoulder height below the shoulders' midpoint
+# (their line in a front view; in a side view the far shoulder is a guess that lies lower): the
 # shoulders rise, drop and roll within it, the forearms and hands work below it.
-SHOULDER_MARGIN = 0.5
+SHOULDER_MARGIN = 0.25
 _FACE = list(range(0, 11))  # BlazePose's nose, eyes, ears and mouth
 
 FloatImage = npt.NDArray[np.float32]
@@ -52,7 +53,7 @@ def watched_share(pose: Pose | None) -> float:
     if pose is None:
         return 1.0
     y = pose.image_xy[:, 1]
-    shoulders = float(max(y[Landmark.LEFT_SHOULDER], y[Landmark.RIGHT_SHOULDER]))
+    shoulders = float(y[Landmark.LEFT_SHOULDER] + y[Landmark.RIGHT_SHOULDER]) / 2.0
     face_top = float(y[_FACE].min())
     if shoulders <= face_top:  # no sense to be made of it: watch everything
         return 1.0
@@ -67,12 +68,10 @@ def thumbnail(image_bgr: npt.NDArray[np.uint8]) -> FloatImage:
 
 
 def _row_edges(rows: int) -> list[int]:
-    """Block rows laid up from the bottom of the watched band, BLOCK high; what is left at the top
-    joins the top block. On the whole thumbnail: the 3 rows of blocks the check always had."""
-    edges = [0, *sorted(range(rows, 0, -BLOCK))]
-    if len(edges) > 2 and edges[1] < BLOCK:
-        del edges[1]
-    return edges
+    """Block rows laid up from the bottom of the watched band, BLOCK high, what is left at the top
+    a lower block of its own (merged, it would dilute a head's move). On the whole thumbnail:
+    the 3 rows of blocks the check always had."""
+    return [0, *sorted(range(rows, 0, -BLOCK))] if rows % BLOCK else list(range(0, rows + 1, BLOCK))
 
 
 def _blocks(values: FloatImage, rows: int) -> FloatImage:
