@@ -54,6 +54,10 @@ def test_motion_below_the_watched_share_does_not_count() -> None:
     assert motion(still, moved, watched=0.2) < 0.05
     # Whole thumbnail: the blocks the check always had.
     assert motion(still, moved, watched=1.0) == motion(still, moved)
+    # Bright hands over the bottom half brighten the whole thumbnail, not the watched half.
+    hands = scene()
+    hands[150:] = 250
+    assert motion(still, thumbnail(hands), watched=0.5) < 0.05
 
 
 def test_the_gate_settles_skips_wakes_and_checks_again() -> None:

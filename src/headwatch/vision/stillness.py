@@ -61,10 +61,9 @@ def watched_share(pose: Pose | None) -> float:
 
 
 def thumbnail(image_bgr: npt.NDArray[np.uint8]) -> FloatImage:
-    """The frame as a THUMBNAIL-sized grey picture, its mean brightness taken out."""
+    """The frame as a THUMBNAIL-sized grey picture (motion takes the mean brightness out)."""
     small = cv2.resize(image_bgr, THUMBNAIL, interpolation=cv2.INTER_AREA)
-    grey = (cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small).astype(np.float32)
-    return grey - np.float32(grey.mean())
+    return (cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small).astype(np.float32)
 
 
 def _row_edges(rows: int) -> list[int]:
@@ -92,8 +91,11 @@ def _gradient(picture: FloatImage) -> FloatImage:
 
 def motion(before: FloatImage, after: FloatImage, watched: float = 1.0) -> float:
     """About how far (thumbnail pixels) the picture moved where it moved most, in the top
-    ``watched`` share of it (what moves below does not count)."""
+    ``watched`` share of it (what moves below does not count). The mean brightness of that part
+    is taken out of each: a brighter room moves nothing, and neither do bright hands over a
+    dark desk below it."""
     rows = max(1, min(before.shape[0], math.ceil(watched * before.shape[0])))
+    before, after = before[:rows] - before[:rows].mean(), after[:rows] - after[:rows].mean()
     change = _blocks(np.abs(after - before), rows)
     texture = _blocks((_gradient(before) + _gradient(after)) / 2.0, rows)
     return float((change / np.maximum(texture, GRADIENT_FLOOR)).max())
