@@ -8,8 +8,9 @@ rows of another photo of the series, a different one every 0.25 s, as hands move
 it all the picture sways SWAY_DEG and carries sensor noise, as the made-up steady clip does: in
 the still check's watched band that moves the three typing clips by a median of 0.18, 0.12 and
 0.13 thumbnail pixels from one second to the next, about as much as or a little more than the
-development data's people sitting still at a webcam (0.08-0.14). The head-moving clip shows the series' photos whole, each for 2 s: the head, the shoulders and the
-hands all move. Written to a temporary folder, never into the repository.
+development data's people sitting still at a webcam (0.08-0.14). The head-moving clip shows the
+series' photos whole, each for 2 s: the head, the shoulders and the hands all move. Written to a
+temporary folder, never into the repository.
 """
 
 from __future__ import annotations

@@ -47,17 +47,17 @@ def test_motion_reads_a_moved_head_and_not_the_light() -> None:
 
 def test_motion_below_the_watched_share_does_not_count() -> None:
     still = thumbnail(scene())
-    # The 'head' block spans rows 60-110 of 240 (thumbnail rows 6-11): moved 12 px, it moves.
+    # The 'head' block spans rows 60-110 of 240: moved 12 px, it moves where half is watched.
     moved = thumbnail(scene(head_y=72))
     assert motion(still, moved, watched=0.5) == pytest.approx(motion(still, moved), rel=0.3)
-    # The same move when only the top fifth is watched: no change there.
-    assert motion(still, moved, watched=0.2) < 0.05
-    # Whole thumbnail: the blocks the check always had.
-    assert motion(still, moved, watched=1.0) == motion(still, moved)
-    # Bright hands over the bottom half brighten the whole thumbnail, not the watched half.
+    assert motion(still, moved, watched=1.0) == motion(still, moved)  # the blocks the check always had
+    # Hands over the bottom third (y >= 170): nothing moved where half is watched (the rows of
+    # blocks wholly below it do not count, and neither does the brightness they add to the
+    # thumbnail); watched down to 70 %, the bottom row of blocks reaches into it and counts.
     hands = scene()
-    hands[150:] = 250
+    hands[170:, 40:280] = 250
     assert motion(still, thumbnail(hands), watched=0.5) < 0.05
+    assert motion(still, thumbnail(hands), watched=0.7) > 1.0
 
 
 def test_the_gate_settles_skips_wakes_and_checks_again() -> None:

@@ -12,8 +12,10 @@ The verdict rests on the head, the neck and the shoulders, and people at a desk 
 all day: typing woke the model on every look. So where the last model look found a person, the
 check watches the band of the frame from the top down to a margin below the shoulders, its whole
 width: the head and shoulders, and beside them the room, where a person comes in or leaves and a
-moved camera shows. Below that band (hands, keyboard, mouse, a cup) a change counts for nothing.
-With nobody found the whole frame is watched.
+moved camera shows. The rows of blocks wholly below that band (hands, keyboard, mouse, a cup)
+count for nothing; a row the band reaches into counts whole, so where the shoulders are near the
+bottom of the frame (a laptop webcam's head-and-shoulders view) the whole frame is watched, with
+the very blocks the check had before. With nobody found the whole frame is watched.
 
 Compared with the last *model* look, not the previous frame, a slow drift adds up until it
 wakes the model. After a wake the model runs until two looks in a row agree (MediaPipe's video
@@ -24,7 +26,6 @@ but the thumbnail, in memory.
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import cv2
@@ -34,7 +35,7 @@ import numpy.typing as npt
 from headwatch.types import Landmark, Pose
 
 THUMBNAIL = (32, 24)  # width, height: 768 pixels
-BLOCK = 8  # pixels of the thumbnail a displacement is measured over (4 x 3 blocks on the whole frame)
+BLOCK = 8  # pixels of the thumbnail a displacement is measured over (4 x 3 blocks)
 # Gradients below this (grey levels per pixel) count as this: a flat wall's noise is no motion.
 GRADIENT_FLOOR = 3.0
 
@@ -66,20 +67,11 @@ def thumbnail(image_bgr: npt.NDArray[np.uint8]) -> FloatImage:
     return (cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small).astype(np.float32)
 
 
-def _row_edges(rows: int) -> list[int]:
-    """Block rows laid up from the bottom of the watched band, BLOCK high, what is left at the top
-    a lower block of its own (merged, it would dilute a head's move). On the whole thumbnail:
-    the 3 rows of blocks the check always had."""
-    return [0, *sorted(range(rows, 0, -BLOCK))] if rows % BLOCK else list(range(0, rows + 1, BLOCK))
-
-
-def _blocks(values: FloatImage, rows: int) -> FloatImage:
-    """Block means over the top ``rows`` rows: BLOCK wide, row edges from _row_edges."""
-    width = values.shape[1] // BLOCK * BLOCK
-    edges = _row_edges(rows)
-    bands = [values[top:bottom, :width].reshape(bottom - top, -1, BLOCK).mean(axis=(0, 2))
-             for top, bottom in itertools.pairwise(edges)]
-    return np.asarray(bands, dtype=np.float32)
+def _blocks(values: FloatImage) -> FloatImage:
+    height, width = values.shape
+    rows, cols = height // BLOCK, width // BLOCK
+    blocks: FloatImage = values[:rows * BLOCK, :cols * BLOCK].reshape(rows, BLOCK, cols, BLOCK).mean(axis=(1, 3))
+    return blocks
 
 
 def _gradient(picture: FloatImage) -> FloatImage:
@@ -90,14 +82,14 @@ def _gradient(picture: FloatImage) -> FloatImage:
 
 
 def motion(before: FloatImage, after: FloatImage, watched: float = 1.0) -> float:
-    """About how far (thumbnail pixels) the picture moved where it moved most, in the top
-    ``watched`` share of it (what moves below does not count). The mean brightness of that part
-    is taken out of each: a brighter room moves nothing, and neither do bright hands over a
-    dark desk below it."""
-    rows = max(1, min(before.shape[0], math.ceil(watched * before.shape[0])))
+    """About how far (thumbnail pixels) the picture moved where it moved most, over the rows of
+    blocks that reach into the top ``watched`` share of it (the rows wholly below do not count).
+    The mean brightness of those rows is taken out of each: a brighter room moves nothing, and
+    neither do bright hands over a dark desk below them."""
+    rows = min(before.shape[0], max(1, math.ceil(watched * before.shape[0] / BLOCK)) * BLOCK)
     before, after = before[:rows] - before[:rows].mean(), after[:rows] - after[:rows].mean()
-    change = _blocks(np.abs(after - before), rows)
-    texture = _blocks((_gradient(before) + _gradient(after)) / 2.0, rows)
+    change = _blocks(np.abs(after - before))
+    texture = _blocks((_gradient(before) + _gradient(after)) / 2.0)
     return float((change / np.maximum(texture, GRADIENT_FLOOR)).max())
 
 
