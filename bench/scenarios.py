@@ -160,6 +160,7 @@ class Outcome:
     false_alerts: int = 0
     slumps: int = 0
     slumps_alerted: int = 0
+    slump_alert_s: list[float] = field(default_factory=list)  # per alerted slump: from its start to the alert
     noticed_s: float | None = None  # after the change: the first setup_changed event
     causes: list[str] = field(default_factory=list)  # of every setup_changed event
     false_reasons: Counter[str] = field(default_factory=Counter)  # of the alerts while upright
@@ -207,8 +208,9 @@ def run(parts: Sequence[Part], model: str, settings: Settings) -> Outcome:
                         if change_at is not None and outcome.noticed_s is None:
                             outcome.noticed_s = t - change_at
                     if event.kind is EventKind.BAD_POSTURE and event.repeat == 0:
-                        if part.label == "slump":
+                        if part.label == "slump" and not alerted_here:
                             alerted_here = True
+                            outcome.slump_alert_s.append(t - start)
                         elif part.label == "upright":
                             outcome.false_alerts += 1
                             outcome.false_reasons.update(r.value for r in event.reasons)
@@ -272,6 +274,8 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
             out(f"{who.person:11s} {name:15s} {result.upright_s / 60:7.0f}m {result.false_alerts:12d} "
                 f"{per_hour:8.1f} {result.slumps_alerted:>6d} of {result.slumps:<4d} {fmt_s(result.noticed_s):>8s} "
                 f"{fmt_s(result.relearned_s):>8s} {fmt_s(result.settled_s):>8s}  {','.join(result.causes) or '-'}"
+                f"  slump alert after {', '.join(fmt_s(s) for s in result.slump_alert_s) or '-'}"
+                f"  model {result.model_runs}/{result.looks}"
                 + (f"  (false: {dict(result.false_reasons)})" if result.false_reasons else ""))
     hours = totals.upright_s / 3600.0
     out(f"all: {totals.false_alerts} false alerts in {hours:.1f} h upright ({totals.false_alerts / hours:.1f} "

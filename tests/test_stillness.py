@@ -19,7 +19,7 @@ from headwatch.cli import app
 from headwatch.config.settings import Settings
 from headwatch.types import Frame, FrameRecord, Reason, State
 from headwatch.vision.pose import PoseEstimator
-from headwatch.vision.stillness import StillGate, motion, thumbnail
+from headwatch.vision.stillness import StillGate, motion, thumbnail, watched_share
 
 DEMO = Path(__file__).resolve().parents[1] / "samples" / "demo_slouch.mp4"
 runner = CliRunner()
@@ -43,6 +43,21 @@ def test_motion_reads_a_moved_head_and_not_the_light() -> None:
     # Sensor noise of a few grey levels never wakes the model.
     noisy = np.clip(scene() + np.random.default_rng(1).normal(0, 3, (240, 320, 3)), 0, 255).astype(np.uint8)
     assert motion(still, thumbnail(noisy)) < StillGate().threshold_px
+
+
+def test_motion_below_the_watched_share_does_not_count() -> None:
+    still = thumbnail(scene())
+    # The 'head' block spans rows 60-110 of 240: moved 12 px, it moves where half is watched.
+    moved = thumbnail(scene(head_y=72))
+    assert motion(still, moved, watched=0.5) == pytest.approx(motion(still, moved), rel=0.3)
+    assert motion(still, moved, watched=1.0) == motion(still, moved)  # the blocks the check always had
+    # Hands over the bottom third (y >= 170): nothing moved where half is watched (the rows of
+    # blocks wholly below it do not count, and neither does the brightness they add to the
+    # thumbnail); watched down to 70 %, the bottom row of blocks reaches into it and counts.
+    hands = scene()
+    hands[170:, 40:280] = 250
+    assert motion(still, thumbnail(hands), watched=0.5) < 0.05
+    assert motion(still, thumbnail(hands), watched=0.7) > 1.0
 
 
 def test_the_gate_settles_skips_wakes_and_checks_again() -> None:
@@ -79,6 +94,43 @@ def test_the_observer_repeats_the_last_look_while_the_picture_holds_still(grace_
         seen = [observer(Frame(float(t), t, sitter)) for t in range(8)]
     assert detector.calls == 3 and [s.skipped for s in seen] == [False] * 3 + [True] * 5
     assert seen[-1].sample == seen[2].sample and seen[-1].sample is not None
+
+
+def at_a_desk(portrait: np.ndarray, hand_x: int | None = None, head_dx: int = 0) -> np.ndarray:
+    """Grace Hopper above a textured desk (256 x 440): her shoulders at about y 200, the desk
+    from 300 down. ``hand_x``: a textured hand on the desk at that x; ``head_dx``: everything
+    above her shoulders (y < 190) shifted that far sideways."""
+    top = cv2.resize(portrait, (256, 300))
+    if head_dx:
+        top[:190] = np.roll(top[:190], head_dx, axis=1)
+    desk = cv2.GaussianBlur(np.random.default_rng(3).integers(60, 200, (140, 256, 3)).astype(np.uint8), (0, 0), 3)
+    frame = np.vstack([top, desk])
+    if hand_x is not None:
+        hand = cv2.GaussianBlur(np.random.default_rng(5).integers(120, 230, (50, 70, 3)).astype(np.uint8), (0, 0), 2)
+        frame[350:400, hand_x:hand_x + 70] = hand
+    return np.ascontiguousarray(frame)
+
+
+def test_typing_hands_below_the_shoulders_let_the_model_rest_and_a_moving_head_wakes_it(
+        write_video: WriteVideo, grace_hopper: np.ndarray) -> None:
+    """20 s at 5 fps, looked at once a second: a hand sweeping over the desk the whole time
+    rests the model as if nothing moved; her head swaying 6 px wakes it on every look."""
+    sweep = [20 + round(80 * (1 + np.sin(i / 2.0))) for i in range(100)]  # 20-180 px, back and forth
+    typing = write_video("typing.mp4", [at_a_desk(grace_hopper, hand_x=x) for x in sweep], 5.0)
+    swaying = write_video("swaying.mp4", [at_a_desk(grace_hopper, hand_x=60, head_dx=6 if (i // 5) % 2 else -6)
+                                          for i in range(100)], 5.0)
+    with PoseEstimator("full", mode="image") as estimator:
+        seated = estimator.detect(at_a_desk(grace_hopper))
+    assert seated is not None
+    # The check watches down to below her shoulders, and not the desk where the hand moves.
+    assert 190 / 440 < watched_share(seated) < 340 / 440
+
+    typed = analyze_video(typing).records
+    assert len(typed) == 20
+    # The first look and the two that agree, and the check after 10 s: every other look rests.
+    assert sum(not r.skipped for r in typed) <= 4
+    swayed = analyze_video(swaying).records
+    assert len(swayed) == 20 and not any(r.skipped for r in swayed)
 
 
 def without_rest(settings: Settings) -> Settings:

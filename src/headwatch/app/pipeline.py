@@ -29,9 +29,10 @@ class CameraWatch(Protocol):
 
 
 class StillWatch(Protocol):
-    """stillness.StillGate: whether a frame may skip the pose model."""
+    """stillness.StillGate: whether a frame may skip the pose model, given the person the last
+    model look found (whose head and shoulders it watches)."""
 
-    def still(self, image_bgr: npt.NDArray[np.uint8], t_s: float) -> bool: ...
+    def still(self, image_bgr: npt.NDArray[np.uint8], t_s: float, seen: Pose | None = None) -> bool: ...
 
     def forget(self) -> None: ...
 
@@ -71,8 +72,10 @@ class Observer:
         self._last: Observation | None = None
 
     def __call__(self, frame: Frame) -> Observation:
-        if self.gate is not None and self.gate.still(frame.image, frame.t_s) and self._last is not None:
-            return replace(self._last, skipped=True)
+        last = self._last
+        if self.gate is not None and self.gate.still(frame.image, frame.t_s, last.pose if last else None) \
+                and last is not None:
+            return replace(last, skipped=True)
         self._last = observe(frame, self.detector, self.camera)
         return self._last
 
