@@ -187,7 +187,7 @@ def test_a_short_recording_names_no_habit(write_video: WriteVideo, grace_hopper:
     page = tmp_path / "short.html"
     assert runner.invoke(app, ["analyze", str(clip), "--report", str(page)]).exit_code == 0
     html = page.read_text()
-    assert "Habits need 10 min monitored; this had 1 min." in html and "left shoulder sat lower" not in html
+    assert "Habits need 10 min monitored; this had 0m59s." in html and "left shoulder sat lower" not in html
 
 
 def test_reminders_shape_the_sentences() -> None:

@@ -77,6 +77,12 @@ def _minutes(seconds: float) -> str:
     return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes} min"
 
 
+def _exactly(seconds: float) -> str:
+    """Time against a limit, never rounded up to it: 9m55s, not "10 min" of the 10 needed."""
+    whole = int(seconds)
+    return f"{whole // 60} min" if whole % 60 == 0 else f"{whole // 60}m{whole % 60:02d}s"
+
+
 def _judged(interval: Mapping[str, Any]) -> float:
     return float(interval["ok_s"] + interval["bad_s"])
 
@@ -89,7 +95,7 @@ def find_habits(intervals: Sequence[Mapping[str, Any]], events: Sequence[Mapping
     ordered = sorted(intervals, key=lambda i: i["started"])
     monitored = sum(i["present_s"] for i in ordered)
     if monitored < MIN_HABIT_S:
-        why = (f"habits need {MIN_HABIT_S / 60:.0f} min monitored; this had {_minutes(monitored)}")
+        why = f"habits need {MIN_HABIT_S / 60:.0f} min monitored; this had {_exactly(monitored)}"
         return Habits(monitored, tuple(Habit(name, False, why) for name in
                                        ("side", "holding still", "sitting", "head forward")))
     sittings = _sittings(ordered, reminders.break_min_s)
@@ -126,7 +132,7 @@ def _side(intervals: Sequence[Mapping[str, Any]]) -> Habit:
     front_s = max(shares["judged_s"] for shares in measured.values())
     if front_s < MIN_HABIT_S:
         return Habit("side", False, f"the side a person favours is measured facing the camera: "
-                                    f"{_minutes(front_s)} of that here, {MIN_HABIT_S / 60:.0f} min needed", figures)
+                                    f"{_exactly(front_s)} of that here, {MIN_HABIT_S / 60:.0f} min needed", figures)
     leaning = []
     for metric, plus, minus, change in SIDES:
         shares = measured[metric]
@@ -179,8 +185,7 @@ def _holding_still(intervals: Sequence[Mapping[str, Any]], events: Sequence[Mapp
                                              "headwatch 0.2 do not hold them)", figures)
     if over == 0:
         return Habit("holding still", True, f"Your longest stretch in one position was {_minutes(longest)}, within "
-                                            f"the {reminders.still_for_min:g}-min reminder: keep moving like this.",
-                     figures)
+                                            f"the {reminders.still_for_min:g}-min reminder.", figures)
     times = "once" if over == 1 else f"{over} times"
     return Habit("holding still", True, f"You held one position for up to {_minutes(longest)}, {times} past the "
                                         f"{reminders.still_for_min:g}-min reminder. Shift, stretch or stand up "
@@ -258,7 +263,7 @@ def _head_forward(sittings: Sequence[Sitting]) -> Habit:
             totals[1] += weight * change
     if judged < MIN_HABIT_S:
         return Habit("head forward", False, "the head's change from your upright needs a learned reference or a "
-                                            f"calibrated profile: {_minutes(judged)} of it here, "
+                                            f"calibrated profile: {_exactly(judged)} of it here, "
                                             f"{MIN_HABIT_S / 60:.0f} min needed", {"judged_s": round(judged, 1)})
     means = {n: t[1] / t[0] for n, t in sorted(by_bin.items()) if t[0] >= MIN_BIN_S}
     figures: dict[str, Any] = {"judged_s": round(judged, 1), "forward_share": round(forward / judged, 3),
