@@ -141,17 +141,20 @@ def test_the_camera_is_released_for_a_video_call_and_taken_again(
     assert "  camera off       " in format_summary(loop.summary)
 
 
+class Busy:
+    """What OpenCV returns for a camera another program streams from: a capture that is not open."""
+
+    def isOpened(self) -> bool:
+        return False
+
+    def release(self) -> None:
+        return None
+
+
 def test_a_camera_busy_at_start_names_the_program_holding_it(device: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
     from headwatch.cli import app
-
-    class Busy:  # what OpenCV returns for a device another program streams from
-        def isOpened(self) -> bool:
-            return False
-
-        def release(self) -> None:
-            return None
 
     monkeypatch.setattr(sources, "open_capture", lambda spec: Busy())
     monkeypatch.setattr("headwatch.system.camera_users.camera_device", lambda spec, platform="linux": device)
@@ -182,13 +185,6 @@ def test_doctor_names_the_program_holding_the_camera(device: Path, monkeypatch: 
     from typer.testing import CliRunner
 
     from headwatch.cli import app
-
-    class Busy:
-        def isOpened(self) -> bool:
-            return False
-
-        def release(self) -> None:
-            return None
 
     monkeypatch.setattr(sources, "open_capture", lambda spec: Busy())
     monkeypatch.setattr("headwatch.system.camera_users.camera_device", lambda spec, platform="linux": device)
