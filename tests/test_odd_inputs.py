@@ -141,7 +141,7 @@ def test_preview_without_a_display_says_so_and_monitors_on(tmp_path: Path) -> No
     ("freebsd14", {}, set(), False), ("darwin", {}, set(), True), ("win32", {}, set(), True),
 ])
 def test_display_available(platform: str, env: dict[str, str], answering: set[str], expected: bool) -> None:
-    from headwatch.vision.overlay import display_available
+    from headwatch.system.display import display_available
 
     assert display_available(platform, env, answering.__contains__) is expected
 

@@ -431,7 +431,8 @@ def demo_hint(source: str, error: Exception | None = None) -> str:
 
 def _add_preview(outputs: Fanout, session: PostureSession, stop: Callable[[], None],
                  controls: MonitorControls) -> None:
-    from headwatch.vision.overlay import PreviewWindow, display_available, draw
+    from headwatch.system.display import display_available
+    from headwatch.vision.overlay import PreviewWindow, draw
 
     if not display_available():
         log.warning("--preview: no display here (DISPLAY and WAYLAND_DISPLAY unset, or nothing answers there); "

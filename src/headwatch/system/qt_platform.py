@@ -13,12 +13,13 @@ import importlib.util
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from headwatch.system.display import Answers, display_problem, socket_answers
 
 # soname -> (Debian/Ubuntu, Fedora, Arch) package: the libraries Qt 6's xcb and wayland plugins link.
 PACKAGES: dict[str, tuple[str, str, str]] = {
@@ -119,36 +120,6 @@ def platforms_to_try(env: Mapping[str, str]) -> list[str]:
     return ["xcb"]
 
 
-def _answers(path: str) -> bool:
-    """Whether a local (Unix) socket at ``path`` accepts a connection."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-        probe.settimeout(1.0)
-        try:
-            probe.connect(path)
-        except OSError:
-            return False
-    return True
-
-
-def display_problem(platform: str, env: Mapping[str, str], answers: Callable[[str], bool] = _answers) -> str | None:
-    """Why the platform has no display to show on (None: it has one, or Qt is left to find out)."""
-    if platform == "xcb":
-        display = env.get("DISPLAY", "")
-        if not display:
-            return "no X display here (DISPLAY is not set)"
-        local = re.fullmatch(r"(?:unix)?:(\d+)(?:\.\d+)?", display)
-        if local and not answers(f"/tmp/.X11-unix/X{local.group(1)}"):
-            return f"the X display {display} does not answer"
-        return None  # a remote display (host:0): only Qt's connecting would tell
-    if platform == "wayland":
-        name = env.get("WAYLAND_DISPLAY", "")
-        if not name:
-            return "no Wayland display here (WAYLAND_DISPLAY is not set)"
-        path = name if os.path.isabs(name) else os.path.join(env.get("XDG_RUNTIME_DIR", ""), name)
-        return None if answers(path) else f"the Wayland display {name} does not answer"
-    return None
-
-
 @dataclass(frozen=True, slots=True)
 class PlatformProblem:
     """Why Qt cannot open its platform here, in one line with what to do; ``missing``: the
@@ -159,7 +130,7 @@ class PlatformProblem:
 
 
 def platform_problem(env: Mapping[str, str] | None = None, system: str = sys.platform, run: Run = _ldd,
-                     folder: Path | None = None, answers: Callable[[str], bool] = _answers
+                     folder: Path | None = None, answers: Answers = socket_answers
                      ) -> PlatformProblem | None:
     """Why Qt cannot open its platform here, or None when it can (or where that cannot be told
     ahead: Qt is then left to try). Only Linux and the BSDs load these plugins; macOS and

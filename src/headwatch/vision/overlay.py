@@ -6,11 +6,7 @@ written to disk.
 
 from __future__ import annotations
 
-import os
-import re
-import socket
-import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -75,41 +71,6 @@ def with_key_hints(image: npt.NDArray[np.uint8], hints: str = PREVIEW_KEYS) -> n
     strip = np.full((30, sized.shape[1], 3), 40, np.uint8)
     cv2.putText(strip, hints, (8, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (230, 230, 230), 1, cv2.LINE_AA)
     return np.vstack([sized, strip])
-
-
-def display_available(platform: str | None = None, env: Mapping[str, str] | None = None,
-                      reachable: Callable[[str], bool] | None = None) -> bool:
-    """Whether a window can open: on Linux and the BSDs only with an X or Wayland display that
-    answers (without one, OpenCV's Qt backend aborts the whole process, exit 134: a DISPLAY that
-    is set but dead does the same); macOS and Windows always have one."""
-    platform = platform or sys.platform
-    env = os.environ if env is None else env
-    if platform in ("darwin", "win32"):
-        return True
-    reachable = reachable or _socket_answers
-    wayland = env.get("WAYLAND_DISPLAY", "")
-    if wayland:
-        folder = env.get("XDG_RUNTIME_DIR", "")
-        if reachable(wayland if os.path.isabs(wayland) else os.path.join(folder, wayland)):
-            return True
-    display = env.get("DISPLAY", "")
-    local = re.fullmatch(r"(?:unix)?:(\d+)(?:\.\d+)?", display)
-    if local:
-        return reachable(f"/tmp/.X11-unix/X{local.group(1)}")
-    return bool(display)  # a remote X display (host:0): only connecting would tell; Qt will try
-
-
-def _socket_answers(path: str) -> bool:
-    """Whether a local (Unix) socket at ``path`` accepts a connection."""
-    if not hasattr(socket, "AF_UNIX"):
-        return False
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-        probe.settimeout(1.0)
-        try:
-            probe.connect(path)
-        except OSError:
-            return False
-    return True
 
 
 class PreviewWindow:
