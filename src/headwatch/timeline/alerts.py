@@ -18,13 +18,13 @@ Unknown samples advance present time but are neither good nor bad.
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from headwatch.config.settings import Alerts, ConfigError, Reminders, check_fields
+from headwatch.timeline.intervals import HoldClock
 from headwatch.timeline.presence import MIN_GAP_S, PresenceClock
 from headwatch.types import AlertEvent, EventKind, Reason, State, Verdict
 
@@ -198,19 +198,17 @@ class StillnessWatch:
 
     def __init__(self, settings: AlertSettings) -> None:
         self.settings = settings
-        self._anchor: tuple[float, ...] | None = None
+        self._hold = HoldClock(settings.still_tolerance)
         self._reminder: _Reminder | None = None
 
     def reset(self) -> None:
-        self._anchor = self._reminder = None
+        self._hold.reset()
+        self._reminder = None
 
     def update(self, t_s: float, position: Sequence[float] | None) -> list[AlertEvent]:
-        if position is None:
+        if position is None:  # not measured this look: the hold goes on
             return []
-        point = tuple(position)
-        moved = self._anchor is None or math.dist(point, self._anchor) > self.settings.still_tolerance
-        if moved or self._reminder is None:
-            self._anchor = point
+        if self._hold.update(t_s, position) or self._reminder is None:
             self._reminder = _Reminder(t_s, self.settings.still_for_min * 60.0, self.settings.repeat_after_s)
             return []
         return [AlertEvent(EventKind.STILL, t_s, self._reminder.start)] if self._reminder.due(t_s) else []

@@ -63,22 +63,30 @@ HEAD_CHANGE = "head_change_deg"
 
 class HoldClock:
     """How long the upper body has stayed within ``tolerance`` (a share of the frame's height) of
-    where it settled: the stillness reminder's own measure (timeline.alerts.StillnessWatch)."""
+    where it settled. The stillness reminder (timeline.alerts.StillnessWatch) and the history's
+    holds both measure with it, so the report's holds are what the reminder counted."""
 
     def __init__(self, tolerance: float) -> None:
         self.tolerance = tolerance
+        self.reset()
+
+    def reset(self) -> None:
         self._anchor: tuple[float, ...] | None = None
         self._since = 0.0
         self.held_s = 0.0
 
-    def update(self, t_s: float, position: Sequence[float] | None) -> None:
-        if position is None:  # nobody measured: the hold is over
-            self._anchor, self.held_s = None, 0.0
-            return
+    def update(self, t_s: float, position: Sequence[float] | None) -> bool:
+        """Whether a new hold began here (the first position, or a move beyond the tolerance);
+        ``position`` None (nobody measured) ends the hold."""
+        if position is None:
+            self.reset()
+            return False
         point = tuple(position)
-        if self._anchor is None or math.dist(point, self._anchor) > self.tolerance:
+        began = self._anchor is None or math.dist(point, self._anchor) > self.tolerance
+        if began:
             self._anchor, self._since = point, t_s
         self.held_s = t_s - self._since
+        return began
 
 
 class IntervalAggregator:
