@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from headwatch.config.settings import Reminders
+from headwatch.report.history import Sitting, sittings
 from headwatch.timeline.intervals import IntervalAggregator
 from headwatch.types import FrameRecord
 
@@ -98,9 +99,9 @@ def find_habits(intervals: Sequence[Mapping[str, Any]], events: Sequence[Mapping
         why = f"habits need {MIN_HABIT_S / 60:.0f} min monitored; this had {_exactly(monitored)}"
         return Habits(monitored, tuple(Habit(name, False, why) for name in
                                        ("side", "holding still", "sitting", "head forward")))
-    sittings = _sittings(ordered, reminders.break_min_s)
+    found = sittings(ordered, reminders.break_min_s)
     return Habits(monitored, (_side(ordered), _holding_still(ordered, events, reminders),
-                              _sitting(sittings, events, reminders), _head_forward(sittings)))
+                              _sitting(found, events, reminders), _head_forward(found)))
 
 
 # -- one side -------------------------------------------------------------------------------------
@@ -195,48 +196,21 @@ def _holding_still(intervals: Sequence[Mapping[str, Any]], events: Sequence[Mapp
 # -- sitting --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Sitting:
-    """Presence at the desk with no absence of ``break_min_s`` or more inside it."""
-
-    started: datetime.datetime
-    present_s: float
-    intervals: tuple[Mapping[str, Any], ...]
-
-
-def _sittings(intervals: Sequence[Mapping[str, Any]], break_min_s: float) -> list[Sitting]:
-    sittings: list[list[Mapping[str, Any]]] = []
-    away = break_min_s  # the first presence starts a sitting
-    previous_end: datetime.datetime | None = None
-    for interval in intervals:
-        start = _moment(interval["started"])
-        if previous_end is not None:
-            away += max(0.0, (start - previous_end).total_seconds())
-        if interval["present_s"] > 0:
-            if away >= break_min_s or not sittings:
-                sittings.append([])
-            sittings[-1].append(interval)
-            away = 0.0
-        away += interval["away_s"]
-        previous_end = start + datetime.timedelta(seconds=interval["seconds"])
-    return [Sitting(_moment(s[0]["started"]), sum(i["present_s"] for i in s), tuple(s)) for s in sittings]
-
-
-def _sitting(sittings: Sequence[Sitting], events: Sequence[Mapping[str, Any]], reminders: Reminders) -> Habit:
-    seated = sum(s.present_s for s in sittings)
-    longest = max((s.present_s for s in sittings), default=0.0)
+def _sitting(found: Sequence[Sitting], events: Sequence[Mapping[str, Any]], reminders: Reminders) -> Habit:
+    seated = sum(s.present_s for s in found)
+    longest = max((s.present_s for s in found), default=0.0)
     limit_s = reminders.break_after_min * 60.0
-    over = sum(s.present_s >= limit_s for s in sittings)
-    breaks = max(0, len(sittings) - 1)
+    over = sum(s.present_s >= limit_s for s in found)
+    breaks = sum(sitting.after_break for sitting in found)
     reminded = sum(1 for e in events if e["kind"] == "break")
-    figures = {"seated_s": round(seated, 1), "longest_s": round(longest, 1), "sittings": len(sittings),
+    figures = {"seated_s": round(seated, 1), "longest_s": round(longest, 1), "sittings": len(found),
                "over_reminder": over, "reminder_min": reminders.break_after_min, "breaks": breaks,
                "break_min_s": reminders.break_min_s, "reminders": reminded}
     what = (f"You sat {_minutes(seated)} in front of the camera, the longest stretch {_minutes(longest)} without "
             f"a {reminders.break_min_s / 60:g}-min break")
     if over == 0:
         return Habit("sitting", True, f"{what}, within the {reminders.break_after_min:g}-min reminder: good.", figures)
-    return Habit("sitting", True, f"{what}; {over} of {len(sittings)} sittings ran past the "
+    return Habit("sitting", True, f"{what}; {over} of {len(found)} sittings ran past the "
                                   f"{reminders.break_after_min:g}-min reminder ({breaks} breaks taken). Stand up "
                                   "and walk for a few minutes when it reminds you.", figures)
 
@@ -244,10 +218,10 @@ def _sitting(sittings: Sequence[Sitting], events: Sequence[Mapping[str, Any]], r
 # -- the head -------------------------------------------------------------------------------------
 
 
-def _head_forward(sittings: Sequence[Sitting]) -> Habit:
+def _head_forward(found: Sequence[Sitting]) -> Habit:
     judged = forward = weighted = 0.0
     by_bin: dict[int, list[float]] = {}
-    for sitting in sittings:
+    for sitting in found:
         for interval in sitting.intervals:
             change = interval["medians"].get("head_change_deg")
             weight = _judged(interval)

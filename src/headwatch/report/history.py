@@ -99,9 +99,22 @@ def _longest_bad(intervals: Sequence[Mapping[str, Any]]) -> float:
     return longest
 
 
-def _breaks(intervals: Sequence[Mapping[str, Any]], break_min_s: float) -> int:
-    """Absences of at least ``break_min_s``: away time within sessions, and the gaps between them."""
-    breaks = 0
+@dataclass(frozen=True, slots=True)
+class Sitting:
+    """Presence at the desk with no absence of ``break_min_s`` or more inside it; ``after_break``:
+    one such absence came before it (the first sitting of a period may have none)."""
+
+    started: datetime.datetime
+    present_s: float
+    intervals: tuple[Mapping[str, Any], ...]
+    after_break: bool
+
+
+def sittings(intervals: Sequence[Mapping[str, Any]], break_min_s: float) -> list[Sitting]:
+    """The sittings of time-ordered intervals: absences are away time within sessions and the
+    gaps between them; one of ``break_min_s`` or more ends a sitting (a break, as the reminders
+    count it)."""
+    runs: list[tuple[bool, list[Mapping[str, Any]]]] = []
     away = 0.0
     previous_end: datetime.datetime | None = None
     for interval in intervals:
@@ -110,10 +123,18 @@ def _breaks(intervals: Sequence[Mapping[str, Any]], break_min_s: float) -> int:
             away += max(0.0, (start - previous_end).total_seconds())
         away += interval["away_s"]
         if interval["present_s"] > 0:
-            breaks += away >= break_min_s
+            if not runs or away >= break_min_s:
+                runs.append((away >= break_min_s, []))
+            runs[-1][1].append(interval)
             away = 0.0
         previous_end = start + datetime.timedelta(seconds=interval["seconds"])
-    return breaks
+    return [Sitting(_moment(rows[0]["started"]), sum(i["present_s"] for i in rows), tuple(rows), after_break)
+            for after_break, rows in runs]
+
+
+def _breaks(intervals: Sequence[Mapping[str, Any]], break_min_s: float) -> int:
+    """Absences of at least ``break_min_s``: away time within sessions, and the gaps between them."""
+    return sum(sitting.after_break for sitting in sittings(intervals, break_min_s))
 
 
 def _worst_hours(intervals: Sequence[Mapping[str, Any]], top: int = 3) -> tuple[tuple[int, float], ...]:
