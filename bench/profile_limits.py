@@ -52,7 +52,7 @@ from headwatch.app.assemble import absolute_limits
 from headwatch.config.settings import Thresholds
 from headwatch.evaluation.scoring import Confusion, auc
 from headwatch.posture.judge import Band, Limits, is_standing, judge
-from headwatch.posture.metrics import MIN_THIGH_SHARE, MIN_VISIBILITY
+from headwatch.posture.metrics import MIN_VISIBILITY, thigh_deg
 from headwatch.types import Landmark, Pose, PostureSample, State
 from lopo import TASKS, Frame, frames_of
 
@@ -171,19 +171,11 @@ KNEE_RULES: Mapping[str, Callable[[bool, bool], bool]] = {
 
 def thigh_with(pose: Pose, counts: Callable[[bool, bool], bool]) -> float | None:
     """metrics.thigh_deg with a knee counted as seen when ``counts(visible, inside the picture)``."""
-    angles = []
-    for shoulder, hip, knee in ((Landmark.LEFT_SHOULDER, Landmark.LEFT_HIP, Landmark.LEFT_KNEE),
-                                (Landmark.RIGHT_SHOULDER, Landmark.RIGHT_HIP, Landmark.RIGHT_KNEE)):
+    def knee_seen(pose: Pose, knee: Landmark) -> bool:
         x, y = pose.image_xy[knee]
-        inside = 0 <= x < pose.width and 0 <= y < pose.height
-        if (min(pose.visibility[shoulder], pose.visibility[hip]) < MIN_VISIBILITY
-                or not counts(bool(pose.visibility[knee] >= MIN_VISIBILITY), inside)):
-            continue
-        dx, dy = pose.image_xy[knee] - pose.image_xy[hip]
-        trunk = float(np.linalg.norm(pose.image_xy[hip] - pose.image_xy[shoulder]))
-        if math.hypot(dx, dy) >= MIN_THIGH_SHARE * trunk:
-            angles.append(abs(math.degrees(math.atan2(dx, dy))))
-    return float(np.mean(angles)) if angles else None
+        return counts(bool(pose.visibility[knee] >= MIN_VISIBILITY), 0 <= x < pose.width and 0 <= y < pose.height)
+
+    return thigh_deg(pose, knee_seen)
 
 
 def features(f: Frame) -> np.ndarray | None:

@@ -8,7 +8,7 @@ the landmarks it needs are not visible enough, rather than guessing.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
@@ -469,13 +469,14 @@ def neck_dx(pose: Pose, view: View | None) -> float | None:
 MIN_THIGH_SHARE = 0.6
 
 
-def thigh_deg(pose: Pose) -> float | None:
+def thigh_deg(pose: Pose, knee_seen: Callable[[Pose, Landmark], bool] = _seen) -> float | None:
     """The hip-to-knee line's angle from vertical in the image, averaged over the sides where the
-    shoulder, hip and knee are seen: about 0 standing, about 90 seated in profile."""
+    shoulder, hip and knee are seen: about 0 standing, about 90 seated in profile. ``knee_seen``:
+    when a knee counts as seen (bench/profile_limits.py tries other rules for small people)."""
     angles = []
     for shoulder, hip, knee in ((Landmark.LEFT_SHOULDER, Landmark.LEFT_HIP, Landmark.LEFT_KNEE),
                                 (Landmark.RIGHT_SHOULDER, Landmark.RIGHT_HIP, Landmark.RIGHT_KNEE)):
-        if not _seen(pose, shoulder, hip, knee):
+        if not _seen(pose, shoulder, hip) or not knee_seen(pose, knee):
             continue
         dx, dy = pose.image_xy[knee] - pose.image_xy[hip]
         trunk = float(np.linalg.norm(pose.image_xy[hip] - pose.image_xy[shoulder]))
