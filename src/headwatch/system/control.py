@@ -18,7 +18,6 @@ from pathlib import Path
 
 from headwatch.errors import HeadwatchError
 from headwatch.files import (
-    UnsafePath,
     create_exclusive,
     make_private_folder,
     private_folder,
@@ -46,9 +45,7 @@ def checked_control_dir() -> Path:
     into, is never used (another user could pause or stop the monitor, or have it write through a
     link). Raises HeadwatchError with one line that says what is wrong."""
     try:
-        return private_folder("runtime")
-    except UnsafePath:
-        raise
+        return private_folder("runtime")  # UnsafePath (a HeadwatchError) says itself what is wrong
     except OSError as exc:
         raise HeadwatchError(f"{control_dir()}: cannot use the runtime folder ({exc.strerror or exc}); "
                              "check its permissions, or set XDG_RUNTIME_DIR to a folder of your own") from None
@@ -99,9 +96,21 @@ def running_monitors(folder: Path) -> list[int]:
         if _alive(pid):
             alive.append(pid)
         else:
-            for left in (pid_file.with_suffix(".paused"), pid_file.with_suffix(".taken"), pid_file):
-                left.unlink(missing_ok=True)
+            _remove_files_of(pid_file)
     return alive
+
+
+def _remove_files_of(pid_file: Path) -> None:
+    """A monitor's own files: its pid file and its paused and taken markers."""
+    for own in (pid_file.with_suffix(".paused"), pid_file.with_suffix(".taken"), pid_file):
+        own.unlink(missing_ok=True)
+
+
+def _write_fresh(path: Path, text: str = "") -> None:
+    """Write one of the folder's small files anew: whatever stood there removed first, the new one
+    created exclusively, never through a link."""
+    path.unlink(missing_ok=True)
+    create_exclusive(path, text)
 
 
 def paused_monitors(folder: Path | None = None) -> list[int]:
@@ -140,9 +149,8 @@ def send(action: str, seconds: float | None = None, folder: Path | None = None) 
     try:
         if not running_monitors(folder):
             raise HeadwatchError("no headwatch monitor is running (start one with `headwatch monitor`)")
-        temporary = folder / f".{COMMAND_FILE}.{os.getpid()}.tmp"
-        temporary.unlink(missing_ok=True)  # one a crash left: ours (the folder is private)
-        create_exclusive(temporary, json.dumps({"action": action, "seconds": seconds, "issued": time.time()}))
+        temporary = folder / f".{COMMAND_FILE}.{os.getpid()}.tmp"  # one a crash left is ours (a private folder)
+        _write_fresh(temporary, json.dumps({"action": action, "seconds": seconds, "issued": time.time()}))
         temporary.replace(folder / COMMAND_FILE)  # atomic: the monitor never reads half a command
     except OSError as exc:
         raise HeadwatchError(f"{folder}: cannot reach the monitor ({exc.strerror or exc}); check the folder's "
@@ -162,8 +170,7 @@ class ControlChannel:
         # A pid file of its own: with two monitors, the first to stop must not unregister both. One
         # a crashed monitor of the same pid left is removed; nothing is ever written through a link.
         self.pid_file = self.folder / PID_PATTERN.replace("*", str(os.getpid()))
-        for stale in (self.pid_file, self.pid_file.with_suffix(".paused"), self.pid_file.with_suffix(".taken")):
-            stale.unlink(missing_ok=True)
+        _remove_files_of(self.pid_file)
         create_exclusive(self.pid_file, str(os.getpid()))
         self._seen: float | None = None
         self._stamp: tuple[int, int, int] | None = None
@@ -186,23 +193,20 @@ class ControlChannel:
             return None
         self._seen = command.issued
         # Said before the command is obeyed: `headwatch resume` tells a pause taken from one to come.
-        taken = self.pid_file.with_suffix(".taken")
-        taken.unlink(missing_ok=True)
-        create_exclusive(taken, repr(command.issued))
+        _write_fresh(self.pid_file.with_suffix(".taken"), repr(command.issued))
         return command
 
     def mark_paused(self, paused: bool) -> None:
         """Say whether this monitor is paused, so that `headwatch resume` can tell when there is
         nothing to resume."""
         marker = self.pid_file.with_suffix(".paused")
-        marker.unlink(missing_ok=True)
         if paused:
-            create_exclusive(marker)
+            _write_fresh(marker)
+        else:
+            marker.unlink(missing_ok=True)
 
     def close(self) -> None:
-        self.mark_paused(False)
-        self.pid_file.with_suffix(".taken").unlink(missing_ok=True)
-        self.pid_file.unlink(missing_ok=True)
+        _remove_files_of(self.pid_file)
         if not running_monitors(self.folder):  # the last monitor out: no command is left for anyone
             (self.folder / COMMAND_FILE).unlink(missing_ok=True)
 
