@@ -1,0 +1,157 @@
+"""Short recordings through `headwatch analyze`: are their slumps alerted, and their upright spans quiet?
+
+    python bench/short_clips.py ../shared/data [--bad-for 3] [--keep DIR]
+
+A recording shorter than the monitor's learning time (`learn_min`, 2 minutes) is what a user
+hands `analyze` most often. Each clip here is 28.5 s at 5 frames a second: slumped 0-3.5 s and
+10.5-15 s, upright in between and after, made from one development person's own frames (the
+upright and slumped photos of a set-up, in the order they were taken, each held 0.2 s; for the
+seated man his video's own frames). The clip is written as a real MP4 to a temporary folder
+(never into the repository) and measured by the real command, `headwatch analyze CLIP --json`,
+with `bad_for_s` set to 3 (a clip this short cannot hold the default 30; the first slump lasts
+3.5 s, a little over it, as analyze samples a video once a second), three ways: the default (a
+reference learned from the whole recording), `--replay` (as the monitor, learning forward: a
+28.5 s clip stays on the absolute limits) and `--reference absolute`.
+
+Printed per person and way: how many slumps were alerted (an alert on between `bad_for_s` into
+the slump and 2 s after its end: a new one, or one still on from the slump before), alerts
+starting in an upright span (more than 2 s after a slump's end), and the
+seconds of upright span spent under an alert beyond `good_for_s` after a slump's end (an alert
+that does not end while the person sits upright). One person behind each row, seven in all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from scenarios import Image, photos, video_frames
+
+FPS = 5
+SLUMPS = ((0.0, 3.5), (10.5, 15.0))  # the first a little over bad_for_s: analyze samples 1 a second
+LENGTH_S = 28.5
+ALERTED_WITHIN_S = 2.0  # after a slump's end: an alert this late still answers that slump
+GOOD_FOR_S = 5.0  # the default alerts.good_for_s: an alert may take this long to end
+WAYS = {"default": [], "--replay": ["--replay"], "absolute": ["--reference", "absolute"]}
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    upright: list[Image]
+    slumped: list[Image]
+
+
+def people(root: Path) -> list[Person]:
+    desk, webcam = root / "front-webcam-desk", root / "front-webcam-labeled" / "low-isSlouching__high-notSlouching"
+    typing, video = root / "side-desk-typing", root / "side-seated-video" / "sample_left.mp4"
+    return [
+        Person("BAS (side desk)", photos(typing / "BAS" / "good"), photos(typing / "BAS" / "tech_neck")),
+        Person("CWK (side desk)", photos(typing / "CWK" / "good"), photos(typing / "CWK" / "tech_neck")),
+        Person("seated man (side)", video_frames(video, 16.5, 31.0), video_frames(video, 0.0, 13.5)),
+        Person("standing man (side)", photos(root / "side-standing-labeled" / "good"),
+               photos(root / "side-standing-labeled" / "poor")),
+        Person("desk-A (webcam)", photos(desk / "personA" / "good"), photos(desk / "personA" / "bad")),
+        Person("desk-B (webcam)", photos(desk / "personB" / "good"), photos(desk / "personB" / "bad")),
+        Person("webcam man (webcam)", photos(webcam / "notSlouching"), photos(webcam / "isSlouching")),
+    ]
+
+
+def slumped_at(t_s: float) -> bool:
+    return any(start <= t_s < end for start, end in SLUMPS)
+
+
+def write_clip(person: Person, path: Path) -> None:
+    """The person's frames in the clip's schedule, each source in its own order, one size."""
+    height, width = person.upright[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), FPS, (width, height))
+    used = {True: 0, False: 0}
+    for i in range(round(LENGTH_S * FPS)):
+        bad = slumped_at(i / FPS)
+        pool = person.slumped if bad else person.upright
+        frame = pool[used[bad] % len(pool)]
+        used[bad] += 1
+        writer.write(np.asarray(cv2.resize(frame, (width, height))))
+    writer.release()
+
+
+def analyze(clip: Path, config: Path, way: Sequence[str]) -> list[tuple[float, float]]:
+    """The alerts (start, end) that `headwatch analyze` reports for the clip."""
+    done = subprocess.run([sys.executable, "-m", "headwatch", "analyze", str(clip), "--json", "--config",
+                           str(config), *way], capture_output=True, text=True, check=True)
+    alerts = json.loads(done.stdout)["files"][0]["alerts"]
+    return [(float(a["start_s"]), float(a.get("end_s") or LENGTH_S)) for a in alerts]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    alerted: tuple[bool, ...]  # per slump
+    false_starts: int
+    lingering_s: float
+
+
+def score(alerts: Sequence[tuple[float, float]], bad_for_s: float) -> Outcome:
+    # A slump is answered when an alert is on between bad_for_s into it and a little after its
+    # end: a new one, or one still on from the slump before (the user is being told either way).
+    alerted = tuple(any(a_start <= end + ALERTED_WITHIN_S and a_end > start + bad_for_s for a_start, a_end in alerts)
+                    for start, end in SLUMPS)
+    false_starts = sum(1 for a_start, _ in alerts
+                       if not any(start <= a_start <= end + ALERTED_WITHIN_S for start, end in SLUMPS))
+    # Upright time under an alert, past the grace an alert needs to end after a slump.
+    step = 1.0 / FPS
+    lingering = 0.0
+    for i in range(round(LENGTH_S * FPS)):
+        t = i / FPS
+        grace = any(end <= t < end + GOOD_FOR_S + ALERTED_WITHIN_S for _, end in SLUMPS)
+        if not slumped_at(t) and not grace and any(a <= t < b for a, b in alerts):
+            lingering += step
+    return Outcome(alerted, false_starts, lingering)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("data", type=Path, help="the development data folder (../shared/data)")
+    parser.add_argument("--bad-for", type=float, default=3.0, help="alerts.bad_for_s for the clips (default 3)")
+    parser.add_argument("--keep", type=Path, help="write the clips here and keep them (default: a temporary folder)")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = args.keep or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        config = folder / "short.toml"
+        config.write_text(f"[alerts]\nbad_for_s = {args.bad_for}\n")
+        print(f"28.5 s clips at {FPS} fps, slumps at 0-3 s and 10.5-15 s, bad_for_s {args.bad_for}; "
+              "one person behind each row\n")
+        print(f"{'person':22s} {'way':9s} {'slumps alerted':>15s} {'false starts':>13s} {'upright under alert':>20s}")
+        totals = {way: [0, 0, 0, 0.0] for way in WAYS}
+        for person in people(args.data):
+            clip = folder / (person.name.split(" (")[0].replace(" ", "-") + ".mp4")
+            write_clip(person, clip)
+            for way, flags in WAYS.items():
+                outcome = score(analyze(clip, config, flags), args.bad_for)
+                total = totals[way]
+                total[0] += sum(outcome.alerted)
+                total[1] += len(outcome.alerted)
+                total[2] += outcome.false_starts
+                total[3] += outcome.lingering_s
+                print(f"{person.name:22s} {way:9s} {sum(outcome.alerted):>11d} of {len(outcome.alerted)} "
+                      f"{outcome.false_starts:>13d} {outcome.lingering_s:>18.1f} s")
+        print()
+        for way, (hit, slumps, false, lingering) in totals.items():
+            print(f"{way:9s} slumps alerted {hit} of {slumps}, false starts {false}, "
+                  f"upright under alert {lingering:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
