@@ -259,7 +259,12 @@ def main() -> None:
             if shares[0] is not None:
                 print(f"{person:13s} {setup:14s} {label + ' *':13s} {'':>6s} "
                       + " ".join(f"{fmt(s):>9s}" if i != 2 else f"{fmt(s):>6s}" for i, s in enumerate(shares)))
-    print("\n* share of the frames judged bad (no good frames to balance against)")
+                upright = next(iter(TASKS[setup].values()))[0]
+                against = [balanced_accuracy(mine, (upright, frozenset({label})), st) for st in states.values()]
+                print(f"{person:13s} {setup:14s} {'  vs upright †':13s} {'':>6s} "
+                      + " ".join(f"{fmt(s):>9s}" if i != 2 else f"{fmt(s):>6s}" for i, s in enumerate(against)))
+    print("\n* share of the frames judged bad; † balanced accuracy against the person's upright frames"
+          " (neither counts in the means)")
     print("mean   " + "  ".join(f"{k} {statistics.mean(v):.3f} (min {min(v):.3f})" for k, v in columns.items()))
     unjudged = sum(1 for f in frames if f.sample is None or family_of(f.sample.view) is None)
     print(f"frames with nobody found or no view: {unjudged}")

@@ -59,3 +59,15 @@ def test_every_finding_says_its_value_its_limit_and_where_the_limit_came_from() 
                      DEFAULT_LIMITS)
     assert absolute.why() == ("ear/face 1.02 < 1.35 (absolute limit); "
                               "shoulder tilt -12° < -8° (absolute limit)")
+
+
+def test_a_trunk_bent_over_the_desk_is_bad_even_with_the_head_unseen() -> None:
+    """Head down on the desk hides the ears, so the head-forward signal is missing; the trunk bent
+    48 degrees forward is still measured and is bad. With nothing beyond a limit the sample stays
+    unknown, never ok: a missing head is no evidence of good posture."""
+    bent = judge(PostureSample(view=View.LEFT, trunk_lean_deg=48.0), DEFAULT_LIMITS)
+    assert bent.state is State.BAD and bent.reasons == (Reason.TRUNK_LEAN,)
+    assert bent.findings[0].value == 48.0 and bent.findings[0].limit == 20.0
+    upright = judge(PostureSample(view=View.LEFT, trunk_lean_deg=5.0), DEFAULT_LIMITS)
+    assert upright.state is State.UNKNOWN and upright.reasons == ()
+    assert judge(PostureSample(view=View.LEFT), DEFAULT_LIMITS).state is State.UNKNOWN

@@ -184,8 +184,10 @@ def judge(sample: PostureSample | None, limits: Limits) -> Verdict:
     if sample.view is None:
         return UNKNOWN
     bands, required = limits.for_sample(sample)
-    if getattr(sample, required) is None:
-        return UNKNOWN
+    # Without the head-forward signal a sample cannot be called fine (unknown, not falsely ok),
+    # but what is measured still counts: a trunk bent far over a desk with the head down on it,
+    # its ears hidden, is bad whatever the head does.
+    head_unseen = getattr(sample, required) is None
     findings: list[Finding] = []
     values: dict[str, float] = {}
     relative = relative_metrics(sample, limits)
@@ -200,7 +202,7 @@ def judge(sample: PostureSample | None, limits: Limits) -> Verdict:
     if "head_drop" in values and "neck_change" in relative:
         values["neck_change"] = relative["neck_change"]  # why the drop counted as posture
     if not findings:
-        return Verdict(State.OK)
+        return UNKNOWN if head_unseen else Verdict(State.OK)
     # Furthest beyond first: somebody leaning 15 degrees sideways, with the ears a hair under their
     # limit, is told about the lean first. The sort is stable, so ties keep the declared order.
     findings.sort(key=lambda f: -f.beyond)
