@@ -137,7 +137,7 @@ def own_reference_verdicts(frames: Sequence[Frame], margins: Calibration, absolu
                 for i in sorted(indices, key=lambda i: frames[i].t_s):
                     states[i] = live(frames[i].t_s, frames[i].sample).state
                 continue
-            refs = learn_references([frames[i].sample for i in indices if frames[i].sample is not None])
+            refs = learn_references([s for i in indices if (s := frames[i].sample) is not None])
             limits = limits_for_references(refs, margins, absolute)
             for i in indices:
                 states[i] = judge(frames[i].sample, limits).state

@@ -283,11 +283,11 @@ def main() -> None:
         standing_frames = sum(f.sample is not None and is_standing(f.sample) for fs in others.values() for f in fs
                               if f.label in {"good", "poor"} and f.setup == "side-standing")
         seat = fit_threshold(others, SCORES["slouch_deg"], standing=math.inf)
-        cut = (None if standing_frames == 0
-               else fit_threshold(others, SCORES["slouch_deg"], standing=seat, fit="standing"))
-        shown = Thresholds().standing_slouch_deg if cut is None else cut
+        standing_cut = (None if standing_frames == 0
+                        else fit_threshold(others, SCORES["slouch_deg"], standing=seat, fit="standing"))
+        shown = Thresholds().standing_slouch_deg if standing_cut is None else standing_cut
         note = (f"seated t = {seat:.1f} (standing frames left out of the fit), standing t = {shown:.1f}"
-                + (" SHIPPED: no other standing person to choose it on" if cut is None else ""))
+                + (" SHIPPED: no other standing person to choose it on" if standing_cut is None else ""))
         report("slouch_deg>t, standing apart", person, within_auc(frames, SCORES["slouch_deg"]),
                balanced(frames, threshold_flag(SCORES["slouch_deg"], seat, shown)), note)
     for rule, counts in KNEE_RULES.items():

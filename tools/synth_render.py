@@ -23,7 +23,9 @@ comes from the seeded RNG, so a seed reproduces the set. Its truth adds ``trunk_
 mid-point to shoulder mid-point from vertical in the sagittal plane, + forward),
 ``neck_rel_trunk_deg`` (``neck_deg`` less ``trunk_deg``) and the camera's ``camera_pitch_deg``
 (+ looking down) and ``camera_height_m`` (above the ears' mid-point); each record also carries the
-posture ``kind`` (standing, seated, slumped, reclined) and the camera's parameters.
+posture ``kind`` (standing, seated, slumped, reclined), the camera's parameters and
+``keypoints_xy``, every COCO keypoint of the mesh projected by the camera (pixels, in or out of
+the picture: where a bench may crop or cover the knees).
 """
 
 from __future__ import annotations
@@ -296,6 +298,14 @@ def _camera_record(camera: Camera) -> dict[str, float | list[float]]:
             "focal": round(camera.focal, 1), "pitch_deg": round(camera.pitch_deg(), 2)}
 
 
+def _projected(points: dict[str, np.ndarray], camera: Camera) -> dict[str, list[float]]:
+    """Every keypoint where the camera draws it (pixels; may lie outside the picture), so that a
+    bench can crop or cover a body part knowing where it really is."""
+    labels = list(points)
+    xy, _ = camera.project(np.stack([points[label] for label in labels]))
+    return {label: [round(float(x), 1), round(float(y), 1)] for label, (x, y) in zip(labels, xy, strict=True)}
+
+
 def random_phenotype(rng: np.random.Generator, age: tuple[float, float],
                      spread: tuple[float, float]) -> dict[str, float]:
     """A random body; the draws keep their order, so a seed renders the same bodies as before."""
@@ -330,7 +340,8 @@ def generate_varied(out_dir: Path, scenes: int, seed: int) -> None:
                 records.append({"file": name, "scene": scene, "view": view, "variant": variant,
                                 "neutral": neutral_name, "kind": kind, "posture": posture.as_record(full=True),
                                 "camera": _camera_record(camera),
-                                "truth": {k: round(v, 3) for k, v in truth.items()}})
+                                "truth": {k: round(v, 3) for k, v in truth.items()},
+                                "keypoints_xy": _projected(points, camera)})
         print(f"scene {scene}: {len(records)} renders", flush=True)
     (out_dir / "truth.json").write_text(json.dumps({"renders": records}, indent=1) + "\n")
 
