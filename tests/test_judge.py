@@ -71,3 +71,20 @@ def test_a_trunk_bent_over_the_desk_is_bad_even_with_the_head_unseen() -> None:
     upright = judge(PostureSample(view=View.LEFT, trunk_lean_deg=5.0), DEFAULT_LIMITS)
     assert upright.state is State.UNKNOWN and upright.reasons == ()
     assert judge(PostureSample(view=View.LEFT), DEFAULT_LIMITS).state is State.UNKNOWN
+
+
+def test_with_the_hips_out_of_view_the_head_is_judged_as_standing_is() -> None:
+    """The hips hidden (a camera framing head and shoulders): slouch_deg is the head's angle alone,
+    with no forward trunk lean for the seated limit (36) to allow for, so the standing limit (20)
+    judges it; the same head with the hips seen and the trunk upright is a seated person's."""
+    head_only = judge(PostureSample(view=View.LEFT, head_forward_deg=28.0, slouch_deg=28.0), DEFAULT_LIMITS)
+    assert head_only.state is State.BAD and head_only.reasons == (Reason.HEAD_FORWARD,)
+    assert head_only.findings[0].limit == 20.0 and head_only.findings[0].origin == "absolute limit, standing"
+    seated = judge(PostureSample(view=View.LEFT, head_forward_deg=28.0, slouch_deg=28.0, trunk_lean_deg=0.0),
+                   DEFAULT_LIMITS)
+    assert seated.state is State.OK
+    upright = judge(PostureSample(view=View.LEFT, head_forward_deg=12.0, slouch_deg=12.0), DEFAULT_LIMITS)
+    assert upright.state is State.OK
+    # Facing the camera there is no standing limit to take.
+    facing = judge(PostureSample(view=View.FRONT, head_forward_deg=28.0, ear_height_face_ratio=1.5), DEFAULT_LIMITS)
+    assert facing.state is State.OK

@@ -43,8 +43,10 @@ def side(slouch: float, ear_level: float = 0.30, neck: float = 0.10, trunk: floa
 
 def body(slouch: float, ear_level: float, shoulder_level: float, neck_dx: float = 0.02,
          camera_dy: float | None = None) -> PostureSample:
-    """A profile sample with the whole neck: ears ``ear_level``, shoulders ``shoulder_level``."""
-    return PostureSample(view=View.LEFT, head_forward_deg=slouch, slouch_deg=slouch, ear_level=ear_level,
+    """A seated profile sample (hips seen, trunk upright) with the whole neck: ears ``ear_level``,
+    shoulders ``shoulder_level``."""
+    return PostureSample(view=View.LEFT, head_forward_deg=slouch, slouch_deg=slouch, trunk_lean_deg=0.0,
+                         ear_level=ear_level,
                          shoulder_level=shoulder_level, neck_dx=neck_dx,
                          neck_length=((shoulder_level - ear_level) ** 2 + neck_dx ** 2) ** 0.5, camera_dy=camera_dy)
 
@@ -424,21 +426,21 @@ def test_in_profile_the_heads_change_is_the_difference_of_the_angles() -> None:
 
 
 def test_judges_tell_the_heads_change_once_they_know_the_upright() -> None:
-    # Until the upright is known, the absolute limits judge (head forward beyond 36 degrees is bad),
-    # and there is no change to tell.
+    # Until the upright is known, the absolute limits judge (seated, the hips seen: head forward
+    # beyond 36 degrees is bad), and there is no change to tell.
     unlearned = LearningJudge(ReferenceLearner(learn_s=5.0, refresh_s=600.0), Calibration(), DEFAULT_LIMITS)
-    assert unlearned(0.0, side(40.0)).reasons == (Reason.HEAD_FORWARD,)
+    assert unlearned(0.0, side(40.0, trunk=0.0)).reasons == (Reason.HEAD_FORWARD,)
     learning = LearningJudge(ReferenceLearner(learn_s=5.0, refresh_s=600.0), Calibration(), DEFAULT_LIMITS)
-    first = learning(0.0, side(30.0))
-    assert first.state is State.OK and first.reasons == () and learning.head_change(side(30.0)) is None
+    first = learning(0.0, side(30.0, trunk=0.0))
+    assert first.state is State.OK and first.reasons == () and learning.head_change(side(30.0, trunk=0.0)) is None
     for t in range(1, MIN_FRAMES + 2):
-        learning(float(t), side(30.0))
-    assert learning.head_change(side(36.0)) == pytest.approx(6.0)
+        learning(float(t), side(30.0, trunk=0.0))
+    assert learning.head_change(side(36.0, trunk=0.0)) == pytest.approx(6.0)
     absolute = FixedJudge(DEFAULT_LIMITS, "absolute limits")
-    assert absolute.head_change(side(36.0)) is None
+    assert absolute.head_change(side(36.0, trunk=0.0)) is None
     upright = Reference("profile", {"slouch_deg": 25.0, "head_forward_deg": 25.0}, 10, "profile desk")
     calibrated = FixedJudge(DEFAULT_LIMITS, "profile desk", {"profile": upright})
-    assert calibrated.head_change(side(36.0)) == pytest.approx(11.0)
+    assert calibrated.head_change(side(36.0, trunk=0.0)) == pytest.approx(11.0)
 
 
 def test_a_repeated_sample_counts_its_time_but_is_learned_from_once() -> None:

@@ -76,8 +76,8 @@ class Thresholds:
     slouch_deg: float = _opt(36.0, "profile view: head-forward angle plus forward trunk lean above this is bad",
                              0, 90)
     trunk_forward_deg: float = _opt(20.0, "profile view: forward trunk lean above this is bad", 0, 90)
-    standing_slouch_deg: float = _opt(20.0, "profile view, standing (hips and knees in view): head-forward angle "
-                                      "plus forward trunk lean above this is bad", 0, 90)
+    standing_slouch_deg: float = _opt(20.0, "profile view, standing (hips and knees in view) or the hips out of "
+                                      "view: head-forward angle plus forward trunk lean above this is bad", 0, 90)
     ear_height_face_ratio: float = _opt(1.35, "front view: ears' height above the shoulders in face widths "
                                         "below this is bad", 0, 5)
     shoulder_tilt_deg: float = _opt(8.0, "front view: shoulder tilt beyond +- this is bad", 0, 45)

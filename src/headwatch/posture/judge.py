@@ -143,7 +143,7 @@ class Limits:
     def for_sample(self, sample: PostureSample) -> tuple[Mapping[str, Band], str]:
         """The bands for this sample's view and, in profile, for standing or sitting."""
         assert sample.view is not None
-        if self.standing is not None and is_standing(sample):
+        if self.standing is not None and (is_standing(sample) or trunk_unseen(sample)):
             return self.standing, self.required_profile
         return self.for_view(sample.view)
 
@@ -161,6 +161,15 @@ STANDING_THIGH_DEG = 35.0
 def is_standing(sample: PostureSample) -> bool:
     return (sample.view is not None and sample.view is not View.FRONT and sample.thigh_deg is not None
             and sample.thigh_deg < STANDING_THIGH_DEG)
+
+
+def trunk_unseen(sample: PostureSample) -> bool:
+    """In profile with the hips out of view (a camera framing the head and shoulders, a desk in
+    front of the hips): standing cannot be told from sitting, and slouch_deg is the head's angle
+    alone, without the forward trunk lean the seated limit allows for. It is judged as standing
+    is, where the trunk adds nothing: on rendered people with the hips cut off the seated limit
+    caught a third of the slumps, standing or sitting (bench/standing_renders.py, docs/accuracy.md)."""
+    return sample.view is not None and sample.view is not View.FRONT and sample.trunk_lean_deg is None
 
 
 def relative_metrics(sample: PostureSample, limits: Limits) -> dict[str, float]:
