@@ -501,3 +501,23 @@ def test_a_short_recording_is_learned_from_all_of_its_first_setup() -> None:
     # From the looks the model ran, not a still picture's repeats (as the monitor learns).
     repeats = [(60.0 + t, side(25.0, ear_level=0.30), True) for t in range(200)]
     assert learn_in_hindsight(looks + repeats, learn_s=600.0)["profile"].values["slouch_deg"] == 12.0
+
+
+def test_standing_the_margin_around_a_learned_upright_narrows_as_the_absolute_limit_does() -> None:
+    """A person learned upright at 10 degrees: sitting, the limit is 10 + 10; taken for standing
+    (thighs near vertical) the floor shrinks as the absolute limit does (20 against 36), so a
+    standing slouch to 17 degrees is bad where a seated one is not. Without the hips seen the
+    reference's own profile limit decides, not the absolute standing one."""
+    reference = learn_reference([side(10.0, trunk=0.0)] * MIN_FRAMES, "profile")
+    assert reference is not None
+    limits = limits_around_reference(reference, Calibration(), DEFAULT_LIMITS)
+    standing = judge(replace(side(17.0, trunk=0.0), thigh_deg=5.0), limits)
+    assert standing.state is State.BAD and standing.reasons == (Reason.HEAD_FORWARD,)
+    assert standing.findings[0].limit == pytest.approx(10.0 + 10.0 * 20.0 / 36.0)
+    assert standing.why() == "head forward 17° > 16° (your upright 10° + 6° standing)"
+    assert judge(replace(side(17.0, trunk=0.0), thigh_deg=85.0), limits).state is State.OK
+    assert judge(side(17.0), limits).state is State.OK  # hips unseen: the reference's 10 + 10
+    # The person's own spread widens it as when sitting: 1.5 robust SDs of 6 degrees is 9.
+    wide = replace(reference, spreads={**reference.spreads, "slouch_deg": 6.0})
+    assert judge(replace(side(17.0, trunk=0.0), thigh_deg=5.0),
+                 limits_around_reference(wide, Calibration(), DEFAULT_LIMITS)).state is State.OK

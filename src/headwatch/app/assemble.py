@@ -28,6 +28,9 @@ def _symmetric(limit: float) -> Band:
 def absolute_limits(thresholds: Thresholds) -> Limits:
     """Profile views: slouch and forward trunk lean; front view: ear height in face widths, tilts."""
     t = thresholds
+    standing = {"slouch_deg": Band(high=t.standing_slouch_deg, scale=ANGLE_SCALE_DEG,
+                                   origin="absolute limit, standing"),
+                "trunk_lean_deg": Band(high=t.trunk_forward_deg, scale=ANGLE_SCALE_DEG)}
     return Limits(
         profile={"slouch_deg": Band(high=t.slouch_deg, scale=ANGLE_SCALE_DEG),
                  "trunk_lean_deg": Band(high=t.trunk_forward_deg, scale=ANGLE_SCALE_DEG),
@@ -38,9 +41,10 @@ def absolute_limits(thresholds: Thresholds) -> Limits:
                "trunk_lean_deg": _symmetric(t.trunk_lean_deg)},
         required_profile="head_forward_deg",
         required_front="ear_height_face_ratio",
-        standing={"slouch_deg": Band(high=t.standing_slouch_deg, scale=ANGLE_SCALE_DEG,
-                                     origin="absolute limit, standing"),
-                  "trunk_lean_deg": Band(high=t.trunk_forward_deg, scale=ANGLE_SCALE_DEG)},
+        standing=standing,
+        # Without the hips slouch_deg is the head's angle alone: judged as standing is, where the
+        # trunk adds nothing (judge.trunk_unseen).
+        without_hips=standing,
     )
 
 

@@ -134,6 +134,9 @@ class Limits:
     # In profile with the legs in view and the thighs near vertical: a person standing (None:
     # the profile bands apply whatever the legs do).
     standing: Mapping[str, Band] | None = None
+    # In profile with the hips out of view (trunk_unseen), where standing cannot be told from
+    # sitting (None: the profile bands apply).
+    without_hips: Mapping[str, Band] | None = None
 
     def for_view(self, view: View) -> tuple[Mapping[str, Band], str]:
         if view is View.FRONT:
@@ -141,10 +144,12 @@ class Limits:
         return self.profile, self.required_profile
 
     def for_sample(self, sample: PostureSample) -> tuple[Mapping[str, Band], str]:
-        """The bands for this sample's view and, in profile, for standing or sitting."""
+        """The bands for this sample's view and, in profile, for standing, sitting or neither told."""
         assert sample.view is not None
-        if self.standing is not None and (is_standing(sample) or trunk_unseen(sample)):
+        if self.standing is not None and is_standing(sample):
             return self.standing, self.required_profile
+        if self.without_hips is not None and trunk_unseen(sample):
+            return self.without_hips, self.required_profile
         return self.for_view(sample.view)
 
     def anchor_for(self, sample: PostureSample) -> Anchor | None:
