@@ -22,7 +22,8 @@ within-person AUC of the rule's score and the balanced accuracy of
             rest, each chosen on the others (the standing man's standing cut: the shipped 20, as
             nobody else stands);
 - knee rules  the shipped limits with standing told apart by other rules for which knees count
-            as seen (metrics.thigh_deg wants visibility 0.5: a small person's knees rarely have it).
+            as seen (metrics.knee_seen: visibility 0.5, or a faint knee inside the picture at the end
+            of a whole thigh; before, visibility 0.5 only: a small person's knees rarely have it).
 
 Every candidate keeps the shipped forward-trunk and reclined-slump bands (leaning back is theirs)
 and stands in for the head-forward band (slouch_deg) alone. Frames with nobody found, or without
@@ -52,7 +53,7 @@ from headwatch.app.assemble import absolute_limits
 from headwatch.config.settings import Thresholds
 from headwatch.evaluation.scoring import Confusion, auc
 from headwatch.posture.judge import Band, Limits, is_standing, judge
-from headwatch.posture.metrics import MIN_VISIBILITY, thigh_deg
+from headwatch.posture.metrics import MIN_VISIBILITY, knee_seen, thigh_deg
 from headwatch.types import Landmark, Pose, PostureSample, State
 from lopo import TASKS, Frame, frames_of
 
@@ -115,12 +116,12 @@ def scored(f: Frame, score: Score) -> float | None:
 
 
 def without_head_band(limits: Limits) -> Limits:
-    """The limits without their head-forward band (slouch_deg), seated and standing."""
-    def strip(bands: Mapping[str, Band]) -> dict[str, Band]:
-        return {name: band for name, band in bands.items() if name != "slouch_deg"}
+    """The limits without their head-forward band (slouch_deg), seated, standing and without hips."""
+    def strip(bands: Mapping[str, Band] | None) -> dict[str, Band] | None:
+        return None if bands is None else {name: band for name, band in bands.items() if name != "slouch_deg"}
 
-    return replace(limits, profile=strip(limits.profile),
-                   standing=None if limits.standing is None else strip(limits.standing))
+    return replace(limits, profile=strip(limits.profile) or {}, standing=strip(limits.standing),
+                   without_hips=strip(limits.without_hips))
 
 
 # What every candidate keeps of the shipped limits: the forward trunk lean and the reclined slump
@@ -161,21 +162,27 @@ def fit_threshold(people: Mapping[str, Sequence[Frame]], score: Score, standing:
     return max(grid, key=lambda t: mean_ba(kept, threshold_flag(score, t)))
 
 
-# Which knees count as seen when telling standing from sitting (metrics.thigh_deg).
-KNEE_RULES: Mapping[str, Callable[[bool, bool], bool]] = {
-    "knee visible (shipped)": lambda visible, inside: visible,
-    "knee visible or inside": lambda visible, inside: visible or inside,
-    "knee inside the picture": lambda visible, inside: inside,  # a knee below the frame is a guess
-}
-
-
-def thigh_with(pose: Pose, counts: Callable[[bool, bool], bool]) -> float | None:
-    """metrics.thigh_deg with a knee counted as seen when ``counts(visible, inside the picture)``."""
-    def knee_seen(pose: Pose, knee: Landmark) -> bool:
+def _knee_rule(counts: Callable[[bool, bool], bool]) -> Callable[[Pose, Landmark], bool]:
+    """A knee counted as seen when ``counts(visible, inside the picture)``."""
+    def seen(pose: Pose, knee: Landmark) -> bool:
         x, y = pose.image_xy[knee]
         return counts(bool(pose.visibility[knee] >= MIN_VISIBILITY), 0 <= x < pose.width and 0 <= y < pose.height)
 
-    return thigh_deg(pose, knee_seen)
+    return seen
+
+
+# Which knees count as seen when telling standing from sitting (metrics.thigh_deg).
+KNEE_RULES: Mapping[str, Callable[[Pose, Landmark], bool]] = {
+    "knee visible (before)": _knee_rule(lambda visible, inside: visible),
+    "or whole thigh (shipped)": knee_seen,
+    "knee visible or inside": _knee_rule(lambda visible, inside: visible or inside),
+    "knee inside the picture": _knee_rule(lambda visible, inside: inside),  # a knee below the frame is a guess
+}
+
+
+def thigh_with(pose: Pose, rule: Callable[[Pose, Landmark], bool]) -> float | None:
+    """metrics.thigh_deg with a knee counted as seen by ``rule``."""
+    return thigh_deg(pose, rule)
 
 
 def features(f: Frame) -> np.ndarray | None:
@@ -290,10 +297,10 @@ def main() -> None:
                 + (" SHIPPED: no other standing person to choose it on" if standing_cut is None else ""))
         report("slouch_deg>t, standing apart", person, within_auc(frames, SCORES["slouch_deg"]),
                balanced(frames, threshold_flag(SCORES["slouch_deg"], seat, shown)), note)
-    for rule, counts in KNEE_RULES.items():
+    for rule, knee_rule in KNEE_RULES.items():
         for person, frames in sorted(by_person.items()):
             moved = [f if f.sample is None or pose is None else replace(
-                f, sample=replace(f.sample, thigh_deg=thigh_with(pose, counts)))
+                f, sample=replace(f.sample, thigh_deg=thigh_with(pose, knee_rule)))
                 for f, pose in zip(frames, poses[person], strict=True)]
             bas = balanced(moved, lambda f: judge(f.sample, shipped).state is State.BAD)
             judged = [f.sample for f in moved if f.sample is not None and f.sample.view is not None]

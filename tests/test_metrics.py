@@ -236,3 +236,29 @@ def test_a_face_whose_ears_collapsed_reads_as_a_deep_bow() -> None:
     assert head_forward_deg(None, None, View.FRONT, 1.6, face_width=0.25) == FRONT_COLLAPSE[2]
     halfway = head_forward_deg(None, None, View.FRONT, 1.6, face_width=0.305)
     assert halfway == pytest.approx((upright + FRONT_COLLAPSE[2]) / 2)
+
+
+def _standing_side(knee_y: float, knee_hidden: bool) -> Pose:
+    """A person in profile, shoulders at y 100 and hips at y 250 (a 150 px trunk), the left knee
+    straight below the hip at ``knee_y`` (faint when ``knee_hidden``); the right knee faint and
+    guessed below the picture."""
+    image = {L.LEFT_SHOULDER: (300, 100), L.RIGHT_SHOULDER: (305, 100), L.LEFT_HIP: (300, 250),
+             L.RIGHT_HIP: (305, 250), L.LEFT_KNEE: (302, knee_y), L.RIGHT_KNEE: (306, 700)}
+    return make_pose(image, hidden=(L.RIGHT_KNEE, *((L.LEFT_KNEE,) if knee_hidden else ())))
+
+
+def test_a_faint_knee_counts_at_the_end_of_a_whole_thigh_inside_the_picture() -> None:
+    """A knee near the picture's bottom edge is faint, yet it ends a whole thigh (0.8 of the
+    trunk): standing is told. Legs guessed behind a desk are drawn short (0.6 of the trunk), and a
+    knee below the picture is a guess: neither counts unless MediaPipe sees the knee."""
+    from headwatch.posture.metrics import WHOLE_THIGH_SHARE, knee_seen, thigh_deg
+
+    assert WHOLE_THIGH_SHARE == 0.72
+    whole = _standing_side(250 + 0.8 * 150, knee_hidden=True)
+    assert knee_seen(whole, L.LEFT_KNEE) and thigh_deg(whole) == pytest.approx(0.955, abs=0.01)
+    short = _standing_side(250 + 0.65 * 150, knee_hidden=True)
+    assert not knee_seen(short, L.LEFT_KNEE) and thigh_deg(short) is None
+    below = _standing_side(490, knee_hidden=True)  # the picture is 480 high
+    assert not knee_seen(below, L.LEFT_KNEE) and thigh_deg(below) is None
+    seen_short = _standing_side(250 + 0.65 * 150, knee_hidden=False)
+    assert knee_seen(seen_short, L.LEFT_KNEE) and thigh_deg(seen_short) is not None

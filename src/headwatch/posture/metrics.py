@@ -467,12 +467,40 @@ def neck_dx(pose: Pose, view: View | None) -> float | None:
 # A thigh shorter in the image than this share of the trunk points at the camera (seated, seen
 # from the front): its angle says nothing about standing.
 MIN_THIGH_SHARE = 0.6
+# A faint knee (visibility under MIN_VISIBILITY) still counts inside the picture when the whole
+# thigh is drawn: at least this share of the trunk. Knees near the picture's bottom edge, and a
+# small person's, are faint; legs hidden behind a desk are guessed straight down, faint and
+# short (0.61-0.72 of the trunk, standing thighs 0.65-0.83). Chosen on rendered people (seed
+# 6011; bench/standing_renders.py): standing people told standing 78 -> 95 %; held out (seeds
+# 7027 and 8111) 81 -> 87 % and 79 -> 87 %, while sitting people with a desk over their legs and
+# hips read standing 0.75 % and 1.8 % of the time (0.5 % and 0.9 % with seen knees alone). The
+# development data's standing man: 42 -> 53 % of his frames; the seated people: none more.
+WHOLE_THIGH_SHARE = 0.72
+_LEGS = {Landmark.LEFT_KNEE: (Landmark.LEFT_HIP, Landmark.LEFT_SHOULDER),
+         Landmark.RIGHT_KNEE: (Landmark.RIGHT_HIP, Landmark.RIGHT_SHOULDER)}
 
 
-def thigh_deg(pose: Pose, knee_seen: Callable[[Pose, Landmark], bool] = _seen) -> float | None:
+def knee_seen(pose: Pose, knee: Landmark) -> bool:
+    """Whether a knee counts for telling standing from sitting: seen, or inside the picture at the
+    end of a whole thigh (WHOLE_THIGH_SHARE)."""
+    if _seen(pose, knee):
+        return True
+    hip, shoulder = _LEGS[knee]
+    if not _in_picture(pose, knee):
+        return False
+    xy = pose.image_xy
+    return bool(np.linalg.norm(xy[knee] - xy[hip]) >= WHOLE_THIGH_SHARE * np.linalg.norm(xy[hip] - xy[shoulder]))
+
+
+def _in_picture(pose: Pose, mark: Landmark) -> bool:
+    x, y = pose.image_xy[mark]
+    return bool(0.0 <= x < pose.width and 0.0 <= y < pose.height)
+
+
+def thigh_deg(pose: Pose, knee_seen: Callable[[Pose, Landmark], bool] = knee_seen) -> float | None:
     """The hip-to-knee line's angle from vertical in the image, averaged over the sides where the
     shoulder, hip and knee are seen: about 0 standing, about 90 seated in profile. ``knee_seen``:
-    when a knee counts as seen (bench/profile_limits.py tries other rules for small people)."""
+    when a knee counts as seen (bench/profile_limits.py compares rules)."""
     angles = []
     for shoulder, hip, knee in ((Landmark.LEFT_SHOULDER, Landmark.LEFT_HIP, Landmark.LEFT_KNEE),
                                 (Landmark.RIGHT_SHOULDER, Landmark.RIGHT_HIP, Landmark.RIGHT_KNEE)):
