@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from headwatch.app.assemble import DEFAULT_LIMITS
-from headwatch.posture.judge import Band, judge
+from headwatch.posture.judge import Band, judge, trunk_unseen
 from headwatch.types import Finding, PostureSample, Reason, State, View
 
 
@@ -85,6 +85,17 @@ def test_with_the_hips_out_of_view_the_head_is_judged_as_standing_is() -> None:
     assert seated.state is State.OK
     upright = judge(PostureSample(view=View.LEFT, head_forward_deg=12.0, slouch_deg=12.0), DEFAULT_LIMITS)
     assert upright.state is State.OK
-    # Facing the camera there is no standing limit to take.
-    facing = judge(PostureSample(view=View.FRONT, head_forward_deg=28.0, ear_height_face_ratio=1.5), DEFAULT_LIMITS)
-    assert facing.state is State.OK
+    # Facing the camera there is no standing limit to take, whatever profile metric a sample carries.
+    facing_sample = PostureSample(view=View.FRONT, head_forward_deg=28.0, slouch_deg=28.0, ear_height_face_ratio=1.5)
+    assert not trunk_unseen(facing_sample)
+    assert DEFAULT_LIMITS.for_sample(facing_sample)[0] is DEFAULT_LIMITS.front
+    assert judge(facing_sample, DEFAULT_LIMITS).state is State.OK
+
+
+def test_facing_the_camera_with_the_ears_unseen_a_passed_tilt_still_counts() -> None:
+    """The ears' height unmeasured (the ratio needs the ears): shoulders tilted 15 degrees are bad
+    all the same; level shoulders leave the frame unknown, never ok."""
+    tilted = judge(PostureSample(view=View.FRONT, shoulder_tilt_deg=15.0), DEFAULT_LIMITS)
+    assert tilted.state is State.BAD and tilted.reasons == (Reason.SHOULDER_TILT,)
+    level = judge(PostureSample(view=View.FRONT, shoulder_tilt_deg=2.0), DEFAULT_LIMITS)
+    assert level.state is State.UNKNOWN

@@ -516,7 +516,17 @@ def test_standing_the_margin_around_a_learned_upright_narrows_as_the_absolute_li
     assert standing.findings[0].limit == pytest.approx(10.0 + 10.0 * 20.0 / 36.0)
     assert standing.why() == "head forward 17° > 16° (your upright 10° + 6° standing)"
     assert judge(replace(side(17.0, trunk=0.0), thigh_deg=85.0), limits).state is State.OK
-    assert judge(side(17.0), limits).state is State.OK  # hips unseen: the reference's 10 + 10
+    # The hips unseen: the reference's own limit decides, not the absolute limits' standing 20.
+    high = learn_reference([side(20.0, trunk=0.0)] * MIN_FRAMES, "profile")
+    assert high is not None
+    high_limits = limits_around_reference(high, Calibration(), DEFAULT_LIMITS)
+    assert judge(side(25.0), DEFAULT_LIMITS).state is State.BAD  # absolute: judged as standing
+    assert judge(side(25.0), high_limits).state is State.OK  # 20 + 10
+    assert judge(side(31.0), high_limits).findings[0].origin == "your upright 20° + 10°"
+    # A reference facing the camera leaves the profile's absolute limits as they were.
+    front_only = limits_around_reference(Reference("front", {"ear_height_face_ratio": 1.6}, 40), Calibration(),
+                                         DEFAULT_LIMITS)
+    assert front_only.without_hips is DEFAULT_LIMITS.without_hips
     # The person's own spread widens it as when sitting: 1.5 robust SDs of 6 degrees is 9.
     wide = replace(reference, spreads={**reference.spreads, "slouch_deg": 6.0})
     assert judge(replace(side(17.0, trunk=0.0), thigh_deg=5.0),

@@ -119,8 +119,9 @@ def _head_drop(sample: PostureSample, anchor: Anchor, change: float | None) -> f
 class Limits:
     """Allowed bands per metric, for profile views and for the front view.
 
-    ``required`` names the metric per view family without which a verdict cannot be given
-    (the head-forward signal): a sample missing it is unknown rather than falsely ok. An
+    ``required`` names the metric per view family without which a sample cannot be called ok
+    (the head-forward signal): missing it, a sample is bad if another band is passed, else
+    unknown rather than falsely ok. An
     ``anchor`` per view family gives the metrics measured from the person's upright position
     (``head_drop``).
     """
@@ -169,11 +170,12 @@ def is_standing(sample: PostureSample) -> bool:
 
 
 def trunk_unseen(sample: PostureSample) -> bool:
-    """In profile with the hips out of view (a camera framing the head and shoulders, a desk in
-    front of the hips): standing cannot be told from sitting, and slouch_deg is the head's angle
-    alone, without the forward trunk lean the seated limit allows for. It is judged as standing
-    is, where the trunk adds nothing: on rendered people with the hips cut off the seated limit
-    caught a third of the slumps, standing or sitting (bench/standing_renders.py, docs/accuracy.md)."""
+    """In profile with the trunk's lean unmeasured (both hips and both shoulders are needed: a
+    camera framing the head and shoulders, a desk in front of the hips): standing cannot be told
+    from sitting, and slouch_deg is the head's angle alone, without the forward trunk lean the
+    seated limit allows for. The absolute limits judge it as standing (Limits.without_hips), where
+    the trunk adds nothing: on rendered people with the hips cut off the seated limit caught a
+    third of the slumps, standing or sitting (bench/standing_renders.py, docs/accuracy.md)."""
     return sample.view is not None and sample.view is not View.FRONT and sample.trunk_lean_deg is None
 
 
