@@ -79,7 +79,8 @@ def test_with_the_hips_out_of_view_the_head_is_judged_as_standing_is() -> None:
     judges it; the same head with the hips seen and the trunk upright is a seated person's."""
     head_only = judge(PostureSample(view=View.LEFT, head_forward_deg=28.0, slouch_deg=28.0), DEFAULT_LIMITS)
     assert head_only.state is State.BAD and head_only.reasons == (Reason.HEAD_FORWARD,)
-    assert head_only.findings[0].limit == 20.0 and head_only.findings[0].origin == "absolute limit, standing"
+    assert head_only.findings[0].limit == 20.0 and head_only.findings[0].origin == "absolute limit, hips out of view"
+    assert head_only.why() == "head forward 28° > 20° (absolute limit, hips out of view)"
     seated = judge(PostureSample(view=View.LEFT, head_forward_deg=28.0, slouch_deg=28.0, trunk_lean_deg=0.0),
                    DEFAULT_LIMITS)
     assert seated.state is State.OK

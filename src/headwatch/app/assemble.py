@@ -42,9 +42,10 @@ def absolute_limits(thresholds: Thresholds) -> Limits:
         required_profile="head_forward_deg",
         required_front="ear_height_face_ratio",
         standing=standing,
-        # Without the hips slouch_deg is the head's angle alone: judged as standing is, where the
-        # trunk adds nothing (judge.trunk_unseen).
-        without_hips=standing,
+        # Without the hips slouch_deg is the head's angle alone: judged on the standing limit, where
+        # the trunk adds nothing (judge.trunk_unseen); the why says so, as the person may sit.
+        without_hips={"slouch_deg": Band(high=t.standing_slouch_deg, scale=ANGLE_SCALE_DEG,
+                                         origin="absolute limit, hips out of view")},
     )
 
 
