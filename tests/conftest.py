@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib.util
 import os
 import re
 import shutil
@@ -14,6 +15,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import cv2
@@ -30,6 +32,16 @@ BGRImage = np.ndarray
 # (pythonpath in pyproject.toml): the editable install may point at another checkout.
 SRC = Path(__file__).resolve().parents[1] / "src"
 os.environ["PYTHONPATH"] = os.pathsep.join([str(SRC), *filter(None, [os.environ.get("PYTHONPATH")])])
+
+
+def load_tool(name: str) -> ModuleType:
+    """A script of tools/ imported as a module (tools/ is no package), under its own name."""
+    spec = importlib.util.spec_from_file_location(name, SRC.parent / "tools" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def wait_for(condition: Callable[[], object], seconds: float = 30.0) -> bool:

@@ -20,6 +20,7 @@ from headwatch.timeline.session import Status
 from headwatch.vision import sources
 from headwatch.vision.pose import PoseEstimator
 from headwatch.vision.sources import FROZEN_AFTER_S, LiveReader, SourceLost
+from test_monitor import FakeCapture
 
 
 class Clock:
@@ -33,12 +34,13 @@ class Clock:
         self.now += max(seconds, 0.0)
 
 
-class Camera:
+class Camera(FakeCapture):
     """In cv2.VideoCapture's place: a person with a sensor's noise on every frame (``hung``: the
     very same frame every time, as a hung driver gives), for ``frames`` reads, then nothing."""
 
     def __init__(self, person: np.ndarray, hung: bool = False, frames: int = 10**9, opened: bool = True) -> None:
-        self.person, self.hung, self.frames, self.opened = person, hung, frames, opened
+        super().__init__(person, opened, frames)
+        self.person, self.hung = person, hung
         self.rng = np.random.default_rng(7)
         self.frozen = self._noisy()
 
@@ -46,23 +48,9 @@ class Camera:
         noise = self.rng.integers(-3, 4, self.person.shape)
         return np.clip(self.person.astype(int) + noise, 0, 255).astype(np.uint8)
 
-    def isOpened(self) -> bool:
-        return self.opened
-
-    def set(self, *_: Any) -> bool:
-        return True
-
-    def grab(self) -> bool:
-        return self.frames > 0
-
     def read(self) -> tuple[bool, np.ndarray | None]:
-        if self.frames <= 0:
-            return False, None
-        self.frames -= 1
-        return True, self.frozen if self.hung else self._noisy()
-
-    def release(self) -> None:
-        self.opened = False
+        found, _ = super().read()
+        return (True, self.frozen if self.hung else self._noisy()) if found else (False, None)
 
 
 @pytest.fixture

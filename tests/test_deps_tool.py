@@ -3,16 +3,12 @@ work needs the package index and is run by hand, see docs/development.md, "The l
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
+from conftest import load_tool
+
 ROOT = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("deps", ROOT / "tools" / "deps.py")
-assert spec is not None and spec.loader is not None
-deps = importlib.util.module_from_spec(spec)
-sys.modules["deps"] = deps
-spec.loader.exec_module(deps)
+deps = load_tool("deps")
 
 
 def test_the_lock_is_read_with_normalised_names() -> None:

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import load_tool
+
 ROOT = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("reference_pages", ROOT / "tools" / "reference_pages.py")
-assert spec is not None and spec.loader is not None
-reference_pages = importlib.util.module_from_spec(spec)
-sys.modules["reference_pages"] = reference_pages
-spec.loader.exec_module(reference_pages)
+reference_pages = load_tool("reference_pages")
 
 
 @pytest.mark.parametrize("page", ["configuration.md", "commands.md"])
