@@ -36,7 +36,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from scenarios import Image, photos, video_frames
+from scenarios import Footage, footage, photos
 
 FPS = 5
 SLUMPS = ((0.0, 3.5), (10.5, 15.0))  # the first a little over bad_for_s: analyze samples 1 a second
@@ -46,25 +46,15 @@ GOOD_FOR_S = 5.0  # the default alerts.good_for_s: an alert may take this long t
 WAYS = {"default": [], "--replay": ["--replay"], "absolute": ["--reference", "absolute"]}
 
 
-@dataclass(frozen=True)
-class Person:
-    name: str
-    upright: list[Image]
-    slumped: list[Image]
-
-
-def people(root: Path) -> list[Person]:
-    desk, webcam = root / "front-webcam-desk", root / "front-webcam-labeled" / "low-isSlouching__high-notSlouching"
-    typing, video = root / "side-desk-typing", root / "side-seated-video" / "sample_left.mp4"
+def people(root: Path) -> list[Footage]:
+    """The profile people, then the long-session bench's (the webcam people and the seated man)."""
+    typing = root / "side-desk-typing"
     return [
-        Person("BAS (side desk)", photos(typing / "BAS" / "good"), photos(typing / "BAS" / "tech_neck")),
-        Person("CWK (side desk)", photos(typing / "CWK" / "good"), photos(typing / "CWK" / "tech_neck")),
-        Person("seated man (side)", video_frames(video, 16.5, 31.0), video_frames(video, 0.0, 13.5)),
-        Person("standing man (side)", photos(root / "side-standing-labeled" / "good"),
-               photos(root / "side-standing-labeled" / "poor")),
-        Person("desk-A (webcam)", photos(desk / "personA" / "good"), photos(desk / "personA" / "bad")),
-        Person("desk-B (webcam)", photos(desk / "personB" / "good"), photos(desk / "personB" / "bad")),
-        Person("webcam man (webcam)", photos(webcam / "notSlouching"), photos(webcam / "isSlouching")),
+        Footage("BAS", photos(typing / "BAS" / "good"), photos(typing / "BAS" / "tech_neck")),
+        Footage("CWK", photos(typing / "CWK" / "good"), photos(typing / "CWK" / "tech_neck")),
+        Footage("standing-man", photos(root / "side-standing-labeled" / "good"),
+                photos(root / "side-standing-labeled" / "poor")),
+        *footage(root),
     ]
 
 
@@ -72,7 +62,7 @@ def slumped_at(t_s: float) -> bool:
     return any(start <= t_s < end for start, end in SLUMPS)
 
 
-def write_clip(person: Person, path: Path) -> None:
+def write_clip(person: Footage, path: Path) -> None:
     """The person's frames in the clip's schedule, each source in its own order, one size."""
     height, width = person.upright[0].shape[:2]
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), FPS, (width, height))
@@ -135,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{'person':22s} {'way':9s} {'slumps alerted':>15s} {'false starts':>13s} {'upright under alert':>20s}")
         totals = {way: [0, 0, 0, 0.0] for way in WAYS}
         for person in people(args.data):
-            clip = folder / (person.name.split(" (")[0].replace(" ", "-") + ".mp4")
+            clip = folder / f"{person.person}.mp4"
             write_clip(person, clip)
             for way, flags in WAYS.items():
                 outcome = score(analyze(clip, config, flags), args.bad_for)
@@ -144,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 total[1] += len(outcome.alerted)
                 total[2] += outcome.false_starts
                 total[3] += outcome.lingering_s
-                print(f"{person.name:22s} {way:9s} {sum(outcome.alerted):>11d} of {len(outcome.alerted)} "
+                print(f"{person.person:22s} {way:9s} {sum(outcome.alerted):>11d} of {len(outcome.alerted)} "
                       f"{outcome.false_starts:>13d} {outcome.lingering_s:>18.1f} s")
         print()
         for way, (hit, slumps, false, lingering) in totals.items():
