@@ -282,25 +282,17 @@ def limits_around_reference(reference: Reference, margins: Calibration, absolute
         # learned it seated and then stands (or the reverse) is judged from that upright.
         standing = None
         if learned and absolute.standing is not None and "slouch_deg" in absolute.standing:
-            standing = {**absolute.standing,
-                        "slouch_deg": _standing_band(reference, margins, absolute.profile["slouch_deg"],
-                                                     absolute.standing["slouch_deg"])}
+            # Standing slouches are smaller: the margin's floor shrinks as the absolute limit does
+            # (20 against 36: 5.6 degrees for 10), the person's spread widening it as ever. One
+            # fixed floor put a standing man's limit above most of his slouches (issue 28); on the
+            # one standing development person it moved 0.843 to 0.846 (bench/lopo.py).
+            seated_abs, standing_abs = absolute.profile["slouch_deg"], absolute.standing["slouch_deg"]
+            share = standing_abs.high / seated_abs.high if 0 < seated_abs.high < math.inf else 1.0
+            standing_forward = margin("slouch_deg", share * margins.head_forward_margin_deg)
+            origin = f"{whose} {upright:.0f}° + {standing_forward:.0f}° standing"
+            standing = {**absolute.standing, "slouch_deg": refine(standing_abs, upright, standing_forward, +1, origin)}
         return replace(absolute, profile=bands, anchor_profile=anchor, standing=standing, without_hips=None)
     return replace(absolute, front=bands, anchor_front=anchor)
-
-
-def _standing_band(reference: Reference, margins: Calibration, seated: Band, standing: Band) -> Band:
-    """The head-forward limit around a learned upright for a frame taken for standing: the margin
-    floor shrinks as the absolute limit does (20 standing against 36 seated: 5.6 degrees for 10),
-    since standing slouches are smaller; the person's own spread widens it as when sitting. One
-    fixed floor put a standing man's limit above most of his slouches (issue 28); on the one
-    standing development person, about half of whose frames are told standing (his knees are
-    faint), it moved 0.843 to 0.846 when 42 % were (bench/lopo.py)."""
-    upright = reference.values["slouch_deg"]
-    share = standing.high / seated.high if math.isfinite(seated.high) and seated.high > 0 else 1.0
-    forward = max(share * margins.head_forward_margin_deg,
-                  SPREAD_MARGINS * reference.spreads.get("slouch_deg", 0.0))
-    return refine(standing, upright, forward, +1, f"your upright {upright:.0f}° + {forward:.0f}° standing")
 
 
 def limits_for_references(references: Mapping[Family, Reference], margins: Calibration, absolute: Limits,
