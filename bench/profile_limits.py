@@ -22,8 +22,9 @@ within-person AUC of the rule's score and the balanced accuracy of
             rest, each chosen on the others (the standing man's standing cut: the shipped 20, as
             nobody else stands);
 - knee rules  the shipped limits with standing told apart by other rules for which knees count
-            as seen (metrics.knee_seen: visibility 0.5, or a faint knee inside the picture at the end
-            of a whole thigh; before, visibility 0.5 only: a small person's knees rarely have it).
+            as seen (metrics.knee_seen: visibility 0.5, or drawn inside the picture; before, a faint
+            knee inside the picture only at the end of a whole thigh, and first, visibility 0.5 only:
+            a small person's knees rarely have it).
 
 Every candidate keeps the shipped forward-trunk and reclined-slump bands (leaning back is theirs)
 and stands in for the head-forward band (slouch_deg) alone. Frames with nobody found, or without
@@ -171,11 +172,24 @@ def _knee_rule(counts: Callable[[bool, bool], bool]) -> Callable[[Pose, Landmark
     return seen
 
 
+WHOLE_THIGH_SHARE = 0.72  # the rule shipped before: a faint knee counted at the end of a whole thigh
+_LEG = {Landmark.LEFT_KNEE: (Landmark.LEFT_HIP, Landmark.LEFT_SHOULDER),
+        Landmark.RIGHT_KNEE: (Landmark.RIGHT_HIP, Landmark.RIGHT_SHOULDER)}
+
+
+def _whole_thigh(pose: Pose, knee: Landmark) -> bool:
+    """Seen, or inside the picture at the end of a thigh at least WHOLE_THIGH_SHARE of the trunk."""
+    hip, shoulder = _LEG[knee]
+    xy = pose.image_xy
+    whole = bool(np.linalg.norm(xy[knee] - xy[hip]) >= WHOLE_THIGH_SHARE * np.linalg.norm(xy[hip] - xy[shoulder]))
+    return _knee_rule(lambda visible, inside: visible or (inside and whole))(pose, knee)
+
+
 # Which knees count as seen when telling standing from sitting (metrics.thigh_deg).
 KNEE_RULES: Mapping[str, Callable[[Pose, Landmark], bool]] = {
-    "knee visible (before)": _knee_rule(lambda visible, inside: visible),
-    "or whole thigh (shipped)": knee_seen,
-    "knee visible or inside": _knee_rule(lambda visible, inside: visible or inside),
+    "knee visible (first)": _knee_rule(lambda visible, inside: visible),
+    "or whole thigh (before)": _whole_thigh,
+    "visible or inside (now)": knee_seen,
     "knee inside the picture": _knee_rule(lambda visible, inside: inside),  # a knee below the frame is a guess
 }
 

@@ -24,8 +24,9 @@ sitting ones (seated, slumped, reclined) it wrongly takes for standing. The trut
 ``posture.sitting``: a standing scene's slump is standing. A render where nobody is found is not
 taken for standing.
 
-Question 2: standing renders judged with the shipped absolute limits under each knee rule (the
-rule changes thigh_deg, hence only whether the standing limit applies): balanced accuracy of
+Question 2: standing and sitting renders judged with the shipped absolute limits under each knee
+rule (the rule changes thigh_deg, hence only whether the standing limit applies; for sitting
+renders, what a misread as standing costs): balanced accuracy of
 "bad" against the truth, bad = a forward or slump variant whose true neck_deg rose at least
 BAD_CHANGE_DEG above the scene's neutral, good = the neutral render (the rest left out); and the
 AUC of slouch_deg and head_forward_deg on the same split. Nobody found counts as "not bad".
@@ -298,34 +299,37 @@ SHIPPED = absolute_limits(Thresholds())
 
 
 def judge_table(by_condition: Mapping[str, Sequence[Seen]]) -> list[str]:
-    lines = ["", f"Q2: standing side renders judged with the shipped absolute limits; bad = forward/slump with "
-             f"true neck change >= {BAD_CHANGE_DEG:.0f} deg, good = neutral",
-             f"{'condition':20s} {'knee rule':26s} {'good':>5s} {'bad':>5s} {'BA':>6s} {'sens':>6s} {'spec':>6s}"
-             f" {'standing limit used':>20s}"]
+    lines = ["", f"Q2: side renders judged with the shipped absolute limits; bad = forward/slump with "
+             f"true neck change >= {BAD_CHANGE_DEG:.0f} deg, good = neutral; a knee rule moves only "
+             "which frames take the standing limit, so for sitting renders it prices a misread",
+             f"{'condition':20s} {'stance':8s} {'knee rule':28s} {'good':>5s} {'bad':>5s} {'BA':>6s} {'sens':>6s}"
+             f" {'spec':>6s} {'standing limit used':>20s}"]
     aucs = []
     for condition, seen in by_condition.items():
         neutral_neck = {s.render.record.file: s.render.record.truth["neck_deg"] for s in seen}
-        labelled = [(s, bad) for s in seen if not s.render.sitting
-                    and (bad := truth_bad(s, neutral_neck)) is not None]
-        if not labelled:
-            continue
-        good_n = sum(not bad for _, bad in labelled)
-        left_out = sum(not s.render.sitting for s in seen) - len(labelled)
-        lines.append(f"{condition:20s} ({left_out} standing renders left out: raises, and changes under "
-                     f"{BAD_CHANGE_DEG:.0f} deg)")
-        for rule in KNEE_RULES:
-            confusion = Confusion.of([(bad, judged_bad(s.with_rule(rule))) for s, bad in labelled])
-            used = sum(s.standing(rule) for s, _ in labelled)
-            lines.append(f"{condition:20s} {rule:26s} {good_n:5d} {len(labelled) - good_n:5d} "
-                         f"{fmt(confusion.balanced_accuracy)} {fmt(confusion.sensitivity)} {fmt(confusion.specificity)}"
-                         f" {used:4d}/{len(labelled):<4d} {used / len(labelled):6.1%}")
-        for metric in ("slouch_deg", "head_forward_deg"):
-            values: tuple[list[float], list[float]] = ([], [])
-            for s, bad in labelled:
-                if s.sample is not None and s.sample.view is not None and (v := getattr(s.sample, metric)) is not None:
-                    values[bad].append(float(v))
-            aucs.append(f"{condition:20s} {metric:18s} AUC {fmt(auc(*values))}  "
-                        f"(good {len(values[0])}, bad {len(values[1])} with the metric)")
+        for stance, sitting in (("standing", False), ("sitting", True)):
+            labelled = [(s, bad) for s in seen if s.render.sitting is sitting
+                        and (bad := truth_bad(s, neutral_neck)) is not None]
+            if not labelled:
+                continue
+            good_n = sum(not bad for _, bad in labelled)
+            left_out = sum(s.render.sitting is sitting for s in seen) - len(labelled)
+            lines.append(f"{condition:20s} {stance:8s} ({left_out} renders left out: raises, reclines, and changes "
+                         f"under {BAD_CHANGE_DEG:.0f} deg)")
+            for rule in KNEE_RULES:
+                confusion = Confusion.of([(bad, judged_bad(s.with_rule(rule))) for s, bad in labelled])
+                used = sum(s.standing(rule) for s, _ in labelled)
+                lines.append(f"{condition:20s} {stance:8s} {rule:28s} {good_n:5d} {len(labelled) - good_n:5d} "
+                             f"{fmt(confusion.balanced_accuracy)} {fmt(confusion.sensitivity)} "
+                             f"{fmt(confusion.specificity)} {used:4d}/{len(labelled):<4d} {used / len(labelled):6.1%}")
+            for metric in ("slouch_deg", "head_forward_deg"):
+                values: tuple[list[float], list[float]] = ([], [])
+                for s, bad in labelled:
+                    value = None if s.sample is None or s.sample.view is None else getattr(s.sample, metric)
+                    if value is not None:
+                        values[bad].append(float(value))
+                aucs.append(f"{condition:20s} {stance:8s} {metric:18s} AUC {fmt(auc(*values))}  "
+                            f"(good {len(values[0])}, bad {len(values[1])} with the metric)")
     return [*lines, "", *aucs]
 
 

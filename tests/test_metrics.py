@@ -247,18 +247,18 @@ def _standing_side(knee_y: float, knee_hidden: bool) -> Pose:
     return make_pose(image, hidden=(L.RIGHT_KNEE, *((L.LEFT_KNEE,) if knee_hidden else ())))
 
 
-def test_a_faint_knee_counts_at_the_end_of_a_whole_thigh_inside_the_picture() -> None:
-    """A knee near the picture's bottom edge is faint, yet it ends a whole thigh (0.8 of the
-    trunk): standing is told. Legs guessed behind a desk are drawn short (0.6 of the trunk), and a
-    knee below the picture is a guess: neither counts unless MediaPipe sees the knee."""
-    from headwatch.posture.metrics import WHOLE_THIGH_SHARE, knee_seen, thigh_deg
+def test_a_faint_knee_counts_where_it_is_drawn_inside_the_picture() -> None:
+    """A small person's knee, or one near the picture's bottom edge, is faint, yet drawn inside the
+    picture it tells standing, however short MediaPipe draws the thigh (the standing man's are
+    0.51-0.75 of the trunk). A knee below the picture is a guess and does not count unless seen;
+    a thigh drawn shorter than MIN_THIGH_SHARE points at the camera and gives no angle."""
+    from headwatch.posture.metrics import MIN_THIGH_SHARE, knee_seen, thigh_deg
 
-    assert WHOLE_THIGH_SHARE == 0.72
-    whole = _standing_side(250 + 0.8 * 150, knee_hidden=True)
-    assert knee_seen(whole, L.LEFT_KNEE) and thigh_deg(whole) == pytest.approx(0.955, abs=0.01)
     short = _standing_side(250 + 0.65 * 150, knee_hidden=True)
-    assert not knee_seen(short, L.LEFT_KNEE) and thigh_deg(short) is None
+    assert knee_seen(short, L.LEFT_KNEE) and thigh_deg(short) == pytest.approx(1.18, abs=0.01)
     below = _standing_side(490, knee_hidden=True)  # the picture is 480 high
     assert not knee_seen(below, L.LEFT_KNEE) and thigh_deg(below) is None
-    seen_short = _standing_side(250 + 0.65 * 150, knee_hidden=False)
-    assert knee_seen(seen_short, L.LEFT_KNEE) and thigh_deg(seen_short) is not None
+    seen_below = _standing_side(490, knee_hidden=False)
+    assert knee_seen(seen_below, L.LEFT_KNEE) and thigh_deg(seen_below) is not None
+    stub = _standing_side(250 + (MIN_THIGH_SHARE - 0.05) * 150, knee_hidden=True)
+    assert knee_seen(stub, L.LEFT_KNEE) and thigh_deg(stub) is None
