@@ -10,6 +10,7 @@ is a second recording of the same person on another day or with another pose of 
 
 from __future__ import annotations
 
+import argparse
 import pickle
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -75,6 +76,13 @@ def _video(root: Path, model: str) -> Iterator[Item]:
             pose = estimator.detect(frame.image, frame.t_s)
             if label is not None:
                 yield Item("seated-man", "s1", "side-seated", label, VIDEO, frame.t_s, pose)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The data folder and the landmark cache, as every bench on this data takes them."""
+    parser.add_argument("data", type=Path, help="the development data folder (../shared/data)")
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/headwatch-devdata.pkl"),
+                        help="landmark cache (made on the first run; delete it after changing pose.py)")
 
 
 def load(root: Path, cache: Path, model: str = "full") -> list[Item]:

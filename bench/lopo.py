@@ -219,11 +219,9 @@ def fmt(value: float | None) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("data", type=Path, help="the development data folder (../shared/data)")
+    devdata.add_arguments(parser)
     parser.add_argument("--replay", action="store_true",
                         help="judge the video as the monitor would (analyze --replay), not learned in hindsight")
-    parser.add_argument("--cache", type=Path, default=Path("/tmp/headwatch-devdata.pkl"),
-                        help="landmark cache (made on the first run; delete it after changing pose.py)")
     args = parser.parse_args()
     frames = frames_of(devdata.load(args.data, args.cache))
     by_person: dict[str, list[Frame]] = {}

@@ -249,9 +249,7 @@ def fmt(value: float | None) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("data", type=Path, help="the development data folder (../shared/data)")
-    parser.add_argument("--cache", type=Path, default=Path("/tmp/headwatch-devdata.pkl"),
-                        help="landmark cache (bench/devdata.py; made on the first run)")
+    devdata.add_arguments(parser)
     args = parser.parse_args()
     items = [i for i in devdata.load(args.data, args.cache) if i.setup in PROFILE_SETUPS]
     by_person: dict[str, list[Frame]] = {}

@@ -531,3 +531,153 @@ def test_standing_the_margin_around_a_learned_upright_narrows_as_the_absolute_li
     wide = replace(reference, spreads={**reference.spreads, "slouch_deg": 6.0})
     assert judge(replace(side(17.0, trunk=0.0), thigh_deg=5.0),
                  limits_around_reference(wide, Calibration(), DEFAULT_LIMITS)).state is State.OK
+
+
+# -- the first minutes: a provisional reference that may only tighten the absolute limits ------
+
+
+def test_a_provisional_reference_comes_after_its_time_and_gives_way_to_the_learned_one() -> None:
+    from headwatch.posture.reference import PROVISIONAL_EVERY_S, PROVISIONAL_S
+
+    learner = ReferenceLearner(learn_s=120.0, refresh_s=600.0)
+    changed = [learner.add(float(t), side(8.0), bad=False) for t in range(int(PROVISIONAL_S))]
+    assert not any(changed) and learner.provisional == {}  # 0 .. 29 s: nothing yet
+    assert learner.add(PROVISIONAL_S, side(8.0), bad=False)
+    assert learner.provisional["profile"].values["slouch_deg"] == 8.0 and learner.references == {}
+    # Learned again every PROVISIONAL_EVERY_S from all that was seen, not on every sample.
+    t = PROVISIONAL_S + 1.0
+    quiet = [learner.add(t + i, side(10.0), bad=False) for i in range(int(PROVISIONAL_EVERY_S) - 1)]
+    assert not any(quiet) and learner.provisional["profile"].values["slouch_deg"] == 8.0
+    first = learner.provisional["profile"]
+    assert learner.add(PROVISIONAL_S + PROVISIONAL_EVERY_S, side(10.0), bad=False)
+    again = learner.provisional["profile"]
+    assert again.frames > first.frames and again.values["slouch_deg"] == pytest.approx(8.0)  # the upright 30 % still
+    for t2 in range(int(PROVISIONAL_S + PROVISIONAL_EVERY_S) + 1, 121):
+        learner.add(float(t2), side(8.0), bad=False)
+    assert "profile" in learner.references and learner.provisional == {}
+
+
+def test_a_provisional_reference_only_tightens_the_absolute_limits() -> None:
+    from headwatch.posture.reference import PROVISIONAL_MARGIN, limits_tightened_by
+
+    absolute = DEFAULT_LIMITS
+    low = learn_reference([side(3.0, trunk=0.0)] * 20, "profile")
+    high = learn_reference([side(33.0, trunk=0.0)] * 20, "profile")
+    assert low is not None and high is not None
+    tight = limits_tightened_by(low, Calibration(), absolute)
+    sitting = tight.profile["slouch_deg"]
+    # The margin floor widened: the first seconds understate the person's spread.
+    assert PROVISIONAL_MARGIN == 1.5 and sitting.high == pytest.approx(3.0 + 15.0)
+    assert limits_around_reference(low, Calibration(), absolute).profile["slouch_deg"].high == pytest.approx(13.0)
+    assert "your upright so far" in sitting.origin
+    # Standing and with the hips out of view: the same own limit, its margin the seated one.
+    assert tight.standing is not None and tight.standing["slouch_deg"].high == pytest.approx(sitting.high)
+    assert tight.without_hips is not None and tight.without_hips["slouch_deg"].high == pytest.approx(sitting.high)
+    assert tight.anchor_profile is None and "head_drop" not in tight.profile  # the height waits
+    # Upright at 33, its own limit (48) lies beyond the absolute one: the absolute limits stay.
+    loose = limits_tightened_by(high, Calibration(), absolute)
+    assert loose.profile["slouch_deg"] == absolute.profile["slouch_deg"]
+    assert loose.without_hips == absolute.without_hips
+    # Facing the camera: the ear height's lower limit only rises.
+    front = [PostureSample(view=View.FRONT, ear_height_face_ratio=ratio, head_forward_deg=10.0, ear_level=0.3)
+             for ratio in (1.75, 1.30)]
+    for sample, raised in zip(front, (True, False), strict=True):
+        ref = learn_reference([sample] * 20, "front")
+        assert ref is not None
+        band = limits_tightened_by(ref, Calibration(), absolute).front["ear_height_face_ratio"]
+        base = absolute.front["ear_height_face_ratio"]
+        assert (band.low > base.low) is raised and (band == base) is not raised
+        if raised:  # 1.5 times the 6 % floor
+            assert band.low == pytest.approx(1.75 * (1 - 0.09))
+
+
+def test_in_the_first_minutes_a_low_upright_catches_a_slump_the_absolute_limit_misses() -> None:
+    """Upright at 5 degrees for 40 s, then a 25-degree slump (under the absolute 36): bad once
+    the provisional reference is in, long before learn_min; somebody who started slumped at 45
+    has no looser limit for it (the absolute 36 still calls 45 bad). The provisional reference
+    is never stored (on_change)."""
+    stored: list[object] = []
+    judge_live = LearningJudge(ReferenceLearner(learn_s=120.0, refresh_s=600.0), Calibration(), DEFAULT_LIMITS,
+                               on_change=stored.append)
+    for t in range(40):
+        assert judge_live(float(t), side(5.0, trunk=0.0)).state is State.OK
+    slump = judge_live(40.0, side(25.0, trunk=0.0))
+    assert slump.state is State.BAD and judge(side(25.0, trunk=0.0), DEFAULT_LIMITS).state is State.OK
+    assert "your upright so far 5°" in slump.why()
+    assert stored == []
+    described = judge_live.describe()
+    assert described == "absolute limits, tightened by your posture so far (learning your upright posture: 33%)"
+    from headwatch.report.status import short_reference
+
+    assert short_reference(described) == "learning 33%"
+    slumped_start = LearningJudge(ReferenceLearner(learn_s=120.0, refresh_s=600.0), Calibration(), DEFAULT_LIMITS)
+    verdicts = [slumped_start(float(t), side(45.0, trunk=0.0)) for t in range(60)]
+    assert all(v.state is State.BAD for v in verdicts)
+
+
+def test_a_provisional_reference_that_tightens_nothing_is_not_said() -> None:
+    """Upright at 33 degrees: its own limit lies beyond the absolute one, so the status says the
+    absolute limits, without "tightened"."""
+    judge_live = LearningJudge(ReferenceLearner(learn_s=120.0, refresh_s=600.0), Calibration(), DEFAULT_LIMITS)
+    for t in range(40):
+        judge_live(float(t), side(33.0, trunk=0.0))
+    assert judge_live.learner.provisional and not judge_live.tightened
+    assert judge_live.describe() == "absolute limits (learning your upright posture: 32%)"
+
+
+def test_wide_configured_margins_are_widened_without_a_config_error() -> None:
+    """The widened floors are not a Calibration of their own: a margin the settings allow (45
+    degrees, 0.7) must not fail the settings' range check when widened."""
+    margins = Calibration(head_forward_margin_deg=45.0, ear_height_margin=0.7)
+    judge_live = LearningJudge(ReferenceLearner(learn_s=120.0, refresh_s=600.0), margins, DEFAULT_LIMITS)
+    front = PostureSample(view=View.FRONT, ear_height_face_ratio=1.7, head_forward_deg=10.0, ear_level=0.3)
+    for t in range(40):
+        judge_live(float(t), side(3.0, trunk=0.0) if t % 2 else front)
+    assert set(judge_live.learner.provisional) == {"profile", "front"}
+
+
+def test_after_a_long_absence_while_learning_the_next_person_is_not_judged_by_the_last() -> None:
+    """A sat upright at 3 degrees (a provisional limit of 18); after ten minutes away B sits
+    upright at 25 (under the absolute 36): B is judged on the absolute limits, learned afresh."""
+    judge_live = LearningJudge(ReferenceLearner(learn_s=120.0, refresh_s=600.0), Calibration(), DEFAULT_LIMITS)
+    for t in range(60):
+        judge_live(float(t), side(3.0, trunk=0.0))
+    assert judge_live.tightened
+    back = 60.0 + 600.0
+    verdicts = [judge_live(back + t, side(25.0, trunk=0.0)) for t in range(60)]
+    assert all(v.state is State.OK for v in verdicts)
+    assert judge_live.learner.progress("profile") == pytest.approx(59.0 / 120.0)  # counted afresh
+
+
+def test_a_camera_move_while_learning_drops_the_provisional_reference() -> None:
+    """Facing a laptop at 1.70 for 40 s; the lid tilts (the view moves 0.05 of the frame) and the
+    same upright posture reads 1.52: not a slump. The provisional reference of the old view is
+    dropped at once, and one is learned from the new view once it spans PROVISIONAL_S."""
+    from headwatch.posture.reference import PROVISIONAL_S
+
+    def face(ratio: float, dy: float) -> PostureSample:
+        return PostureSample(view=View.FRONT, ear_height_face_ratio=ratio, head_forward_deg=10.0, ear_level=0.3,
+                             camera_dy=dy)
+
+    judge_live = LearningJudge(ReferenceLearner(learn_s=120.0, refresh_s=600.0), Calibration(), DEFAULT_LIMITS)
+    for t in range(40):
+        judge_live(float(t), face(1.70, 0.0))
+    assert judge_live.tightened
+    after = [judge_live(40.0 + t, face(1.52, 0.05)) for t in range(40)]
+    assert all(v.state is State.OK for v in after)
+    learned = judge_live.learner.provisional["front"]
+    assert learned.values["ear_height_face_ratio"] == pytest.approx(1.52)
+    assert PROVISIONAL_S <= 40.0
+
+
+def test_no_provisional_reference_while_a_stored_one_awaits_its_confirmation() -> None:
+    """At a calm sampling rate the stored reference's MIN_FRAMES take longer than PROVISIONAL_S:
+    meanwhile nothing provisional is learned, and the stored one is used once confirmed."""
+    stored = learn_reference([side(8.0)] * 20, "profile")
+    assert stored is not None
+    learner = ReferenceLearner(learn_s=120.0, refresh_s=600.0, start={"profile": stored}, max_gap_s=10.0)
+    for i in range(MIN_FRAMES - 1):
+        learner.add(5.0 * i, side(8.0), bad=False)  # 0 .. 40 s, 9 samples
+    assert learner.provisional == {} and learner.references == {}
+    assert learner.add(5.0 * (MIN_FRAMES - 1), side(8.0), bad=False)
+    assert learner.references["profile"] is stored and learner.provisional == {}

@@ -72,7 +72,8 @@ def select_reference(settings: Settings, reference: str | None,
     if settings.reference.mode == "auto":
         return ReferenceChoice("auto"), (
             f"hint: no calibrated profile, so headwatch learns your upright posture over the first "
-            f"{settings.reference.learn_min:g} min (absolute limits until then); `headwatch calibrate` fits "
+            f"{settings.reference.learn_min:g} min (absolute limits until then, tightened by what it sees); "
+            "`headwatch calibrate` fits "
             "limits to you at once")
     return ReferenceChoice("absolute"), None
 

@@ -4,9 +4,10 @@ own judge and alert engine, at the recording's sampling rate, on the video's clo
 A recording is complete when it is judged, which a live session never is: where it is shorter
 than the monitor needs to learn the person (``[reference] learn_min``), the reference is learned
 from all of its first set-up (reference.learn_in_hindsight) and the same judge and alert engine
-run forward from the first look with it, instead of judging the whole recording on the absolute
-limits as a monitor still learning would. ``[reference] replay = true`` (analyze --replay) replays
-the monitor exactly; a longer recording is replayed exactly either way."""
+run forward from the first look with it, instead of judging the whole recording as a monitor
+still learning would (the absolute limits, tightened from PROVISIONAL_S on by what it saw so
+far). ``[reference] replay = true`` (analyze --replay) replays the monitor exactly; a longer
+recording is replayed exactly either way."""
 
 from __future__ import annotations
 
@@ -85,8 +86,9 @@ class RecordingSession:
 def judge_recording(records: Sequence[FrameRecord], settings: Settings, choice: ReferenceChoice, end_s: float,
                     outputs: Fanout | None = None) -> JudgedRecording:
     """A measured recording judged by the live monitor's judge: with ``auto`` the absolute limits
-    until the reference is learned from the first ``learn_min`` minutes of presence, then that
-    reference, following set-up changes as they come; a recording shorter than that learns from all
+    (tightened by a provisional reference, reference.PROVISIONAL_S) until the reference is learned
+    from the first ``learn_min`` minutes of presence, then that reference, following set-up
+    changes as they come; a recording shorter than that learns from all
     of its first set-up, unless ``[reference] replay`` (see the module's doc)."""
     session = RecordingSession(records[0].path if records else "", settings, choice, outputs)
     for record in records:

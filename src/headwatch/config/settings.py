@@ -111,12 +111,14 @@ class Calibration:
 class ReferenceSettings:
     """What posture is judged against when no calibrated profile is selected."""
 
-    mode: str = _opt("auto", "auto: learn your upright posture as you work (absolute limits until then); "
+    mode: str = _opt("auto", "auto: learn your upright posture as you work (absolute limits until then, "
+                     "tightened by what was seen so far); "
                      "absolute: the absolute thresholds only", choices=("auto", "absolute"))
     learn_min: float = _opt(2.0, "minutes of presence the learned reference needs before it is used", 0.1, 60)
     refresh_min: float = _opt(10.0, "how often a learned reference is refreshed from recent good posture", 1, 1440)
     replay: bool = _opt(False, "analyze and eval: judge a recording exactly as the monitor would have (the "
-                        "absolute limits until learn_min of presence); false: a recording shorter than "
+                        "absolute limits, tightened by what was seen so far, until learn_min of presence); "
+                        "false: a recording shorter than "
                         "learn_min learns the person's upright posture from all of its first set-up")
 
 

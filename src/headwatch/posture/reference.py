@@ -14,7 +14,8 @@ What is learned: among the frames of one view family, the half with the head car
 it), and of those the medians of the key metric, the head's height in the frame and the neck's
 length. The key metric's reference is clamped to a plausible upright range, so that somebody who
 starts slouched is not taught that slouching is upright; the absolute limits apply until a
-reference is ready and to whatever it does not cover. A learned limit refines the absolute one
+reference is ready (from PROVISIONAL_S on tightened, never loosened, by a provisional reference of
+what was seen so far) and to whatever it does not cover. A learned limit refines the absolute one
 rather than replacing it: it may move it by at most CONFIDENT of its steps (``refine``).
 """
 
@@ -103,6 +104,22 @@ UPRIGHT_NOW_S = 20.0
 # the person's limits: the positions are re-learned from the last RELEARN_S (the lock-in guard).
 LOCKED_IN_S = 90.0
 LOCKED_IN_SHARE = 0.9
+# While the reference is still being learned (the first learn_min of a session), what was seen so
+# far gives a provisional one after this much presence, learned again every PROVISIONAL_EVERY_S.
+# It may only tighten the absolute limits (limits_tightened_by): a person who sits upright well
+# under them has their slumps caught in the first minutes, and a start spent slumped, which
+# teaches a slumped "upright", leaves the absolute limits as they are.
+PROVISIONAL_S = 30.0
+PROVISIONAL_EVERY_S = 10.0
+# Its margin floors are this many times the configured ones: the first seconds understate how a
+# person's upright posture wanders. bench/first_minutes.py (118 s of each development person's
+# frames, upright from 0 s, slumped 35-55 s and 75-95 s), the seated man aside (his upright span
+# holds head-forward moments): upright frames flagged after 30 s 12 of 288 on the absolute limits
+# alone, 18 with the plain floors (desk-A's widely spread photos), 12 with these; slumped frames
+# caught 173, 207 and 206 of 240. The seated man: 7, 24 and 21 of 48 upright frames flagged.
+# Chosen leaving each person out (of 1-2.5), the others choose 1.5 for six of the seven (2.5 without
+# desk-A).
+PROVISIONAL_MARGIN = 1.5
 
 
 def family_of(view: View | None) -> Family | None:
@@ -219,14 +236,15 @@ def refine(absolute: Band, upright: float, margin: float, worse: int, origin: st
 
 
 def limits_around_reference(reference: Reference, margins: Calibration, absolute: Limits, *,
-                  relative_tilts: bool = False) -> Limits:
+                  relative_tilts: bool = False, floor_scale: float = 1.0) -> Limits:
     """Limits for the reference's view family around its values; the other family keeps ``absolute``.
 
     The head-forward limit and the sink limit move with the person; the other bands stay
     absolute unless ``relative_tilts`` (a calibrated profile, where the person held still and
     level on purpose: a learned reference must not learn a habitual tilt as normal). A learned
     reference refines the absolute head-forward limit, within bounds (``refine``); a calibrated
-    profile replaces it (the person chose it on purpose).
+    profile replaces it (the person chose it on purpose). ``floor_scale``: the head-forward
+    margins' floors times this (a provisional reference: PROVISIONAL_MARGIN).
     """
     base = reference.values
     learned = reference.origin == "learned"
@@ -238,7 +256,7 @@ def limits_around_reference(reference: Reference, margins: Calibration, absolute
     if reference.family == "profile":
         bands = dict(absolute.profile)
         upright = base["slouch_deg"]
-        forward = margin("slouch_deg", margins.head_forward_margin_deg)
+        forward = margin("slouch_deg", floor_scale * margins.head_forward_margin_deg)
         origin = f"{whose} {upright:.0f}° + {forward:.0f}°"
         if learned:
             bands["slouch_deg"] = refine(absolute.profile["slouch_deg"], upright, forward, +1, origin)
@@ -251,7 +269,7 @@ def limits_around_reference(reference: Reference, margins: Calibration, absolute
     else:
         bands = dict(absolute.front)
         ratio = base["ear_height_face_ratio"]
-        ear_margin = margin("ear_height_face_ratio", ratio * margins.ear_height_margin)
+        ear_margin = margin("ear_height_face_ratio", floor_scale * ratio * margins.ear_height_margin)
         origin = f"{whose} {ratio:.2f} - {ear_margin / ratio:.0%}"
         if learned:
             bands["ear_height_face_ratio"] = refine(absolute.front["ear_height_face_ratio"], ratio, ear_margin, -1,
@@ -288,7 +306,7 @@ def limits_around_reference(reference: Reference, margins: Calibration, absolute
             # one standing development person it moved 0.843 to 0.846 (bench/lopo.py).
             seated_abs, standing_abs = absolute.profile["slouch_deg"], absolute.standing["slouch_deg"]
             share = standing_abs.high / seated_abs.high if 0 < seated_abs.high < math.inf else 1.0
-            standing_forward = margin("slouch_deg", share * margins.head_forward_margin_deg)
+            standing_forward = margin("slouch_deg", share * floor_scale * margins.head_forward_margin_deg)
             origin = f"{whose} {upright:.0f}° + {standing_forward:.0f}° standing"
             standing = {**absolute.standing, "slouch_deg": refine(standing_abs, upright, standing_forward, +1, origin)}
         return replace(absolute, profile=bands, anchor_profile=anchor, standing=standing, without_hips=None)
@@ -301,6 +319,37 @@ def limits_for_references(references: Mapping[Family, Reference], margins: Calib
     for reference in references.values():
         limits = limits_around_reference(reference, margins, limits, relative_tilts=relative_tilts)
     return limits
+
+
+def limits_tightened_by(reference: Reference, margins: Calibration, absolute: Limits) -> Limits:
+    """``absolute`` with the key metric's limits moved toward a provisional (learned so far)
+    reference's, never away: for each of them the stricter of the absolute limit and the one around
+    the reference. Only the key metric: the head's height waits for the reference proper, as the
+    camera and the seat are still settling. The margin floors are widened (PROVISIONAL_MARGIN)."""
+    own = limits_around_reference(reference, margins, absolute, floor_scale=PROVISIONAL_MARGIN)
+
+    def stricter(absolute_band: Band, own_band: Band) -> Band:
+        if reference.family == "profile":
+            tighter = own_band.high < absolute_band.high
+        else:
+            tighter = own_band.low > absolute_band.low
+        return replace(own_band, origin=own_band.origin.replace("your upright", "your upright so far")) \
+            if tighter else absolute_band
+
+    key, _ = KEY_METRIC[reference.family]
+    if reference.family == "front":
+        return replace(absolute, front={**absolute.front, key: stricter(absolute.front[key], own.front[key])})
+    # One own limit for sitting, standing and the hips out of view, its margin the seated one: the
+    # standing margin's narrower floor (limits_around_reference) is for a reference learned over
+    # learn_min; from the first seconds' spread it flagged the standing man's upright photos.
+    own_band = own.profile[key]
+
+    def tightened(bands: Mapping[str, Band]) -> Mapping[str, Band]:
+        return {**bands, key: stricter(bands[key], own_band)} if key in bands else bands
+
+    return replace(absolute, profile=tightened(absolute.profile),
+                   standing=None if absolute.standing is None else tightened(absolute.standing),
+                   without_hips=None if absolute.without_hips is None else tightened(absolute.without_hips))
 
 
 def learn_references(samples: Sequence[PostureSample], origin: str = "learned") -> dict[Family, Reference]:
@@ -346,6 +395,8 @@ class _FamilyState:
     positions_pending: bool = False  # after a camera move: the positions are being learned again
     camera_moves: list[tuple[float, float, float]] = field(default_factory=list)  # (present time, dy, scale)
     scale_moves: deque[tuple[float, float, float]] = field(default_factory=deque)  # (present time, scale, key)
+    provisional_at: float = 0.0  # present time of the last provisional reference
+    provisional_camera: tuple[float, float] = (0.0, 1.0)  # (dy, scale) of the view it was learned in
 
 
 class ReferenceLearner:
@@ -374,6 +425,7 @@ class ReferenceLearner:
         self.refresh_s = refresh_s
         self._pending = {f: r for f, r in (start or {}).items() if f not in (ready or {})}  # stored, not yet confirmed
         self._ready: dict[Family, Reference] = dict(ready or {})  # in use from the first sample (hindsight)
+        self._provisional: dict[Family, Reference] = {}  # from what was seen so far, while learning
         self._state = {f: _FamilyState(clock=PresenceClock(max_gap_s)) for f in FAMILIES}
         self._events: list[AlertEvent] = []
         self.last_change: tuple[float, str] | None = None  # (t_s, cause) of the latest set-up change
@@ -381,6 +433,11 @@ class ReferenceLearner:
     @property
     def references(self) -> Mapping[Family, Reference]:
         return dict(self._ready)
+
+    @property
+    def provisional(self) -> Mapping[Family, Reference]:
+        """Per family still being learned, the reference of what was seen so far (PROVISIONAL_S)."""
+        return {f: r for f, r in self._provisional.items() if f not in self._ready}
 
     def progress(self, family: Family) -> float:
         """Share of the learning time done for a family (1.0 once its reference is in use)."""
@@ -421,15 +478,41 @@ class ReferenceLearner:
             stored = self._pending.pop(family)
             if same_setup(stored, [s for _, s, _ in st.kept]):
                 self._ready[family] = stored
+                self._provisional.pop(family, None)
                 st.refreshed_at = st.present_s
                 return True
         if st.present_s < self.learn_s:
-            return came_back  # the limits fell back to the absolute ones
+            return self._maybe_provisional(family) or came_back  # came back: the absolute limits again
         learned = learn_reference(_learnable(st.kept), family)
         if learned is None:
             return False
         self._ready[family] = learned
+        self._provisional.pop(family, None)
         st.refreshed_at = st.present_s
+        return True
+
+    def _maybe_provisional(self, family: Family) -> bool:
+        """While learning: a provisional reference from what was seen so far in the camera's
+        present view, once that spans PROVISIONAL_S of presence and again every
+        PROVISIONAL_EVERY_S (``begin`` drops it when the camera moves). A stored reference
+        awaiting confirmation is used or dropped at MIN_FRAMES, before one can be learned here.
+        Learned over the time seen, the looks that rested the model too: the reference proper
+        leaves those out (_learnable), but over the first minutes, whose upright share is small,
+        leaving them out made it hang on how still the person sat (on the demo clip it moved the
+        end of the alert by a look). True when it changed."""
+        st = self._state[family]
+        if not st.kept:
+            return False
+        camera = _camera_of(st.kept[-1][1])
+        in_view = [entry for entry in st.kept if _same_view(camera, _camera_of(entry[1]))]
+        if st.present_s - in_view[0][0] < PROVISIONAL_S or (
+                family in self._provisional and st.present_s - st.provisional_at < PROVISIONAL_EVERY_S):
+            return False
+        learned = learn_reference([s for _, s, _ in in_view], family)
+        if learned is None:
+            return False
+        self._provisional[family] = learned
+        st.provisional_at, st.provisional_camera = st.present_s, camera
         return True
 
     def _changed(self, family: Family, t_s: float, cause: str, values: Mapping[str, float]) -> None:
@@ -559,25 +642,42 @@ class ReferenceLearner:
 
     def begin(self, t_s: float, sample: PostureSample | None) -> bool:
         """Call before judging ``sample`` (``add`` calls it too): the first sample after a long
-        absence in its view family ends the reference in use (_after_absence). True when it did."""
+        absence in its view family ends the reference in use (_after_absence), or the learning;
+        a camera moved since a provisional reference was learned drops it (a tilted lid changes
+        the head's angles, not the posture). True when the limits change."""
         family = family_of(sample.view) if sample is not None else None
-        if family is None or family not in self._ready:
+        if sample is None or family is None:
             return False
-        last = self._state[family].clock.last_t
+        st = self._state[family]
+        moved = family in self._provisional and not _same_view(_camera_of(sample), st.provisional_camera)
+        if moved:
+            del self._provisional[family]
+        last = st.clock.last_t
         if last is None or t_s - last < AWAY_RELEARN_S:
-            return False
-        self._after_absence(family)
-        return True
+            return moved
+        if family in self._ready:
+            self._after_absence(family)
+            return True
+        # Still learning: whoever sits down is learned afresh, never from the one before.
+        had_provisional = family in self._provisional
+        self._restart_learning(family)
+        return had_provisional or moved
 
     def _after_absence(self, family: Family) -> None:
         """Back after a long absence, maybe somebody else, maybe on another chair: as at the start
         of a session, the reference is a stored one again, used once the first samples show the
         same set-up and the same person's upright posture, and learned anew if not (the absolute
         limits apply meanwhile, never the previous person's)."""
-        st = self._state[family]
         self._pending[family] = self._ready.pop(family)
+        self._restart_learning(family)
+
+    def _restart_learning(self, family: Family) -> None:
+        """Learning starts again from nothing, as at a session's start."""
+        self._provisional.pop(family, None)
+        st = self._state[family]
         st.kept.clear()
         st.present_s, st.refreshed_at, st.relearn_at, st.positions_pending = 0.0, 0.0, None, False
+        st.provisional_at, st.provisional_camera = 0.0, (0.0, 1.0)
         st.clock.restart()  # presence counts afresh, as at a session's start
         st.seat_moves.clear()
         st.locked_bad.clear()
@@ -650,11 +750,10 @@ def learn_in_hindsight(samples: Sequence[tuple[float, PostureSample, bool]], lea
             present += clock.tick(t)
         if present >= learn_s:
             continue
-        dy0, scale0 = _camera_of(mine[0][1])
+        first = _camera_of(mine[0][1])
         first_setup = []
         for entry in mine:
-            dy, scale = _camera_of(entry[1])
-            if abs(dy - dy0) >= CAMERA_MOVE or abs(scale / scale0 - 1.0) >= CAMERA_MOVE:
+            if not _same_view(first, _camera_of(entry[1])):
                 break
             first_setup.append(entry)
         reference = learn_reference(_learnable(first_setup), family)
@@ -687,6 +786,11 @@ def _camera_of(sample: PostureSample) -> tuple[float, float]:
     return (sample.camera_dy or 0.0, sample.camera_scale or 1.0)
 
 
+def _same_view(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    """Two (dy, scale) camera views closer than CAMERA_MOVE: one set-up."""
+    return abs(a[0] - b[0]) < CAMERA_MOVE and abs(a[1] / b[1] - 1.0) < CAMERA_MOVE
+
+
 def _head_change(references: Mapping[Family, Reference], sample: PostureSample | None) -> float | None:
     family = family_of(sample.view) if sample is not None else None
     reference = references.get(family) if family is not None else None
@@ -694,7 +798,8 @@ def _head_change(references: Mapping[Family, Reference], sample: PostureSample |
 
 
 class LearningJudge:
-    """Judges with the absolute limits until the learner has a reference, then around it."""
+    """Judges with the absolute limits until the learner has a reference (tightened meanwhile by a
+    provisional one: limits_tightened_by), then around it."""
 
     def __init__(self, learner: ReferenceLearner, margins: Calibration, absolute: Limits,
                  on_change: Callable[[Mapping[Family, Reference]], None] | None = None) -> None:
@@ -702,15 +807,27 @@ class LearningJudge:
         self.margins = margins
         self.absolute = absolute
         self.on_change = on_change  # e.g. store the reference, so that the next session starts from it
-        self.limits = limits_for_references(learner.references, margins, absolute)
+        self.tightened = False  # a provisional reference tightened a limit (said in describe)
+        self.limits = self._limits()
+
+    def _limits(self) -> Limits:
+        """Around the learned references; a family still learning: the absolute limits, tightened
+        by what was seen so far (limits_tightened_by)."""
+        learned = limits_for_references(self.learner.references, self.margins, self.absolute)
+        limits = learned
+        for reference in self.learner.provisional.values():
+            limits = limits_tightened_by(reference, self.margins, limits)
+        self.tightened = limits != learned
+        return limits
 
     def __call__(self, t_s: float, sample: PostureSample | None, repeated: bool = False) -> Verdict:
         if self.learner.begin(t_s, sample):  # back after a long absence: not against the one before
-            self.limits = limits_for_references(self.learner.references, self.margins, self.absolute)
+            self.limits = self._limits()
         verdict = judge(sample, self.limits)
+        before = dict(self.learner.references)
         if self.learner.add(t_s, sample, bad=verdict.state is State.BAD, verdict=verdict, repeated=repeated):
-            self.limits = limits_for_references(self.learner.references, self.margins, self.absolute)
-            if self.on_change is not None:
+            self.limits = self._limits()
+            if self.on_change is not None and self.learner.references != before:
                 self.on_change(self.learner.references)
         return verdict
 
@@ -723,7 +840,7 @@ class LearningJudge:
         families = self.learner.upright_now(t_s)
         if not families:
             return "too few looks at you yet to learn from: sit upright a little longer and ask again"
-        self.limits = limits_for_references(self.learner.references, self.margins, self.absolute)
+        self.limits = self._limits()
         if self.on_change is not None:
             self.on_change(self.learner.references)
         return "your upright posture is learned again from the last seconds"
@@ -740,7 +857,8 @@ class LearningJudge:
                 text += f"; set-up changed ({change[1]}) at {change[0]:.0f} s: re-learning"
             return text
         progress = max(self.learner.progress(f) for f in FAMILIES)
-        return f"absolute limits (learning your upright posture: {progress:.0%})"
+        tightened = ", tightened by your posture so far" if self.tightened else ""
+        return f"absolute limits{tightened} (learning your upright posture: {progress:.0%})"
 
 
 class FixedJudge:
