@@ -249,13 +249,14 @@ def _standing_side(knee_y: float, knee_hidden: bool) -> Pose:
 
 def test_a_faint_knee_counts_where_it_is_drawn_inside_the_picture() -> None:
     """A small person's knee, or one near the picture's bottom edge, is faint, yet drawn inside the
-    picture it tells standing, however short MediaPipe draws the thigh (the standing man's are
-    0.51-0.75 of the trunk). A knee below the picture is a guess and does not count unless seen;
-    a thigh drawn shorter than MIN_THIGH_SHARE points at the camera and gives no angle."""
+    picture it tells standing, the thigh drawn however short down to MIN_THIGH_SHARE (the standing
+    man's are 0.51-0.75 of the trunk). A knee below the picture is a guess and does not count
+    unless seen; a thigh drawn shorter than MIN_THIGH_SHARE points at the camera and gives no
+    angle."""
     from headwatch.posture.metrics import MIN_THIGH_SHARE, knee_seen, thigh_deg
 
-    short = _standing_side(250 + 0.65 * 150, knee_hidden=True)
-    assert knee_seen(short, L.LEFT_KNEE) and thigh_deg(short) == pytest.approx(1.18, abs=0.01)
+    short = _standing_side(250 + (MIN_THIGH_SHARE + 0.01) * 150, knee_hidden=True)
+    assert knee_seen(short, L.LEFT_KNEE) and thigh_deg(short) == pytest.approx(1.25, abs=0.01)
     below = _standing_side(490, knee_hidden=True)  # the picture is 480 high
     assert not knee_seen(below, L.LEFT_KNEE) and thigh_deg(below) is None
     seen_below = _standing_side(490, knee_hidden=False)

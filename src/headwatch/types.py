@@ -123,7 +123,7 @@ class PostureSample:
     camera_dx: float | None = None
     camera_dy: float | None = None
     camera_scale: float | None = None
-    # The thighs' angle from vertical (hips to knees, both sides seen): about 0 standing, 90 seated.
+    # The thighs' angle from vertical (hips to knees, over the sides seen): about 0 standing, 90 seated.
     thigh_deg: float | None = None
 
     def to_json(self) -> dict[str, Any]:

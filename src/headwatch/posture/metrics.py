@@ -470,8 +470,9 @@ MIN_THIGH_SHARE = 0.6
 # A faint knee (visibility under MIN_VISIBILITY) still counts when MediaPipe draws it inside the
 # picture: a small person's knees, and knees near the bottom edge, are faint, while a knee below
 # the picture is a guess. Legs hidden behind a desk are guessed too, often straight down, and a
-# sitting person so taken for standing meets the standing limit; on rendered people that cost
-# nothing (bench/standing_renders.py; seeds 6011 + 7027, and 8111's wider bodies): sitting people
+# sitting person so taken for standing meets the standing limit; on rendered people, whose upright
+# posture reads under it, that cost nothing (bench/standing_renders.py; seeds 6011 + 7027, and
+# 8111's wider bodies; a real person sitting upright above 20 may pay for it): sitting people
 # with a desk over their legs and hips read standing 1.0 -> 6.3 % and 1.8 -> 7.9 % of the time,
 # and their balanced accuracy rose 0.746 -> 0.752 and 0.774 -> 0.791, specificity unchanged
 # (their slumps pass 20 degrees, their upright posture does not). Standing people told standing
