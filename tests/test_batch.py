@@ -391,7 +391,9 @@ def test_a_scheduler_that_dies_mid_run_is_one_line(write_video: WriteVideo, grac
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     address = f"tcp://127.0.0.1:{port}"
-    clip = write_video("long.mp4", [cv2.resize(grace_hopper, (256, 288))] * 1500, 5.0)
+    # 800 s, a look a second: its measuring takes many times the 6 s of CPU after which the scheduler
+    # is killed (a 300 s clip was measured within about that on a fast run, and finished first).
+    clip = write_video("long.mp4", [cv2.resize(grace_hopper, (256, 288))] * 4000, 5.0)
     scheduler = subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     worker = None
