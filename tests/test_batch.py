@@ -350,7 +350,9 @@ def test_ctrl_c_with_workers_ends_at_once_and_leaves_none(presses: int, write_vi
     import psutil
 
     frame = cv2.resize(grace_hopper, (256, 288))
-    clips = [write_video(f"long{i}.mp4", [frame] * 1500, 5.0) for i in range(2)]  # 300 s each
+    # 600 s each, a look a second: measuring takes several times the 3 s of CPU after which Ctrl-C
+    # comes, so no worker finishes first on a fast machine.
+    clips = [write_video(f"long{i}.mp4", [frame] * 3000, 5.0) for i in range(2)]
     process = subprocess.Popen([sys.executable, "-m", "headwatch", "analyze", *map(str, clips), "--jobs", "2"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=EVERY_LOOK_ENV)
     watched = psutil.Process(process.pid)
@@ -367,7 +369,7 @@ def test_ctrl_c_with_workers_ends_at_once_and_leaves_none(presses: int, write_vi
         time.sleep(0.2)
     started = time.monotonic()
     _, err = process.communicate(timeout=60)
-    assert time.monotonic() - started < 15  # not the rest of a 300 s video
+    assert time.monotonic() - started < 15  # not the rest of a 600 s video
     assert process.returncode == 1 and "interrupted" in err and "Traceback" not in err
     psutil.wait_procs(workers, timeout=10)
     assert not [w for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE]
