@@ -25,7 +25,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -36,7 +36,7 @@ from headwatch.config.settings import Calibration, Thresholds
 from headwatch.posture import reference as reference_module
 from headwatch.posture.reference import LearningJudge, ReferenceLearner
 from headwatch.types import PostureSample, State
-from lopo import TASKS, Frame, frames_of
+from lopo import TASKS, Frame, frames_of, reference_constants
 
 LENGTH_S = 118
 SLUMPS = ((35, 55), (75, 95))
@@ -46,16 +46,9 @@ WAYS = {"absolute": (None, 1.0), "plain floor": (reference_module.PROVISIONAL_S,
 FACTORS = (1.0, 1.25, 1.5, 2.0, 2.5)
 
 
-@contextlib.contextmanager
-def provisional(start_s: float | None, margin: float) -> Iterator[None]:
+def provisional(start_s: float | None, margin: float) -> contextlib.AbstractContextManager[None]:
     """The provisional reference starting at ``start_s`` (None: never), its floors times ``margin``."""
-    saved = reference_module.PROVISIONAL_S, reference_module.PROVISIONAL_MARGIN
-    reference_module.PROVISIONAL_S = float("inf") if start_s is None else start_s
-    reference_module.PROVISIONAL_MARGIN = margin
-    try:
-        yield
-    finally:
-        reference_module.PROVISIONAL_S, reference_module.PROVISIONAL_MARGIN = saved
+    return reference_constants(PROVISIONAL_S=float("inf") if start_s is None else start_s, PROVISIONAL_MARGIN=margin)
 
 
 def run(upright: Sequence[PostureSample], slumped: Sequence[PostureSample]) -> tuple[int, int, int, int]:

@@ -124,7 +124,7 @@ def own_reference_verdicts(frames: Sequence[Frame], margins: Calibration, absolu
     sessions: dict[str, list[int]] = {}
     for index, frame in enumerate(frames):
         sessions.setdefault(frame.session, []).append(index)
-    with spread_margins(spread):
+    with reference_constants(SPREAD_MARGINS=spread):
         for indices in sessions.values():
             if frames[indices[0]].video:
                 # As analyze judges it by default: learned in hindsight where shorter than learn_min.
@@ -145,14 +145,17 @@ def own_reference_verdicts(frames: Sequence[Frame], margins: Calibration, absolu
 
 
 @contextlib.contextmanager
-def spread_margins(value: float) -> Iterator[None]:
-    """The reference's margin widening (reference.SPREAD_MARGINS) set to ``value`` meanwhile."""
-    saved = reference_module.SPREAD_MARGINS
-    reference_module.SPREAD_MARGINS = value
+def reference_constants(**values: float) -> Iterator[None]:
+    """reference.py's module constants (SPREAD_MARGINS, PROVISIONAL_S, ...) set to ``values``
+    meanwhile: a bench's variants of a shipped number."""
+    saved = {name: getattr(reference_module, name) for name in values}
+    for name, value in values.items():
+        setattr(reference_module, name, value)
     try:
         yield
     finally:
-        reference_module.SPREAD_MARGINS = saved
+        for name, value in saved.items():
+            setattr(reference_module, name, value)
 
 
 Judging = Callable[[Sequence[Frame]], list[State]]

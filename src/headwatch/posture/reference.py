@@ -236,19 +236,20 @@ def refine(absolute: Band, upright: float, margin: float, worse: int, origin: st
 
 
 def limits_around_reference(reference: Reference, margins: Calibration, absolute: Limits, *,
-                  relative_tilts: bool = False, floor_scale: float = 1.0) -> Limits:
+                  relative_tilts: bool = False, provisional: bool = False) -> Limits:
     """Limits for the reference's view family around its values; the other family keeps ``absolute``.
 
     The head-forward limit and the sink limit move with the person; the other bands stay
     absolute unless ``relative_tilts`` (a calibrated profile, where the person held still and
     level on purpose: a learned reference must not learn a habitual tilt as normal). A learned
     reference refines the absolute head-forward limit, within bounds (``refine``); a calibrated
-    profile replaces it (the person chose it on purpose). ``floor_scale``: the head-forward
-    margins' floors times this (a provisional reference: PROVISIONAL_MARGIN).
+    profile replaces it (the person chose it on purpose). ``provisional``: a reference of the first
+    seconds (limits_tightened_by), its head-forward margins' floors times PROVISIONAL_MARGIN.
     """
     base = reference.values
     learned = reference.origin == "learned"
-    whose = "your upright" if learned else f"{reference.origin}: upright"
+    whose = ("your upright so far" if provisional else "your upright") if learned else f"{reference.origin}: upright"
+    floor_scale = PROVISIONAL_MARGIN if provisional else 1.0
 
     def margin(metric: str, floor: float) -> float:
         return max(floor, SPREAD_MARGINS * reference.spreads.get(metric, 0.0))
@@ -326,15 +327,12 @@ def limits_tightened_by(reference: Reference, margins: Calibration, absolute: Li
     reference's, never away: for each of them the stricter of the absolute limit and the one around
     the reference. Only the key metric: the head's height waits for the reference proper, as the
     camera and the seat are still settling. The margin floors are widened (PROVISIONAL_MARGIN)."""
-    own = limits_around_reference(reference, margins, absolute, floor_scale=PROVISIONAL_MARGIN)
+    own = limits_around_reference(reference, margins, absolute, provisional=True)
 
     def stricter(absolute_band: Band, own_band: Band) -> Band:
         if reference.family == "profile":
-            tighter = own_band.high < absolute_band.high
-        else:
-            tighter = own_band.low > absolute_band.low
-        return replace(own_band, origin=own_band.origin.replace("your upright", "your upright so far")) \
-            if tighter else absolute_band
+            return own_band if own_band.high < absolute_band.high else absolute_band
+        return own_band if own_band.low > absolute_band.low else absolute_band
 
     key, _ = KEY_METRIC[reference.family]
     if reference.family == "front":
@@ -501,12 +499,12 @@ class ReferenceLearner:
         leaving them out made it hang on how still the person sat (on the demo clip it moved the
         end of the alert by a look). True when it changed."""
         st = self._state[family]
-        if not st.kept:
-            return False
+        if not st.kept or st.present_s < PROVISIONAL_S or (
+                family in self._provisional and st.present_s - st.provisional_at < PROVISIONAL_EVERY_S):
+            return False  # checked first: the scan below would run on every look of the first minutes
         camera = _camera_of(st.kept[-1][1])
         in_view = [entry for entry in st.kept if _same_view(camera, _camera_of(entry[1]))]
-        if st.present_s - in_view[0][0] < PROVISIONAL_S or (
-                family in self._provisional and st.present_s - st.provisional_at < PROVISIONAL_EVERY_S):
+        if st.present_s - in_view[0][0] < PROVISIONAL_S:
             return False
         learned = learn_reference([s for _, s, _ in in_view], family)
         if learned is None:
@@ -824,7 +822,7 @@ class LearningJudge:
         if self.learner.begin(t_s, sample):  # back after a long absence: not against the one before
             self.limits = self._limits()
         verdict = judge(sample, self.limits)
-        before = dict(self.learner.references)
+        before = self.learner.references  # a copy already
         if self.learner.add(t_s, sample, bad=verdict.state is State.BAD, verdict=verdict, repeated=repeated):
             self.limits = self._limits()
             if self.on_change is not None and self.learner.references != before:
