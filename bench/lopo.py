@@ -16,6 +16,10 @@ Printed per person and task: within-person AUC of the key metric, then balanced 
 Then per person (the mean over their tasks) the default against the absolute limits, and for how
 many of the seven people the default is at least the absolute figure.
 
+`--sweep PERSON` prints only that person's figure on the absolute limits with the key metric's cut
+moved over a grid: a learned reference moves that cut, so it shows which way any reference can
+help or cost them.
+
 Tasks: upright vs the set-up's bad label (front webcam: slouching; side desk: tech neck and,
 separately, leaning back; seated: slouched; standing: poor). For chin resting and head on the
 desk the share of frames judged bad is printed. Frames with nobody found, or not judged, count
@@ -225,11 +229,19 @@ def main() -> None:
     devdata.add_arguments(parser)
     parser.add_argument("--replay", action="store_true",
                         help="judge the video as the monitor would (analyze --replay), not learned in hindsight")
+    parser.add_argument("--sweep", metavar="PERSON",
+                        help="only print PERSON's balanced accuracy on the absolute limits with the key-metric "
+                             "cut at each value: whether any limit tighter or looser than the shipped one suits them")
     args = parser.parse_args()
     frames = frames_of(devdata.load(args.data, args.cache))
     by_person: dict[str, list[Frame]] = {}
     for f in frames:
         by_person.setdefault(f.person, []).append(f)
+    if args.sweep is not None:
+        if args.sweep not in by_person:
+            parser.error(f"no person {args.sweep!r}; the people are {', '.join(sorted(by_person))}")
+        print_sweep(args.sweep, by_person[args.sweep])
+        return
     shipped_abs = absolute_limits(Thresholds())
     margins = Calibration()
     print(f"{len(frames)} frames, {len(by_person)} people; numbers fitted on the other people of the view family\n")
@@ -270,6 +282,23 @@ def main() -> None:
     unjudged = sum(1 for f in frames if f.sample is None or family_of(f.sample.view) is None)
     print(f"frames with nobody found or no view: {unjudged}")
     print_default_vs_absolute(per_person)
+
+
+def print_sweep(person: str, frames: Sequence[Frame]) -> None:
+    """The person's mean balanced accuracy over their tasks on the absolute limits, the key
+    metric's cut moved over THRESHOLD_GRID: a learned reference can only move that cut, so where
+    every tighter cut scores lower, every reference that tightens costs this person accuracy."""
+    setup = frames[0].setup
+    fam = family(setup)
+    key = "ear_height_face_ratio" if fam == "front" else "slouch_deg"
+    shipped_cut = getattr(Thresholds(), key)
+    print(f"{person} ({setup}, {len(frames)} frames): balanced accuracy on the absolute limits, "
+          f"{key} cut at each value (shipped {shipped_cut:g}); one person")
+    for cut in THRESHOLD_GRID[fam]:
+        states = absolute_verdicts(frames, absolute_limits(with_threshold(fam, cut)))
+        score = statistics.mean(balanced_accuracy(frames, task, states) for task in TASKS[setup].values())
+        mark = "  <- shipped" if abs(cut - shipped_cut) < 1e-9 else ""
+        print(f"  {cut:6.2f}  {score:.3f}{mark}")
 
 
 def print_default_vs_absolute(per_person: Mapping[str, Mapping[str, list[float]]]) -> None:
