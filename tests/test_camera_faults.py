@@ -161,3 +161,40 @@ def test_the_controls_work_while_the_camera_is_off(person: np.ndarray, monkeypat
     else:
         assert kinds == [EventKind.SESSION_AWAY, EventKind.SESSION_BACK]  # ended by the stop, still locked
         assert 60.0 < clock.now < 62.0
+
+
+def test_a_camera_keeps_its_pace_after_a_slow_start_a_lock_and_a_pause(
+        person: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A camera's clock runs on while the model loads, the screen is locked and the monitor is
+    paused: the looks after each keep the sampling rate (one a second here), not that rate plus
+    the time the clock ran on (after an hour's lock, one look an hour)."""
+    from headwatch.app.monitor import session_away
+    from headwatch.system.control import Command
+
+    clock = Clock()
+    monkeypatch.setattr(sources, "open_capture", lambda spec: Camera(person))
+    reader = LiveReader("0", clock)  # opened first, as run_monitor does ...
+    clock.sleep(3.0)  # ... and the model loads meanwhile
+    statuses: list[Status] = []
+    paused: list[float] = []
+
+    def control() -> Command | None:
+        if clock.now > 60.0 and not paused:
+            paused.append(clock.now)
+            return Command("pause", 20.0, clock.now)
+        return None
+
+    with PoseEstimator("lite", mode="video") as detector:
+        loop = Monitor(reader, detector, FixedJudge(DEFAULT_LIMITS, "absolute limits"), AlertEngine(),
+                       policy=SamplingPolicy(fps=1.0, calm_fps=1.0), realtime=True, duration_s=100.0,
+                       on_status=statuses.append, clock=clock, sleep=clock.sleep, control=control,
+                       step_aside=lambda: session_away("screen locked" if 10.0 < clock.now < 40.0 else None))
+        loop.run()
+    looks = [s.t_s for s in statuses if not s.note and not s.paused]
+    gaps = [later - earlier for earlier, later in zip(looks, looks[1:], strict=False)]
+    print("looks", [round(t, 1) for t in looks])
+    assert max(gaps[:5]) < 1.5  # after the model's loading
+    after_lock = [t for t in looks if 40.0 <= t < 60.0]
+    after_pause = [t for t in looks if t >= 82.0]
+    assert len(after_lock) >= 17 and len(after_pause) >= 15, (after_lock, after_pause)
+    assert max(gap for gap, t in zip(gaps, looks[1:], strict=False) if t > 42.0 and not 60.0 < t < 83.0) < 1.5

@@ -166,7 +166,7 @@ class Monitor:
             if self._stop:
                 break
             if self.realtime:  # pace a file like a camera; a live source paces itself the same way
-                aside_s = self._wait_until(wall_start + due_s)
+                aside_s = self._wait_until(self._due_at(wall_start, due_s))
                 wall_start += aside_s
                 self.summary.camera_off_s += aside_s
                 if self._stop:
@@ -185,6 +185,16 @@ class Monitor:
             last = (frame.t_s, state)
             due_s = frame.t_s + interval_s
         return self.summary
+
+    def _due_at(self, wall_start: float, due_s: float) -> float:
+        """The wall-clock time of the look due at ``due_s`` on the session's clock. A camera's clock
+        is the wall clock since it opened: it runs on through the model's loading, a pause and a
+        locked screen, so the wait is measured on it (from ``wall_start`` every wait was that much
+        longer: after an hour's lock, a look an hour). A file's clock stands still meanwhile, so it
+        is paced from ``wall_start``, which the pauses and the camera's absences move on."""
+        if isinstance(self.reader, Reconnectable):
+            return self.clock() + due_s - self.reader.now_s()
+        return wall_start + due_s
 
     def _obey_control(self) -> float:
         """Pause when asked: the camera is released (its light goes off) and no frame is read until
