@@ -79,7 +79,8 @@ def exits_on_negative(value: int) -> int:
 def test_local_processes_run_side_by_side_and_keep_the_order() -> None:
     pool = LocalProcesses(2)
     try:
-        pids = list(pool.map(slow_pid, [0.6, 0.6, 0.1, 0.1], lambda item, exc: -1))
+        # 2 s each: the second worker starts (importing cv2 and headwatch) while the first sleeps.
+        pids = list(pool.map(slow_pid, [2.0, 2.0, 0.1, 0.1], lambda item, exc: -1))
         assert len(set(pids)) == 2 and os.getpid() not in pids
         assert list(pool.map(sleep_then, [0.8, 0.05, 0.3], lambda item, exc: -1.0)) == [0.8, 0.05, 0.3]
         results = list(pool.map(exits_on_negative, [3, -1, 5], lambda item, exc: f"{item}: {exc}"))

@@ -136,7 +136,8 @@ def test_the_camera_is_released_for_a_video_call_and_taken_again(
     assert not [at for what, at in edge if what == "read" and released < at < retaken]
     in_use, free = [e for e in events if e.kind in (EventKind.CAMERA_IN_USE, EventKind.CAMERA_FREE)]
     assert in_use.kind is EventKind.CAMERA_IN_USE and in_use.cause == "zoom" and free.start_s == in_use.t_s
-    assert free.values["aside_s"] == pytest.approx(retaken - released, abs=0.3)
+    # The monitor's own measure also holds the event's writing and the device's opening again.
+    assert retaken - released - 0.05 <= free.values["aside_s"] <= retaken - released + 1.0
     assert loop.summary.camera_off_s == pytest.approx(free.values["aside_s"])  # not sitting, not away
     assert "  camera off       " in format_summary(loop.summary)
 

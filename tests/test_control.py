@@ -42,7 +42,8 @@ def test_pause_stops_reading_frames_and_resume_goes_on(tmp_path: Path, write_vid
         assert early.returncode == 0 and early.stdout.strip() == "nothing was paused: the running monitor is watching"
         paused = subprocess.run([*headwatch, "pause"], capture_output=True, text=True, env=env, timeout=30)
         assert paused.returncode == 0 and paused.stdout.startswith("paused"), paused.stderr
-        time.sleep(1.5)  # the monitor notices within a sample or two
+        # Taken between two looks: the monitor marks it (a fixed wait raced a slow look).
+        assert wait_for(lambda: list((tmp_path / "run" / "headwatch").glob("monitor-*.paused")))
         during = lines(samples)
         time.sleep(3.0)
         assert lines(samples) == during  # not a frame read while paused

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from conftest import WriteVideo, internet_calls, needs_guard, needs_strace, traced
+from conftest import WriteVideo, internet_calls, needs_guard, needs_strace, traced, wait_for
 from headwatch.app.assemble import DEFAULT_LIMITS
 from headwatch.app.monitor import Monitor
 from headwatch.cli import app
@@ -366,7 +366,8 @@ def test_sigterm_stops_cleanly_with_a_summary(tilting_clip: Path, tmp_path: Path
     # Wait until it is judging frames (the status line prints on the first one), then stop it.
     first = process.stdout.readline()
     assert "OK" in first or "BAD" in first
-    time.sleep(5.0)  # long enough for the alert at ~5 s of clip time
+    # Until the alert at ~5 s of clip time is written (a fixed sleep of 5 s left it 30-65 ms).
+    assert wait_for(lambda: events_path.exists() and "bad_posture" in events_path.read_text(), 60)
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
@@ -395,16 +396,20 @@ def test_stopping_ends_a_reconnect_wait_at_once(monkeypatch: pytest.MonkeyPatch,
     with PoseEstimator("lite", mode="video") as detector:
         loop = Monitor(reader, detector, ABSOLUTE, AlertEngine(), max_backoff_s=30.0)
         statuses: list[Status] = []
-        loop.on_status = statuses.append
-        timer = threading.Timer(3.6, loop.stop)  # inside the third wait (4 s, from about 3 s to 7 s)
-        timer.start()
-        started = time.monotonic()
+        third_wait: list[float] = []
+
+        def seen(status: Status) -> None:
+            statuses.append(status)
+            if status.note and status.note.endswith("retrying in 4 s") and not third_wait:
+                third_wait.append(time.monotonic())
+                threading.Timer(0.5, loop.stop).start()  # inside the third wait, however slow the looks
+
+        loop.on_status = seen
         loop.run()
-        timer.cancel()
     assert [s.note for s in statuses if s.note] == ["camera 0 stopped delivering frames; retrying in 1 s",
                                                    "camera 0 stopped delivering frames; retrying in 2 s",
                                                    "camera 0 stopped delivering frames; retrying in 4 s"]
-    assert time.monotonic() - started < 5.5  # sleeping the wait out would take 7 s or more
+    assert time.monotonic() - third_wait[0] < 2.0  # sleeping the wait out would take 4 s
 
 
 def test_a_stream_that_never_sends_gives_up_in_bounded_time(monkeypatch: pytest.MonkeyPatch) -> None:

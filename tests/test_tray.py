@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import cv2
@@ -104,7 +103,9 @@ def test_without_a_tray_host_notifications_and_the_preview_on_demand(tmp_path: P
                                        env=everything, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             try:
                 assert wait_for(lambda: events.exists() and "bad_posture" in events.read_text())
-                time.sleep(0.5)  # the notification on its way to dunst
+                assert wait_for(lambda: subprocess.run(  # the notification on its way to dunst
+                    ["dunstctl", "count", "displayed"], env=everything, capture_output=True,
+                    text=True).stdout.strip() not in ("", "0"))
                 subprocess.run(["dunstctl", "context"], env=everything, timeout=10, check=True)
                 assert wait_for(lambda: subprocess.run(
                     ["xdotool", "search", "--onlyvisible", "--name", "headwatch preview"], env=everything,
