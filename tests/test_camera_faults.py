@@ -199,3 +199,21 @@ def test_a_camera_keeps_its_pace_after_a_slow_start_a_lock_and_a_pause(
     after_pause = [t for t in looks if t >= 82.0]
     assert len(after_lock) >= 17 and len(after_pause) >= 15, (after_lock, after_pause)
     assert max(gap for gap, t in zip(gaps, looks[1:], strict=True) if t > 42.0 and not 60.0 < t < 83.0) < 1.5
+
+
+def test_a_calibration_on_a_camera_records_its_whole_stretch_at_its_pace(
+        person: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The camera opens, the model loads (3 s on its clock), then 10 s are recorded at 5 looks a
+    second: from then on, not from the opening, and a look every 0.2 s, not 0.2 s + the loading."""
+    from headwatch.app.analysis import record_stretch
+
+    clock = Clock()
+    monkeypatch.setattr(sources, "open_capture", lambda spec: Camera(person))
+    reader = LiveReader("0", clock)
+    clock.sleep(3.0)
+    with PoseEstimator("lite", mode="video") as detector:
+        samples = record_stretch(reader, detector, 0.0, 10.0, 5.0, True, sleep=clock.sleep)
+    times = [s.t_s for s in samples]
+    assert times[0] >= 3.0 and times[-1] < 13.0
+    assert 49 <= len(samples) <= 51  # 10 s at 5 a second (the due times add up in floating point)
+    assert all(s.sample is not None for s in samples)  # she is found in every look

@@ -171,14 +171,22 @@ FRAMING_LOOKS = 5  # the first looks of a calibration checked for framing
 
 
 def record_stretch(reader: FrameReader, detector: PoseEstimator, begin_s: float, end_s: float, fps: float,
-                   live: bool, framing: list[list[str]] | None = None) -> list[CalibrationSample]:
-    """The samples of one stretch of a source, for calibration: a camera paced in real time, a
-    file read by position. ``framing`` collects the framing problems of the first looks."""
+                   live: bool, framing: list[list[str]] | None = None,
+                   sleep: Callable[[float], object] = time.sleep) -> list[CalibrationSample]:
+    """The samples of one stretch of a source, for calibration: a file read by position, a camera
+    for ``end_s - begin_s`` seconds from now, paced on its own clock (which ran on while the model
+    loaded: paced from the stretch's start, every look waited that much longer). ``framing``
+    collects the framing problems of the first looks."""
+    from headwatch.vision.sources import LiveReader
+
     samples: list[CalibrationSample] = []
-    due, step, start_wall = begin_s, 1.0 / fps, time.monotonic()
+    camera = reader if live and isinstance(reader, LiveReader) else None
+    if camera is not None:
+        begin_s, end_s = camera.now_s(), camera.now_s() + (end_s - begin_s)
+    due, step = begin_s, 1.0 / fps
     while due < end_s:
-        if live:
-            time.sleep(max(0.0, start_wall + due - begin_s - time.monotonic()))
+        if camera is not None:
+            sleep(max(0.0, due - camera.now_s()))
         frame = reader.next_frame(due)
         if frame is None or frame.t_s >= end_s:
             break
