@@ -4,8 +4,11 @@ monitoring going on once it answers again."""
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import logging
+import sys
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -217,3 +220,124 @@ def test_a_calibration_on_a_camera_records_its_whole_stretch_at_its_pace(
     assert times[0] >= 3.0 and times[-1] < 13.0
     assert 49 <= len(samples) <= 51  # 10 s at 5 a second (the due times add up in floating point)
     assert all(s.sample is not None for s in samples)  # she is found in every look
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="CLOCK_BOOTTIME is Linux's")
+def test_a_cameras_clock_runs_on_while_the_machine_sleeps() -> None:
+    import time
+
+    clock = sources.sleep_counting_clock()
+    assert clock.keywords == {} and clock.args == (time.CLOCK_BOOTTIME,)  # type: ignore[attr-defined]
+    assert abs(clock() - time.clock_gettime(time.CLOCK_BOOTTIME)) < 1.0
+
+
+def test_after_a_suspend_the_history_is_stamped_when_the_looks_happen(
+        person: np.ndarray, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The machine sleeps 8 h between two looks (the camera's clock jumps, as a clock that counts
+    sleep does): the looks after it are recorded 8 h later in the history, not where the session's
+    clock had stopped."""
+    import sqlite3
+    import threading
+    import time
+
+    from headwatch.app.assemble import ReferenceChoice
+    from headwatch.app.context import settings_in_effect
+    from headwatch.app.live import MonitorRequest, run_monitor
+
+    slept = [0.0]
+    reads = [0]
+
+    class Sleeping(Camera):
+        def read(self) -> tuple[bool, np.ndarray | None]:
+            reads[0] += 1
+            if reads[0] == 4:
+                slept[0] = 8 * 3600.0  # between the third look and the fourth
+            return super().read()
+
+    monkeypatch.setattr(sources, "sleep_counting_clock", lambda: lambda: time.monotonic() + slept[0])
+    monkeypatch.setattr(sources, "open_capture", lambda spec: Sleeping(person))
+    history = tmp_path / "history.sqlite"
+    settings = settings_in_effect(None, {"notify.mode": "none", "output.history": str(history),
+                                         "capture.share_camera": False})
+    request = MonitorRequest(settings, ReferenceChoice("absolute"), source="0", duration_s=8 * 3600.0 + 4.0,
+                             status_line=False)
+    running = threading.Thread(target=run_monitor, args=(request,), daemon=True)
+    running.start()
+    running.join(90)
+    assert not running.is_alive(), "the session's clock did not run on through the sleep"
+    with sqlite3.connect(history) as db:
+        (started,) = db.execute("SELECT started FROM sessions").fetchone()
+        stamps = [row[0] for row in db.execute("SELECT started FROM intervals ORDER BY started")]
+    first, last = (datetime.datetime.fromisoformat(s) for s in (started, stamps[-1]))
+    assert abs((last - first).total_seconds() - 8 * 3600.0) < 20.0, (started, stamps)
+
+
+def watched(person: np.ndarray, monkeypatch: pytest.MonkeyPatch, seconds: float, *,
+            locked: tuple[float, float] = (0, 0), pause: tuple[float, float] | None = None,
+            fps: float = 1.0) -> tuple[Any, list[Status], list[Any], int]:
+    """A monitor on a simulated camera and clock, the screen locked over ``locked`` and a pause of
+    ``pause`` = (from, seconds), a break asked after 2 minutes of sitting (a minute away is one);
+    returns the summary, the statuses, the events and how often the camera was opened."""
+    from headwatch.app.monitor import session_away
+    from headwatch.posture.judge import Limits
+    from headwatch.system.control import Command
+    from headwatch.timeline.alerts import AlertSettings
+
+    clock, opened = Clock(), [0]
+
+    def camera(spec: str) -> Camera:
+        opened[0] += 1
+        return Camera(person)
+
+    monkeypatch.setattr(sources, "open_capture", camera)
+    statuses: list[Status] = []
+    events: list[Any] = []
+    asked: list[float] = []
+
+    def control() -> Command | None:
+        if pause is not None and clock.now >= pause[0] and not asked:
+            asked.append(clock.now)
+            return Command("pause", pause[1], clock.now)
+        return None
+
+    engine = AlertEngine(AlertSettings(break_after_min=2.0, break_min_s=60.0, away_reset_s=30.0, repeat_after_s=10.0))
+    with PoseEstimator("lite", mode="video") as detector:
+        # No limits: every look she is found in is fine, so the status's "OK for ..." runs on.
+        loop = Monitor(LiveReader("0", clock), detector, FixedJudge(Limits({}, {}), "no limits"), engine,
+                       policy=SamplingPolicy(fps=fps, calm_fps=fps), realtime=True, duration_s=seconds,
+                       on_status=statuses.append, on_event=events.append, clock=clock, sleep=clock.sleep,
+                       control=control,
+                       step_aside=lambda: session_away("screen locked" if locked[0] <= clock.now < locked[1] else None))
+        summary = loop.run()
+    return summary, statuses, events, opened[0]
+
+
+def test_a_locked_screen_is_an_absence_a_pause_is_not_watched(
+        person: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Locked for 150 s after 50 s of sitting: a break taken, so no reminder on the return (it came
+    on the first look after lunch). Paused for 100 s: neither sitting nor a break, so the reminder
+    due 2 minutes into sitting comes 100 s later."""
+    from headwatch.types import EventKind, State
+
+    _, statuses, events, _ = watched(person, monkeypatch, 300.0, locked=(50.0, 200.0))
+    assert not [e for e in events if e.kind is EventKind.BREAK], [e.t_s for e in events]
+    before = [s for s in statuses if not s.note and s.t_s < 50.0]
+    back = [s for s in statuses if not s.note and s.t_s >= 200.0]
+    assert before[-1].seconds_in_state > 40.0 and back[0].verdict.state is State.OK
+    assert back[0].seconds_in_state < 2.0  # "OK for ..." counts from the return, not across the lock
+    _, statuses, events, _ = watched(person, monkeypatch, 300.0, pause=(50.0, 100.0))
+    breaks = [e.t_s for e in events if e.kind is EventKind.BREAK]
+    due = statuses[0].t_s + 120.0 + 100.0
+    assert breaks and due - 1.0 <= breaks[0] <= due + 3.0, (due, breaks)
+
+
+def test_a_duration_ends_while_the_screen_is_locked_and_the_look_after_a_lock_is_at_once(
+        person: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:
+    summary, _, _, opened = watched(person, monkeypatch, 100.0, locked=(50.0, 1e6))
+    assert opened == 1  # not opened again (its light on) only to stop
+    assert 45.0 < summary.camera_off_s < 55.0  # stopped at 100 s, not at the unlock
+    # A look every 5 s: the first after the unlock at 100 s comes at once, not when the one due
+    # before the lock would have been, moved on by the lock.
+    _, statuses, _, _ = watched(person, monkeypatch, 130.0, locked=(22.0, 100.0), fps=0.2)
+    after = [s.t_s for s in statuses if not s.note and s.t_s >= 100.0]
+    assert after and after[0] < 101.5, after

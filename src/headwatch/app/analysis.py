@@ -152,13 +152,13 @@ def analyze_video(path: str | Path, settings: Settings | None = None,
 @contextmanager
 def open_source(spec: str) -> Iterator[FrameReader]:
     """A camera or stream (timed by the monotonic clock) or a video file (timed by position)."""
-    from headwatch.vision.sources import LiveReader, VideoFileReader, is_live
+    from headwatch.vision.sources import LiveReader, VideoFileReader, is_live, sleep_counting_clock
 
     if not spec.strip():
         raise SourceError("the source is empty: give a camera index (0), a video file or a stream URL")
     with ExitStack() as stack:
         if is_live(spec):
-            live = LiveReader(spec, time.monotonic)
+            live = LiveReader(spec, sleep_counting_clock())
             stack.callback(live.close)
             yield live
         else:

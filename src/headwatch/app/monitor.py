@@ -163,13 +163,13 @@ class Monitor:
             paused_s = self._obey_control()
             wall_start += paused_s  # a file paced like a camera picks up where it paused
             self.summary.paused_s += paused_s
-            if self._stop:
+            if self._stop or self._over():
                 break
             if self.realtime:  # pace a file like a camera; a live source paces itself the same way
                 aside_s = self._wait_until(self._due_at(wall_start, due_s))
                 wall_start += aside_s
                 self.summary.camera_off_s += aside_s
-                if self._stop:
+                if self._stop or self._over():
                     break
             try:
                 frame = self.reader.next_frame(due_s)
@@ -185,6 +185,12 @@ class Monitor:
             last = (frame.t_s, state)
             due_s = frame.t_s + interval_s
         return self.summary
+
+    def _over(self) -> bool:
+        """The session's duration has run out on a camera's clock, which runs on while the camera
+        is let go of or paused (a file's stands still: its end is read from its frames)."""
+        return (self.duration_s is not None and isinstance(self.reader, Reconnectable)
+                and self.reader.now_s() >= self.duration_s)
 
     def _due_at(self, wall_start: float, due_s: float) -> float:
         """The wall-clock time of the look due at ``due_s`` on the session's clock. A camera's clock
@@ -210,7 +216,7 @@ class Monitor:
             self.reader.release()
         self.paused = True
         shown = -1
-        while not self._stop:
+        while not self._stop and not self._over():
             if command.seconds is not None and self.clock() - started >= command.seconds:
                 break
             elapsed = int(self.clock() - began)
@@ -228,7 +234,7 @@ class Monitor:
         self.paused = False
         self.observer.forget()  # the first look after a pause runs the model
         paused_s = self.clock() - began  # a pause extended by a second `pause` counts whole
-        if isinstance(self.reader, Releasable) and not self._stop:
+        if isinstance(self.reader, Releasable) and not self._stop and not self._over():
             # Gone meanwhile: the next read reports it lost, and the retries take over.
             with contextlib.suppress(SourceError):
                 self.reader.reopen()
@@ -249,7 +255,9 @@ class Monitor:
                 if aside is not None:
                     stepped = self._stand_aside(aside)
                     aside_s += stepped
-                    deadline += stepped
+                    if isinstance(self.reader, Reconnectable):
+                        break  # a camera's look is overdue by now: look at once
+                    deadline += stepped  # a file's clock stood still
                     continue
             left = deadline - self.clock()
             if left <= 0:
@@ -273,10 +281,10 @@ class Monitor:
             command = self.control() if self.control is not None else None
             if command is not None:
                 self._deferred = command
-            if self._stop or self.step_aside() != aside:  # over, or another reason now (its own events follow)
+            if self._stop or self._over() or self.step_aside() != aside:  # over, or another reason now
                 break
         self.observer.forget()
-        if isinstance(self.reader, Releasable) and not self._stop:
+        if isinstance(self.reader, Releasable) and not self._stop and not self._over():
             with contextlib.suppress(SourceError):  # gone meanwhile: the next read retries it
                 self.reader.reopen()
         aside_s = self.clock() - began

@@ -21,7 +21,11 @@ from headwatch.timeline.presence import PresenceClock
 from headwatch.timeline.replay import Alert, pair_alerts
 from headwatch.timeline.sampling import SamplingPolicy
 from headwatch.timeline.session import SessionSummary, Status
-from headwatch.types import AlertEvent, FrameRecord, PostureSample, State, Verdict
+from headwatch.types import AlertEvent, EventKind, FrameRecord, PostureSample, State, Verdict
+
+# The monitor's own events around time it did not watch (a pause, the camera let go of).
+UNWATCHED = frozenset({EventKind.PAUSED, EventKind.RESUMED, EventKind.SESSION_AWAY, EventKind.SESSION_BACK,
+                       EventKind.CAMERA_IN_USE, EventKind.CAMERA_FREE})
 
 
 class PostureJudge(Protocol):
@@ -105,6 +109,12 @@ class PostureSession:
 
     def happened(self, event: AlertEvent) -> None:
         """An event of the session (the alert engine's, the judge's, or the monitor's own: paused)."""
+        if event.kind is EventKind.SESSION_AWAY:
+            self.engine.absent(event.t_s)
+        elif event.kind is EventKind.RESUMED:
+            self.engine.unwatched(event.start_s, event.t_s)
+        if event.kind in UNWATCHED:
+            self._state_since = None  # "OK for ..." starts again: the time between was not watched
         self.summary.events.append(event)
         self.outputs.event(event)
 

@@ -69,6 +69,12 @@ class _Reminder:
         self.repeat_s = repeat_s
         self._last: float | None = None
 
+    def shift(self, seconds: float) -> None:
+        """Time that was not watched (a pause) counts neither way: the condition began that much later."""
+        self.start += seconds
+        if self._last is not None:
+            self._last += seconds
+
     def due(self, t_s: float) -> bool:
         """True (once per reminder) when it is time to remind at ``t_s``."""
         since, wait = (self.start, self.first_s) if self._last is None else (self._last, self.repeat_s)
@@ -187,6 +193,10 @@ class BreakWatch:
     def took_break(self) -> None:
         self._reminder = None
 
+    def unwatched(self, seconds: float) -> None:
+        if self._reminder is not None:
+            self._reminder.shift(seconds)
+
     def update(self, t_s: float) -> list[AlertEvent]:
         if self._reminder is None:
             self._reminder = _Reminder(t_s, self.settings.break_after_min * 60.0, self.settings.repeat_after_s)
@@ -270,6 +280,21 @@ class AlertEngine:
         events += self.posture.update(self._present_s, t_s, verdict)
         events += self.stillness.update(t_s, position)
         return events
+
+    def absent(self, t_s: float) -> None:
+        """Nobody can be watched from ``t_s`` on (the screen locked, the machine asleep): an absence,
+        as if the camera saw nobody there, which the next look ends (a break taken, the posture
+        timers reset after ``away_reset_s``). Without it a lock counted as sitting: the break
+        reminder came on the first look after lunch."""
+        self._last_present = False
+        if self._away_since is None:
+            self._away_since = t_s
+
+    def unwatched(self, from_s: float, to_s: float) -> None:
+        """Not watched from ``from_s`` to ``to_s`` (a pause; the person may have sat or not): that
+        time counts neither as sitting nor as a break, and a hold cannot be told across it."""
+        self.breaks.unwatched(max(0.0, to_s - from_s))
+        self.stillness.reset()
 
     def _back_from_absence(self, t_s: float) -> list[AlertEvent]:
         if self._away_since is None:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -199,6 +201,20 @@ class SourceBusy(SourceError):
 def describe_source(spec: str) -> str:
     """The source as the user may see it: a camera by number, a stream without its password."""
     return f"camera {spec}" if spec.isdigit() else without_password(spec)
+
+
+def sleep_counting_clock() -> Callable[[], float]:
+    """A monotonic clock that runs on while the machine sleeps, for a camera's frame times: with
+    time.monotonic (which stops during a suspend on Linux and macOS) every look after a night's
+    suspend was stamped that long too early in the history, and the sleep was no absence. Linux:
+    CLOCK_BOOTTIME; macOS: CLOCK_MONOTONIC, which counts sleep there; Windows' time.monotonic
+    (QueryPerformanceCounter) counts it already."""
+    for name in ("CLOCK_BOOTTIME",) if sys.platform.startswith("linux") else (
+            ("CLOCK_MONOTONIC",) if sys.platform == "darwin" else ()):
+        clock_id = getattr(time, name, None)
+        if clock_id is not None:
+            return partial(time.clock_gettime, clock_id)
+    return time.monotonic
 
 
 def is_live(spec: str) -> bool:
