@@ -191,3 +191,26 @@ def test_the_heads_height_alone_never_builds_an_alert_but_with_another_reason_it
     # Nor does it break a stretch of bad posture: it counts as neither good nor bad.
     mixed = run(timeline((5.0, OK), (6.0, BAD), (2.0, sunk), (6.0, BAD)))
     assert [e.kind for e in mixed] == [EventKind.BAD_POSTURE]
+
+
+@pytest.mark.parametrize(("locked_s", "recovered"), [(100.0, True), (20.0, False)])
+def test_a_lock_is_an_absence(locked_s: float, recovered: bool) -> None:
+    """The monitor tells the engine the screen locked (no looks meanwhile): as long as
+    ``away_reset_s`` it ends the alert at the lock; shorter, the alert goes on."""
+    engine = AlertEngine(AlertSettings(bad_for_s=10.0, good_for_s=3.0, repeat_after_s=20.0, away_reset_s=60.0))
+    events = [e for t, v in timeline((15.0, BAD), dt=1.0) for e in engine.update(t, v)]
+    assert [e.kind for e in events] == [EventKind.BAD_POSTURE]
+    engine.absent(15.0)
+    after = engine.update(15.0 + locked_s, BAD)
+    assert ([(e.kind, e.start_s) for e in after] == [(EventKind.POSTURE_RECOVERED, 15.0)]) is recovered
+    assert engine.in_bad_posture is not recovered
+
+
+def test_a_pause_is_neither_sitting_nor_a_break() -> None:
+    settings = AlertSettings(break_after_min=2.0, break_min_s=60.0, repeat_after_s=300.0)
+    engine = AlertEngine(settings)
+    for t in range(0, 60):
+        assert engine.update(float(t), OK) == []
+    engine.unwatched(60.0, 660.0)  # paused ten minutes
+    breaks = [t for t in range(660, 800) for e in engine.update(float(t), OK) if e.kind is EventKind.BREAK]
+    assert breaks == [720]  # 120 s of sitting: 60 before the pause and 60 after it
