@@ -13,7 +13,7 @@ from headwatch.app.context import open_history
 from headwatch.config.settings import Settings
 from headwatch.errors import HeadwatchError, UsageError
 from headwatch.report.habits import Habits, find_habits, format_habits, habits_by_day, within
-from headwatch.report.history import Period, PeriodFigures, figures, format_figures, period_days
+from headwatch.report.history import Period, PeriodFigures, figures, format_figures, local_midnight, period_days
 from headwatch.types import SCHEMA
 
 log = logging.getLogger("headwatch")
@@ -80,13 +80,14 @@ def check_html_path(settings: Settings, html_path: Path) -> None:
 def _period(choice: PeriodChoice, spans: dict[int, tuple[datetime.datetime, datetime.datetime]],
             ) -> tuple[datetime.datetime, datetime.datetime, str]:
     now = datetime.datetime.now().astimezone()
-    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    today = now.date()
+    midnight, tomorrow = local_midnight(today), local_midnight(today + datetime.timedelta(days=1))
     chosen = sum([choice.today, choice.week, choice.session is not None,
                   choice.start is not None or choice.end is not None])
     if chosen > 1:
         raise UsageError("give one of --today, --week, --session or --from/--to")
     if choice.week:
-        return midnight - datetime.timedelta(days=6), midnight + datetime.timedelta(days=1), "week"
+        return local_midnight(today - datetime.timedelta(days=6)), tomorrow, "week"
     if choice.session is not None:
         span = spans.get(choice.session)
         if span is None:
@@ -107,7 +108,7 @@ def _period(choice: PeriodChoice, spans: dict[int, tuple[datetime.datetime, date
         if first.year < 1970 or last.year > 9000 or last - first > datetime.timedelta(days=36600):
             raise UsageError("--from/--to: a period within the years 1970-9000 and at most 100 years long")
         return first, last, "period"
-    return midnight, midnight + datetime.timedelta(days=1), "day"
+    return midnight, tomorrow, "day"
 
 
 def _spans(session: int | None,
@@ -142,7 +143,7 @@ def history_report(settings: Settings, choice: PeriodChoice) -> HistoryReport:
     return HistoryReport(period, figures(intervals, events, period, break_min_s),
                          figures(intervals, events, period.previous(), break_min_s), intervals, events,
                          find_habits(inside, own_events, settings.reminders),
-                         habits_by_day(inside, own_events, days, settings.reminders, period.start.tzinfo)
+                         habits_by_day(inside, own_events, days, settings.reminders)
                          if len(days) > 1 else {})
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from headwatch.config.settings import Reminders
-from headwatch.report.history import Sitting, sittings
+from headwatch.report.history import Sitting, local_midnight, sittings, unwatched_spans
 from headwatch.timeline.intervals import IntervalAggregator
 from headwatch.types import FrameRecord
 
@@ -93,13 +93,13 @@ def find_habits(intervals: Sequence[Mapping[str, Any]], events: Sequence[Mapping
     """The habits of the given intervals (one day, a week, a recording) and their events, with the
     reminders' limits (the defaults where None)."""
     reminders = reminders or Reminders()
-    ordered = sorted(intervals, key=lambda i: i["started"])
+    ordered = sorted(intervals, key=lambda i: _moment(i["started"]))
     monitored = sum(i["present_s"] for i in ordered)
     if monitored < MIN_HABIT_S:
         why = f"habits need {MIN_HABIT_S / 60:.0f} min monitored; this had {_exactly(monitored)}"
         return Habits(monitored, tuple(Habit(name, False, why) for name in
                                        ("side", "holding still", "sitting", "head forward")))
-    found = sittings(ordered, reminders.break_min_s)
+    found = sittings(ordered, reminders.break_min_s, unwatched_spans(events))
     return Habits(monitored, (_side(ordered), _holding_still(ordered, events, reminders),
                               _sitting(found, events, reminders), _head_forward(found)))
 
@@ -279,12 +279,12 @@ def within(rows: Sequence[Mapping[str, Any]], key: str, start: datetime.datetime
 
 def habits_by_day(intervals: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]], days: Sequence[str],
                   reminders: Reminders | None = None, zone: datetime.tzinfo | None = None) -> dict[str, Habits | None]:
-    """Each day's habits (ISO date -> Habits; days from midnight in ``zone``), None for a day
-    without any monitoring."""
+    """Each day's habits (ISO date -> Habits; days from midnight in ``zone``, or in local time
+    where None), None for a day without any monitoring."""
     found: dict[str, Habits | None] = {}
     for day in days:
-        start = datetime.datetime.combine(datetime.date.fromisoformat(day), datetime.time(), zone)
-        end = start + datetime.timedelta(days=1)
+        date = datetime.date.fromisoformat(day)
+        start, end = local_midnight(date, zone), local_midnight(date + datetime.timedelta(days=1), zone)
         mine = within(intervals, "started", start, end)
         found[day] = find_habits(mine, within(events, "at", start, end), reminders) if mine else None
     return found

@@ -63,7 +63,7 @@ def figures(intervals: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str
             period: Period, break_min_s: float = Reminders().break_min_s) -> PeriodFigures:
     """The period's figures from its intervals (history rows) and events (kind, at, detail); an
     absence of ``break_min_s`` or more is a break, as the reminders count it."""
-    mine = sorted((i for i in intervals if period.contains(_moment(i["started"]))), key=lambda i: i["started"])
+    mine = sorted((i for i in intervals if period.contains(_moment(i["started"]))), key=lambda i: _moment(i["started"]))
     ok = sum(i["ok_s"] for i in mine)
     bad = sum(i["bad_s"] for i in mine)
     monitored = sum(i["present_s"] for i in mine)
@@ -76,7 +76,7 @@ def figures(intervals: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str
         alerts=len(alerts),
         alerts_per_hour=len(alerts) / hours if monitored >= MIN_RATE_S else None,
         longest_bad_s=_longest_bad(mine),
-        breaks=_breaks(mine, break_min_s),
+        breaks=_breaks(mine, break_min_s, unwatched_spans(events)),
         worst_hours=_worst_hours(mine),
         good_share_by_day=_good_share_by_day(mine),
         alerts_by_hour=_count_by_hour(alerts),
@@ -110,17 +110,46 @@ class Sitting:
     after_break: bool
 
 
-def sittings(intervals: Sequence[Mapping[str, Any]], break_min_s: float) -> list[Sitting]:
+# Spans the monitor did not watch but nobody left for: a pause (the person may have sat on) and
+# the camera lent to a video call (they did): not a break, as the reminders count them.
+UNWATCHED_SPANS = (("paused", "resumed"), ("camera_in_use", "camera_free"))
+
+
+def unwatched_spans(events: Sequence[Mapping[str, Any]]) -> list[tuple[datetime.datetime, datetime.datetime]]:
+    """The pauses and the video calls among a history's events, as (start, end) moments."""
+    spans = []
+    for began, ended in UNWATCHED_SPANS:
+        start: dict[Any, datetime.datetime] = {}
+        for event in sorted(events, key=lambda e: _moment(e["at"])):
+            session = event.get("session_id")
+            if event["kind"] == began:
+                start.setdefault(session, _moment(event["at"]))
+            elif event["kind"] == ended and session in start:
+                spans.append((start.pop(session), _moment(event["at"])))
+    return spans
+
+
+def _outside(start: datetime.datetime, end: datetime.datetime,
+             spans: Sequence[tuple[datetime.datetime, datetime.datetime]]) -> float:
+    """Seconds from ``start`` to ``end`` that no span covers (the spans do not overlap: a monitor
+    pauses or lends the camera, one at a time)."""
+    covered = sum(max(0.0, (min(end, b) - max(start, a)).total_seconds()) for a, b in spans)
+    return max(0.0, (end - start).total_seconds() - covered)
+
+
+def sittings(intervals: Sequence[Mapping[str, Any]], break_min_s: float,
+             unwatched: Sequence[tuple[datetime.datetime, datetime.datetime]] = ()) -> list[Sitting]:
     """The sittings of time-ordered intervals: absences are away time within sessions and the
-    gaps between them; one of ``break_min_s`` or more ends a sitting (a break, as the reminders
+    gaps between them, but for the ``unwatched`` spans in them (pauses, video calls:
+    unwatched_spans); one of ``break_min_s`` or more ends a sitting (a break, as the reminders
     count it)."""
     runs: list[tuple[bool, list[Mapping[str, Any]]]] = []
     away = 0.0
     previous_end: datetime.datetime | None = None
     for interval in intervals:
         start = _moment(interval["started"])
-        if previous_end is not None:
-            away += max(0.0, (start - previous_end).total_seconds())
+        if previous_end is not None and start > previous_end:
+            away += _outside(previous_end, start, unwatched)
         away += interval["away_s"]
         if interval["present_s"] > 0:
             if not runs or away >= break_min_s:
@@ -132,9 +161,11 @@ def sittings(intervals: Sequence[Mapping[str, Any]], break_min_s: float) -> list
             for after_break, rows in runs]
 
 
-def _breaks(intervals: Sequence[Mapping[str, Any]], break_min_s: float) -> int:
-    """Absences of at least ``break_min_s``: away time within sessions, and the gaps between them."""
-    return sum(sitting.after_break for sitting in sittings(intervals, break_min_s))
+def _breaks(intervals: Sequence[Mapping[str, Any]], break_min_s: float,
+            unwatched: Sequence[tuple[datetime.datetime, datetime.datetime]] = ()) -> int:
+    """Absences of at least ``break_min_s``: away time within sessions, and the gaps between them
+    (but for pauses and video calls)."""
+    return sum(sitting.after_break for sitting in sittings(intervals, break_min_s, unwatched))
 
 
 def _worst_hours(intervals: Sequence[Mapping[str, Any]], top: int = 3) -> tuple[tuple[int, float], ...]:
@@ -171,6 +202,15 @@ def format_duration(seconds: float) -> str:
     minutes, secs = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+
+
+def local_midnight(day: datetime.date, zone: datetime.tzinfo | None = None) -> datetime.datetime:
+    """The start of ``day`` in ``zone``, or in the machine's local time with the offset that holds
+    on that day: one offset carried from another day puts the day's start an hour off on the days
+    the clocks change."""
+    if zone is not None:
+        return datetime.datetime.combine(day, datetime.time(), zone)
+    return datetime.datetime.combine(day, datetime.time()).astimezone()
 
 
 def period_days(period: Period, most: int = 31) -> list[str] | None:

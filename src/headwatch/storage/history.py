@@ -204,8 +204,12 @@ class History:
         rows = self.connection.execute(
             "SELECT s.id, s.started, s.ended, s.source, s.reference,"
             " COALESCE(SUM(i.present_s), 0), COALESCE(SUM(i.ok_s), 0), COALESCE(SUM(i.bad_s), 0),"
-            " (SELECT COUNT(*) FROM events e WHERE e.session_id = s.id AND e.kind = 'bad_posture')"
-            " FROM sessions s LEFT JOIN intervals i ON i.session_id = s.id GROUP BY s.id ORDER BY s.started")
+            # An alert once, not each of its repeats (as the report counts them).
+            " (SELECT COUNT(*) FROM events e WHERE e.session_id = s.id AND e.kind = 'bad_posture'"
+            "  AND COALESCE(json_extract(e.detail, '$.repeat'), 0) = 0)"
+            # In time order, not text order: stamps carry the offset that held (summer, winter).
+            " FROM sessions s LEFT JOIN intervals i ON i.session_id = s.id GROUP BY s.id"
+            " ORDER BY julianday(s.started), s.id")
         return [SessionRow(*row) for row in rows]
 
     def events(self, session_id: int | None = None) -> Iterator[dict[str, Any]]:
@@ -221,8 +225,9 @@ class History:
     def intervals(self, session_id: int | None = None) -> Iterator[dict[str, Any]]:
         query = "SELECT session_id, started, seconds, present_s, ok_s, bad_s, away_s, unknown_s, bad_by_reason," \
                 " medians, samples, held_s FROM intervals"
-        rows = (self.connection.execute(query + " WHERE session_id = ? ORDER BY started", (session_id,))
-                if session_id is not None else self.connection.execute(query + " ORDER BY started"))
+        order = " ORDER BY julianday(started), rowid"  # in time order, whatever offset a stamp carries
+        rows = (self.connection.execute(query + " WHERE session_id = ?" + order, (session_id,))
+                if session_id is not None else self.connection.execute(query + order))
         names = ("session_id", "started", "seconds", "present_s", "ok_s", "bad_s", "away_s", "unknown_s",
                  "bad_by_reason", "medians", "samples", "held_s")
         for row in rows:
@@ -271,8 +276,9 @@ def _interval_of(record: dict[str, Any]) -> dict[str, Any] | None:
 def _events_of(connection: sqlite3.Connection, session_id: int | None,
                skipped: Callable[[], None] = lambda: None) -> Iterator[dict[str, Any]]:
     query = "SELECT session_id, at, kind, reasons, detail FROM events"
-    rows = (connection.execute(query + " WHERE session_id = ? ORDER BY at", (session_id,))
-            if session_id is not None else connection.execute(query + " ORDER BY at"))
+    order = " ORDER BY julianday(at), rowid"
+    rows = (connection.execute(query + " WHERE session_id = ?" + order, (session_id,))
+            if session_id is not None else connection.execute(query + order))
     for session, at, kind, reasons, detail in rows:
         try:
             event = {"session_id": session, "at": _moment_text(at), "kind": str(kind),

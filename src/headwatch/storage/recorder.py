@@ -17,7 +17,7 @@ from headwatch.config.settings import Settings
 from headwatch.errors import HeadwatchError
 from headwatch.files import user_folder
 from headwatch.storage.history import History
-from headwatch.timeline.intervals import IntervalAggregator, now_local
+from headwatch.timeline.intervals import IntervalAggregator, in_local_time, now_local
 from headwatch.timeline.presence import MIN_GAP_S
 from headwatch.types import AlertEvent, PostureSample, Verdict
 
@@ -54,7 +54,7 @@ class SessionRecorder:
                                              still_tolerance=settings.reminders.still_tolerance)
 
     def wall(self, t_s: float) -> datetime.datetime:
-        return self.started + datetime.timedelta(seconds=t_s)
+        return in_local_time(self.started + datetime.timedelta(seconds=t_s))
 
     def sample(self, t_s: float, verdict: Verdict, sample: PostureSample | None,
                position: Sequence[float] | None = None, head_change_deg: float | None = None) -> None:

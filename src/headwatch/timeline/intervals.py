@@ -25,6 +25,12 @@ def now_local() -> datetime.datetime:
     return datetime.datetime.now().astimezone()
 
 
+def in_local_time(moment: datetime.datetime) -> datetime.datetime:
+    """``moment`` with the local offset that holds at it: a session stamped with its start's
+    offset read an hour off after the clocks changed (a monitor runs for days)."""
+    return moment.astimezone() if moment.tzinfo is not None else moment
+
+
 def iso(moment: datetime.datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
@@ -114,6 +120,9 @@ class IntervalAggregator:
         position (FrameRecord.position) for the hold clock, ``head_change_deg`` the head's change
         from the person's upright where a reference knows it."""
         closed: list[Interval] = []
+        # Nothing looked at for longer than a gap counts (a lock, a pause, the camera lent to a
+        # call): a hold cannot be told across it, as the stillness reminder does not tell it.
+        unwatched = self._last is not None and t_s - self._last[0] > self._clock.max_gap_s
         span = self._clock.tick(t_s)
         if self._last is not None:
             last_t, last_verdict = self._last
@@ -133,6 +142,8 @@ class IntervalAggregator:
                 self._start_s += self.interval_s
         self._last = (t_s, verdict)
         self._samples += 1
+        if unwatched:
+            self._hold.reset()
         self._hold.update(t_s, body_at)
         if sample is not None:
             for name in KEPT_METRICS:
@@ -158,7 +169,7 @@ class IntervalAggregator:
     def _interval(self, end_s: float) -> Interval:
         s = self._seconds
         present = s[State.OK] + s[State.BAD] + s[State.UNKNOWN]
-        return Interval(started=self.started + datetime.timedelta(seconds=self._start_s),
+        return Interval(started=in_local_time(self.started + datetime.timedelta(seconds=self._start_s)),
                         seconds=end_s - self._start_s, present_s=present, ok_s=s[State.OK], bad_s=s[State.BAD],
                         away_s=s[State.AWAY], unknown_s=s[State.UNKNOWN], bad_by_reason=dict(self._by_reason),
                         medians={k: round(statistics.median(v), 3) for k, v in self._values.items() if v},
