@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from headwatch.posture.judge import Verdict
-from headwatch.report.history import sittings, unwatched_spans
+from headwatch.report.history import Period, figures, sittings, unwatched_spans
 from headwatch.storage.history import History
 from headwatch.timeline.intervals import Interval, IntervalAggregator
 from headwatch.types import State
@@ -61,23 +61,27 @@ def test_a_pause_or_a_video_call_is_no_break_and_a_lock_is() -> None:
     assert len(sittings(intervals, 180.0, locked)) == 2
 
 
-def test_rows_come_back_in_time_order_whatever_offset_they_carry(tmp_path: Path) -> None:
-    """Berlin in summer at 15:00+02:00 (13:00 UTC), then New York at 12:00-04:00 (16:00 UTC):
-    text order puts New York first."""
+def test_sessions_and_breaks_in_time_order_whatever_offset_they_carry(tmp_path: Path) -> None:
+    """Berlin in summer, 15:00-16:00+02:00 (13:00-14:00 UTC), then New York, 12:00-13:00-04:00
+    (16:00-17:00 UTC): text order puts New York first, and the two hours between were no break."""
     berlin = datetime.datetime(2025, 6, 1, 15, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=2)))
     new_york = datetime.datetime(2025, 6, 1, 12, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=-4)))
     with History.open(tmp_path / "h.sqlite") as history:
         first = history.start_session(berlin, "0", "absolute limits", "x")
         second = history.start_session(new_york, "0", "absolute limits", "x")
         for sid, start in ((first, berlin), (second, new_york)):
-            history.add_interval(sid, Interval(start, 10.0, 10.0, 10.0, 0.0, 0.0, 0.0, {}, {}, 5))
+            for k in range(360):
+                history.add_interval(sid, Interval(start + datetime.timedelta(seconds=10 * k), 10.0, 10.0, 10.0, 0.0,
+                                                   0.0, 0.0, {}, {}, 5))
             history.add_event(sid, start, "bad_posture", ["head_forward"], {"repeat": 0})
             history.add_event(sid, start + datetime.timedelta(seconds=5), "bad_posture", ["head_forward"],
                               {"repeat": 1})
         assert [s.id for s in history.sessions()] == [first, second]
-        assert [i["session_id"] for i in history.intervals()] == [first, second]
-        assert [e["session_id"] for e in history.events()][::2] == [first, second]
         assert [s.alerts for s in history.sessions()] == [1, 1]  # an alert, not each of its repeats
+        intervals, events = list(history.intervals()), list(history.events())
+    day = Period(datetime.datetime(2025, 6, 1, tzinfo=UTC), datetime.datetime(2025, 6, 2, tzinfo=UTC), "day")
+    found = figures(intervals, events, day, 180.0)
+    assert found.breaks == 1 and found.alerts == 2 and found.monitored_s == 2 * 3600.0
 
 
 def in_berlin(code: str) -> str:

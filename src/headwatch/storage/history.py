@@ -225,9 +225,10 @@ class History:
     def intervals(self, session_id: int | None = None) -> Iterator[dict[str, Any]]:
         query = "SELECT session_id, started, seconds, present_s, ok_s, bad_s, away_s, unknown_s, bad_by_reason," \
                 " medians, samples, held_s FROM intervals"
-        order = " ORDER BY julianday(started), rowid"  # in time order, whatever offset a stamp carries
-        rows = (self.connection.execute(query + " WHERE session_id = ?" + order, (session_id,))
-                if session_id is not None else self.connection.execute(query + order))
+        # By the index: in time order but where stamps carry different offsets (a clock change, a
+        # trip), which the reports sort by instant themselves (a year's rows are not sorted here).
+        rows = (self.connection.execute(query + " WHERE session_id = ? ORDER BY started", (session_id,))
+                if session_id is not None else self.connection.execute(query + " ORDER BY started"))
         names = ("session_id", "started", "seconds", "present_s", "ok_s", "bad_s", "away_s", "unknown_s",
                  "bad_by_reason", "medians", "samples", "held_s")
         for row in rows:
@@ -276,9 +277,8 @@ def _interval_of(record: dict[str, Any]) -> dict[str, Any] | None:
 def _events_of(connection: sqlite3.Connection, session_id: int | None,
                skipped: Callable[[], None] = lambda: None) -> Iterator[dict[str, Any]]:
     query = "SELECT session_id, at, kind, reasons, detail FROM events"
-    order = " ORDER BY julianday(at), rowid"
-    rows = (connection.execute(query + " WHERE session_id = ?" + order, (session_id,))
-            if session_id is not None else connection.execute(query + order))
+    rows = (connection.execute(query + " WHERE session_id = ? ORDER BY at", (session_id,))
+            if session_id is not None else connection.execute(query + " ORDER BY at"))
     for session, at, kind, reasons, detail in rows:
         try:
             event = {"session_id": session, "at": _moment_text(at), "kind": str(kind),
