@@ -69,7 +69,7 @@ def alert_spans(events: Sequence[Mapping[str, Any]], until: datetime.datetime | 
     """(start, end) of each alert among history event rows (timeline.replay.pair_alerts); one not
     recovered from lasts ``until`` (the end of the last interval: the monitor stopped during it),
     or a minute where that is not known."""
-    ordered = sorted((e for e in events if e["kind"] in _KINDS), key=lambda e: e["at"])
+    ordered = sorted((e for e in events if e["kind"] in _KINDS), key=lambda e: _moment(e["at"]))
     if not ordered:
         return []
     origin = _moment(ordered[0]["at"])
