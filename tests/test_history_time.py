@@ -111,3 +111,15 @@ def test_a_stamp_carries_the_offset_of_its_own_time() -> None:
                      "a.add(late, Verdict(State.OK), None)\n"
                      "print(a.add(late + 10.0, Verdict(State.OK), None)[-1].started.isoformat())")
     assert said == "2025-10-26T10:00:00+01:00"
+
+
+def test_one_look_that_missed_the_person_does_not_end_a_hold() -> None:
+    """40 min still with one look at 20 min that found nobody: one hold of 40 min, as the stillness
+    reminder counts it; gone for a minute (away_reset_s), the hold ends."""
+    for gone_s, expected in ((1, 2389.0), (61, 1199.0)):  # held at the end of each closed 10 s interval
+        aggregator = IntervalAggregator(T0, interval_s=10.0, max_gap_s=2.0, away_reset_s=60.0)
+        held: list[float] = []
+        for t in range(0, 2400):
+            body = None if 1200 <= t < 1200 + gone_s else (0.5, 0.4, 0.5, 0.6)
+            held += [i.held_s for i in aggregator.add(float(t), OK, None, body)]
+        assert max(held) == expected, (gone_s, max(held))

@@ -287,7 +287,8 @@ class _Run:
         report_path = self.outputs.plan.reports.get(task.path)
         if report_path is not None and _guarded(
                 problems, lambda: _write_report(report_path, summary, judged.records, judged.alerts,
-                                                self.request.settings.reminders)):
+                                                self.request.settings.reminders,
+                                                self.request.settings.alerts.away_reset_s)):
             log.info(f"headwatch: wrote {report_path}")
         annotate_path = self.outputs.plan.annotated.get(task.path)
         if annotate_path is not None:
@@ -322,7 +323,7 @@ def _guarded(problems: list[str], write: Callable[[], object]) -> bool:
 
 
 def _write_report(path: Path, summary: FileSummary, records: Sequence[FrameRecord], alerts: Sequence[Any],
-                  reminders: Reminders) -> None:
+                  reminders: Reminders, away_reset_s: float) -> None:
     """A recording's report page: the analyze table's figures, its timeline and its habits, in
     video time."""
     from headwatch.files import write_text
@@ -330,7 +331,7 @@ def _write_report(path: Path, summary: FileSummary, records: Sequence[FrameRecor
     from headwatch.report.html import render_recording
 
     try:
-        write_text(path, render_recording(summary, records, alerts, recording_habits(records, reminders)))
+        write_text(path, render_recording(summary, records, alerts, recording_habits(records, reminders, away_reset_s)))
     except OSError as exc:
         raise HeadwatchError(f"{path}: cannot write the report: {exc.strerror}") from None
 

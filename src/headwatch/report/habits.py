@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from headwatch.config.settings import Reminders
+from headwatch.config.settings import Alerts, Reminders
 from headwatch.report.history import Sitting, local_midnight, sittings, unwatched_spans
 from headwatch.timeline.intervals import IntervalAggregator
 from headwatch.types import FrameRecord
@@ -342,12 +342,13 @@ def format_habits(habits: Habits, by_day: Mapping[str, Habits | None] | None = N
 # -- a recording --------------------------------------------------------------------------------------
 
 
-def recording_habits(records: Sequence[FrameRecord], reminders: Reminders | None = None) -> Habits:
+def recording_habits(records: Sequence[FrameRecord], reminders: Reminders | None = None,
+                     away_reset_s: float = Alerts().away_reset_s) -> Habits:
     """A recording's habits over its own time (`analyze --report`): its looks gathered into the
     history's intervals, as the monitor would have recorded them, with no reminders' events."""
     reminders = reminders or Reminders()
     start = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)  # video time: the clock's date is no one's
-    aggregator = IntervalAggregator(start, still_tolerance=reminders.still_tolerance)
+    aggregator = IntervalAggregator(start, still_tolerance=reminders.still_tolerance, away_reset_s=away_reset_s)
     rows: list[dict[str, Any]] = []
     for record in records:
         seen = record.person

@@ -51,7 +51,8 @@ class SessionRecorder:
         self.session_id: int | None = self._guarded(
             lambda: history.start_session(self.started, source, reference, settings_hash(settings)))
         self.aggregator = IntervalAggregator(self.started, max_gap_s=max_gap_s,  # the session's presence clock cap
-                                             still_tolerance=settings.reminders.still_tolerance)
+                                             still_tolerance=settings.reminders.still_tolerance,
+                                             away_reset_s=settings.alerts.away_reset_s)  # as the reminder's hold
 
     def wall(self, t_s: float) -> datetime.datetime:
         return in_local_time(self.started + datetime.timedelta(seconds=t_s))

@@ -72,21 +72,29 @@ class HoldClock:
     where it settled. The stillness reminder (timeline.alerts.StillnessWatch) and the history's
     holds both measure with it, so the report's holds are what the reminder counted."""
 
-    def __init__(self, tolerance: float) -> None:
+    def __init__(self, tolerance: float, away_s: float = 0.0) -> None:
         self.tolerance = tolerance
+        self.away_s = away_s
         self.reset()
 
     def reset(self) -> None:
         self._anchor: tuple[float, ...] | None = None
         self._since = 0.0
+        self._gone_since: float | None = None
         self.held_s = 0.0
 
     def update(self, t_s: float, position: Sequence[float] | None) -> bool:
         """Whether a new hold began here (the first position, or a move beyond the tolerance);
-        ``position`` None (nobody measured) ends the hold."""
+        ``position`` None (nobody measured) for ``away_s`` ends the hold: one look that missed the
+        person does not, as it does not end the stillness reminder's (an absence of away_reset_s
+        resets that)."""
         if position is None:
-            self.reset()
+            if self._gone_since is None:
+                self._gone_since = t_s
+            if t_s - self._gone_since >= self.away_s:
+                self.reset()
             return False
+        self._gone_since = None
         point = tuple(position)
         began = self._anchor is None or math.dist(point, self._anchor) > self.tolerance
         if began:
@@ -99,11 +107,11 @@ class IntervalAggregator:
     """``add(t_s, verdict, sample)`` for each sample; it returns the intervals that closed."""
 
     def __init__(self, started: datetime.datetime, interval_s: float = 10.0, max_gap_s: float = MIN_GAP_S,
-                 still_tolerance: float = 0.05) -> None:
+                 still_tolerance: float = 0.05, away_reset_s: float = 0.0) -> None:
         self.started = started
         self.interval_s = interval_s
         self._clock = PresenceClock(max_gap_s)
-        self._hold = HoldClock(still_tolerance)
+        self._hold = HoldClock(still_tolerance, away_reset_s)
         self._start_s = 0.0
         self._last: tuple[float, Verdict] | None = None
         self._reset()
