@@ -82,6 +82,45 @@ def test_a_lock_or_a_sleep_is_heard_on_the_bus(desk: Desk, away: str, back: str,
         watch.close()
 
 
+def test_a_signal_from_anybody_but_logind_or_the_screen_saver_is_not_heard(desk: Desk) -> None:
+    """Another program (another user's, on the system bus) sends the monitor's connection a
+    PrepareForSleep(true), a screen saver's ActiveChanged(true) and a session's LockedHint straight
+    to it, past the match rules: none of them switches the camera off; logind's own still does."""
+    import asyncio
+    import os
+
+    from dbus_fast import Message, MessageType, Variant
+    from dbus_fast.aio import MessageBus
+
+    watch = SessionWatch()
+    session_bus, system_bus = watch._buses  # connected in this order; their unique names are the targets
+    spoofs = [("DBUS_SYSTEM_BUS_ADDRESS", system_bus.unique_name, "/org/freedesktop/login1",
+               "org.freedesktop.login1.Manager", "PrepareForSleep", "b", [True]),
+              ("DBUS_SYSTEM_BUS_ADDRESS", system_bus.unique_name, "/org/freedesktop/login1/session/c1",
+               "org.freedesktop.DBus.Properties", "PropertiesChanged", "sa{sv}as",
+               ["org.freedesktop.login1.Session", {"LockedHint": Variant("b", True)}, []]),
+              ("DBUS_SESSION_BUS_ADDRESS", session_bus.unique_name, "/org/freedesktop/ScreenSaver",
+               "org.freedesktop.ScreenSaver", "ActiveChanged", "b", [True])]
+
+    async def spoof() -> None:
+        for variable, target, path, interface, member, signature, body in spoofs:
+            bus = await MessageBus(bus_address=os.environ[variable]).connect()
+            await bus.send(Message(message_type=MessageType.SIGNAL, destination=target, path=path,
+                                   interface=interface, member=member, signature=signature, body=body))
+            await asyncio.sleep(0.3)
+            bus.disconnect()
+
+    try:
+        assert watch.away() is None
+        asyncio.run(spoof())
+        time.sleep(0.5)
+        assert watch.away() is None
+        desk.say("sleep")  # the real logind
+        assert wait_for(lambda: watch.away() == "asleep")
+    finally:
+        watch.close()
+
+
 def test_without_a_bus_nothing_is_heard_and_nothing_breaks(monkeypatch: pytest.MonkeyPatch,
                                                            tmp_path: Path) -> None:
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={tmp_path / 'none'}")

@@ -27,6 +27,7 @@ LOGIN = "org.freedesktop.login1"
 MANAGER = "org.freedesktop.login1.Manager"
 SESSION = "org.freedesktop.login1.Session"
 CONNECT_TIMEOUT_S = 5.0
+BUS = "org.freedesktop.DBus"
 
 
 class SessionWatch:
@@ -64,7 +65,7 @@ class SessionWatch:
 
         bus = await MessageBus(bus_type=BusType.SESSION).connect()
         self._buses.append(bus)
-        bus.add_message_handler(self._heard)
+        await self._listen(bus, SCREEN_SAVERS)
         for name in SCREEN_SAVERS:
             await _add_match(bus, f"type='signal',sender='{name}',interface='{name}',member='ActiveChanged'")
             with contextlib.suppress(Exception):  # not this desktop's screen saver
@@ -77,7 +78,7 @@ class SessionWatch:
 
         bus = await MessageBus(bus_type=BusType.SYSTEM).connect()
         self._buses.append(bus)
-        bus.add_message_handler(self._heard)
+        await self._listen(bus, (LOGIN,))
         await _add_match(bus, f"type='signal',sender='{LOGIN}',interface='{MANAGER}',member='PrepareForSleep'")
         # The user's graphical session ("auto": this process's, or the user's display session).
         (path,) = await _call(bus, LOGIN, "/org/freedesktop/login1", MANAGER, "GetSession", "s", ["auto"])
@@ -88,13 +89,34 @@ class SessionWatch:
             (hint,) = await _call(bus, LOGIN, path, "org.freedesktop.DBus.Properties", "Get", "ss", [SESSION, name])
             self._hint(name, hint.value)
 
-    def _heard(self, message: Any) -> None:
+    async def _listen(self, bus: Any, names: tuple[str, ...]) -> None:
+        """Hear ``bus``'s signals from the present owners of ``names`` only. A signal sent straight
+        to this connection passes every match rule, and a bus lets anybody send one: another user
+        could say "asleep" and keep the monitor off. Who owns a name only the bus itself says."""
+        owners: dict[str, str] = {}
+        bus.add_message_handler(lambda message: self._heard(message, owners))
+        for name in names:
+            await _add_match(bus, f"type='signal',sender='{BUS}',interface='{BUS}',member='NameOwnerChanged',"
+                                  f"arg0='{name}'")
+            with contextlib.suppress(Exception):  # not running now: its NameOwnerChanged will say when
+                (owners[name],) = await _call(bus, BUS, "/org/freedesktop/DBus", BUS, "GetNameOwner", "s", [name])
+
+    def _heard(self, message: Any, owners: dict[str, str]) -> None:
         from dbus_fast import MessageType
 
         if message.message_type is not MessageType.SIGNAL:
             return
-        if message.member == "ActiveChanged" and message.interface in SCREEN_SAVERS:
-            self._screen_saver = bool(message.body[0])
+        if message.member == "NameOwnerChanged" and message.sender == BUS and message.interface == BUS:
+            name, _, owner = message.body
+            if owner:
+                owners[name] = owner
+            else:
+                owners.pop(name, None)
+        elif message.member == "ActiveChanged" and message.interface in SCREEN_SAVERS:
+            if message.sender == owners.get(message.interface):
+                self._screen_saver = bool(message.body[0])
+        elif message.sender != owners.get(LOGIN):
+            return
         elif message.member == "PrepareForSleep" and message.interface == MANAGER:
             self._asleep = bool(message.body[0])
         elif (message.member == "PropertiesChanged" and message.path == self._session_path
