@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from conftest import mutate_text
+from conftest import mutate_text, wait_for
 from headwatch.cli import app
 from headwatch.config.settings import (
     KEYS,
@@ -405,3 +406,40 @@ def test_a_switch_is_true_or_false_in_the_file_the_environment_and_config_set(tm
     assert cli("config", "set", "capture.rest_when_still", "false", "--config", str(path)).exit_code == 0
     assert path.read_text().endswith("[capture]\nrest_when_still = false\n")
     assert rests({}) is False
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="file owners and modes are POSIX's")
+@pytest.mark.parametrize("how", ["world-writable file", "folder writable by all", "another user's file"])
+def test_a_config_another_user_could_have_written_is_not_used(tmp_path: Path, how: str) -> None:
+    """A config names a command to run (notify.on_alert) and where to write: one that another
+    user could have written is refused with one line, and nothing runs."""
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    config = folder / "headwatch.toml"
+    ran = tmp_path / "ran"
+    config.write_text(f'[notify]\non_alert = "touch {ran}"\n[alerts]\nbad_for_s = 3\n')
+    if how == "world-writable file":
+        config.chmod(0o666)
+    elif how == "folder writable by all":
+        folder.chmod(0o777)
+    else:
+        if os.getuid() != 0:
+            pytest.skip("only root can give a file to another user")
+        os.chown(config, 65534, 65534)  # nobody
+    demo = Path(__file__).parent.parent / "samples" / "demo_slouch.mp4"
+    result = runner.invoke(app, ["monitor", "--source", str(demo), "--no-realtime", "--no-history", "--notify", "none",
+                                 "--config", str(config)])
+    assert result.exit_code != 0 and isinstance(result.exception, SystemExit), repr(result.exception)
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "another user could have written it" in lines[0], result.output
+    assert "Traceback" not in result.output and not ran.exists()
+    check = runner.invoke(app, ["config", "check", "--config", str(config)])
+    assert check.exit_code != 0 and "another user could have written it" in check.output
+    folder.chmod(0o755)
+    config.chmod(0o644)
+    if how == "another user's file":
+        os.chown(config, os.getuid(), os.getgid())
+    assert runner.invoke(app, ["config", "show", "--config", str(config)]).exit_code == 0  # as one's own, fine
+    assert runner.invoke(app, ["monitor", "--source", str(demo), "--no-realtime", "--no-history", "--notify", "none",
+                               "--config", str(config)]).exit_code == 0
+    assert wait_for(ran.exists, 30)  # the same file, one's own: its command runs on the demo's alert

@@ -174,16 +174,41 @@ class NotAFile(ValueError):
     """A path that is a device, a FIFO or a folder, or a file too large to be what it should be."""
 
 
-def read_small_text(path: Path, limit: int) -> str:
+class NotTrusted(ValueError):
+    """A file another user could have written, where its text decides what runs (a config file)."""
+
+
+def foreign_writer(path: Path, info: os.stat_result) -> str | None:
+    """Why a file another local user could have written (or replaced) is not to be trusted, or None.
+    POSIX only: its owner is somebody else (root aside), anybody or another group may write it,
+    or anybody may replace it in its folder (writable by all, not sticky)."""
+    if os.name != "posix":
+        return None
+    if info.st_uid not in (os.getuid(), 0):
+        return f"it belongs to another user (uid {info.st_uid})"
+    if info.st_mode & stat.S_IWOTH:
+        return "any user may write it"
+    if info.st_mode & stat.S_IWGRP and info.st_gid != os.getgid():
+        return f"group {info.st_gid} may write it"
+    folder = os.stat(os.path.dirname(os.path.abspath(path)))
+    if folder.st_mode & stat.S_IWOTH and not folder.st_mode & stat.S_ISVTX:
+        return "any user may replace it (its folder is writable by all)"
+    return None
+
+
+def read_small_text(path: Path, limit: int, trusted: bool = False) -> str:
     """A regular file's text, at most ``limit`` bytes. A FIFO or device is refused without waiting
     on it (opened non-blocking, checked before reading): /dev/zero as a config file would be read
-    until memory ran out, a FIFO would block forever. Raises OSError, NotAFile, UnicodeDecodeError."""
+    until memory ran out, a FIFO would block forever. ``trusted``: also refused where another user
+    could have written it (foreign_writer). Raises OSError, NotAFile, NotTrusted, UnicodeDecodeError."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     descriptor = os.open(path, flags)
     with os.fdopen(descriptor, "rb") as handle:
         info = os.fstat(handle.fileno())
         if not stat.S_ISREG(info.st_mode):
             raise NotAFile(f"{path}: not a regular file (a device, a pipe or a folder)")
+        if trusted and (why := foreign_writer(path, info)) is not None:
+            raise NotTrusted(f"{path}: not used, as another user could have written it: {why}")
         data = handle.read(limit + 1)
     if len(data) > limit:
         raise NotAFile(f"{path}: larger than {limit // 1024} KiB, which no such file is")

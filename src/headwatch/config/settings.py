@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from headwatch.errors import HeadwatchError
-from headwatch.files import NotAFile, read_small_text, user_folder
+from headwatch.files import NotAFile, NotTrusted, read_small_text, user_folder
 
 CONFIG_ENV = "HEADWATCH_CONFIG"
 CONFIG_SIZE_LIMIT = 1 << 20  # a config file is a few KiB: more is not one
@@ -324,11 +324,13 @@ def config_path_in_effect(explicit: Path | None, env: Mapping[str, str]) -> tupl
 def read_config_file(path: Path) -> dict[str, dict[str, Any]]:
     """The file's values by section, validated; raises ConfigError with the file's name."""
     try:
-        text = read_small_text(path, CONFIG_SIZE_LIMIT).replace("\r\n", "\n")
+        text = read_small_text(path, CONFIG_SIZE_LIMIT, trusted=True).replace("\r\n", "\n")
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found (create one with `headwatch config init`)") from None
     except NotAFile as exc:
         raise ConfigError(f"{exc}; give the path of a TOML file") from None
+    except NotTrusted as exc:  # it may name a command to run (notify.on_alert) and where to write
+        raise ConfigError(f"{exc} (`chmod go-w` it, or keep it in a folder of your own)") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the config file: {exc}") from None
     try:
@@ -385,8 +387,9 @@ def config_problems(explicit: Path | None = None, env: Mapping[str, str] | None 
             read_config_file(path)
         except ConfigError as first:
             try:  # a file that parses: check every value; one that does not has its one problem
-                data = tomllib.loads(read_small_text(path, CONFIG_SIZE_LIMIT).replace("\r\n", "\n"))
-            except (OSError, UnicodeDecodeError, NotAFile, tomllib.TOMLDecodeError, RecursionError, ValueError):
+                data = tomllib.loads(read_small_text(path, CONFIG_SIZE_LIMIT, trusted=True).replace("\r\n", "\n"))
+            except (OSError, UnicodeDecodeError, NotAFile, NotTrusted, tomllib.TOMLDecodeError, RecursionError,
+                    ValueError):
                 found.append(str(first))
             else:
                 _checked_values(path, data, lambda error: found.append(str(error)))
