@@ -327,7 +327,7 @@ def test_what_headwatch_keeps_about_a_person_is_private(tmp_path: Path, open_uma
 
 
 @needs_nobody
-@pytest.mark.parametrize("option", ["--out", "--events", "--html", "--csv", "--history", "profile"])
+@pytest.mark.parametrize("option", ["--out", "--events", "--html", "--csv", "--history", "--annotate", "profile"])
 def test_no_write_follows_a_link_another_user_planted(option: str, nobodys_home: Path, tmp_path: Path,
                                                       write_video: WriteVideo, grace_hopper: np.ndarray,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
@@ -338,7 +338,7 @@ def test_no_write_follows_a_link_another_user_planted(option: str, nobodys_home:
     shared = nobodys_folder(nobodys_home, "share")
     target = victim(tmp_path)
     names = {"--out": "frames.csv", "--events": "events.jsonl", "--html": "report.html", "--csv": "week.csv",
-             "--history": "history.sqlite", "profile": "desk.json"}
+             "--history": "history.sqlite", "--annotate": "annotated.mp4", "profile": "desk.json"}
     planted = shared / names[option]
     nobody_python(f"import os; os.symlink({str(target)!r}, {str(planted)!r})")
     if option == "profile":
@@ -349,6 +349,7 @@ def test_no_write_follows_a_link_another_user_planted(option: str, nobodys_home:
         clip = steady_clip(write_video, grace_hopper, seconds=2)
         commands = {
             "--out": ["analyze", str(clip), "--out", str(planted)],
+            "--annotate": ["analyze", str(clip), "--annotate", str(planted)],
             "--events": ["monitor", "--source", str(clip), "--no-realtime", "--notify", "none", "--history",
                          str(history), "--events", str(planted)],
             "--history": ["monitor", "--source", str(clip), "--no-realtime", "--notify", "none", "--history",
@@ -365,6 +366,24 @@ def test_no_write_follows_a_link_another_user_planted(option: str, nobodys_home:
             assert result.exit_code != 0
     assert target.read_text() == "root's own words\n"
     assert planted.is_symlink()
+
+
+@needs_nobody
+@pytest.mark.parametrize("option", ["--history", "--annotate"])
+def test_no_write_goes_into_a_file_another_user_put_there_first(
+        option: str, nobodys_home: Path, write_video: WriteVideo, grace_hopper: np.ndarray) -> None:
+    """nobody creates the history's (or the annotated video's) name first, empty and 0666: root's
+    rows (frames) would land in a file nobody owns and reads. It is refused in one line."""
+    shared = nobodys_folder(nobodys_home, "share")
+    planted = shared / ("history.sqlite" if option == "--history" else "annotated.mp4")
+    nobody_python(f"import os; open({str(planted)!r}, 'w').close(); os.chmod({str(planted)!r}, 0o666)")
+    clip = steady_clip(write_video, grace_hopper, seconds=2)
+    command = (["monitor", "--source", str(clip), "--no-realtime", "--notify", "none", "--history", str(planted)]
+               if option == "--history" else ["analyze", str(clip), "--annotate", str(planted)])
+    result = runner.invoke(app, command)
+    assert isinstance(result.exception, SystemExit | None), repr(result.exception)
+    assert f"{planted}: another user's file" in result.stderr, result.stderr
+    assert planted.stat().st_size == 0 and planted.stat().st_uid == NOBODY
 
 
 def test_a_profile_is_written_through_an_exclusive_temporary(tmp_path: Path) -> None:

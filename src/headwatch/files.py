@@ -108,6 +108,16 @@ def writable_target(path: Path) -> Path:
     return target
 
 
+def own_target(path: Path) -> Path:
+    """writable_target, and an existing file there must be this user's too: a file another user put
+    in a shared folder ahead of us (0666) would keep their ownership and hand them what we write."""
+    target = writable_target(path)
+    with contextlib.suppress(FileNotFoundError):
+        if not _mine(os.stat(target)):
+            raise UnsafePath(f"{path}: another user's file; headwatch does not write into it: choose another name")
+    return target
+
+
 def open_for_writing(path: Path, *, append: bool = False) -> TextIO:
     """A text file the user named (``--out``, ``--events``, ``--html``) opened for writing: its mode
     follows the user's umask as any tool's output does, a link another user planted is refused,

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from headwatch.errors import MALFORMED_DATA, HeadwatchError
-from headwatch.files import PRIVATE_MODE, UnsafePath, make_private_folders, writable_target
+from headwatch.files import PRIVATE_MODE, UnsafePath, make_private_folders, own_target
 from headwatch.timeline.intervals import Interval, iso, now_local
 
 SCHEMA_VERSION = 3
@@ -115,8 +115,9 @@ class History:
             return History(_connect_read_only(path), path)
         # A link the user made is followed to its file (created there, 0600); one another user
         # planted, or one to their file, is refused: SQLite would create the target, -wal and -shm.
+        # So is a plain file another user put there first (0666: they would read every row).
         try:
-            target = writable_target(path)
+            target = own_target(path)
         except UnsafePath as exc:
             raise HistoryError(str(exc)) from None
         try:

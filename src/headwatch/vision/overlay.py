@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from headwatch.errors import HeadwatchError
+from headwatch.files import own_target
 from headwatch.types import Landmark, Pose, PostureSample, State, Verdict
 
 # BGR colours by state: green, red, grey, amber.
@@ -106,7 +107,8 @@ class AnnotatedVideo:
 
     def __init__(self, path: Path, fps: float, size: tuple[int, int]) -> None:
         self.path = path
-        self._writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, size)
+        # OpenCV opens the name as given: through another user's link, into their file.
+        self._writer = cv2.VideoWriter(str(own_target(path)), cv2.VideoWriter.fourcc(*"mp4v"), fps, size)
         if not self._writer.isOpened():
             raise HeadwatchError(f"{path}: cannot write the annotated video (check the folder and the .mp4 name)")
         self.frames = 0
