@@ -4,6 +4,7 @@ a task whose worker died is run again elsewhere."""
 
 from __future__ import annotations
 
+import csv
 import functools
 import os
 import sys
@@ -158,7 +159,7 @@ def test_analyze_with_jobs_matches_one_process(clips: list[Path], tmp_path: Path
     assert table1 == table2 and err1.replace("one.csv", "OUT") == err2.replace("two.csv", "OUT")
     assert err2.count("headwatch: error:") == 1 and "c.mp4: cannot read the video" in err2
     assert (tmp_path / "one.csv").read_text() == (tmp_path / "two.csv").read_text()
-    order = [line.split(",")[0] for line in (tmp_path / "two.csv").read_text().splitlines()[1:]]
+    order = [row[0] for row in list(csv.reader((tmp_path / "two.csv").read_text().splitlines()))[1:]]
     assert list(dict.fromkeys(order)) == [str(inputs[0]), str(clips[0]), str(clips[1]), str(clips[3])]
 
 

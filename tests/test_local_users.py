@@ -326,6 +326,35 @@ def test_what_headwatch_keeps_about_a_person_is_private(tmp_path: Path, open_uma
     assert link.is_symlink()  # the user's link stays theirs
 
 
+def test_todays_page_under_a_desktop_umask(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the umask many desktops give (002: each user has a group of their own), the cache folder
+    that matplotlib makes is 0775: today's page (the tray's "Open today's report") still opens,
+    and the folders end 0700. A folder anybody may write into is still refused."""
+    from headwatch.app.report import todays_page
+    from headwatch.config.settings import load_layered
+
+    cache = tmp_path / "cache"
+    previous = os.umask(0o002)
+    try:
+        (cache / "headwatch" / "matplotlib").mkdir(parents=True, mode=0o775)
+        os.chown(cache / "headwatch", os.getuid(), os.getgid())
+        monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+        from headwatch.storage.history import History
+
+        with History.open(tmp_path / "history.sqlite") as history:
+            now = datetime.datetime.now().astimezone()
+            history.end_session(history.start_session(now, "0", "absolute", "x"), now)
+        settings = load_layered(None, overrides={"output.history": str(tmp_path / "history.sqlite")}).settings
+        page = todays_page(settings)
+        assert page.exists() and page.stat().st_mode & 0o777 == 0o600
+        assert (cache / "headwatch").stat().st_mode & 0o777 == 0o700
+        (cache / "headwatch").chmod(0o777)
+        with pytest.raises(HeadwatchError, match="other users may write into this folder"):
+            todays_page(settings)
+    finally:
+        os.umask(previous)
+
+
 @needs_nobody
 @pytest.mark.parametrize("option", ["--out", "--events", "--html", "--csv", "--history", "--annotate", "profile"])
 def test_no_write_follows_a_link_another_user_planted(option: str, nobodys_home: Path, tmp_path: Path,
@@ -397,3 +426,18 @@ def test_a_profile_is_written_through_an_exclusive_temporary(tmp_path: Path) -> 
     path = save_profile(folder, DESK)
     assert json.loads(path.read_text())["name"] == "desk"
     assert target.read_text() == "root's own words\n"
+
+
+def test_a_file_name_with_a_semicolon_stays_one_cell(tmp_path: Path, write_video: WriteVideo,
+                                                       grace_hopper: np.ndarray) -> None:
+    """A spreadsheet that splits on ";" (many locales) must not find a formula in a file name such
+    as "a;=1+1;b.mp4": every text cell of --out is quoted."""
+    import csv
+
+    clip = tmp_path / "a;=1+1;b.mp4"
+    steady = steady_clip(write_video, grace_hopper, seconds=2)
+    clip.write_bytes(steady.read_bytes())
+    out = tmp_path / "frames.csv"
+    assert runner.invoke(app, ["analyze", str(clip), "--out", str(out)]).exit_code == 0
+    rows = list(csv.reader(out.read_text().splitlines(), delimiter=";"))
+    assert len(rows) > 1 and all(not cell.lstrip('"').startswith(tuple("=+-@")) for row in rows for cell in row)

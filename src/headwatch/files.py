@@ -41,7 +41,11 @@ def _check_private_folder(path: Path, *, ours: bool) -> None:
     if not _mine(info):
         raise UnsafePath(f"{path}: the folder belongs to another user (uid {info.st_uid}); headwatch keeps its "
                          "files only in folders of your own: remove it, or set XDG_RUNTIME_DIR to one")
-    if info.st_mode & 0o022:
+    if ours and info.st_mode & 0o022 == 0o020 and info.st_gid == os.getgid():
+        # Group-writable by the user's own group (a umask of 002, the default on many desktops,
+        # where each user has a group of their own): nobody else could write; narrowed below.
+        pass
+    elif info.st_mode & 0o022:
         raise UnsafePath(f"{path}: other users may write into this folder (mode {stat.S_IMODE(info.st_mode):o}); "
                          "headwatch keeps its files only in folders of your own: use a private one (chmod 700)")
     if ours and info.st_mode & 0o077:  # a folder of ours that some library made readable (0755)
@@ -252,4 +256,7 @@ def keep_matplotlib_at_home() -> None:
     ~/.config/matplotlib and ~/.cache/matplotlib): call before matplotlib is imported. A user's
     own MPLCONFIGDIR wins."""
     if "MPLCONFIGDIR" not in os.environ:
-        os.environ["MPLCONFIGDIR"] = str(user_folder("cache") / "matplotlib")
+        folder = user_folder("cache") / "matplotlib"
+        with contextlib.suppress(OSError):  # 0700 before matplotlib makes it with the umask's mode
+            make_private_folders(folder)
+        os.environ["MPLCONFIGDIR"] = str(folder)

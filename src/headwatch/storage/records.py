@@ -67,7 +67,9 @@ class RecordWriter:
         except OSError as exc:
             raise HeadwatchError(f"{self.path}: cannot write the record file: {exc.strerror}") from None
         if not self._jsonl:
-            self._csv = csv.DictWriter(self._file, fieldnames=self.columns)
+            # Every text cell quoted: a spreadsheet that splits on ";" (many locales) keeps
+            # "a;=1+1;b.mp4" one cell, not a formula of its own.
+            self._csv = csv.DictWriter(self._file, fieldnames=self.columns, quoting=csv.QUOTE_NONNUMERIC)
             self._csv.writeheader()
         return self
 
