@@ -77,6 +77,25 @@ def test_the_guard_refuses_internet_sockets_and_keeps_local_ones() -> None:
     assert done.stdout.strip() == "guarded"
 
 
+@needs_guard
+@pytest.mark.skipif(os.uname().machine != "x86_64" if hasattr(os, "uname") else True,
+                    reason="the seccomp-refusing launcher knows x86-64's syscall number only")
+def test_without_seccomp_the_guard_says_it_is_off(photo_and_clip: tuple[Path, Path]) -> None:
+    """Where seccomp() is refused (a container, an old kernel) the guard cannot be set: one line says
+    so, once, and the analysis goes on; with seccomp there is no such line."""
+    photo, clip = photo_and_clip
+    launcher = Path(__file__).with_name("without_seccomp.py")
+    command = [sys.executable, "-m", "headwatch", "analyze", str(photo), str(clip)]
+    refused = subprocess.run([sys.executable, str(launcher), *command], capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 0, refused.stderr
+    said = [line for line in refused.stderr.splitlines() if "network guard" in line]
+    expected = ("headwatch: warning: the network guard could not be set here (seccomp refused: a container or "
+                "sandbox without it); headwatch opens no connection itself, but nothing enforces it")
+    assert said == [expected], refused.stderr
+    guarded = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert guarded.returncode == 0 and "network guard" not in guarded.stderr
+
+
 def test_a_stream_url_keeps_the_network(monkeypatch: pytest.MonkeyPatch) -> None:
     from headwatch.app.context import stay_offline
 

@@ -94,9 +94,18 @@ def stay_offline(*sources: str) -> bool:
     the guard is in place. (--on-alert hooks run in a process started before it: notify.HookProcess.)"""
     if any("://" in source for source in sources):
         return False
-    from headwatch.system.netguard import deny_network
+    from headwatch.system import netguard
 
-    return deny_network()
+    if netguard.deny_network():
+        return True
+    if netguard.supported() and not _said_unguarded:
+        _said_unguarded.append(True)  # once a process: batch workers and commands ask again
+        log.warning("the network guard could not be set here (seccomp refused: a container or "
+                    "sandbox without it); headwatch opens no connection itself, but nothing enforces it")
+    return False
+
+
+_said_unguarded: list[bool] = []
 
 
 class NoHistoryYet(HeadwatchError):
