@@ -341,3 +341,41 @@ def test_a_duration_ends_while_the_screen_is_locked_and_the_look_after_a_lock_is
     _, statuses, _, _ = watched(person, monkeypatch, 130.0, locked=(22.0, 100.0), fps=0.2)
     after = [s.t_s for s in statuses if not s.note and s.t_s >= 100.0]
     assert after and after[0] < 101.5, after
+
+
+@pytest.mark.parametrize("told", [True, False])
+def test_a_sleep_nobody_announced_is_an_absence(person: np.ndarray, monkeypatch: pytest.MonkeyPatch,
+                                                told: bool) -> None:
+    """The machine sleeps 8 h after 10 minutes of sitting, and nothing announces it (macOS, no
+    D-Bus, the release turned off): its clock, which counts sleep, jumps. Knowing how long the
+    machine slept, the monitor writes the absence ("asleep") and reminds of nothing on waking;
+    without it, the night counted as sitting and holding still."""
+    from headwatch.posture.judge import Limits
+    from headwatch.timeline.alerts import AlertSettings
+    from headwatch.types import EventKind
+
+    clock, slept = Clock(), [0.0]
+
+    class Sleeping(Camera):
+        def read(self) -> tuple[bool, np.ndarray | None]:
+            if clock.now >= 600.0 and not slept[0]:
+                slept[0] = 8 * 3600.0
+                clock.now += slept[0]
+            return super().read()
+
+    monkeypatch.setattr(sources, "open_capture", lambda spec: Sleeping(person))
+    events: list[Any] = []
+    engine = AlertEngine(AlertSettings(break_after_min=30.0, still_for_min=30.0, repeat_after_s=60.0))
+    with PoseEstimator("lite", mode="video") as detector:
+        loop = Monitor(LiveReader("0", clock), detector, FixedJudge(Limits({}, {}), "no limits"), engine,
+                       policy=SamplingPolicy(fps=1.0, calm_fps=1.0), realtime=True, duration_s=8 * 3600.0 + 700.0,
+                       on_event=events.append, clock=clock, sleep=clock.sleep,
+                       slept=(lambda: slept[0]) if told else None)
+        summary = loop.run()
+    kinds = [(e.kind, e.cause) for e in events]
+    reminders = [e for e in events if e.kind in (EventKind.BREAK, EventKind.STILL)]
+    if told:
+        assert kinds == [(EventKind.SESSION_AWAY, "asleep"), (EventKind.SESSION_BACK, "asleep")], kinds
+        assert summary.camera_off_s == 8 * 3600.0
+    else:
+        assert reminders and reminders[0].t_s >= 8 * 3600.0  # the night was sitting, as before the fix

@@ -244,7 +244,7 @@ def run_monitor(request: MonitorRequest) -> MonitorResult:
     from headwatch.system.notify import BackgroundNotifier, HookProcess, make_notifier
     from headwatch.vision.camera_motion import CameraTracker
     from headwatch.vision.pose import PoseEstimator
-    from headwatch.vision.sources import is_live, sleep_counting_clock
+    from headwatch.vision.sources import is_live, machine_slept_s, sleep_counting_clock
     from headwatch.vision.stillness import still_gate
 
     settings = request.settings
@@ -330,7 +330,7 @@ def run_monitor(request: MonitorRequest) -> MonitorResult:
 
         from headwatch.app.monitor import Monitor
 
-        loop = Monitor(reader, detector, session=session, clock=sleep_counting_clock(),
+        loop = Monitor(reader, detector, session=session, clock=sleep_counting_clock(), slept=machine_slept_s(),
                        realtime=is_live(source) or request.realtime is not False, duration_s=request.duration_s,
                        control=control, camera=CameraTracker(), gate=still_gate(still_check_s(settings)),
                        step_aside=_asides(stack, source, settings))

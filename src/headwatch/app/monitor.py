@@ -54,6 +54,7 @@ def session_away(reason: str | None) -> Aside | None:
 
 CAMERA_CHECK_S = 1.0  # how often another program's wish for the camera is asked while it is held
 CAMERA_FREE_CHECK_S = 0.5  # and, while it is left to another, whether it is free again
+SLEPT_NOTICE_S = 5.0  # a sleep this long between two looks, unannounced, is an absence (a blink is not)
 
 
 def pause_note(seconds: float | None, since_command_s: float, paused_s: float) -> str:
@@ -100,7 +101,8 @@ class Monitor:
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], object] | None = None,
                  max_backoff_s: float = 30.0, control: Callable[[], Command | None] | None = None,
                  camera: CameraWatch | None = None, gate: StillWatch | None = None,
-                 step_aside: Callable[[], Aside | None] | None = None) -> None:
+                 step_aside: Callable[[], Aside | None] | None = None,
+                 slept: Callable[[], float] | None = None) -> None:
         self._callbacks = _Callbacks(on_status, on_event)
         if session is None:
             if judge is None or engine is None:
@@ -124,6 +126,10 @@ class Monitor:
         # Asked every CAMERA_CHECK_S while the camera is held: whether to let go of it for a while
         # (another program wants it, the screen is locked, the machine sleeps), and why.
         self.step_aside = step_aside
+        # How long the machine has slept so far (sources.machine_slept_s): a sleep between two
+        # looks of a camera that no step_aside announced is an absence all the same.
+        self.slept = slept
+        self._slept_before = slept() if slept is not None else 0.0
         self._next_camera_check = 0.0
         self._stop = False
         self._last_t = 0.0
@@ -242,6 +248,7 @@ class Monitor:
         # From the pause to now on the session's clock (a file's stands still while paused), and
         # how long it lasted on the wall clock.
         self._emit(AlertEvent(EventKind.RESUMED, now_s, paused_at, values={"paused_s": paused_s}))
+        self._slept_before = self.slept() if self.slept is not None else 0.0  # a sleep inside it was its own
         return paused_s
 
     def _wait_until(self, deadline: float) -> float:
@@ -290,6 +297,7 @@ class Monitor:
         aside_s = self.clock() - began
         now_s = self.reader.now_s() if isinstance(self.reader, Reconnectable) else self._last_t
         self._emit(AlertEvent(aside.ended, now_s, at_s, cause=aside.cause, values={"aside_s": aside_s}))
+        self._slept_before = self.slept() if self.slept is not None else 0.0  # a sleep inside it was its own
         return aside_s
 
     def _emit(self, event: AlertEvent) -> None:
@@ -297,9 +305,24 @@ class Monitor:
 
     def _process(self, frame: Frame, last: tuple[float, State] | None) -> tuple[State, float]:
         """Look at one frame; returns its state and the wait until the next."""
+        self._notice_sleep(frame.t_s)
         self._last_t = frame.t_s
         look = self.session.look(frame.t_s, frame.index, self.observer(frame), frame.image)
         return look.record.verdict.state, look.interval_s
+
+    def _notice_sleep(self, t_s: float) -> None:
+        """A sleep of SLEPT_NOTICE_S or more since the last look (or since a pause or an aside
+        ended, which saw their own) that nobody announced: an absence from the last look to now,
+        written as the announced ones are (session_away "asleep", session_back)."""
+        if self.slept is None or not isinstance(self.reader, Reconnectable):
+            return
+        now = self.slept()
+        slept_s, self._slept_before = now - self._slept_before, now
+        if slept_s < SLEPT_NOTICE_S:
+            return
+        self._emit(AlertEvent(EventKind.SESSION_AWAY, self._last_t, self._last_t, cause="asleep"))
+        self._emit(AlertEvent(EventKind.SESSION_BACK, t_s, self._last_t, cause="asleep", values={"aside_s": slept_s}))
+        self.summary.camera_off_s += slept_s
 
     def _recover(self, lost: SourceLost, last: tuple[float, State] | None) -> Frame | None:
         """Retry a lost camera or stream with backoff until it answers, the time is up, or stop."""

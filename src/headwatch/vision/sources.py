@@ -217,6 +217,20 @@ def sleep_counting_clock() -> Callable[[], float]:
     return time.monotonic
 
 
+def machine_slept_s() -> Callable[[], float] | None:
+    """How long the machine has slept since it started (a clock that counts sleep less one that
+    does not: it grows only while suspended), or None where that cannot be told (Windows). A
+    monitor that did not hear the sleep announced (no D-Bus, macOS, the release turned off) still
+    knows that the time between two looks was slept, not sat."""
+    pairs = {"linux": ("CLOCK_BOOTTIME", "CLOCK_MONOTONIC"), "darwin": ("CLOCK_MONOTONIC", "CLOCK_UPTIME_RAW")}
+    names = next((pair for prefix, pair in pairs.items() if sys.platform.startswith(prefix)), None)
+    ids = [clock_id for name in names or () if isinstance(clock_id := getattr(time, name, None), int)]
+    if len(ids) != 2:
+        return None
+    counting, awake = ids
+    return lambda: time.clock_gettime(counting) - time.clock_gettime(awake)
+
+
 def is_live(spec: str) -> bool:
     """A camera index or a stream URL (as opposed to a video file)."""
     return spec.isdigit() or "://" in spec
