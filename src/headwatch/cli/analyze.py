@@ -87,10 +87,10 @@ def analyze(
     cluster: ClusterOption = None,
     replay: Annotated[bool | None, typer.Option(
         "--replay/--no-replay", help="Judge each video exactly as the live monitor would have: the absolute "
-                                     "limits, tightened by what was seen so far, until [reference] learn_min of "
+                                     "limits, tightened by what was seen so far, until `reference.learn_min` of "
                                      "presence. Default: a video shorter "
                                      "than that learns your upright posture from all of it "
-                                     "([reference] replay).", show_default=False)] = None,
+                                     "(`reference.replay`).", show_default=False)] = None,
 ) -> None:
     """Measure posture in recorded videos and photos, and report per file.
 

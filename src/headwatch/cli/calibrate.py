@@ -14,7 +14,7 @@ def calibrate(
         "--source", help="A camera index, a video file or a stream URL. (default: 0)")] = None,
     seconds: Annotated[float | None, typer.Option(
         "--duration", "--seconds", min=3.0, max=120.0,
-        help="How long to record from a camera, in seconds, as monitor's --duration. (default: 10)")] = None,
+        help="How long to record from a camera, in seconds, from when it says so. (default: 10)")] = None,
     profile: Annotated[str | None, typer.Option(
         "--profile", help="Name of the profile (one per desk or camera). (default: from a camera the profile monitor "
                           "uses, calibration.profile; from a video file one named after the file)")] = None,

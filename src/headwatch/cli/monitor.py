@@ -62,7 +62,9 @@ def monitor(
     realtime: Annotated[bool | None, typer.Option(
         "--realtime/--no-realtime", help="Pace a video file like a camera (the default), or run it as fast as "
                                          "possible.")] = None,
-    duration: Annotated[float | None, typer.Option(min=0.0, help="Stop after this many seconds.")] = None,
+    duration: Annotated[float | None, typer.Option(
+        min=0.0, help="Stop after this many seconds (a camera: from its opening, pauses, locks and sleep "
+                      "included; a file: of video).")] = None,
     bad_for: BadForOption = None,
     config: ConfigOption = None,
     profile: ProfileOption = None,

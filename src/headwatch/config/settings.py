@@ -330,7 +330,7 @@ def read_config_file(path: Path) -> dict[str, dict[str, Any]]:
     except NotAFile as exc:
         raise ConfigError(f"{exc}; give the path of a TOML file") from None
     except NotTrusted as exc:  # it may name a command to run (notify.on_alert) and where to write
-        raise ConfigError(f"{exc} (`chmod go-w` it, or keep it in a folder of your own)") from None
+        raise ConfigError(f"{exc} (`chmod go-w` it or its folder, or keep it in a folder of your own)") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the config file: {exc}") from None
     try:

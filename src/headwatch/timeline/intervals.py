@@ -70,7 +70,8 @@ HEAD_CHANGE = "head_change_deg"
 class HoldClock:
     """How long the upper body has stayed within ``tolerance`` (a share of the frame's height) of
     where it settled. The stillness reminder (timeline.alerts.StillnessWatch) and the history's
-    holds both measure with it, so the report's holds are what the reminder counted."""
+    holds both measure with it (the history's is also ended by time nobody watched), so the report's
+    holds are what the reminder counted."""
 
     def __init__(self, tolerance: float, away_s: float = 0.0) -> None:
         self.tolerance = tolerance
