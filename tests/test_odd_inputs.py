@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -326,3 +327,55 @@ def test_what_cannot_be_read_is_one_line_each_and_the_rest_is_analysed(grace_hop
     assert any(f"{root / 'shut'}: cannot read this folder" in e for e in errors)
     assert len(errors) == 3 and "Traceback" not in done.stderr
     assert f"{root / 'photos' / 'a.png'}  (image, view front)" in done.stdout  # the rest is analysed
+
+
+@pytest.mark.parametrize("index", ["2147483648", "99999999999999999999", "²"])
+def test_a_camera_index_no_machine_has_is_one_line(index: str) -> None:
+    """OpenCV's overloads raised on an index past its int, and int() on "²" (a digit to Python)."""
+    result = runner.invoke(app, ["monitor", "--source", index, "--notify", "none", "--no-history"])
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"camera {index} is not available" in lines[0], result.stderr
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="/dev/full (a device that is always full) is Linux's")
+def test_output_on_a_full_disk_is_one_line(portrait: Path) -> None:
+    import subprocess
+
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "headwatch", "analyze", str(portrait)], stdout=full,
+                              stderr=subprocess.PIPE, text=True, timeout=300)
+    assert done.returncode == 1
+    assert done.stderr.strip() == "headwatch: error: cannot write the output: No space left on device", done.stderr
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="unshare (util-linux) is not installed")
+def test_an_annotated_video_cut_by_a_full_disk_replaces_nothing(tmp_path: Path, write_video: WriteVideo,
+                                                                 grace_hopper: np.ndarray) -> None:
+    """On a small disk of its own (a tmpfs in a user namespace): a first annotated video is written
+    whole; filled up, a second try cannot be, and says so in one line, leaving the first as it was
+    (OpenCV reports no failed write: the cut file had replaced the good one, "wrote" and exit 0)."""
+    import subprocess
+
+    clip = write_video("clip.mp4", [cv2.resize(grace_hopper, (128, 160))] * 20, 5.0)
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    analyze = f"{sys.executable} -m headwatch analyze {clip} --fps 5 --annotate {disk}/ann.mp4"
+    script = (f"mount -t tmpfs -o size=512k none {disk} || exit 77\n"
+              f"{analyze} >/dev/null 2>{tmp_path}/first.err || exit 3\n"
+              f"cp {disk}/ann.mp4 {tmp_path}/good.mp4\n"
+              f"head -c $(( $(df -k --output=avail {disk} | tail -1) * 1024 - 4096 )) /dev/zero > {disk}/filler\n"
+              f"{analyze} >/dev/null 2>{tmp_path}/second.err; echo $? > {tmp_path}/second.rc\n"
+              f"cmp {disk}/ann.mp4 {tmp_path}/good.mp4 && echo same > {tmp_path}/kept\n"
+              f"ls -a {disk} > {tmp_path}/left\n")
+    done = subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True, timeout=300)
+    if done.returncode == 77 or "unshare failed" in done.stderr:
+        pytest.skip(f"no user namespace with a tmpfs here: {done.stderr.strip()}")
+    assert done.returncode == 0, (done.stderr, (tmp_path / "first.err").read_text())
+    assert (tmp_path / "second.rc").read_text().strip() == "1"
+    said = (tmp_path / "second.err").read_text().strip().splitlines()
+    assert said == [f"headwatch: error: {disk}/ann.mp4: the annotated video could not be written whole (is the disk "
+                    "full?); nothing was replaced"], said
+    assert (tmp_path / "kept").exists()  # the first video, byte for byte
+    assert (tmp_path / "left").read_text().split() == [".", "..", "ann.mp4", "filler"]  # no temporary left

@@ -6,6 +6,7 @@ Heavy modules (mediapipe, cv2, numpy) are imported inside the commands that use 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 from typing import Annotated
@@ -88,4 +89,11 @@ app.add_typer(service_app, name="service")
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except OSError as exc:  # the output itself failed (stdout on a full disk): one line, not a traceback
+        import sys
+
+        with contextlib.suppress(OSError):
+            sys.stderr.write(f"headwatch: error: cannot write the output: {exc.strerror or exc}\n")
+        raise SystemExit(1) from None

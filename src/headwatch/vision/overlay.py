@@ -6,6 +6,8 @@ written to disk.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -103,13 +105,23 @@ class PreviewWindow:
 
 
 class AnnotatedVideo:
-    """Writes drawn frames to an MP4 file: ``with AnnotatedVideo(path, fps, (w, h)) as out: out.write(img)``."""
+    """Writes drawn frames to an MP4 file: ``with AnnotatedVideo(path, fps, (w, h)) as out: out.write(img)``.
+
+    OpenCV reports no failed write (a full disk leaves a cut, unplayable file): the frames go to a
+    temporary file beside the target, which takes the target's place only once it reads back
+    whole, so a video already there is never lost to a bad one.
+    """
 
     def __init__(self, path: Path, fps: float, size: tuple[int, int]) -> None:
         self.path = path
         # OpenCV opens the name as given: through another user's link, into their file.
-        self._writer = cv2.VideoWriter(str(own_target(path)), cv2.VideoWriter.fourcc(*"mp4v"), fps, size)
+        self._target = own_target(path)
+        handle, name = tempfile.mkstemp(prefix=f".{self._target.stem}-", suffix=".mp4", dir=self._target.parent)
+        os.close(handle)
+        self._temporary = Path(name)
+        self._writer = cv2.VideoWriter(name, cv2.VideoWriter.fourcc(*"mp4v"), fps, size)
         if not self._writer.isOpened():
+            self._temporary.unlink(missing_ok=True)
             raise HeadwatchError(f"{path}: cannot write the annotated video (check the folder and the .mp4 name)")
         self.frames = 0
 
@@ -120,5 +132,20 @@ class AnnotatedVideo:
     def __enter__(self) -> AnnotatedVideo:
         return self
 
-    def __exit__(self, *_: object) -> None:
+    def __exit__(self, failed: type[BaseException] | None, *_: object) -> None:
         self._writer.release()
+        if failed is None and _frames_in(self._temporary) == self.frames:
+            os.replace(self._temporary, self._target)
+            return
+        self._temporary.unlink(missing_ok=True)
+        if failed is None:
+            raise HeadwatchError(f"{self.path}: the annotated video could not be written whole (is the disk full?); "
+                                 "nothing was replaced")
+
+
+def _frames_in(path: Path) -> int:
+    capture = cv2.VideoCapture(str(path))
+    try:
+        return int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if capture.isOpened() else -1
+    finally:
+        capture.release()

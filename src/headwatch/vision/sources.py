@@ -296,6 +296,8 @@ STREAM_TIMEOUT_MS = 10_000
 def open_capture(spec: str) -> cv2.VideoCapture:
     """cv2.VideoCapture for a camera index or stream URL; the one edge tests replace."""
     if spec.isdigit():
+        if not spec.isascii() or len(spec) > 4:  # "²", or past any machine's cameras and OpenCV's int
+            return cv2.VideoCapture()  # not opened: "camera N is not available", one line
         return cv2.VideoCapture(int(spec))
     return cv2.VideoCapture(spec, cv2.CAP_FFMPEG, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, STREAM_TIMEOUT_MS,
                                                    cv2.CAP_PROP_READ_TIMEOUT_MSEC, STREAM_TIMEOUT_MS])
