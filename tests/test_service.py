@@ -99,6 +99,16 @@ def test_the_command_refuses_an_injected_or_missing_config(tmp_path: Path) -> No
     assert len(injected.stderr.strip().splitlines()) == 1
     missing = CliRunner().invoke(app, ["service", "install", "--config", str(tmp_path / "nope.toml")], env=home)
     assert missing.exit_code == 2 and "no such file" in missing.stderr
+    # A config the monitor would refuse at every login (restarted every 30 s): refused here, once.
+    invalid = tmp_path / "invalid.toml"
+    invalid.write_text("[alerts]\nbad_for_s = -3\n")
+    shared = tmp_path / "shared.toml"
+    shared.write_text("[alerts]\nbad_for_s = 3\n")
+    shared.chmod(0o666)
+    for config, said in ((invalid, "bad_for_s"), (shared, "another user could have written it")):
+        refused = CliRunner().invoke(app, ["service", "install", "--config", str(config)], env=home)
+        assert refused.exit_code == 2 and said in refused.stderr, refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1
     assert not list(tmp_path.rglob("headwatch.service"))
 
 

@@ -41,6 +41,10 @@ def install_service(config: Path | None, tray: bool = False) -> Installed:
     if config is not None and not config.is_file():  # the monitor would stop at every login
         raise UsageError(f"--config {printable(str(config))}: no such file; write it first (`headwatch config init "
                          "--config FILE`)")
+    if config is not None:  # one the monitor would refuse (a bad value, another user's) stops it at every login too
+        from headwatch.app.context import settings_in_effect
+
+        settings_in_effect(config)
     service = _service(config, tray)
     replaced = [other.path for other in _both(config) if other.path != service.path and uninstall(other)]
     try:
