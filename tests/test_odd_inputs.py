@@ -379,3 +379,18 @@ def test_an_annotated_video_cut_by_a_full_disk_replaces_nothing(tmp_path: Path, 
                     "full?); nothing was replaced"], said
     assert (tmp_path / "kept").exists()  # the first video, byte for byte
     assert (tmp_path / "left").read_text().split() == [".", "..", "ann.mp4", "filler"]  # no temporary left
+
+
+@needs_nobody
+def test_a_video_one_may_not_read_is_said_so_by_monitor_too(grace_hopper: np.ndarray, nobodys_home: Path,
+                                                             write_video: WriteVideo) -> None:
+    """monitor (and calibrate, doctor, eval: they share open_video) called it damaged."""
+    clip = write_video("locked.mp4", [cv2.resize(grace_hopper, (128, 160))] * 5, 5.0)
+    locked = nobodys_home / "locked.mp4"
+    locked.write_bytes(clip.read_bytes())
+    locked.chmod(0o600)  # root's: nobody may not read it
+    done = as_nobody(nobodys_home, "monitor", "--source", str(locked), "--no-realtime", "--notify", "none",
+                     "--no-history")
+    assert done.returncode == 1
+    assert done.stderr.strip() == f"headwatch: error: {locked}: cannot read the file (permission denied): check its " \
+                                  "permissions", done.stderr

@@ -178,7 +178,7 @@ def open_video(path: Path) -> tuple[cv2.VideoCapture, VideoInfo]:
     capture = cv2.VideoCapture(str(path))
     if not capture.isOpened():
         capture.release()
-        raise SourceError(f"{path}: cannot read the video: it is damaged or not a video")
+        raise _unreadable(path) or SourceError(f"{path}: cannot read the video: it is damaged or not a video")
     fps = capture.get(cv2.CAP_PROP_FPS)
     # A time-lapse of a frame every 30 s says 0.033 fps, and means it (it was read as 25 fps).
     fps = fps if math.isfinite(fps) and MIN_FPS <= fps <= 1000 else _FALLBACK_FPS
