@@ -394,3 +394,24 @@ def test_a_video_one_may_not_read_is_said_so_by_monitor_too(grace_hopper: np.nda
     assert done.returncode == 1
     assert done.stderr.strip() == f"headwatch: error: {locked}: cannot read the file (permission denied): check its " \
                                   "permissions", done.stderr
+
+
+@pytest.mark.parametrize(("args", "said"), [(["analyze", "x.mp4", "--fps", "0"], "Invalid value for '--fps'"),
+                                            (["analyze", "--bogus"], "No such option: --bogus"),
+                                            (["nosuchcommand"], "No such command 'nosuchcommand'")])
+def test_a_mistyped_flag_or_value_is_one_line(args: list[str], said: str) -> None:
+    """Click's own five-line box, in the user's terminal (the real entry point, not CliRunner)."""
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-m", "headwatch", *args], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("headwatch: error: ") and said in lines[0], done.stderr
+    assert lines[0].endswith("-h` lists what it takes)")
+
+
+def test_a_command_group_alone_shows_its_help() -> None:
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-m", "headwatch", "config"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "Show and change settings" in done.stdout and done.stderr == ""

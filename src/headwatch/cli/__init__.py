@@ -89,11 +89,29 @@ app.add_typer(service_app, name="service")
 
 
 def main() -> None:
-    try:
-        app()
-    except OSError as exc:  # the output itself failed (stdout on a full disk): one line, not a traceback
-        import sys
+    import sys
 
+    try:  # typer 0.29 carries its own copy of click
+        from typer._click import exceptions as click_errors
+    except ImportError:  # pragma: no cover (an older typer: click itself)
+        from click import exceptions as click_errors  # type: ignore[no-redef]
+
+    try:
+        code = app(standalone_mode=False)
+    except click_errors.NoArgsIsHelpError as exc:  # `headwatch config`: its help, as asked
+        typer.echo(exc.ctx.get_help() if exc.ctx is not None else str(exc))
+        raise SystemExit(0) from None
+    except click_errors.UsageError as exc:  # a mistyped flag or value: one line, as every other error is
+        where = exc.ctx.command_path if exc.ctx is not None else "headwatch"
+        sys.stderr.write(f"headwatch: error: {exc.format_message()} (`{where} -h` lists what it takes)\n")
+        raise SystemExit(exc.exit_code) from None
+    except click_errors.ClickException as exc:
+        sys.stderr.write(f"headwatch: error: {exc.format_message()}\n")
+        raise SystemExit(exc.exit_code) from None
+    except typer.Abort:  # Ctrl-C at a prompt
+        raise SystemExit(130) from None
+    except OSError as exc:  # the output itself failed (stdout on a full disk): one line, not a traceback
         with contextlib.suppress(OSError):
             sys.stderr.write(f"headwatch: error: cannot write the output: {exc.strerror or exc}\n")
         raise SystemExit(1) from None
+    raise SystemExit(code if isinstance(code, int) else 0)
