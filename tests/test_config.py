@@ -443,3 +443,16 @@ def test_a_config_another_user_could_have_written_is_not_used(tmp_path: Path, ho
     assert runner.invoke(app, ["monitor", "--source", str(demo), "--no-realtime", "--no-history", "--notify", "none",
                                "--config", str(config)]).exit_code == 0
     assert wait_for(ran.exists, 30)  # the same file, one's own: its command runs on the demo's alert
+
+
+def test_a_config_with_a_byte_order_mark_reads_and_a_folder_is_named(tmp_path: Path) -> None:
+    """Windows Notepad may begin a file with a byte order mark: it read as an invalid statement. A
+    folder as $HEADWATCH_CONFIG was "[Errno 21] Is a directory: 3" (the descriptor's number)."""
+    config = tmp_path / "bom.toml"
+    config.write_bytes("\ufeff[alerts]\nbad_for_s = 7\n".encode())
+    shown = runner.invoke(app, ["config", "show", "--config", str(config)])
+    assert shown.exit_code == 0 and "7" in next(line for line in shown.output.splitlines() if "bad_for_s" in line)
+    folder = runner.invoke(app, ["config", "show"], env={"HEADWATCH_CONFIG": str(tmp_path)})
+    assert folder.exit_code == 2
+    lines = [line for line in folder.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and f"{tmp_path}: not a regular file" in lines[0], folder.output

@@ -217,10 +217,15 @@ def read_small_text(path: Path, limit: int, trusted: bool = False) -> str:
     could have written it (foreign_writer). Raises OSError, NotAFile, NotTrusted, UnicodeDecodeError."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     descriptor = os.open(path, flags)
+    try:  # before fdopen, which refuses a folder naming the descriptor's number, not the path
+        info = os.fstat(descriptor)
+    except OSError:
+        os.close(descriptor)
+        raise
+    if not stat.S_ISREG(info.st_mode):
+        os.close(descriptor)
+        raise NotAFile(f"{path}: not a regular file (a device, a pipe or a folder)")
     with os.fdopen(descriptor, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise NotAFile(f"{path}: not a regular file (a device, a pipe or a folder)")
         if trusted and (why := foreign_writer(path, info)) is not None:
             raise NotTrusted(f"{path}: not used, as another user could have written it: {why}")
         data = handle.read(limit + 1)
