@@ -456,3 +456,14 @@ def test_a_config_with_a_byte_order_mark_reads_and_a_folder_is_named(tmp_path: P
     assert folder.exit_code == 2
     lines = [line for line in folder.output.splitlines() if line.strip()]
     assert len(lines) == 1 and f"{tmp_path}: not a regular file" in lines[0], folder.output
+
+
+def test_a_negative_value_is_judged_as_a_value(tmp_path: Path) -> None:
+    """"-5" read as an option: "No such option: -5", which is not what was wrong."""
+    config = tmp_path / "c.toml"
+    config.write_text("")
+    result = runner.invoke(app, ["config", "set", "thresholds.slouch_deg", "-5", "--config", str(config)])
+    assert result.exit_code == 2 and "expected a number from 0 to 90, found -5" in result.output, result.output
+    assert config.read_text() == ""
+    paused = runner.invoke(app, ["pause", "-5m"])
+    assert paused.exit_code == 2 and "'-5m': expected a duration" in paused.output, paused.output

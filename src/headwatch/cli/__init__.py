@@ -80,7 +80,7 @@ app.command()(analyze)
 app.command()(calibrate)
 app.command("eval")(eval_command)
 app.command()(report)
-app.command()(pause)
+app.command(context_settings={"ignore_unknown_options": True})(pause)  # "pause -5m" names its value
 app.command()(resume)
 app.command()(doctor)
 app.add_typer(config_app, name="config")

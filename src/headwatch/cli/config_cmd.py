@@ -65,7 +65,7 @@ def config_show(config: ConfigOption = None) -> None:
         typer.echo(f"{dotted:<{width}}  {value!r:<12}  ({loaded.origins[dotted]})")
 
 
-@config_app.command("set")
+@config_app.command("set", context_settings={"ignore_unknown_options": True})  # a value of -5 is no option
 def config_set(
     key: Annotated[str, typer.Argument(help="section.key, e.g. alerts.bad_for_s")],
     value: Annotated[str, typer.Argument(help="the new value")],
