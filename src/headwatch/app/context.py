@@ -6,6 +6,7 @@ according to -q/-v.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -98,14 +99,15 @@ def stay_offline(*sources: str) -> bool:
 
     if netguard.deny_network():
         return True
-    if netguard.supported() and not _said_unguarded:
-        _said_unguarded.append(True)  # once a process: batch workers and commands ask again
-        log.warning("the network guard could not be set here (seccomp refused: a container or "
-                    "sandbox without it); headwatch opens no connection itself, but nothing enforces it")
+    if netguard.supported():
+        _say_unguarded()
     return False
 
 
-_said_unguarded: list[bool] = []
+@functools.cache  # once a process: batch workers and commands ask again
+def _say_unguarded() -> None:
+    log.warning("the network guard could not be set here (seccomp refused: a container or "
+                "sandbox without it); headwatch opens no connection itself, but nothing enforces it")
 
 
 class NoHistoryYet(HeadwatchError):

@@ -129,7 +129,8 @@ class Monitor:
         # How long the machine has slept so far (sources.machine_slept_s): a sleep between two
         # looks of a camera that no step_aside announced is an absence all the same.
         self.slept = slept
-        self._slept_before = slept() if slept is not None else 0.0
+        self._slept_before = 0.0
+        self._mark_slept()
         self._next_camera_check = 0.0
         self._stop = False
         self._last_t = 0.0
@@ -248,7 +249,7 @@ class Monitor:
         # From the pause to now on the session's clock (a file's stands still while paused), and
         # how long it lasted on the wall clock.
         self._emit(AlertEvent(EventKind.RESUMED, now_s, paused_at, values={"paused_s": paused_s}))
-        self._slept_before = self.slept() if self.slept is not None else 0.0  # a sleep inside it was its own
+        self._mark_slept()  # a sleep inside it was its own
         return paused_s
 
     def _wait_until(self, deadline: float) -> float:
@@ -297,7 +298,7 @@ class Monitor:
         aside_s = self.clock() - began
         now_s = self.reader.now_s() if isinstance(self.reader, Reconnectable) else self._last_t
         self._emit(AlertEvent(aside.ended, now_s, at_s, cause=aside.cause, values={"aside_s": aside_s}))
-        self._slept_before = self.slept() if self.slept is not None else 0.0  # a sleep inside it was its own
+        self._mark_slept()  # a sleep inside it was its own
         return aside_s
 
     def _emit(self, event: AlertEvent) -> None:
@@ -316,13 +317,19 @@ class Monitor:
         written as the announced ones are (session_away "asleep", session_back)."""
         if self.slept is None or not isinstance(self.reader, Reconnectable):
             return
-        now = self.slept()
-        slept_s, self._slept_before = now - self._slept_before, now
+        before = self._slept_before
+        slept_s = self._mark_slept() - before
         if slept_s < SLEPT_NOTICE_S:
             return
         self._emit(AlertEvent(EventKind.SESSION_AWAY, self._last_t, self._last_t, cause="asleep"))
         self._emit(AlertEvent(EventKind.SESSION_BACK, t_s, self._last_t, cause="asleep", values={"aside_s": slept_s}))
         self.summary.camera_off_s += slept_s
+
+    def _mark_slept(self) -> float:
+        """How long the machine has slept so far, kept as the mark the next sleep is told from."""
+        if self.slept is not None:
+            self._slept_before = self.slept()
+        return self._slept_before
 
     def _recover(self, lost: SourceLost, last: tuple[float, State] | None) -> Frame | None:
         """Retry a lost camera or stream with backoff until it answers, the time is up, or stop."""

@@ -321,11 +321,16 @@ def config_path_in_effect(explicit: Path | None, env: Mapping[str, str]) -> tupl
     return default_config_path(), "default location"
 
 
+def _config_text(path: Path) -> str:
+    """The config file's TOML text. A byte order mark (Windows Notepad may write one) is not TOML:
+    it read as an invalid statement."""
+    return read_small_text(path, CONFIG_SIZE_LIMIT, trusted=True).replace("\r\n", "\n").removeprefix("\ufeff")
+
+
 def read_config_file(path: Path) -> dict[str, dict[str, Any]]:
     """The file's values by section, validated; raises ConfigError with the file's name."""
     try:
-        # A byte order mark (Windows Notepad may write one) is not TOML: it read as an invalid statement.
-        text = read_small_text(path, CONFIG_SIZE_LIMIT, trusted=True).replace("\r\n", "\n").removeprefix("\ufeff")
+        text = _config_text(path)
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found (create one with `headwatch config init`)") from None
     except NotAFile as exc:
@@ -388,8 +393,7 @@ def config_problems(explicit: Path | None = None, env: Mapping[str, str] | None 
             read_config_file(path)
         except ConfigError as first:
             try:  # a file that parses: check every value; one that does not has its one problem
-                data = tomllib.loads(read_small_text(path, CONFIG_SIZE_LIMIT, trusted=True).replace("\r\n", "\n")
-                                     .removeprefix("\ufeff"))
+                data = tomllib.loads(_config_text(path))
             except (OSError, UnicodeDecodeError, NotAFile, NotTrusted, tomllib.TOMLDecodeError, RecursionError,
                     ValueError):
                 found.append(str(first))

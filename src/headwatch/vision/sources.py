@@ -203,32 +203,38 @@ def describe_source(spec: str) -> str:
     return f"camera {spec}" if spec.isdigit() else without_password(spec)
 
 
+# Per platform, a monotonic clock that runs on while the machine sleeps and one that stops: Linux's
+# CLOCK_MONOTONIC and macOS's CLOCK_UPTIME_RAW stop during a suspend (as time.monotonic does on
+# both); Windows' time.monotonic (QueryPerformanceCounter) counts sleep already, with no stopping
+# clock beside it in Python.
+_CLOCKS = {"linux": ("CLOCK_BOOTTIME", "CLOCK_MONOTONIC"), "darwin": ("CLOCK_MONOTONIC", "CLOCK_UPTIME_RAW")}
+
+
+def _clock_ids() -> tuple[int, int] | None:
+    """(counting sleep, stopping in sleep) clock ids of this platform, or None."""
+    names = next((pair for prefix, pair in _CLOCKS.items() if sys.platform.startswith(prefix)), ())
+    ids = [clock_id for name in names if isinstance(clock_id := getattr(time, name, None), int)]
+    return (ids[0], ids[1]) if len(ids) == 2 else None
+
+
 def sleep_counting_clock() -> Callable[[], float]:
     """A monotonic clock that runs on while the machine sleeps, for a camera's frame times: with
-    time.monotonic (which stops during a suspend on Linux and macOS) every look after a night's
-    suspend was stamped that long too early in the history, and the sleep was no absence. Linux:
-    CLOCK_BOOTTIME; macOS: CLOCK_MONOTONIC, which counts sleep there; Windows' time.monotonic
-    (QueryPerformanceCounter) counts it already."""
-    for name in ("CLOCK_BOOTTIME",) if sys.platform.startswith("linux") else (
-            ("CLOCK_MONOTONIC",) if sys.platform == "darwin" else ()):
-        clock_id = getattr(time, name, None)
-        if clock_id is not None:
-            return partial(time.clock_gettime, clock_id)
-    return time.monotonic
+    time.monotonic every look after a night's suspend was stamped that long too early in the
+    history, and the sleep was no absence."""
+    ids = _clock_ids()
+    return partial(time.clock_gettime, ids[0]) if ids is not None else time.monotonic
 
 
 def machine_slept_s() -> Callable[[], float] | None:
-    """How long the machine has slept since it started (a clock that counts sleep less one that
-    does not: it grows only while suspended), or None where that cannot be told (Windows). A
+    """How long the machine has slept since it started (the clock that counts sleep less the one
+    that does not: it grows only while suspended), or None where that cannot be told (Windows). A
     monitor that did not hear the sleep announced (no D-Bus, macOS, the release turned off) still
     knows that the time between two looks was slept, not sat."""
-    pairs = {"linux": ("CLOCK_BOOTTIME", "CLOCK_MONOTONIC"), "darwin": ("CLOCK_MONOTONIC", "CLOCK_UPTIME_RAW")}
-    names = next((pair for prefix, pair in pairs.items() if sys.platform.startswith(prefix)), None)
-    ids = [clock_id for name in names or () if isinstance(clock_id := getattr(time, name, None), int)]
-    if len(ids) != 2:
+    ids = _clock_ids()
+    if ids is None:
         return None
-    counting, awake = ids
-    return lambda: time.clock_gettime(counting) - time.clock_gettime(awake)
+    counting, stopping = ids
+    return lambda: time.clock_gettime(counting) - time.clock_gettime(stopping)
 
 
 def is_live(spec: str) -> bool:
